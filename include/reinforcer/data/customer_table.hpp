@@ -1,0 +1,38 @@
+#pragma once
+// The cleaned customers, one row per CRM row, with the fields the contract derives.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reinforcer/data/civil_date.hpp"
+#include "reinforcer/data/crm_schema.hpp"
+
+namespace reinforcer {
+
+struct Customer {
+  std::int64_t id = 0;
+  std::int64_t sheet_row = 0;
+  std::int32_t country = -1;      // index into CustomerTable::countries; -1 unknown
+  std::uint8_t education = 0;     // 1..30 = B1..B30; 0 unknown
+  std::uint8_t status = 0;        // index into kStatusValues
+  std::uint8_t stage = 0;         // index into kStageValues
+  bool platform_signup_declined = false;  // an explicit "No"
+  Day first_contact = kNoDay;
+  Day last_contact = kNoDay;
+  std::array<Day, kMilestones> milestone{kNoDay, kNoDay, kNoDay, kNoDay, kNoDay, kNoDay};
+  bool subscribed = false;  // the label
+  Cohort cohort = Cohort::undated;
+  Day t0 = kNoDay;          // decision time
+  Split split = Split::none;
+  std::int8_t fold = -1;    // -1: not in any fold (undated)
+};
+
+struct CustomerTable {
+  std::vector<Customer> customers;
+  std::vector<std::string> countries;  // cleaned names, in order of first appearance
+};
+
+std::string education_name(std::uint8_t code);  // "B7"; "" for unknown
+
+}  // namespace reinforcer
