@@ -68,13 +68,17 @@ class CsvReader final : public RawTableReader {
     row.sheet_row = record_;
     row.cells.resize(header_.size());
     const bool blank_line = fields_.size() == 1 && fields_[0].empty();
-    if (!blank_line && fields_.size() != header_.size())
+    // More fields than the header would shift or lose values: refused. Fewer fields are
+    // what spreadsheet exporters write for a row whose last cells are empty (xlsx2csv
+    // does): padded with empty cells and reported as a row warning.
+    if (!blank_line && fields_.size() > header_.size())
       throw InputError(path_ + ": row " + std::to_string(record_) + " (line " + std::to_string(record_line_) +
                        ") has " + std::to_string(fields_.size()) + " fields, the header has " +
                        std::to_string(header_.size()) + "; quote fields that contain commas");
+    row.padded = !blank_line && fields_.size() < header_.size();
     for (std::size_t i = 0; i < header_.size(); ++i) {
       RawCell& c = row.cells[i];
-      if (blank_line || fields_[i].empty()) {
+      if (blank_line || i >= fields_.size() || fields_[i].empty()) {
         c.kind = RawKind::empty;
         c.text.clear();
       } else {

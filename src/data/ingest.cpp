@@ -99,6 +99,7 @@ class Ingest {
       }
       RowRecord rec;
       rec.sheet_row = row.sheet_row;
+      if (row.padded) padded_rows_.push_back(row.sheet_row);
       read_id(row, rec);
       if (auto [it, added] = seen_ids.emplace(rec.id, rec.sheet_row); !added)
         throw InputError(path_ + ": ID " + std::to_string(rec.id) + " appears twice, in rows " +
@@ -310,6 +311,10 @@ class Ingest {
       derive(c);
       out.push_back(c);
     }
+    if (csv_) {
+      rep.warnings.push_back(RowWarning{"CSV row with fewer fields than the header (padded with empty cells)", 0, {}});
+      for (std::int64_t row : padded_rows_) warn(3, row, "short row", "missing trailing cells taken as empty");
+    }
     rep.customers = static_cast<std::int64_t>(out.size());
     rep.distinct_countries = std::count(country_used.begin(), country_used.end(), true);
   }
@@ -344,6 +349,7 @@ class Ingest {
   bool csv_ = false;
   std::array<std::size_t, kCrmColumns> column_at_{};
   std::vector<RowRecord> records_;
+  std::vector<std::int64_t> padded_rows_;
   std::vector<std::string> raw_texts_;
   std::array<Interner, kTextSlots> text_;
   std::vector<TextOutcome> country_;

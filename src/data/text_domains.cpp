@@ -54,7 +54,7 @@ std::vector<TextOutcome> classify_countries(const std::vector<std::string>& raw,
       const std::string name = c == canonical.end() ? a->value : c->second;
       o.cls = CellClass::aliased;
       o.code = code_of(name);
-      o.outcome = "-> " + name;
+      o.outcome = name;
       continue;
     }
     const std::string& name = canonical[clean_spacing(raw[i], true)];

@@ -19,6 +19,7 @@ struct RawCell {
 struct RawRow {
   std::int64_t sheet_row = 0;  // 1-based, as a spreadsheet shows it (header = 1)
   std::vector<RawCell> cells;  // one per header column
+  bool padded = false;         // CSV: fewer fields than the header, the rest taken as empty
 };
 
 class RawTableReader {

@@ -1,0 +1,45 @@
+#pragma once
+// What every subcommand shares: positional INPUT, -o/--output, --config FILE.ini (a section
+// per command), --help; options parsed by Boost.Program_options; errors as exit codes.
+#include <boost/program_options.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace reinforcer {
+
+namespace po = boost::program_options;
+
+struct Invocation {
+  std::string command;
+  po::variables_map options;
+  std::string input;         // positional INPUT ("" when the command takes none)
+  std::string output;        // -o/--output
+  std::string command_line;  // as typed, for provenance
+  std::string config_text;   // the effective options, "key = value" lines under [command]
+};
+
+struct CommandSpec {
+  std::string name;
+  std::string summary;      // one line, for `reinforcer --help`
+  std::string synopsis;     // usage line
+  std::string description;  // paragraphs for `reinforcer NAME --help`
+  bool takes_input = true;
+  bool output_required = true;
+  std::function<void(po::options_description&)> add_options;
+  std::function<int(const Invocation&)> run;
+};
+
+// Parses args (after the command name); returns nullopt-like false when help was printed.
+bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& args, Invocation& inv);
+void print_command_help(const CommandSpec& spec);
+
+// Range and format checks that name the option in the error.
+std::int64_t int_option(const Invocation& inv, const std::string& name, std::int64_t lo, std::int64_t hi);
+
+CommandSpec prepare_command();
+CommandSpec synth_command();
+
+int run_cli(int argc, char** argv);
+
+}  // namespace reinforcer

@@ -1,0 +1,30 @@
+#pragma once
+// Results are written to a temporary file in the destination's directory and renamed into
+// place, so no reader ever sees half a file and a failed run leaves nothing behind.
+#include <string>
+
+namespace reinforcer {
+
+class AtomicOutput {
+ public:
+  // Checks the destination's directory is writable (PathError otherwise).
+  explicit AtomicOutput(std::string final_path);
+  ~AtomicOutput();  // removes the temporary file unless committed
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  const std::string& temp_path() const { return temp_; }
+  const std::string& final_path() const { return final_; }
+  void commit();  // rename into place
+
+ private:
+  std::string final_;
+  std::string temp_;
+  bool committed_ = false;
+};
+
+// Throws PathError unless the directory that would hold `path` exists and is writable,
+// and `path` is not itself a directory.
+void require_writable_destination(const std::string& path);
+
+}  // namespace reinforcer

@@ -1,0 +1,94 @@
+#pragma once
+// Thin RAII wrappers over the HDF5 C API: files, groups, attributes, and tables as 1-D
+// compound datasets (so pandas.DataFrame(h5py.File(p)["/x"][()]) loads them).
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace reinforcer::h5 {
+
+// Owns one HDF5 identifier; closes it with the matching H5?close.
+class Id {
+ public:
+  Id() = default;
+  explicit Id(hid_t id) : id_(id) {}
+  ~Id();
+  Id(Id&& o) noexcept : id_(o.id_) { o.id_ = H5I_INVALID_HID; }
+  Id& operator=(Id&& o) noexcept;
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+};
+
+// A table built column by column, written as one compound dataset. Strings are fixed
+// length (the longest value), which h5py reads as bytes and the loader decodes.
+class Table {
+ public:
+  explicit Table(std::size_t rows) : rows_(rows) {}
+  Table& add(const std::string& name, const std::vector<std::int8_t>& v);
+  Table& add(const std::string& name, const std::vector<std::int32_t>& v);
+  Table& add(const std::string& name, const std::vector<std::int64_t>& v);
+  Table& add(const std::string& name, const std::vector<double>& v);
+  Table& add(const std::string& name, const std::vector<std::string>& v);
+  std::size_t rows() const { return rows_; }
+
+ private:
+  friend class Group;
+  struct Column {
+    std::string name;
+    hid_t type;             // native type (not owned) or H5T_C_S1 copy size (strings)
+    std::size_t size;       // bytes per value
+    std::vector<char> data; // rows * size, packed
+  };
+  Table& add_raw(const std::string& name, hid_t type, std::size_t size, const void* data);
+  std::size_t rows_;
+  std::vector<Column> columns_;
+};
+
+class Group {
+ public:
+  explicit Group(Id id) : id_(std::move(id)) {}
+  Group create_group(const std::string& name) const;
+  Group open_group(const std::string& name) const;
+  bool exists(const std::string& name) const;
+
+  void write_table(const std::string& name, const Table& table) const;
+  // Row-major 2-D array of doubles or int64.
+  void write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t cols) const;
+
+  void set_attribute(const std::string& name, const std::string& value) const;
+  void set_attribute(const std::string& name, std::int64_t value) const;
+  void set_attribute(const std::string& name, double value) const;
+  std::string string_attribute(const std::string& name) const;  // throws if absent
+  std::int64_t int_attribute(const std::string& name) const;
+  bool has_attribute(const std::string& name) const;
+
+  // One column of a compound table (partial read by member name).
+  std::vector<std::int64_t> read_int_column(const std::string& table, const std::string& column) const;
+  std::vector<double> read_double_column(const std::string& table, const std::string& column) const;
+  std::vector<std::string> read_string_column(const std::string& table, const std::string& column) const;
+  std::size_t table_rows(const std::string& table) const;
+
+  hid_t get() const { return id_.get(); }
+
+ private:
+  Id id_;
+};
+
+class File : public Group {
+ public:
+  static File create(const std::string& path);     // truncates
+  static File open_read(const std::string& path);  // InputError if not HDF5
+  void flush() const;
+
+ private:
+  using Group::Group;
+};
+
+}  // namespace reinforcer::h5

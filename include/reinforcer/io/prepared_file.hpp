@@ -1,0 +1,27 @@
+#pragma once
+// prepared.h5: the cleaned customers with their splits and folds, the quality report and
+// the split summaries (schema: docs/HDF5_SCHEMA.md).
+#include <string>
+
+#include "reinforcer/data/ingest.hpp"
+#include "reinforcer/data/split.hpp"
+#include "reinforcer/io/provenance.hpp"
+
+namespace reinforcer {
+
+inline const std::string kPreparedFormat = "reinforcer-prepared";
+inline constexpr std::int64_t kPreparedFormatVersion = 1;
+
+struct PreparedData {
+  IngestResult ingest;
+  SplitOptions split_options;
+  TemporalCutoffs cutoffs;
+};
+
+// Writes the whole file to `path` (callers pass an AtomicOutput's temporary path).
+void write_prepared_file(const std::string& path, const PreparedData& data, const Provenance& provenance);
+
+// The customer table as stored, for the C++ side of later commands and tests.
+CustomerTable read_prepared_customers(const std::string& path);
+
+}  // namespace reinforcer

@@ -1,0 +1,59 @@
+#pragma once
+// The collective operations the algorithms need, behind a small value type with a
+// single-process and an MPI implementation, so every algorithm runs (and is tested)
+// without mpirun and unchanged under it.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace reinforcer {
+
+class CommunicatorImpl {
+ public:
+  virtual ~CommunicatorImpl() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string name() const = 0;
+  virtual void sum_in_place(std::int64_t* data, std::size_t n) const = 0;
+  virtual void sum_in_place(double* data, std::size_t n) const = 0;
+  virtual void max_in_place(std::int64_t* data, std::size_t n) const = 0;
+  virtual void broadcast(std::string& bytes, int root) const = 0;
+  virtual std::vector<std::string> gather(const std::string& bytes, int root) const = 0;
+  virtual void barrier() const = 0;
+  virtual std::shared_ptr<const CommunicatorImpl> split(int color) const = 0;
+};
+
+class Communicator {
+ public:
+  explicit Communicator(std::shared_ptr<const CommunicatorImpl> impl) : impl_(std::move(impl)) {}
+
+  int rank() const { return impl_->rank(); }
+  int size() const { return impl_->size(); }
+  bool is_root() const { return rank() == 0; }
+  std::string name() const { return impl_->name(); }
+
+  // Element-wise sums and maxima over all ranks, the result on every rank.
+  void sum_in_place(std::vector<std::int64_t>& v) const { impl_->sum_in_place(v.data(), v.size()); }
+  void sum_in_place(std::vector<double>& v) const { impl_->sum_in_place(v.data(), v.size()); }
+  std::int64_t sum(std::int64_t v) const { impl_->sum_in_place(&v, 1); return v; }
+  double sum(double v) const { impl_->sum_in_place(&v, 1); return v; }
+  std::int64_t max(std::int64_t v) const { impl_->max_in_place(&v, 1); return v; }
+
+  // Root's bytes replace every other rank's.
+  void broadcast(std::string& bytes, int root = 0) const { impl_->broadcast(bytes, root); }
+  // Every rank's bytes, in rank order, on root; empty elsewhere.
+  std::vector<std::string> gather(const std::string& bytes, int root = 0) const { return impl_->gather(bytes, root); }
+  void barrier() const { impl_->barrier(); }
+  // Ranks with the same color form a new communicator (trial groups).
+  Communicator split(int color) const { return Communicator(impl_->split(color)); }
+
+ private:
+  std::shared_ptr<const CommunicatorImpl> impl_;
+};
+
+Communicator local_communicator();
+// MPI_COMM_WORLD; requires a live MpiGuard.
+Communicator mpi_world_communicator();
+
+}  // namespace reinforcer

@@ -1,0 +1,121 @@
+#include "reinforcer/cli/command.hpp"
+
+#include <iostream>
+#include <sstream>
+
+#include "reinforcer/cli/config_file.hpp"
+#include "reinforcer/errors.hpp"
+
+namespace reinforcer {
+namespace {
+
+po::options_description all_options(const CommandSpec& spec) {
+  po::options_description d("Options");
+  d.add_options()("help,h", "print this help and exit");
+  d.add_options()("config", po::value<std::string>()->value_name("FILE.ini"),
+                  ("read options from section [" + spec.name + "] of an INI file; the command line wins").c_str());
+  if (spec.output_required || !spec.takes_input)
+    d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), "output file (required)");
+  else
+    d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), "output file");
+  spec.add_options(d);
+  return d;
+}
+
+std::string value_text(const po::variable_value& v) {
+  const boost::any& a = v.value();
+  if (auto p = boost::any_cast<std::string>(&a)) return *p;
+  if (auto p = boost::any_cast<int>(&a)) return std::to_string(*p);
+  if (auto p = boost::any_cast<std::int64_t>(&a)) return std::to_string(*p);
+  if (auto p = boost::any_cast<std::uint64_t>(&a)) return std::to_string(*p);
+  if (auto p = boost::any_cast<double>(&a)) {
+    std::ostringstream s;
+    s << *p;
+    return s.str();
+  }
+  if (auto p = boost::any_cast<bool>(&a)) return *p ? "true" : "false";
+  return "?";
+}
+
+// Boost's messages name the option; ours add where to look.
+[[noreturn]] void rethrow_as_usage(const CommandSpec& spec, const std::exception& e, const std::string& where) {
+  throw UsageError(where + e.what() + " (see 'reinforcer " + spec.name + " --help')");
+}
+
+}  // namespace
+
+void print_command_help(const CommandSpec& spec) {
+  std::cout << "Usage: " << spec.synopsis << "\n\n" << spec.description << "\n\n" << all_options(spec)
+            << "\nExit codes: 0 success, 1 internal error, 2 usage or configuration error, 3 invalid input "
+               "content,\n4 a path that cannot be opened or written, 75 interrupted after a checkpoint.\n";
+}
+
+bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& args, Invocation& inv) {
+  const po::options_description desc = all_options(spec);
+  po::positional_options_description pos;
+  if (spec.takes_input) pos.add("input", 1);
+  po::options_description hidden;
+  hidden.add_options()("input", po::value<std::string>());
+  po::options_description cmdline;
+  cmdline.add(desc).add(hidden);
+  inv.command = spec.name;
+  try {
+    po::store(po::command_line_parser(args).options(cmdline).positional(pos).run(), inv.options);
+  } catch (const po::too_many_positional_options_error&) {
+    throw UsageError(spec.takes_input ? "give one INPUT file; found more than one positional argument"
+                                      : "'reinforcer " + spec.name + "' takes no positional argument");
+  } catch (const po::error& e) {
+    rethrow_as_usage(spec, e, "");
+  }
+  if (inv.options.count("help")) {
+    print_command_help(spec);
+    return false;
+  }
+  if (inv.options.count("config")) {
+    const std::string path = inv.options["config"].as<std::string>();
+    for (const ConfigEntry& entry : read_config_section(path, spec.name)) {
+      const std::string where = path + " line " + std::to_string(entry.line) + ": ";
+      if (!desc.find_nothrow(entry.key, false) || entry.key == "config" || entry.key == "help")
+        throw UsageError(where + "unknown option '" + entry.key + "' in section [" + spec.name + "]");
+      const std::vector<std::string> one = {"--" + entry.key + "=" + entry.value};
+      try {
+        po::store(po::command_line_parser(one).options(desc).run(), inv.options);
+      } catch (const po::error& e) {
+        rethrow_as_usage(spec, e, where);
+      }
+    }
+  }
+  try {
+    po::notify(inv.options);
+  } catch (const po::error& e) {
+    rethrow_as_usage(spec, e, "");
+  }
+  if (spec.takes_input) {
+    if (!inv.options.count("input"))
+      throw UsageError("an INPUT file is required (usage: " + spec.synopsis + ")");
+    inv.input = inv.options["input"].as<std::string>();
+  }
+  if (inv.options.count("output")) inv.output = inv.options["output"].as<std::string>();
+  if (spec.output_required && inv.output.empty())
+    throw UsageError("-o/--output is required (usage: " + spec.synopsis + ")");
+  std::ostringstream cfg;
+  cfg << "[" << spec.name << "]\n";
+  for (const auto& [key, value] : inv.options)
+    if (key != "config" && key != "help" && key != "input" && !value.empty()) cfg << key << " = " << value_text(value) << "\n";
+  inv.config_text = cfg.str();
+  return true;
+}
+
+std::int64_t int_option(const Invocation& inv, const std::string& name, std::int64_t lo, std::int64_t hi) {
+  const auto& v = inv.options[name];
+  std::int64_t x;
+  if (auto p = boost::any_cast<int>(&v.value())) x = *p;
+  else if (auto q = boost::any_cast<std::int64_t>(&v.value())) x = *q;
+  else x = static_cast<std::int64_t>(boost::any_cast<std::uint64_t>(v.value()));
+  if (x < lo || x > hi)
+    throw UsageError("--" + name + ": " + std::to_string(x) + " is out of range; give a value from " +
+                     std::to_string(lo) + " to " + std::to_string(hi));
+  return x;
+}
+
+}  // namespace reinforcer

@@ -1,0 +1,284 @@
+#include "reinforcer/io/hdf5.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "reinforcer/errors.hpp"
+
+namespace reinforcer::h5 {
+namespace {
+
+// HDF5's own error stack printing is off: failures become one-line exceptions.
+struct SilenceHdf5 {
+  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+const SilenceHdf5 kSilence;
+
+hid_t check(hid_t id, const std::string& what) {
+  if (id < 0) throw std::runtime_error("HDF5: " + what);
+  return id;
+}
+void check_status(herr_t s, const std::string& what) {
+  if (s < 0) throw std::runtime_error("HDF5: " + what);
+}
+
+Id string_type(std::size_t size) {
+  Id t(H5Tcopy(H5T_C_S1));
+  H5Tset_size(t.get(), size == 0 ? 1 : size);
+  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
+
+// Chunked + deflate above this many rows; small tables stay contiguous (h5dump-friendly).
+constexpr std::size_t kChunkRows = 1 << 14;
+
+Id dataset_create_props(std::size_t rows, std::size_t cols) {
+  Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  if (rows * cols >= kChunkRows) {
+    hsize_t chunk[2] = {std::min<hsize_t>(rows, kChunkRows), cols};
+    H5Pset_chunk(dcpl.get(), cols == 0 ? 1 : 2, chunk);
+    H5Pset_shuffle(dcpl.get());
+    H5Pset_deflate(dcpl.get(), 4);
+  }
+  return dcpl;
+}
+
+}  // namespace
+
+Id::~Id() {
+  if (id_ < 0) return;
+  switch (H5Iget_type(id_)) {
+    case H5I_FILE: H5Fclose(id_); break;
+    case H5I_GROUP: H5Gclose(id_); break;
+    case H5I_DATASET: H5Dclose(id_); break;
+    case H5I_DATASPACE: H5Sclose(id_); break;
+    case H5I_DATATYPE: H5Tclose(id_); break;
+    case H5I_ATTR: H5Aclose(id_); break;
+    case H5I_GENPROP_LST: H5Pclose(id_); break;
+    default: break;
+  }
+}
+
+Id& Id::operator=(Id&& o) noexcept {
+  if (this != &o) {
+    Id tmp(id_);
+    id_ = o.id_;
+    o.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+Table& Table::add_raw(const std::string& name, hid_t type, std::size_t size, const void* data) {
+  Column c{name, type, size, std::vector<char>(rows_ * size)};
+  if (rows_ > 0) std::memcpy(c.data.data(), data, rows_ * size);
+  columns_.push_back(std::move(c));
+  return *this;
+}
+
+#define REINFORCER_TABLE_ADD(T, H5TYPE)                                                  \
+  Table& Table::add(const std::string& name, const std::vector<T>& v) {                  \
+    if (v.size() != rows_) throw std::logic_error("table column " + name + ": wrong length"); \
+    return add_raw(name, H5TYPE, sizeof(T), v.data());                                   \
+  }
+REINFORCER_TABLE_ADD(std::int8_t, H5T_NATIVE_INT8)
+REINFORCER_TABLE_ADD(std::int32_t, H5T_NATIVE_INT32)
+REINFORCER_TABLE_ADD(std::int64_t, H5T_NATIVE_INT64)
+REINFORCER_TABLE_ADD(double, H5T_NATIVE_DOUBLE)
+#undef REINFORCER_TABLE_ADD
+
+Table& Table::add(const std::string& name, const std::vector<std::string>& v) {
+  if (v.size() != rows_) throw std::logic_error("table column " + name + ": wrong length");
+  std::size_t width = 1;
+  for (const auto& s : v) width = std::max(width, s.size());
+  Column c{name, H5T_C_S1, width, std::vector<char>(rows_ * width, '\0')};
+  for (std::size_t i = 0; i < rows_; ++i) std::memcpy(c.data.data() + i * width, v[i].data(), v[i].size());
+  columns_.push_back(std::move(c));
+  return *this;
+}
+
+Group Group::create_group(const std::string& name) const {
+  return Group(Id(check(H5Gcreate2(get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + name)));
+}
+Group Group::open_group(const std::string& name) const {
+  if (!exists(name)) throw InputError("the file has no group '" + name + "'");
+  return Group(Id(check(H5Gopen2(get(), name.c_str(), H5P_DEFAULT), "open group " + name)));
+}
+bool Group::exists(const std::string& name) const { return H5Lexists(get(), name.c_str(), H5P_DEFAULT) > 0; }
+
+void Group::write_table(const std::string& name, const Table& table) const {
+  std::size_t row_size = 0;
+  for (const auto& c : table.columns_) row_size += c.size;
+  Id type(H5Tcreate(H5T_COMPOUND, row_size == 0 ? 1 : row_size));
+  std::vector<Id> member_types;
+  std::size_t offset = 0;
+  for (const auto& c : table.columns_) {
+    hid_t t = c.type;
+    if (c.type == H5T_C_S1) {
+      member_types.push_back(string_type(c.size));
+      t = member_types.back().get();
+    }
+    check_status(H5Tinsert(type.get(), c.name.c_str(), offset, t), "insert member " + c.name);
+    offset += c.size;
+  }
+  std::vector<char> packed(table.rows() * row_size);
+  offset = 0;
+  for (const auto& c : table.columns_) {
+    for (std::size_t r = 0; r < table.rows(); ++r)
+      std::memcpy(packed.data() + r * row_size + offset, c.data.data() + r * c.size, c.size);
+    offset += c.size;
+  }
+  hsize_t dims[1] = {table.rows()};
+  Id space(H5Screate_simple(1, dims, nullptr));
+  Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  if (table.rows() >= kChunkRows) {
+    hsize_t chunk[1] = {kChunkRows};
+    H5Pset_chunk(dcpl.get(), 1, chunk);
+    H5Pset_deflate(dcpl.get(), 4);
+  }
+  Id ds(check(H5Dcreate2(get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+              "create table " + name));
+  if (table.rows() > 0)
+    check_status(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()), "write table " + name);
+}
+
+void Group::write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows,
+                         std::size_t cols) const {
+  if (v.size() != rows * cols) throw std::logic_error("matrix " + name + ": wrong size");
+  hsize_t dims[2] = {rows, cols};
+  Id space(H5Screate_simple(2, dims, nullptr));
+  Id dcpl = dataset_create_props(rows, cols);
+  Id ds(check(H5Dcreate2(get(), name.c_str(), H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+              "create matrix " + name));
+  if (!v.empty()) check_status(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "write " + name);
+}
+
+void Group::set_attribute(const std::string& name, const std::string& value) const {
+  // Variable-length UTF-8, so h5py returns str rather than bytes.
+  Id type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Id space(H5Screate(H5S_SCALAR));
+  Id a(check(H5Acreate2(get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name));
+  const char* p = value.c_str();
+  check_status(H5Awrite(a.get(), type.get(), &p), "write attribute " + name);
+}
+void Group::set_attribute(const std::string& name, std::int64_t value) const {
+  Id space(H5Screate(H5S_SCALAR));
+  Id a(check(H5Acreate2(get(), name.c_str(), H5T_NATIVE_INT64, space.get(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name));
+  check_status(H5Awrite(a.get(), H5T_NATIVE_INT64, &value), "write attribute " + name);
+}
+void Group::set_attribute(const std::string& name, double value) const {
+  Id space(H5Screate(H5S_SCALAR));
+  Id a(check(H5Acreate2(get(), name.c_str(), H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name));
+  check_status(H5Awrite(a.get(), H5T_NATIVE_DOUBLE, &value), "write attribute " + name);
+}
+
+bool Group::has_attribute(const std::string& name) const { return H5Aexists(get(), name.c_str()) > 0; }
+
+std::string Group::string_attribute(const std::string& name) const {
+  if (!has_attribute(name)) throw InputError("attribute '" + name + "' is missing");
+  Id a(check(H5Aopen(get(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  Id ftype(H5Aget_type(a.get()));
+  if (H5Tget_class(ftype.get()) != H5T_STRING) throw InputError("attribute '" + name + "' is not a string");
+  if (H5Tis_variable_str(ftype.get()) > 0) {
+    Id mtype(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mtype.get(), H5T_VARIABLE);
+    char* p = nullptr;
+    check_status(H5Aread(a.get(), mtype.get(), &p), "read attribute " + name);
+    std::string s = p ? p : "";
+    H5free_memory(p);
+    return s;
+  }
+  const std::size_t size = H5Tget_size(ftype.get());
+  std::string s(size, '\0');
+  Id mtype = string_type(size);
+  check_status(H5Aread(a.get(), mtype.get(), s.data()), "read attribute " + name);
+  s.resize(std::strlen(s.c_str()));
+  return s;
+}
+
+std::int64_t Group::int_attribute(const std::string& name) const {
+  if (!has_attribute(name)) throw InputError("attribute '" + name + "' is missing");
+  Id a(check(H5Aopen(get(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  std::int64_t v = 0;
+  check_status(H5Aread(a.get(), H5T_NATIVE_INT64, &v), "read attribute " + name);
+  return v;
+}
+
+namespace {
+Id open_table(hid_t group, const std::string& table) {
+  if (H5Lexists(group, table.c_str(), H5P_DEFAULT) <= 0) throw InputError("the file has no table '" + table + "'");
+  return Id(check(H5Dopen2(group, table.c_str(), H5P_DEFAULT), "open table " + table));
+}
+template <typename T>
+std::vector<T> read_numeric(hid_t group, const std::string& table, const std::string& column, hid_t native) {
+  Id ds = open_table(group, table);
+  Id space(H5Dget_space(ds.get()));
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  Id ftype(H5Dget_type(ds.get()));
+  if (H5Tget_member_index(ftype.get(), column.c_str()) < 0)
+    throw InputError("table '" + table + "' has no column '" + column + "'");
+  Id mtype(H5Tcreate(H5T_COMPOUND, sizeof(T)));
+  H5Tinsert(mtype.get(), column.c_str(), 0, native);
+  std::vector<T> out(n);
+  if (n > 0) check_status(H5Dread(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + column);
+  return out;
+}
+}  // namespace
+
+std::vector<std::int64_t> Group::read_int_column(const std::string& table, const std::string& column) const {
+  return read_numeric<std::int64_t>(get(), table, column, H5T_NATIVE_INT64);
+}
+std::vector<double> Group::read_double_column(const std::string& table, const std::string& column) const {
+  return read_numeric<double>(get(), table, column, H5T_NATIVE_DOUBLE);
+}
+
+std::vector<std::string> Group::read_string_column(const std::string& table, const std::string& column) const {
+  Id ds = open_table(get(), table);
+  Id space(H5Dget_space(ds.get()));
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  Id ftype(H5Dget_type(ds.get()));
+  const int idx = H5Tget_member_index(ftype.get(), column.c_str());
+  if (idx < 0) throw InputError("table '" + table + "' has no column '" + column + "'");
+  Id member(H5Tget_member_type(ftype.get(), static_cast<unsigned>(idx)));
+  const std::size_t width = H5Tget_size(member.get());
+  Id stype = string_type(width);
+  Id mtype(H5Tcreate(H5T_COMPOUND, width));
+  H5Tinsert(mtype.get(), column.c_str(), 0, stype.get());
+  std::vector<char> buf(n * width);
+  if (n > 0) check_status(H5Dread(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "read " + column);
+  std::vector<std::string> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* p = buf.data() + i * width;
+    out[i].assign(p, strnlen(p, width));
+  }
+  return out;
+}
+
+std::size_t Group::table_rows(const std::string& table) const {
+  Id ds = open_table(get(), table);
+  Id space(H5Dget_space(ds.get()));
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  return n;
+}
+
+File File::create(const std::string& path) {
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) throw PathError(path + ": cannot create the HDF5 file");
+  return File(Id(id));
+}
+
+File File::open_read(const std::string& path) {
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) throw InputError(path + ": cannot open as HDF5 (corrupt or truncated?)");
+  return File(Id(id));
+}
+
+void File::flush() const { H5Fflush(get(), H5F_SCOPE_GLOBAL); }
+
+}  // namespace reinforcer::h5

@@ -1,0 +1,24 @@
+#include "reinforcer/parallel/communicator.hpp"
+
+namespace reinforcer {
+namespace {
+
+class LocalCommunicator final : public CommunicatorImpl {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::string name() const override { return "local"; }
+  void sum_in_place(std::int64_t*, std::size_t) const override {}
+  void sum_in_place(double*, std::size_t) const override {}
+  void max_in_place(std::int64_t*, std::size_t) const override {}
+  void broadcast(std::string&, int) const override {}
+  std::vector<std::string> gather(const std::string& bytes, int) const override { return {bytes}; }
+  void barrier() const override {}
+  std::shared_ptr<const CommunicatorImpl> split(int) const override { return std::make_shared<LocalCommunicator>(); }
+};
+
+}  // namespace
+
+Communicator local_communicator() { return Communicator(std::make_shared<LocalCommunicator>()); }
+
+}  // namespace reinforcer
