@@ -24,8 +24,9 @@ void require_writable_destination(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw PathError(path + ": is a directory; name the output file (e.g. " + path + "/out.h5)");
   const std::string dir = directory_of(path);
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw PathError(path + ": output directory '" + dir + "' does not exist");
+  if (::stat(dir.c_str(), &st) != 0)
+    throw PathError(path + ": output directory '" + dir + "' does not exist; create it first");
+  if (!S_ISDIR(st.st_mode)) throw PathError(path + ": '" + dir + "' is not a directory");
   if (::access(dir.c_str(), W_OK) != 0)
     throw PathError(path + ": output directory '" + dir + "' is not writable: " + std::strerror(errno));
 }

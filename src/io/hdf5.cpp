@@ -184,6 +184,7 @@ std::string Group::string_attribute(const std::string& name) const {
   if (H5Tis_variable_str(ftype.get()) > 0) {
     Id mtype(H5Tcopy(H5T_C_S1));
     H5Tset_size(mtype.get(), H5T_VARIABLE);
+    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));  // HDF5 does not convert between character sets
     char* p = nullptr;
     check_status(H5Aread(a.get(), mtype.get(), &p), "read attribute " + name);
     std::string s = p ? p : "";
@@ -193,6 +194,7 @@ std::string Group::string_attribute(const std::string& name) const {
   const std::size_t size = H5Tget_size(ftype.get());
   std::string s(size, '\0');
   Id mtype = string_type(size);
+  H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
   check_status(H5Aread(a.get(), mtype.get(), s.data()), "read attribute " + name);
   s.resize(std::strlen(s.c_str()));
   return s;
@@ -246,6 +248,7 @@ std::vector<std::string> Group::read_string_column(const std::string& table, con
   Id member(H5Tget_member_type(ftype.get(), static_cast<unsigned>(idx)));
   const std::size_t width = H5Tget_size(member.get());
   Id stype = string_type(width);
+  H5Tset_cset(stype.get(), H5Tget_cset(member.get()));
   Id mtype(H5Tcreate(H5T_COMPOUND, width));
   H5Tinsert(mtype.get(), column.c_str(), 0, stype.get());
   std::vector<char> buf(n * width);

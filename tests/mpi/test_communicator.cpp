@@ -1,0 +1,86 @@
+// Built twice: with the single-process communicator (no mpirun) and, with
+// REINFORCER_TEST_WITH_MPI, under mpiexec -n 2 and -n 4. The expectations are written for
+// any number of ranks, so the same assertions hold in both builds.
+#include <catch2/catch.hpp>
+
+#include "reinforcer/parallel/communicator.hpp"
+
+using namespace reinforcer;
+
+namespace {
+Communicator test_communicator() {
+#ifdef REINFORCER_TEST_WITH_MPI
+  return mpi_world_communicator();
+#else
+  return local_communicator();
+#endif
+}
+}  // namespace
+
+TEST_CASE("communicator: rank and size describe the job", "[communicator]") {
+  const Communicator c = test_communicator();
+  REQUIRE(c.size() >= 1);
+  REQUIRE(c.rank() >= 0);
+  REQUIRE(c.rank() < c.size());
+#ifdef REINFORCER_TEST_WITH_MPI
+  CHECK(c.name() == "mpi");
+  CHECK(c.size() > 1);  // the MPI build is only ever run under mpiexec -n 2 or 4
+#else
+  CHECK(c.name() == "local");
+#endif
+}
+
+TEST_CASE("communicator: element-wise sums reach every rank", "[communicator]") {
+  const Communicator c = test_communicator();
+  const std::int64_t r = c.rank(), n = c.size();
+  std::vector<std::int64_t> v = {r + 1, 10 * (r + 1), -r, INT64_C(1) << 40};
+  c.sum_in_place(v);
+  CHECK(v[0] == n * (n + 1) / 2);
+  CHECK(v[1] == 10 * n * (n + 1) / 2);
+  CHECK(v[2] == -n * (n - 1) / 2);
+  CHECK(v[3] == n * (INT64_C(1) << 40));
+  std::vector<double> d = {0.5 * static_cast<double>(r), 1.0};
+  c.sum_in_place(d);
+  CHECK(d[0] == Approx(0.25 * static_cast<double>(n * (n - 1))));
+  CHECK(d[1] == static_cast<double>(n));
+  CHECK(c.sum(std::int64_t{2}) == 2 * n);
+}
+
+TEST_CASE("communicator: maximum over ranks", "[communicator]") {
+  const Communicator c = test_communicator();
+  CHECK(c.max(static_cast<std::int64_t>(c.rank()) * 7) == 7 * (c.size() - 1));
+}
+
+TEST_CASE("communicator: broadcast replaces every rank's bytes with the root's", "[communicator]") {
+  const Communicator c = test_communicator();
+  std::string s = c.is_root() ? std::string("from root\0with a NUL", 20) : "other rank " + std::to_string(c.rank());
+  c.broadcast(s, 0);
+  CHECK(s == std::string("from root\0with a NUL", 20));
+  std::string empty = c.is_root() ? "" : "not empty";
+  c.broadcast(empty, 0);
+  CHECK(empty.empty());
+}
+
+TEST_CASE("communicator: gather collects every rank's bytes in rank order on the root", "[communicator]") {
+  const Communicator c = test_communicator();
+  const std::string mine = "rank-" + std::to_string(c.rank()) + std::string(static_cast<std::size_t>(c.rank()), 'x');
+  const auto all = c.gather(mine, 0);
+  if (c.is_root()) {
+    REQUIRE(all.size() == static_cast<std::size_t>(c.size()));
+    for (int r = 0; r < c.size(); ++r)
+      CHECK(all[static_cast<std::size_t>(r)] == "rank-" + std::to_string(r) + std::string(static_cast<std::size_t>(r), 'x'));
+  } else {
+    CHECK(all.empty());
+  }
+}
+
+TEST_CASE("communicator: split forms groups of ranks with the same color", "[communicator]") {
+  const Communicator c = test_communicator();
+  const int color = c.rank() % 2;
+  const Communicator g = c.split(color);
+  const int expected_size = (c.size() + 1 - color) / 2;  // evens: ceil(n/2); odds: floor(n/2)
+  CHECK(g.size() == expected_size);
+  CHECK(g.rank() == c.rank() / 2);
+  CHECK(g.sum(std::int64_t{1}) == expected_size);
+  c.barrier();
+}
