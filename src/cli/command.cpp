@@ -61,6 +61,12 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
   inv.command = spec.name;
   try {
     po::store(po::command_line_parser(args).options(cmdline).positional(pos).run(), inv.options);
+  } catch (const po::unknown_option& e) {
+    std::string key = e.get_option_name();
+    key.erase(0, key.find_first_not_of('-'));
+    const std::string why = spec.explain_unknown ? spec.explain_unknown(key) : "";
+    if (why.empty()) rethrow_as_usage(spec, e, "");
+    throw UsageError(why + " (see 'reinforcer " + spec.name + " --help')");
   } catch (const po::too_many_positional_options_error&) {
     throw UsageError(spec.takes_input ? "give one INPUT file; found more than one positional argument"
                                       : "'reinforcer " + spec.name + "' takes no positional argument");
@@ -75,8 +81,11 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
     const std::string path = inv.options["config"].as<std::string>();
     for (const ConfigEntry& entry : read_config_section(path, spec.name)) {
       const std::string where = path + " line " + std::to_string(entry.line) + ": ";
-      if (!desc.find_nothrow(entry.key, false) || entry.key == "config" || entry.key == "help")
-        throw UsageError(where + "unknown option '" + entry.key + "' in section [" + spec.name + "]");
+      if (!desc.find_nothrow(entry.key, false) || entry.key == "config" || entry.key == "help") {
+        const std::string why = spec.explain_unknown ? spec.explain_unknown(entry.key) : "";
+        throw UsageError(where + (why.empty() ? "unknown option '" + entry.key + "'" : why) + " in section [" +
+                         spec.name + "]");
+      }
       const std::vector<std::string> one = {"--" + entry.key + "=" + entry.value};
       try {
         po::store(po::command_line_parser(one).options(desc).run(), inv.options);

@@ -142,15 +142,61 @@ void Group::write_table(const std::string& name, const Table& table) const {
     check_status(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()), "write table " + name);
 }
 
-void Group::write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows,
-                         std::size_t cols) const {
+namespace {
+template <typename T>
+void write_matrix_of(hid_t group, const std::string& name, const std::vector<T>& v, std::size_t rows, std::size_t cols,
+                     hid_t type) {
   if (v.size() != rows * cols) throw std::logic_error("matrix " + name + ": wrong size");
   hsize_t dims[2] = {rows, cols};
   Id space(H5Screate_simple(2, dims, nullptr));
   Id dcpl = dataset_create_props(rows, cols);
-  Id ds(check(H5Dcreate2(get(), name.c_str(), H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+  Id ds(check(H5Dcreate2(group, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
               "create matrix " + name));
-  if (!v.empty()) check_status(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "write " + name);
+  if (!v.empty()) check_status(H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "write " + name);
+}
+template <typename T>
+std::vector<T> read_matrix_of(hid_t group, const std::string& name, std::size_t& rows, std::size_t& cols, hid_t type) {
+  if (H5Lexists(group, name.c_str(), H5P_DEFAULT) <= 0) throw InputError("the file has no dataset '" + name + "'");
+  Id ds(check(H5Dopen2(group, name.c_str(), H5P_DEFAULT), "open " + name));
+  Id space(H5Dget_space(ds.get()));
+  if (H5Sget_simple_extent_ndims(space.get()) != 2) throw InputError("dataset '" + name + "' is not a 2-D array");
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  rows = dims[0], cols = dims[1];
+  std::vector<T> out(rows * cols);
+  if (!out.empty()) check_status(H5Dread(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
+  return out;
+}
+}  // namespace
+
+void Group::write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t cols) const {
+  write_matrix_of(get(), name, v, rows, cols, H5T_NATIVE_DOUBLE);
+}
+void Group::write_matrix(const std::string& name, const std::vector<std::int64_t>& v, std::size_t rows,
+                         std::size_t cols) const {
+  write_matrix_of(get(), name, v, rows, cols, H5T_NATIVE_INT64);
+}
+std::vector<double> Group::read_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const {
+  return read_matrix_of<double>(get(), name, rows, cols, H5T_NATIVE_DOUBLE);
+}
+std::vector<std::int64_t> Group::read_int_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const {
+  return read_matrix_of<std::int64_t>(get(), name, rows, cols, H5T_NATIVE_INT64);
+}
+
+void Group::copy_from(const Group& source, const std::string& name) const {
+  if (!source.exists(name)) throw InputError("the source file has no '" + name + "'");
+  check_status(H5Ocopy(source.get(), name.c_str(), get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), "copy " + name);
+}
+
+std::vector<std::string> Group::attribute_names() const {
+  std::vector<std::string> names;
+  H5Aiterate2(get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+              [](hid_t, const char* n, const H5A_info_t*, void* data) -> herr_t {
+                static_cast<std::vector<std::string>*>(data)->push_back(n);
+                return 0;
+              },
+              &names);
+  return names;
 }
 
 void Group::set_attribute(const std::string& name, const std::string& value) const {

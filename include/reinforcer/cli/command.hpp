@@ -28,6 +28,8 @@ struct CommandSpec {
   bool output_required = true;
   std::function<void(po::options_description&)> add_options;
   std::function<int(const Invocation&)> run;
+  // A clearer message for an unknown config key (e.g. an unknown action in cost.X); "" if none.
+  std::function<std::string(const std::string& key)> explain_unknown;
 };
 
 // Parses args (after the command name); returns nullopt-like false when help was printed.
@@ -39,6 +41,7 @@ std::int64_t int_option(const Invocation& inv, const std::string& name, std::int
 
 CommandSpec prepare_command();
 CommandSpec synth_command();
+CommandSpec train_command();
 
 int run_cli(int argc, char** argv);
 

@@ -59,8 +59,15 @@ class Group {
   bool exists(const std::string& name) const;
 
   void write_table(const std::string& name, const Table& table) const;
-  // Row-major 2-D array of doubles or int64.
+  // Row-major 2-D arrays (chunked and deflated when large).
   void write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t cols) const;
+  void write_matrix(const std::string& name, const std::vector<std::int64_t>& v, std::size_t rows, std::size_t cols) const;
+  // Reads a 2-D array; rows and cols receive its shape.
+  std::vector<double> read_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const;
+  std::vector<std::int64_t> read_int_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const;
+  // Copies object `name` of `source` (a dataset or group, with attributes) into this group.
+  void copy_from(const Group& source, const std::string& name) const;
+  std::vector<std::string> attribute_names() const;
 
   void set_attribute(const std::string& name, const std::string& value) const;
   void set_attribute(const std::string& name, std::int64_t value) const;

@@ -1,0 +1,32 @@
+#pragma once
+// What a Q-learning worker needs of an environment: a start state per episode and one
+// transition per step. Both environments (funnel, replay) keep an episode's position in
+// this small struct, so a worker can interleave several episodes in lockstep.
+#include <cstdint>
+
+#include "reinforcer/env/action.hpp"
+#include "reinforcer/parallel/rng.hpp"
+
+namespace reinforcer {
+
+struct EpisodeState {
+  std::uint32_t state = 0;     // index into the Q-table's rows
+  std::int32_t customer = -1;  // index into the environment's customers (replay); -1 if unused
+  std::int32_t segment = 0;    // leaf segment index (0..segments-1)
+  Progress progress = 0;       // step milestones reached (bit m = Milestone m)
+  std::uint8_t t = 0;          // week (funnel) or step (replay)
+  bool done = false;
+};
+
+struct StepResult {
+  double reward = 0.0;
+  bool subscribed = false;
+};
+
+// An Environment provides:
+//   std::size_t states() const;
+//   void start(EpisodeState& e, const std::vector<std::uint32_t>& shard, RandomStream& rng) const;
+//   StepResult step(EpisodeState& e, Action a, RandomStream& rng) const;   // sets e.state, e.done
+// `shard` lists the environment's customers this worker draws episodes from.
+
+}  // namespace reinforcer

@@ -1,0 +1,61 @@
+#pragma once
+// Weekly hazards of the funnel, estimated from the data as events per person-week at risk,
+// censored at the export date, with empirical-Bayes shrinkage toward the parent segment.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "reinforcer/data/customer_table.hpp"
+#include "reinforcer/env/action.hpp"
+#include "reinforcer/env/segment_encoder.hpp"
+
+namespace reinforcer {
+
+// Events of the weekly competing-risks process: the five step milestones (in Milestone
+// order), then the subscription.
+inline constexpr std::size_t kEvents = kStepMilestones + 1;
+inline constexpr std::size_t kSubscriptionEvent = kStepMilestones;
+
+struct HazardOptions {
+  int horizon_weeks = 26;                                   // follow-up counted per customer
+  Day export_date = kNoDay;                                 // censoring date (inclusive)
+  Day demo_survey_recorded_from = days_from_civil(2021, 8, 31);  // earlier weeks are not at risk
+  // Prior strength a (in expected events) of the Gamma prior around the parent's rate;
+  // negative: estimated by the method of moments per (depth, event) (empirical Bayes).
+  double shrinkage_strength = -1.0;
+};
+
+// Per (segment node, progress, event): flattened as ((node * kProgressStates) + p) * kEvents + e.
+struct HazardEstimates {
+  std::size_t nodes = 0;
+  std::vector<double> events;    // observed events in the node's subtree
+  std::vector<double> exposure;  // person-weeks at risk in the node's subtree
+  std::vector<double> rate;      // shrunk weekly hazard; 0 for a milestone already in the progress
+  std::vector<double> prior_strength;  // a used per (depth, event): depth * kEvents + e
+  static std::size_t index(std::size_t node, std::size_t progress, std::size_t event) {
+    return (node * kProgressStates + progress) * kEvents + event;
+  }
+};
+
+// One fitting customer's path through the funnel, as the hazard estimate and the replay
+// environment read it.
+struct CustomerHistory {
+  std::int32_t node = 0;       // leaf segment
+  Progress start = 0;          // milestones reached at t0 (dated on or before t0)
+  std::array<std::int32_t, kStepMilestones> step_week{};  // week reached (as causes); -1: not
+  std::int32_t subscribed_week = -1;   // week of subscription; -1: not (within follow-up or ever)
+  bool subscribed = false;             // the label
+  double observed_weeks = 0;           // follow-up until the export date, capped at the horizon
+};
+
+// Rules (DESIGN.md "Environments", CONTRACT.md): week k covers days [t0+7k, t0+7k+7); a step
+// dated before t0 counts as reached at t0; steps dated on or after the subscription are not
+// causes; a subscriber without a date (Stage only) subscribes in the week of its latest step
+// (or week 0); follow-up ends at the export date (a partly observed week counts as the
+// observed fraction), the subscription, or the horizon.
+CustomerHistory history_of(const Customer& c, std::int32_t node, const HazardOptions& options);
+
+HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                 const SegmentEncoder& encoder, const HazardOptions& options);
+
+}  // namespace reinforcer

@@ -1,0 +1,30 @@
+#pragma once
+// run.h5: the training run's results (schema: docs/HDF5_SCHEMA.md): the prepared customers,
+// the Q-table and visits with a description of every state, the DP referee, the learning
+// curve, the fitted model and the provenance.
+#include <map>
+#include <string>
+
+#include "reinforcer/io/provenance.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
+#include "reinforcer/rl/trainer.hpp"
+
+namespace reinforcer {
+
+inline const std::string kRunFormat = "reinforcer-run";
+inline constexpr std::int64_t kRunFormatVersion = 1;
+
+struct RunContents {
+  std::string prepared_path;       // its /customers table is copied
+  std::string environment;         // funnel | replay
+  int steps_per_episode = 0;       // horizon (funnel) or max steps (replay): the t axis of states
+  const FunnelFit* fit = nullptr;  // the fitted funnel (referee), always present
+  const TrainState* state = nullptr;
+  std::map<std::string, std::string> text_attributes;     // run settings, written as root attributes
+  std::map<std::string, std::int64_t> int_attributes;
+  std::map<std::string, double> double_attributes;
+};
+
+void write_run_file(const std::string& path, const RunContents& run, const Provenance& provenance);
+
+}  // namespace reinforcer

@@ -1,0 +1,117 @@
+#pragma once
+// Tabular Q-learning for one worker: epsilon-greedy episodes on an environment, several
+// episodes interleaved in lockstep (independent chains give the CPU independent work).
+// Every episode's random stream is a function of (seed, worker, episode number) only, so a
+// worker's results never depend on the layout of workers on ranks and threads.
+#include <cstdint>
+#include <vector>
+
+#include "reinforcer/env/episode.hpp"
+#include "reinforcer/parallel/rng.hpp"
+
+namespace reinforcer {
+
+// Q rows are padded to 8 doubles (one cache line); column 7 is unused.
+inline constexpr std::size_t kQStride = 8;
+
+struct QLearningConfig {
+  double alpha = 0.1;
+  double gamma = 0.95;
+  double epsilon_start = 1.0;
+  double epsilon_end = 0.01;
+  double epsilon_decay = 0.0;  // per global episode; <= 0: reach epsilon_end at half the budget
+  int interleave = 8;          // episodes run in lockstep per worker (part of the algorithm)
+};
+
+struct EpisodeBatchStats {
+  std::int64_t episodes = 0;
+  std::int64_t steps = 0;
+  std::int64_t subscriptions = 0;
+  double reward = 0.0;
+  double abs_dq = 0.0;  // sum of |update| over steps
+};
+
+inline std::size_t greedy_action(const double* row) {
+  std::size_t best = 0;
+  double v = row[0];
+  for (std::size_t a = 1; a < kActions; ++a) {
+    const bool better = row[a] > v;  // strict: ties keep the lowest action
+    best = better ? a : best;
+    v = better ? row[a] : v;
+  }
+  return best;
+}
+
+inline double max_q(const double* row) {
+  double v = row[0];
+  for (std::size_t a = 1; a < kActions; ++a) v = row[a] > v ? row[a] : v;
+  return v;
+}
+
+// Runs episodes [first_episode, first_episode + count) of `worker` on `q` (states x kQStride),
+// counting visits per (state, action). Shard is whatever Env::start takes.
+template <typename Env, typename Shard>
+EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<double>& q,
+                               std::vector<std::int32_t>& visits, std::uint64_t seed, std::uint64_t worker,
+                               std::int64_t first_episode, std::int64_t count, double epsilon,
+                               const QLearningConfig& cfg) {
+  EpisodeBatchStats st;
+  const int width = cfg.interleave < 1 ? 1 : (cfg.interleave > 64 ? 64 : cfg.interleave);
+  struct Chain {
+    EpisodeState e;
+    RandomStream rng{0, 0};
+    bool active = false;
+  };
+  Chain chains[64];
+  std::int64_t next_episode = first_episode;
+  const std::int64_t end_episode = first_episode + count;
+  const auto eps_threshold = static_cast<std::uint32_t>(epsilon >= 1.0 ? 0xFFFFFFFFu : epsilon * 4294967296.0);
+  auto launch = [&](Chain& c) {
+    if (next_episode >= end_episode) {
+      c.active = false;
+      return;
+    }
+    c.rng = RandomStream(seed, (worker << 40) ^ static_cast<std::uint64_t>(next_episode));
+    ++next_episode;
+    c.e = EpisodeState{};
+    env.start(c.e, shard, c.rng);
+    c.active = true;
+  };
+  int active = 0;
+  for (int i = 0; i < width; ++i) {
+    launch(chains[i]);
+    active += chains[i].active;
+  }
+  double* Q = q.data();
+  std::int32_t* N = visits.data();
+  while (active > 0) {
+    for (int i = 0; i < width; ++i) {
+      Chain& c = chains[i];
+      if (!c.active) continue;
+      const std::uint32_t s = c.e.state;
+      double* row = Q + static_cast<std::size_t>(s) * kQStride;
+      const std::uint64_t r = c.rng.next();
+      std::size_t a = greedy_action(row);
+      if (static_cast<std::uint32_t>(r) < eps_threshold)
+        a = static_cast<std::size_t>(((r >> 32) * kActions) >> 32);  // uniform action from the high half
+      const StepResult out = env.step(c.e, static_cast<Action>(a), c.rng);
+      const double target = c.e.done ? out.reward
+                                     : out.reward + cfg.gamma * max_q(Q + static_cast<std::size_t>(c.e.state) * kQStride);
+      const double dq = cfg.alpha * (target - row[a]);
+      row[a] += dq;
+      ++N[static_cast<std::size_t>(s) * kQStride + a];
+      ++st.steps;
+      st.reward += out.reward;
+      st.abs_dq += dq < 0 ? -dq : dq;
+      if (c.e.done) {
+        ++st.episodes;
+        st.subscriptions += out.subscribed;
+        launch(c);
+        active -= !c.active;
+      }
+    }
+  }
+  return st;
+}
+
+}  // namespace reinforcer

@@ -1,0 +1,154 @@
+#pragma once
+// Distributed Q-learning in sync rounds (DESIGN.md "Distribution"): every worker runs E
+// episodes from the current global Q-table, counting visits N_w(s,a); then
+//   Q(s,a) <- sum_w N_w Q_w / sum_w N_w   for pairs visited in the round (others keep theirs),
+// summed in 64-bit fixed point -- associative, so the thread sum followed by MPI_Allreduce
+// gives bit-identical tables for any layout of the same W workers.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "reinforcer/errors.hpp"
+#include "reinforcer/parallel/communicator.hpp"
+#include "reinforcer/rl/q_learning.hpp"
+
+namespace reinforcer {
+
+struct TrainSchedule {
+  std::int64_t episodes_per_worker = 0;
+  std::int64_t sync_every = 0;  // episodes per worker per round
+  int threads = 1;              // workers on this rank
+  int checkpoint_every = 0;     // rounds; 0: only when signalled
+  std::uint64_t seed = 1;
+  QLearningConfig q;
+  std::int64_t rounds() const { return (episodes_per_worker + sync_every - 1) / sync_every; }
+};
+
+struct LearningCurveRow {
+  std::int64_t round = 0;
+  std::int64_t episodes = 0;  // global, so far
+  double mean_reward = 0;     // per episode, this round
+  double subscription_rate = 0;
+  double epsilon = 0;
+  double mean_abs_dq = 0;     // per step, this round
+  double gap = std::numeric_limits<double>::quiet_NaN();  // greedy policy's value gap to DP (share of random-to-DP gap)
+  double wall_seconds = 0;
+};
+
+struct TrainState {
+  std::vector<double> q;              // states x kQStride
+  std::vector<std::int64_t> visits;   // states x kQStride, over the whole run
+  std::int64_t rounds_done = 0;
+  std::vector<LearningCurveRow> curve;
+};
+
+struct TrainHooks {
+  std::function<double(const std::vector<double>& q)> gap;  // may be empty
+  int gap_every = 1;                                         // rounds
+  std::function<void(const TrainState&)> checkpoint;        // called on every rank; rank 0 writes
+  std::function<void(const LearningCurveRow&, std::int64_t total_rounds)> progress;
+  std::function<bool()> stop_requested;                     // a signal arrived on this rank
+};
+
+// Thrown after a checkpoint was written on request (SIGTERM/SIGUSR1): exit code 75.
+struct Interrupted : Error {
+  explicit Interrupted(const std::string& m) : Error(ExitCode::interrupted, m) {}
+};
+
+inline constexpr double kFixedPointScale = 16777216.0;  // 2^24: 6e-8 resolution, |Q| up to 5e11 per visit
+
+inline double epsilon_for(const TrainSchedule& s, std::int64_t workers, std::int64_t global_episodes_before) {
+  const double total = static_cast<double>(s.episodes_per_worker) * static_cast<double>(workers);
+  const double decay = s.q.epsilon_decay > 0 ? s.q.epsilon_decay
+                                             : std::pow(s.q.epsilon_end / s.q.epsilon_start, 1.0 / std::max(1.0, 0.5 * total));
+  return std::max(s.q.epsilon_end, s.q.epsilon_start * std::pow(decay, static_cast<double>(global_episodes_before)));
+}
+
+// Trains until the schedule's episodes are done (continuing from state.rounds_done).
+// shards[t] is what thread t's worker (global index rank*threads + t) draws episodes from.
+template <typename Env, typename Shard>
+void train_distributed(const Communicator& comm, const Env& env, const std::vector<Shard>& shards,
+                       const TrainSchedule& sched, TrainState& state, const TrainHooks& hooks) {
+  const std::size_t cells = env.states() * kQStride;
+  const int threads = sched.threads;
+  const std::int64_t workers = static_cast<std::int64_t>(comm.size()) * threads;
+  if (state.q.size() != cells) state.q.assign(cells, 0.0);
+  if (state.visits.size() != cells) state.visits.assign(cells, 0);
+  std::vector<std::vector<double>> local_q(static_cast<std::size_t>(threads));
+  std::vector<std::vector<std::int32_t>> local_n(static_cast<std::size_t>(threads), std::vector<std::int32_t>(cells));
+  std::vector<EpisodeBatchStats> stats(static_cast<std::size_t>(threads));
+  std::vector<std::int64_t> numerator(cells), count(cells);
+  const auto t_start = std::chrono::steady_clock::now();
+  const std::int64_t total_rounds = sched.rounds();
+  for (std::int64_t round = state.rounds_done; round < total_rounds; ++round) {
+    const std::int64_t first = round * sched.sync_every;
+    const std::int64_t n = std::min(sched.sync_every, sched.episodes_per_worker - first);
+    const double epsilon = epsilon_for(sched, workers, first * workers);
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; ++t) {
+      auto& q = local_q[static_cast<std::size_t>(t)];
+      auto& v = local_n[static_cast<std::size_t>(t)];
+      q = state.q;
+      std::fill(v.begin(), v.end(), 0);
+      const std::uint64_t worker = static_cast<std::uint64_t>(comm.rank()) * static_cast<std::uint64_t>(threads) +
+                                   static_cast<std::uint64_t>(t);
+      stats[static_cast<std::size_t>(t)] =
+          run_episodes(env, shards[static_cast<std::size_t>(t)], q, v, sched.seed, worker, first, n, epsilon, sched.q);
+    }
+    // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(cells); ++i) {
+      std::int64_t num = 0, cnt = 0;
+      for (int t = 0; t < threads; ++t) {
+        const std::int32_t visits = local_n[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)];
+        if (visits == 0) continue;
+        num += visits * std::llround(local_q[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)] * kFixedPointScale);
+        cnt += visits;
+      }
+      numerator[static_cast<std::size_t>(i)] = num;
+      count[static_cast<std::size_t>(i)] = cnt;
+    }
+    comm.sum_in_place(numerator);
+    comm.sum_in_place(count);
+    double sum_dq = 0, reward = 0;
+    std::int64_t steps = 0, episodes = 0, subs = 0;
+    for (const auto& s : stats) sum_dq += s.abs_dq, reward += s.reward, steps += s.steps, episodes += s.episodes, subs += s.subscriptions;
+    std::vector<double> sums = {sum_dq, reward, static_cast<double>(steps), static_cast<double>(episodes), static_cast<double>(subs)};
+    comm.sum_in_place(sums);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(cells); ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      if (count[k] == 0) continue;
+      state.q[k] = static_cast<double>(numerator[k]) / static_cast<double>(count[k]) / kFixedPointScale;
+      state.visits[k] += count[k];
+    }
+    state.rounds_done = round + 1;
+    LearningCurveRow row;
+    row.round = round + 1;
+    row.episodes = (first + n) * workers;
+    row.mean_reward = sums[3] > 0 ? sums[1] / sums[3] : 0;
+    row.subscription_rate = sums[3] > 0 ? sums[4] / sums[3] : 0;
+    row.epsilon = epsilon;
+    row.mean_abs_dq = sums[2] > 0 ? sums[0] / sums[2] : 0;
+    if (hooks.gap && (state.rounds_done % std::max(1, hooks.gap_every) == 0 || state.rounds_done == total_rounds))
+      row.gap = hooks.gap(state.q);
+    row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    state.curve.push_back(row);
+    if (hooks.progress) hooks.progress(row, total_rounds);
+    const bool stop = comm.max(static_cast<std::int64_t>(hooks.stop_requested && hooks.stop_requested())) > 0;
+    const bool due = sched.checkpoint_every > 0 && state.rounds_done % sched.checkpoint_every == 0 &&
+                     state.rounds_done < total_rounds;
+    if ((due || stop) && hooks.checkpoint) hooks.checkpoint(state);
+    if (stop && state.rounds_done < total_rounds)
+      throw Interrupted("stopped by a signal after round " + std::to_string(state.rounds_done) +
+                        "; a checkpoint was written; continue with --resume");
+  }
+}
+
+}  // namespace reinforcer

@@ -1,0 +1,139 @@
+#include "reinforcer/cli/train_settings.hpp"
+
+#include <omp.h>
+
+#include <set>
+#include <sstream>
+
+#include "reinforcer/errors.hpp"
+
+namespace reinforcer {
+namespace {
+
+double non_negative(const Invocation& inv, const std::string& name) {
+  const double v = inv.options[name].as<double>();
+  if (!(v >= 0))
+    throw UsageError("--" + name + ": " + std::to_string(v) + " is negative; give a value >= 0");
+  return v;
+}
+
+double in_range(const Invocation& inv, const std::string& name, double lo, double hi) {
+  const double v = inv.options[name].as<double>();
+  if (!(v >= lo && v <= hi))
+    throw UsageError("--" + name + ": " + std::to_string(v) + " is out of range; give a value from " +
+                     std::to_string(lo) + " to " + std::to_string(hi));
+  return v;
+}
+
+int default_threads() {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  return env && std::atoi(env) > 0 ? std::atoi(env) : 1;
+}
+
+}  // namespace
+
+void add_train_options(po::options_description& d) {
+  ActionCosts costs;
+  d.add_options()
+      ("env", po::value<std::string>()->default_value("funnel"), "environment: funnel (fitted, actions change outcomes) or replay (records, for comparison)")
+      ("fit-on", po::value<std::string>()->default_value("all"), "customers the funnel is fitted on: all, train, or except-fold:I")
+      ("features", po::value<std::string>()->default_value("cohort,country"), "decision-time features of the segment, in shrinkage order: cohort, country, education, month")
+      ("episodes", po::value<std::int64_t>()->default_value(200000), "episodes per worker")
+      ("seed", po::value<std::uint64_t>()->default_value(1), "random seed")
+      ("sync-every", po::value<std::int64_t>()->default_value(25000), "episodes per worker between Q-table averages (a sync round)")
+      ("threads", po::value<int>()->default_value(default_threads()), "OpenMP threads (workers) per rank; default OMP_NUM_THREADS or 1")
+      ("checkpoint-every", po::value<int>()->default_value(0), "write a checkpoint every R sync rounds (0: only on SIGTERM/SIGUSR1)")
+      ("checkpoint", po::value<std::string>()->value_name("PATH"), "checkpoint file (default: OUTPUT.checkpoint.h5)")
+      ("resume", po::bool_switch(), "continue from the checkpoint")
+      ("dry-run", po::bool_switch(), "print the state space, workers, shards and memory estimate, then exit")
+      ("progress", po::value<std::string>()->default_value("auto"), "progress display: auto (live line on a terminal, a line every few seconds otherwise), plain, none")
+      ("horizon", po::value<int>()->default_value(26), "episode horizon in weeks (funnel)")
+      ("shrinkage", po::value<std::string>()->default_value("auto"), "prior strength of the hazard shrinkage toward the parent segment: auto (empirical Bayes) or a number >= 0")
+      ("effect.act", po::value<double>()->default_value(1.0), "assumed multiplier of the targeted milestone's hazard")
+      ("effect.idle", po::value<double>()->default_value(0.5), "assumed multiplier of every other milestone's hazard")
+      ("effect.message", po::value<double>()->default_value(0.75), "assumed multiplier of the first call's hazard after a message")
+      ("reward.subscription", po::value<double>()->default_value(100.0), "reward for a subscription")
+      ("alpha", po::value<double>()->default_value(0.1), "learning rate")
+      ("gamma", po::value<double>()->default_value(0.95), "discount per step")
+      ("epsilon-start", po::value<double>()->default_value(1.0), "exploration at the start")
+      ("epsilon-end", po::value<double>()->default_value(0.01), "exploration floor")
+      ("epsilon-decay", po::value<double>()->default_value(0.0), "decay per global episode (0: reach the floor at half the episode budget)")
+      ("interleave", po::value<int>()->default_value(8), "episodes run in lockstep per worker (part of the algorithm)")
+      ("replay-steps", po::value<int>()->default_value(10), "steps per replay episode")
+      ("replay-rewards", po::value<std::string>()->default_value("plain"), "replay reward table: plain (+100 subscription) or legacy (+15 first call, +12 demo, once each)");
+  for (std::size_t a = 0; a < kActions; ++a)
+    d.add_options()(("cost." + std::string(kActionNames[a])).c_str(), po::value<double>()->default_value(costs.cost[a]),
+                    ("cost of the action " + std::string(kActionNames[a])).c_str());
+}
+
+TrainSettings train_settings(const Invocation& inv) {
+  TrainSettings s;
+  s.environment = inv.options["env"].as<std::string>();
+  if (s.environment != "funnel" && s.environment != "replay")
+    throw UsageError("--env: '" + s.environment + "' is not funnel or replay");
+  s.fit_on = inv.options["fit-on"].as<std::string>();
+  s.features = parse_feature_mask(inv.options["features"].as<std::string>());
+  TrainSchedule& t = s.schedule;
+  t.episodes_per_worker = int_option(inv, "episodes", 1, INT64_C(1) << 40);
+  t.sync_every = int_option(inv, "sync-every", 1, INT64_C(1) << 40);
+  t.threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
+  t.checkpoint_every = static_cast<int>(int_option(inv, "checkpoint-every", 0, 1 << 30));
+  t.seed = inv.options["seed"].as<std::uint64_t>();
+  t.q.alpha = in_range(inv, "alpha", 1e-9, 1.0);
+  t.q.gamma = in_range(inv, "gamma", 0.0, 1.0);
+  t.q.epsilon_start = in_range(inv, "epsilon-start", 0.0, 1.0);
+  t.q.epsilon_end = in_range(inv, "epsilon-end", 0.0, 1.0);
+  if (t.q.epsilon_end > t.q.epsilon_start) throw UsageError("--epsilon-end is above --epsilon-start");
+  if (t.q.epsilon_end <= 0 && inv.options["epsilon-decay"].as<double>() <= 0)
+    throw UsageError("--epsilon-end 0 needs an explicit --epsilon-decay");
+  t.q.epsilon_decay = in_range(inv, "epsilon-decay", 0.0, 1.0);
+  t.q.interleave = static_cast<int>(int_option(inv, "interleave", 1, 64));
+  s.funnel.horizon_weeks = static_cast<int>(int_option(inv, "horizon", 1, 104));
+  s.funnel.effects.act = non_negative(inv, "effect.act");
+  s.funnel.effects.idle = non_negative(inv, "effect.idle");
+  s.funnel.effects.message = non_negative(inv, "effect.message");
+  s.funnel.subscription_reward = in_range(inv, "reward.subscription", 0.0, 1e9);
+  for (std::size_t a = 0; a < kActions; ++a)
+    s.funnel.costs.cost[a] = non_negative(inv, "cost." + std::string(kActionNames[a]));
+  const std::string shrink = inv.options["shrinkage"].as<std::string>();
+  if (shrink != "auto") {
+    std::istringstream in(shrink);
+    if (!(in >> s.shrinkage) || !(in >> std::ws).eof() || s.shrinkage < 0)
+      throw UsageError("--shrinkage: '" + shrink + "' is not auto or a number >= 0");
+  }
+  s.replay.max_steps = static_cast<int>(int_option(inv, "replay-steps", 1, 255));
+  s.replay_rewards = inv.options["replay-rewards"].as<std::string>();
+  const auto rewards = ReplayRewards::named(s.replay_rewards);
+  if (!rewards) throw UsageError("--replay-rewards: '" + s.replay_rewards + "' is not plain or legacy");
+  s.replay.rewards = *rewards;
+  s.replay.rewards.subscription = s.funnel.subscription_reward;
+  s.replay.costs = s.funnel.costs;
+  s.checkpoint_path = inv.options.count("checkpoint") ? inv.options["checkpoint"].as<std::string>()
+                                                      : inv.output + ".checkpoint.h5";
+  s.resume = inv.options["resume"].as<bool>();
+  s.dry_run = inv.options["dry-run"].as<bool>();
+  s.progress = inv.options["progress"].as<std::string>();
+  if (s.progress != "auto" && s.progress != "plain" && s.progress != "none")
+    throw UsageError("--progress: '" + s.progress + "' is not auto, plain or none");
+  return s;
+}
+
+Fingerprint train_fingerprint(const Invocation& inv, std::int64_t workers, const std::string& input_sha256) {
+  // Options that do not change the Q-table: where files go, how progress shows, the layout.
+  static const std::set<std::string> kIgnored = {"output", "checkpoint", "checkpoint-every", "resume", "dry-run",
+                                                 "progress", "threads", "config", "help", "input"};
+  Fingerprint fp;
+  std::istringstream lines(inv.config_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto eq = line.find(" = ");
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq);
+    if (!kIgnored.count(key)) fp[key] = line.substr(eq + 3);
+  }
+  fp["workers"] = std::to_string(workers);
+  fp["input_sha256"] = input_sha256;
+  return fp;
+}
+
+}  // namespace reinforcer

@@ -1,0 +1,271 @@
+#include "reinforcer/env/hazards.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+namespace reinforcer {
+namespace {
+
+constexpr std::size_t kDemo = static_cast<std::size_t>(Milestone::demo);
+constexpr std::size_t kSurvey = static_cast<std::size_t>(Milestone::survey);
+constexpr double kMaxStrength = 1e6;
+constexpr double kMinStrength = 0.1;
+
+void require_export_date(const HazardOptions& options) {
+  if (options.export_date == kNoDay)
+    throw std::invalid_argument("hazard estimate: HazardOptions::export_date is not set");
+}
+
+// Days of follow-up from t0 through the export date (inclusive); may be <= 0.
+std::int64_t observed_days(const Customer& c, const HazardOptions& options) {
+  return static_cast<std::int64_t>(options.export_date) + 1 - static_cast<std::int64_t>(c.t0);
+}
+
+// node_of builds strings; a million calls would dominate the estimate. The node depends only
+// on the masked features, so it is memoised on them: the per-customer lookup allocates only
+// the first time a feature combination is seen (dense table when small, hash map otherwise).
+class NodeLookup {
+ public:
+  NodeLookup(const CustomerTable& table, const SegmentEncoder& encoder) : table_(table), encoder_(encoder) {
+    for (Feature f : encoder.mask().order) {
+      switch (f) {
+        case Feature::cohort: use_cohort_ = true; break;
+        case Feature::country: use_country_ = true; break;
+        case Feature::education: use_education_ = true; break;
+        case Feature::month: use_month_ = true; break;
+      }
+    }
+    countries_ = table.countries.size() + 1;  // -1 (unknown) .. size-1
+    const std::size_t size = (use_cohort_ ? 3 : 1) * (use_country_ ? countries_ : 1) *
+                             (use_education_ ? kEducationLevels + 1 : 1) * (use_month_ ? 13 : 1);
+    if (size <= (std::size_t{1} << 22)) dense_.assign(size, -1);
+  }
+
+  std::int32_t operator()(const Customer& c) {
+    std::size_t key = 0;
+    if (use_cohort_) key = static_cast<std::size_t>(c.cohort);
+    if (use_country_) {
+      const auto country = static_cast<std::size_t>(static_cast<std::int64_t>(c.country) + 1);
+      if (country >= countries_) throw std::invalid_argument("hazard estimate: customer country index out of range");
+      key = key * countries_ + country;
+    }
+    if (use_education_) key = key * (kEducationLevels + 1) + std::min<std::size_t>(c.education, kEducationLevels);
+    if (use_month_) key = key * 13 + (c.t0 == kNoDay ? 0 : static_cast<std::size_t>(civil_from_days(c.t0).month));
+    if (!dense_.empty()) {
+      std::int32_t& node = dense_[key];
+      if (node < 0) node = encoder_.node_of(c, table_);
+      return node;
+    }
+    auto it = sparse_.find(key);
+    if (it == sparse_.end()) it = sparse_.emplace(key, encoder_.node_of(c, table_)).first;
+    return it->second;
+  }
+
+ private:
+  const CustomerTable& table_;
+  const SegmentEncoder& encoder_;
+  bool use_cohort_ = false, use_country_ = false, use_education_ = false, use_month_ = false;
+  std::size_t countries_ = 1;
+  std::vector<std::int32_t> dense_;
+  std::unordered_map<std::size_t, std::int32_t> sparse_;
+};
+
+// Posterior mean of a Poisson rate with a Gamma prior of mean rho and shape a.
+double shrunk_rate(double rho, double events, double exposure, double a) {
+  if (exposure <= 0) return rho;
+  if (rho <= 0) return events > 0 ? events / exposure : 0.0;
+  return rho * (events + a) / (rho * exposure + a);
+}
+
+// Method of moments for the Gamma prior's shape from cells (events e_i, expected mu_i):
+// Var(e_i) = mu_i + mu_i^2 / a.
+double moment_strength(double excess, double mu_squared) {
+  const double inv_a = mu_squared > 0 ? std::max(0.0, excess) / mu_squared : 0.0;
+  if (inv_a <= 1e-6) return kMaxStrength;
+  return std::clamp(1.0 / inv_a, kMinStrength, kMaxStrength);
+}
+
+}  // namespace
+
+CustomerHistory history_of(const Customer& c, std::int32_t node, const HazardOptions& options) {
+  require_export_date(options);
+  if (c.cohort == Cohort::undated || c.t0 == kNoDay)
+    throw std::invalid_argument("hazard estimate: customer " + std::to_string(c.id) + " is undated");
+  CustomerHistory h;
+  h.node = node;
+  h.subscribed = c.subscribed;
+  h.step_week.fill(-1);
+  const std::int64_t t0 = c.t0;
+
+  // The subscription day: its date, else (Stage alone) the latest step, else t0.
+  std::int64_t sub_day = 0;
+  if (c.subscribed) {
+    const Day dated = c.milestone[static_cast<std::size_t>(Milestone::subscribed)];
+    if (dated != kNoDay) {
+      sub_day = dated;
+    } else {
+      sub_day = t0;
+      bool any = false;
+      for (std::size_t m = 0; m < kStepMilestones; ++m)
+        if (c.milestone[m] != kNoDay) {
+          sub_day = any ? std::max<std::int64_t>(sub_day, c.milestone[m]) : c.milestone[m];
+          any = true;
+        }
+    }
+  }
+
+  for (std::size_t m = 0; m < kStepMilestones; ++m) {
+    const Day d = c.milestone[m];
+    if (d == kNoDay) continue;
+    if (c.subscribed && !(static_cast<std::int64_t>(d) < sub_day)) continue;  // not a cause
+    const std::int64_t day = std::max<std::int64_t>(d, t0);
+    if (day == t0) {
+      h.start = static_cast<Progress>(h.start | (1u << m));
+      h.step_week[m] = 0;
+    } else {
+      h.step_week[m] = static_cast<std::int32_t>((day - t0) / 7);
+    }
+  }
+
+  const int horizon = std::max(0, options.horizon_weeks);
+  if (c.subscribed) {
+    const std::int64_t week = (std::max(sub_day, t0) - t0) / 7;
+    if (week < horizon && sub_day <= static_cast<std::int64_t>(options.export_date))
+      h.subscribed_week = static_cast<std::int32_t>(week);
+  }
+  double observed = std::min(static_cast<double>(horizon), static_cast<double>(observed_days(c, options)) / 7.0);
+  observed = std::max(0.0, observed);
+  if (h.subscribed_week >= 0) observed = std::min(observed, static_cast<double>(h.subscribed_week + 1));
+  h.observed_weeks = observed;
+  return h;
+}
+
+HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                 const SegmentEncoder& encoder, const HazardOptions& options) {
+  require_export_date(options);
+  const std::vector<SegmentNode>& nodes = encoder.nodes();
+  const std::size_t n_nodes = nodes.size();
+  const int horizon = std::max(0, options.horizon_weeks);
+
+  // Accumulated in whole days (exact): person-days at (node, progress) split by whether the
+  // week starts before demo/survey were recorded (index 0) or not (1), and event counts.
+  std::vector<std::int64_t> days(n_nodes * kProgressStates * 2, 0);
+  std::vector<std::int64_t> counts(n_nodes * kProgressStates * kEvents, 0);
+
+  NodeLookup lookup(table, encoder);
+  for (std::size_t i : fitting) {
+    if (i >= table.customers.size()) throw std::invalid_argument("hazard estimate: fitting index out of range");
+    const Customer& c = table.customers[i];
+    const std::int32_t node = lookup(c);
+    const CustomerHistory h = history_of(c, node, options);
+    const std::int64_t avail = observed_days(c, options);
+    if (avail <= 0) continue;
+    std::int64_t weeks = std::min<std::int64_t>(horizon, (avail + 6) / 7);
+    if (h.subscribed_week >= 0) weeks = std::min<std::int64_t>(weeks, h.subscribed_week + 1);
+    const std::size_t base = static_cast<std::size_t>(node) * kProgressStates;
+    Progress p = h.start;
+    for (std::int64_t k = 0; k < weeks; ++k) {
+      const std::int64_t week_start = static_cast<std::int64_t>(c.t0) + 7 * k;
+      const bool recorded = week_start >= static_cast<std::int64_t>(options.demo_survey_recorded_from);
+      days[(base + p) * 2 + (recorded ? 1 : 0)] += std::min<std::int64_t>(7, avail - 7 * k);
+      std::int64_t* cell = &counts[(base + p) * kEvents];
+      Progress next = p;
+      for (std::size_t m = 0; m < kStepMilestones; ++m) {
+        if (h.step_week[m] != k) continue;
+        next = static_cast<Progress>(next | (1u << m));
+        if (h.start & (1u << m)) continue;
+        if ((m == kDemo || m == kSurvey) && !recorded) continue;
+        ++cell[m];
+      }
+      if (k == h.subscribed_week) ++cell[kSubscriptionEvent];
+      p = next;
+    }
+  }
+
+  // Aggregate to ancestors, deepest first.
+  std::vector<std::size_t> order(n_nodes);
+  for (std::size_t n = 0; n < n_nodes; ++n) order[n] = n;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return nodes[a].depth > nodes[b].depth; });
+  for (std::size_t n : order) {
+    const std::int32_t parent = nodes[n].parent;
+    if (parent < 0) continue;
+    const auto par = static_cast<std::size_t>(parent);
+    for (std::size_t j = 0; j < kProgressStates * 2; ++j)
+      days[par * kProgressStates * 2 + j] += days[n * kProgressStates * 2 + j];
+    for (std::size_t j = 0; j < kProgressStates * kEvents; ++j)
+      counts[par * kProgressStates * kEvents + j] += counts[n * kProgressStates * kEvents + j];
+  }
+
+  HazardEstimates est;
+  est.nodes = n_nodes;
+  est.events.assign(n_nodes * kProgressStates * kEvents, 0.0);
+  est.exposure.assign(n_nodes * kProgressStates * kEvents, 0.0);
+  est.rate.assign(n_nodes * kProgressStates * kEvents, 0.0);
+  for (std::size_t n = 0; n < n_nodes; ++n)
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      const double before = static_cast<double>(days[(n * kProgressStates + p) * 2]) / 7.0;
+      const double after = static_cast<double>(days[(n * kProgressStates + p) * 2 + 1]) / 7.0;
+      for (std::size_t e = 0; e < kEvents; ++e) {
+        const std::size_t idx = HazardEstimates::index(n, p, e);
+        est.events[idx] = static_cast<double>(counts[idx]);
+        if (e < kStepMilestones && (p & (1u << e))) continue;  // reached: not at risk
+        est.exposure[idx] = (e == kDemo || e == kSurvey) ? after : before + after;
+      }
+    }
+  if (n_nodes == 0) return est;
+
+  // Shrinkage, top-down by depth.
+  std::int32_t max_depth = 0;
+  for (const SegmentNode& n : nodes) max_depth = std::max(max_depth, n.depth);
+  const auto depths = static_cast<std::size_t>(max_depth) + 1;
+  est.prior_strength.assign(depths * kEvents, 0.0);
+  std::vector<std::vector<std::size_t>> by_depth(depths);
+  for (std::size_t n = 0; n < n_nodes; ++n) by_depth[static_cast<std::size_t>(nodes[n].depth)].push_back(n);
+
+  std::array<double, kEvents> pooled{};
+  for (std::size_t root : by_depth[0])
+    for (std::size_t e = 0; e < kEvents; ++e) {
+      double ev = 0, ex = 0;
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        ev += est.events[HazardEstimates::index(root, p, e)];
+        ex += est.exposure[HazardEstimates::index(root, p, e)];
+      }
+      pooled[e] = ex > 0 ? ev / ex : 0.0;
+    }
+  auto prior_of = [&](std::size_t n, std::size_t p, std::size_t e) {
+    const std::int32_t parent = nodes[n].parent;
+    return parent < 0 ? pooled[e] : est.rate[HazardEstimates::index(static_cast<std::size_t>(parent), p, e)];
+  };
+
+  for (std::size_t d = 0; d < depths; ++d) {
+    for (std::size_t e = 0; e < kEvents; ++e) {
+      double a = options.shrinkage_strength;
+      if (a < 0) {
+        double excess = 0, mu_squared = 0;
+        for (std::size_t n : by_depth[d])
+          for (std::size_t p = 0; p < kProgressStates; ++p) {
+            const std::size_t idx = HazardEstimates::index(n, p, e);
+            const double mu = prior_of(n, p, e) * est.exposure[idx];
+            if (!(mu > 0)) continue;
+            const double diff = est.events[idx] - mu;
+            excess += diff * diff - mu;
+            mu_squared += mu * mu;
+          }
+        a = moment_strength(excess, mu_squared);
+      }
+      est.prior_strength[d * kEvents + e] = a;
+      for (std::size_t n : by_depth[d])
+        for (std::size_t p = 0; p < kProgressStates; ++p) {
+          if (e < kStepMilestones && (p & (1u << e))) continue;  // reached: no hazard (rate 0)
+          const std::size_t idx = HazardEstimates::index(n, p, e);
+          est.rate[idx] = shrunk_rate(prior_of(n, p, e), est.events[idx], est.exposure[idx], a);
+        }
+    }
+  }
+  return est;
+}
+
+}  // namespace reinforcer

@@ -1,0 +1,88 @@
+#include "reinforcer/io/checkpoint.hpp"
+
+#include <sys/stat.h>
+
+#include "reinforcer/errors.hpp"
+#include "reinforcer/io/atomic_output.hpp"
+#include "reinforcer/io/hdf5.hpp"
+
+namespace reinforcer {
+
+void write_learning_curve(const h5::Group& g, const std::vector<LearningCurveRow>& curve) {
+  const std::size_t n = curve.size();
+  std::vector<std::int64_t> round(n), episodes(n);
+  std::vector<double> reward(n), rate(n), eps(n), dq(n), gap(n), wall(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& r = curve[i];
+    round[i] = r.round, episodes[i] = r.episodes, reward[i] = r.mean_reward, rate[i] = r.subscription_rate;
+    eps[i] = r.epsilon, dq[i] = r.mean_abs_dq, gap[i] = r.gap, wall[i] = r.wall_seconds;
+  }
+  g.write_table("learning_curve", h5::Table(n)
+                                      .add("round", round).add("episodes", episodes).add("mean_reward", reward)
+                                      .add("subscription_rate", rate).add("epsilon", eps).add("mean_abs_dq", dq)
+                                      .add("gap_to_dp", gap).add("wall_seconds", wall));
+}
+
+std::vector<LearningCurveRow> read_learning_curve(const h5::Group& g) {
+  const std::string t = "learning_curve";
+  const auto round = g.read_int_column(t, "round"), episodes = g.read_int_column(t, "episodes");
+  const auto reward = g.read_double_column(t, "mean_reward"), rate = g.read_double_column(t, "subscription_rate");
+  const auto eps = g.read_double_column(t, "epsilon"), dq = g.read_double_column(t, "mean_abs_dq");
+  const auto gap = g.read_double_column(t, "gap_to_dp"), wall = g.read_double_column(t, "wall_seconds");
+  std::vector<LearningCurveRow> out(round.size());
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = LearningCurveRow{round[i], episodes[i], reward[i], rate[i], eps[i], dq[i], gap[i], wall[i]};
+  return out;
+}
+
+void write_checkpoint(const std::string& path, const TrainState& state, const Fingerprint& fingerprint) {
+  AtomicOutput out(path);
+  {
+    const h5::File f = h5::File::create(out.temp_path());
+    f.set_attribute("format", kCheckpointFormat);
+    f.set_attribute("format_version", kCheckpointFormatVersion);
+    f.set_attribute("rounds_done", state.rounds_done);
+    const h5::Group fp = f.create_group("fingerprint");
+    for (const auto& [k, v] : fingerprint) fp.set_attribute(k, v);
+    const std::size_t rows = state.q.size() / kQStride;
+    f.write_matrix("q", state.q, rows, kQStride);
+    f.write_matrix("visits", state.visits, rows, kQStride);
+    write_learning_curve(f, state.curve);
+  }
+  out.commit();
+}
+
+TrainState read_checkpoint(const std::string& path, const Fingerprint& expected) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw PathError(path + ": no checkpoint to resume from (run without --resume, or name it with --checkpoint)");
+  const h5::File f = h5::File::open_read(path);
+  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
+  if (format != kCheckpointFormat) throw InputError(path + ": is not a reinforcer checkpoint");
+  if (f.int_attribute("format_version") != kCheckpointFormatVersion)
+    throw InputError(path + ": checkpoint format version " + std::to_string(f.int_attribute("format_version")) +
+                     ", this tool reads version " + std::to_string(kCheckpointFormatVersion));
+  const h5::Group fp = f.open_group("fingerprint");
+  Fingerprint stored;
+  for (const auto& name : fp.attribute_names()) stored[name] = fp.string_attribute(name);
+  std::string diff;
+  for (const auto& [k, v] : expected) {
+    auto it = stored.find(k);
+    const std::string was = it == stored.end() ? "(absent)" : it->second;
+    if (was != v) diff += (diff.empty() ? "" : "; ") + k + " was '" + was + "', now '" + v + "'";
+  }
+  for (const auto& [k, v] : stored)
+    if (!expected.count(k)) diff += (diff.empty() ? "" : "; ") + k + " was '" + v + "', now absent";
+  if (!diff.empty())
+    throw InputError(path + ": the checkpoint belongs to another run: " + diff +
+                     " (resume with the same input and options, or start afresh without --resume)");
+  TrainState s;
+  s.rounds_done = f.int_attribute("rounds_done");
+  std::size_t rows = 0, cols = 0;
+  s.q = f.read_matrix("q", rows, cols);
+  s.visits = f.read_int_matrix("visits", rows, cols);
+  s.curve = read_learning_curve(f);
+  return s;
+}
+
+}  // namespace reinforcer

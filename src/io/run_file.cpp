@@ -1,0 +1,145 @@
+#include "reinforcer/io/run_file.hpp"
+
+#include "reinforcer/io/checkpoint.hpp"
+#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/io/prepared_file.hpp"
+
+namespace reinforcer {
+namespace {
+
+std::string milestones_text(Progress p) {
+  std::string s;
+  for (std::size_t m = 0; m < kStepMilestones; ++m)
+    if (p >> m & 1u) s += (s.empty() ? "" : "+") + std::string(kMilestoneKeys[m]);
+  return s.empty() ? "none" : s;
+}
+
+void write_states(const h5::Group& root, const RunContents& run, const std::vector<std::uint8_t>& learned) {
+  const FunnelFit& fit = *run.fit;
+  const std::size_t T = static_cast<std::size_t>(run.steps_per_episode);
+  const std::size_t segments = fit.model.segments();
+  const std::size_t n = segments * kProgressStates * T;
+  std::vector<std::int64_t> state(n), visits(n);
+  std::vector<std::int32_t> segment(n), progress(n), t(n);
+  std::vector<std::string> seg_text(n), progress_text(n), learned_action(n), dp_action(n);
+  std::vector<double> dp_value(n), learned_value(n);
+  const bool funnel = run.environment == "funnel";
+  const std::vector<double> greedy_value =
+      funnel ? evaluate_policy(fit.model, fit.gamma, learned) : std::vector<double>{};
+  std::vector<std::string> seg_names(segments);
+  for (std::size_t s = 0; s < segments; ++s) seg_names[s] = fit.encoder.describe(fit.model.segment_nodes()[s]);
+  for (std::size_t i = 0; i < n; ++i) {
+    state[i] = static_cast<std::int64_t>(i);
+    segment[i] = static_cast<std::int32_t>(i / (kProgressStates * T));
+    progress[i] = static_cast<std::int32_t>(i / T % kProgressStates);
+    t[i] = static_cast<std::int32_t>(i % T);
+    seg_text[i] = seg_names[static_cast<std::size_t>(segment[i])];
+    progress_text[i] = milestones_text(static_cast<Progress>(progress[i]));
+    std::int64_t v = 0;
+    for (std::size_t a = 0; a < kActions; ++a) v += run.state->visits[i * kQStride + a];
+    visits[i] = v;
+    learned_action[i] = std::string(kActionNames[learned[i]]);
+    dp_action[i] = funnel ? std::string(kActionNames[fit.dp.policy[i]]) : "";
+    dp_value[i] = funnel ? fit.dp.value[i] : 0.0;
+    learned_value[i] = funnel ? greedy_value[i] : 0.0;
+  }
+  root.write_table("states", h5::Table(n)
+                                 .add("state", state).add("segment", segment).add("segment_description", seg_text)
+                                 .add("progress", progress).add("milestones", progress_text).add("t", t)
+                                 .add("visits", visits).add("learned_action", learned_action)
+                                 .add("learned_value", learned_value).add("dp_action", dp_action).add("dp_value", dp_value));
+}
+
+void write_model(const h5::Group& root, const FunnelFit& fit) {
+  const h5::Group g = root.create_group("model");
+  const FunnelConfig& c = fit.model.config();
+  g.set_attribute("horizon_weeks", static_cast<std::int64_t>(c.horizon_weeks));
+  g.set_attribute("effect_act", c.effects.act);
+  g.set_attribute("effect_idle", c.effects.idle);
+  g.set_attribute("effect_message", c.effects.message);
+  g.set_attribute("subscription_reward", c.subscription_reward);
+  g.set_attribute("gamma", fit.gamma);
+  g.set_attribute("features", fit.encoder.mask().text());
+  g.set_attribute("fitting_customers", static_cast<std::int64_t>(fit.fitting.size()));
+  const std::size_t nodes = fit.hazards.nodes;
+  std::vector<std::int32_t> node, depth, parent, progress, is_leaf;
+  std::vector<std::string> desc, event;
+  std::vector<double> events, exposure, rate;
+  for (std::size_t nd = 0; nd < nodes; ++nd)
+    for (std::size_t p = 0; p < kProgressStates; ++p)
+      for (std::size_t e = 0; e < kEvents; ++e) {
+        const std::size_t k = HazardEstimates::index(nd, p, e);
+        if (fit.hazards.exposure[k] <= 0 && fit.hazards.events[k] <= 0 && p != 0) continue;  // keep the table readable
+        const SegmentNode& sn = fit.encoder.nodes()[nd];
+        node.push_back(static_cast<std::int32_t>(nd));
+        depth.push_back(sn.depth);
+        parent.push_back(sn.parent);
+        is_leaf.push_back(sn.leaf);
+        desc.push_back(fit.encoder.describe(static_cast<std::int32_t>(nd)));
+        progress.push_back(static_cast<std::int32_t>(p));
+        event.push_back(e == kSubscriptionEvent ? "subscribed" : std::string(kMilestoneKeys[e]));
+        events.push_back(fit.hazards.events[k]);
+        exposure.push_back(fit.hazards.exposure[k]);
+        rate.push_back(fit.hazards.rate[k]);
+      }
+  g.write_table("hazards", h5::Table(node.size())
+                               .add("node", node).add("parent", parent).add("depth", depth).add("leaf", is_leaf)
+                               .add("segment_description", desc).add("progress", progress).add("event", event)
+                               .add("events", events).add("person_weeks", exposure).add("weekly_hazard", rate));
+  std::vector<std::int32_t> pd, pe;
+  std::vector<double> strength;
+  for (std::size_t i = 0; i < fit.hazards.prior_strength.size(); ++i) {
+    pd.push_back(static_cast<std::int32_t>(i / kEvents));
+    pe.push_back(static_cast<std::int32_t>(i % kEvents));
+    strength.push_back(fit.hazards.prior_strength[i]);
+  }
+  g.write_table("shrinkage", h5::Table(pd.size()).add("depth", pd).add("event", pe).add("prior_strength", strength));
+}
+
+}  // namespace
+
+void write_run_file(const std::string& path, const RunContents& run, const Provenance& provenance) {
+  const h5::File f = h5::File::create(path);
+  write_provenance(f, kRunFormat, kRunFormatVersion, provenance);
+  for (const auto& [k, v] : run.text_attributes) f.set_attribute(k, v);
+  for (const auto& [k, v] : run.int_attributes) f.set_attribute(k, v);
+  for (const auto& [k, v] : run.double_attributes) f.set_attribute(k, v);
+  {
+    const h5::File prepared = h5::File::open_read(run.prepared_path);
+    f.copy_from(prepared, "customers");
+    f.copy_from(prepared, "summary");
+  }
+  const TrainState& st = *run.state;
+  const std::size_t rows = st.q.size() / kQStride;
+  std::vector<double> q(rows * kActions);
+  std::vector<std::int64_t> visits(rows * kActions);
+  for (std::size_t s = 0; s < rows; ++s)
+    for (std::size_t a = 0; a < kActions; ++a) {
+      q[s * kActions + a] = st.q[s * kQStride + a];
+      visits[s * kActions + a] = st.visits[s * kQStride + a];
+    }
+  const h5::Group qg = f.create_group("q");
+  qg.write_matrix("values", q, rows, kActions);
+  qg.write_matrix("visits", visits, rows, kActions);
+  const auto learned = greedy_policy(st.q, kQStride);
+  std::vector<std::string> names, targets;
+  std::vector<double> costs;
+  for (std::size_t a = 0; a < kActions; ++a) {
+    names.emplace_back(kActionNames[a]);
+    const auto t = target_of(static_cast<Action>(a));
+    targets.push_back(t ? std::string(kMilestoneKeys[static_cast<std::size_t>(*t)]) : "");
+    costs.push_back(run.fit->model.cost(static_cast<Action>(a)));
+  }
+  f.write_table("actions", h5::Table(kActions).add("action", names).add("cost", costs).add("targets", targets));
+  write_states(f, run, learned);
+  if (run.environment == "funnel") {
+    const h5::Group dp = f.create_group("dp");
+    dp.write_matrix("q", run.fit->dp.q, run.fit->model.states(), kActions);
+    dp.write_matrix("values", run.fit->dp.value, run.fit->model.states(), 1);
+  }
+  write_learning_curve(f, st.curve);
+  write_model(f, *run.fit);
+  f.flush();
+}
+
+}  // namespace reinforcer

@@ -1,0 +1,63 @@
+#include "reinforcer/rl/funnel_fit.hpp"
+
+#include <cmath>
+
+#include "reinforcer/errors.hpp"
+
+namespace reinforcer {
+
+std::vector<std::size_t> select_fitting(const CustomerTable& table, const std::string& fit_on) {
+  std::vector<std::size_t> out;
+  int fold = -1;
+  if (fit_on.rfind("except-fold:", 0) == 0) {
+    const std::string f = fit_on.substr(12);
+    if (f.empty() || f.find_first_not_of("0123456789") != std::string::npos)
+      throw UsageError("--fit-on: '" + fit_on + "': give except-fold:I with a fold number I");
+    fold = std::stoi(f);
+    int max_fold = -1;
+    for (const auto& c : table.customers) max_fold = std::max<int>(max_fold, c.fold);
+    if (fold > max_fold)
+      throw UsageError("--fit-on: fold " + std::to_string(fold) + " does not exist (folds 0.." + std::to_string(max_fold) + ")");
+  } else if (fit_on != "all" && fit_on != "train") {
+    throw UsageError("--fit-on: '" + fit_on + "' is not all, train or except-fold:I");
+  }
+  for (std::size_t i = 0; i < table.customers.size(); ++i) {
+    const Customer& c = table.customers[i];
+    if (c.cohort == Cohort::undated) continue;
+    if (fit_on == "train" && c.split != Split::train) continue;
+    if (fold >= 0 && (c.fold == fold || c.fold < 0)) continue;
+    out.push_back(i);
+  }
+  if (out.empty()) throw UsageError("--fit-on " + fit_on + " selects no dated customers");
+  return out;
+}
+
+double FunnelFit::gap_of(const std::vector<double>& q, std::size_t stride) const {
+  const double best = dp_start_value(), random = random_start_value();
+  const double greedy = mean_start_value(model, evaluate_policy(model, gamma, greedy_policy(q, stride)), starts);
+  return best - random > 0 ? (best - greedy) / (best - random) : 0.0;
+}
+
+FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask,
+                     const HazardOptions& hazard_options, const FunnelConfig& config, double gamma) {
+  SegmentEncoder encoder(table, fitting, mask);
+  HazardEstimates hazards = estimate_hazards(table, fitting, encoder, hazard_options);
+  FunnelModel model = FunnelModel::from_estimates(encoder, hazards, config);
+  std::vector<StartState> starts;
+  std::vector<CustomerHistory> histories;
+  starts.reserve(fitting.size());
+  for (std::size_t i : fitting) {
+    const Customer& c = table.customers[i];
+    const std::int32_t node = encoder.node_of(c, table);
+    CustomerHistory h = history_of(c, node, hazard_options);
+    h.node = model.segment_of_node(node);
+    starts.push_back(StartState{h.node, h.start});
+    histories.push_back(h);
+  }
+  DpSolution dp = solve_funnel(model, gamma);
+  std::vector<double> random = evaluate_random_policy(model, gamma);
+  return FunnelFit{std::move(fitting), std::move(encoder), std::move(hazards), std::move(model), std::move(starts),
+                   std::move(histories), std::move(dp), std::move(random), gamma};
+}
+
+}  // namespace reinforcer
