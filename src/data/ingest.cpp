@@ -112,6 +112,7 @@ class Ingest {
       for (std::size_t d = 0; d < kDateSlots; ++d) rec.date[d] = read_date(cell(row, kDateColumns[d]), d);
       records_.push_back(rec);
     }
+    reader.reset();  // the CSV's bytes are not needed any more
     if (records_.empty()) throw InputError(path_ + ": no customer rows below the header");
     settle_dates();
     classify_texts();
@@ -191,15 +192,17 @@ class Ingest {
       if (c.number != std::floor(c.number)) d.text_ref = keep_text(c.text);
       return d;
     }
-    d.text_ref = keep_text(c.text);
-    if (c.kind == RawKind::error) return reject(Reason::error_cell);
-    if (c.kind != RawKind::text) return reject(Reason::text_in_date);
+    if (c.kind == RawKind::error) return d.text_ref = keep_text(c.text), reject(Reason::error_cell);
+    if (c.kind != RawKind::text) return d.text_ref = keep_text(c.text), reject(Reason::text_in_date);
     const std::string t = trimmed(c.text);
-    if (step && clean_spacing(t, true) == "no") {
+    const ParsedDateText p = parse_date_text(t);
+    // The raw text is kept for the report unless it is the date's own spelling (CSV dates).
+    const bool own_spelling = csv_ && p.shape == DateTextShape::iso_padded && p.real && t.size() == c.text.size();
+    if (!own_spelling) d.text_ref = keep_text(c.text);
+    if (step && p.shape == DateTextShape::not_a_date && clean_spacing(t, true) == "no") {
       d.cls = CellClass::negative;
       return d;
     }
-    const ParsedDateText p = parse_date_text(t);
     if (p.shape == DateTextShape::not_a_date) return reject(Reason::text_in_date);
     if (!p.real) return reject(Reason::impossible_date);
     d.day = days_from_civil(p.year, p.month, p.day);
@@ -245,17 +248,23 @@ class Ingest {
 
   std::string raw_of(const DateCell& d) const {
     if (d.text_ref != UINT32_MAX) return raw_texts_[d.text_ref];
+    if (csv_) return format_day(d.day);                                            // its own spelling
     return std::to_string(static_cast<std::int64_t>(d.day) + kExcelEpochOffset);  // the serial
   }
 
-  void note(CrmColumn col, CellClass cls, std::int64_t row, const std::string& raw, const std::string& outcome,
-            const std::string& reason = {}) {
+  // Counts a cell; describe() -> {raw, outcome} runs only while examples are still wanted.
+  template <typename Describe>
+  void note(CrmColumn col, CellClass cls, std::int64_t row, const Describe& describe, const char* reason = "") {
     ColumnQuality& q = result_.report.columns[index_of(col)];
     const auto k = static_cast<std::size_t>(cls);
     ++q.counts[k];
     if (cls == CellClass::rejected) q.count_rejection(reason);
-    if (q.examples[k].size() < kExamplesPerClass) q.examples[k].push_back(CellExample{row, raw, outcome});
+    if (q.examples[k].size() < kExamplesPerClass) {
+      auto [raw, outcome] = describe();
+      q.examples[k].push_back(CellExample{row, std::move(raw), std::move(outcome)});
+    }
   }
+  using Described = std::pair<std::string, std::string>;
 
   void warn(std::size_t w, std::int64_t row, std::string found, std::string done) {
     RowWarning& rw = result_.report.warnings[w];
@@ -275,17 +284,17 @@ class Ingest {
       Customer c;
       c.id = r.id;
       c.sheet_row = r.sheet_row;
-      note(CrmColumn::id, r.id_repaired ? CellClass::repaired : CellClass::ok, r.sheet_row, std::to_string(r.id),
-           std::to_string(r.id));
+      note(CrmColumn::id, r.id_repaired ? CellClass::repaired : CellClass::ok, r.sheet_row,
+           [&] { return Described{std::to_string(r.id), std::to_string(r.id)}; });
       for (std::size_t t = 0; t < kTextSlots; ++t) {
         const CrmColumn col = kTextColumns[t];
         if (r.text[t] < 0) {
-          note(col, CellClass::empty, r.sheet_row, "", "");
+          note(col, CellClass::empty, r.sheet_row, [] { return Described{}; });
           continue;
         }
         const auto id = static_cast<std::size_t>(r.text[t]);
         const TextOutcome& o = t == 0 ? country_[id] : domain_[t][id];
-        note(col, o.cls, r.sheet_row, text_[t].strings()[id], o.outcome, o.reason);
+        note(col, o.cls, r.sheet_row, [&] { return Described{text_[t].strings()[id], o.outcome}; }, o.reason.c_str());
         if (o.code < 0) continue;
         if (t == 0) c.country = o.code, country_used[static_cast<std::size_t>(o.code)] = true;
         if (t == 1) c.education = static_cast<std::uint8_t>(o.code);
@@ -297,12 +306,13 @@ class Ingest {
         const DateCell& dc = r.date[d];
         const bool ok = dc.cls == CellClass::ok || dc.cls == CellClass::repaired;
         valid[d] = ok ? dc.day : kNoDay;
-        std::string outcome = ok ? format_day(dc.day)
-                              : dc.cls == CellClass::negative ? "not reached"
-                              : dc.cls == CellClass::rejected ? std::string("rejected: ") + reason_text(dc.reason)
-                                                              : "";
-        note(kDateColumns[d], dc.cls, r.sheet_row, dc.cls == CellClass::empty ? "" : raw_of(dc), outcome,
-             reason_text(dc.reason));
+        note(kDateColumns[d], dc.cls, r.sheet_row, [&] {
+          std::string outcome = ok ? format_day(dc.day)
+                                : dc.cls == CellClass::negative ? "not reached"
+                                : dc.cls == CellClass::rejected ? std::string("rejected: ") + reason_text(dc.reason)
+                                                                : "";
+          return Described{dc.cls == CellClass::empty ? "" : raw_of(dc), std::move(outcome)};
+        }, reason_text(dc.reason));
       }
       c.first_contact = valid[0];
       c.last_contact = valid[1];

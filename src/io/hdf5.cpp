@@ -89,10 +89,17 @@ REINFORCER_TABLE_ADD(double, H5T_NATIVE_DOUBLE)
 
 Table& Table::add(const std::string& name, const std::vector<std::string>& v) {
   if (v.size() != rows_) throw std::logic_error("table column " + name + ": wrong length");
+  return add_strings(name, [&v](std::size_t i) { return std::string_view(v[i]); });
+}
+
+Table& Table::add_strings(const std::string& name, const std::function<std::string_view(std::size_t)>& value) {
   std::size_t width = 1;
-  for (const auto& s : v) width = std::max(width, s.size());
+  for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size());
   Column c{name, H5T_C_S1, width, std::vector<char>(rows_ * width, '\0')};
-  for (std::size_t i = 0; i < rows_; ++i) std::memcpy(c.data.data() + i * width, v[i].data(), v[i].size());
+  for (std::size_t i = 0; i < rows_; ++i) {
+    const std::string_view s = value(i);
+    std::memcpy(c.data.data() + i * width, s.data(), s.size());
+  }
   columns_.push_back(std::move(c));
   return *this;
 }
@@ -121,25 +128,39 @@ void Group::write_table(const std::string& name, const Table& table) const {
     check_status(H5Tinsert(type.get(), c.name.c_str(), offset, t), "insert member " + c.name);
     offset += c.size;
   }
-  std::vector<char> packed(table.rows() * row_size);
-  offset = 0;
-  for (const auto& c : table.columns_) {
-    for (std::size_t r = 0; r < table.rows(); ++r)
-      std::memcpy(packed.data() + r * row_size + offset, c.data.data() + r * c.size, c.size);
-    offset += c.size;
-  }
   hsize_t dims[1] = {table.rows()};
   Id space(H5Screate_simple(1, dims, nullptr));
   Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
   if (table.rows() >= kChunkRows) {
     hsize_t chunk[1] = {kChunkRows};
     H5Pset_chunk(dcpl.get(), 1, chunk);
-    H5Pset_deflate(dcpl.get(), 4);
+    H5Pset_deflate(dcpl.get(), 1);
   }
   Id ds(check(H5Dcreate2(get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
               "create table " + name));
-  if (table.rows() > 0)
-    check_status(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()), "write table " + name);
+  // Pack and write one chunk of rows at a time: the row-major copy never holds the whole table.
+  std::vector<char> packed(std::min<std::size_t>(table.rows(), kChunkRows) * row_size);
+  for (std::size_t begin = 0; begin < table.rows(); begin += kChunkRows) {
+    const std::size_t n = std::min<std::size_t>(kChunkRows, table.rows() - begin);
+    offset = 0;
+    for (const auto& c : table.columns_) {
+      const char* src = c.data.data() + begin * c.size;
+      char* dst = packed.data() + offset;
+      switch (c.size) {  // fixed sizes: let the compiler copy whole words
+        case 1: for (std::size_t r = 0; r < n; ++r) dst[r * row_size] = src[r]; break;
+        case 4: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * 4, 4); break;
+        case 8: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * 8, 8); break;
+        default: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * c.size, c.size);
+      }
+      offset += c.size;
+    }
+    hsize_t start[1] = {begin}, count[1] = {n};
+    Id file_space(H5Dget_space(ds.get()));
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+    Id mem_space(H5Screate_simple(1, count, nullptr));
+    check_status(H5Dwrite(ds.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, packed.data()),
+                 "write table " + name);
+  }
 }
 
 namespace {

@@ -23,33 +23,36 @@ void write_customers(const h5::Group& root, const CustomerTable& t) {
   const std::size_t n = cs.size();
   h5::Table table(n);
   std::vector<std::int64_t> id(n), row(n);
-  std::vector<std::string> country(n), education(n), status(n), stage(n), cohort(n), split(n);
   std::vector<std::int8_t> declined(n), label(n), month(n), fold(n);
   std::vector<std::int32_t> t0(n);
+  std::vector<std::string> educations(kEducationLevels + 1);
+  for (std::uint8_t b = 0; b <= kEducationLevels; ++b) educations[b] = education_name(b);
   for (std::size_t i = 0; i < n; ++i) {
     const Customer& c = cs[i];
     id[i] = c.id, row[i] = c.sheet_row;
-    country[i] = c.country < 0 ? "" : t.countries[static_cast<std::size_t>(c.country)];
-    education[i] = education_name(c.education);
-    status[i] = std::string(kStatusValues[c.status]);
-    stage[i] = std::string(kStageValues[c.stage]);
-    cohort[i] = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
-    split[i] = std::string(kSplitNames[static_cast<std::size_t>(c.split)]);
     declined[i] = c.platform_signup_declined;
     label[i] = c.subscribed;
     t0[i] = c.t0;
     month[i] = static_cast<std::int8_t>(c.t0 == kNoDay ? 0 : civil_from_days(c.t0).month);
     fold[i] = c.fold;
   }
-  table.add("id", id).add("sheet_row", row).add("country", country).add("education", education);
-  table.add("status", status).add("stage", stage);
+  table.add("id", id).add("sheet_row", row);
+  table.add_strings("country", [&](std::size_t i) {
+    return cs[i].country < 0 ? std::string_view() : std::string_view(t.countries[static_cast<std::size_t>(cs[i].country)]);
+  });
+  table.add_strings("education", [&](std::size_t i) { return std::string_view(educations[cs[i].education]); });
+  table.add_strings("status", [&](std::size_t i) { return kStatusValues[cs[i].status]; });
+  table.add_strings("stage", [&](std::size_t i) { return kStageValues[cs[i].stage]; });
   for (std::size_t f = 0; f < kDateFields.size(); ++f) {
     std::vector<std::int32_t> d(n);
     for (std::size_t i = 0; i < n; ++i) d[i] = date_field(cs[i], f);
     table.add(kDateFields[f], d);
   }
-  table.add("platform_signup_declined", declined).add("subscribed", label).add("cohort", cohort);
-  table.add("t0_day", t0).add("t0_month", month).add("split", split).add("fold", fold);
+  table.add("platform_signup_declined", declined).add("subscribed", label);
+  table.add_strings("cohort", [&](std::size_t i) { return kCohortNames[static_cast<std::size_t>(cs[i].cohort)]; });
+  table.add("t0_day", t0).add("t0_month", month);
+  table.add_strings("split", [&](std::size_t i) { return kSplitNames[static_cast<std::size_t>(cs[i].split)]; });
+  table.add("fold", fold);
   root.write_table("customers", table);
 }
 

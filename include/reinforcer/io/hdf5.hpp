@@ -4,7 +4,9 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reinforcer::h5 {
@@ -36,6 +38,8 @@ class Table {
   Table& add(const std::string& name, const std::vector<std::int64_t>& v);
   Table& add(const std::string& name, const std::vector<double>& v);
   Table& add(const std::string& name, const std::vector<std::string>& v);
+  // A string column from a function of the row, without materialising the strings.
+  Table& add_strings(const std::string& name, const std::function<std::string_view(std::size_t)>& value);
   std::size_t rows() const { return rows_; }
 
  private:

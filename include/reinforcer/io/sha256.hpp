@@ -1,22 +1,22 @@
 #pragma once
-// SHA-256 (FIPS 180-4) of a file, for provenance: a results file names the exact input.
-#include <cstdint>
+// SHA-256 of a file, for provenance: a results file names the exact input.
 #include <string>
+
+struct evp_md_ctx_st;
 
 namespace reinforcer {
 
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(const void* data, std::size_t size);
   std::string hex_digest();  // finishes the hash
 
  private:
-  void block(const unsigned char* p);
-  std::uint32_t h_[8];
-  unsigned char buf_[64];
-  std::size_t buf_len_ = 0;
-  std::uint64_t total_ = 0;
+  evp_md_ctx_st* ctx_;
 };
 
 // Throws PathError if the file cannot be read.

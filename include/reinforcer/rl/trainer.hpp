@@ -38,7 +38,8 @@ struct LearningCurveRow {
   double epsilon = 0;
   double mean_abs_dq = 0;     // per step, this round
   double gap = std::numeric_limits<double>::quiet_NaN();  // greedy policy's value gap to DP (share of random-to-DP gap)
-  double wall_seconds = 0;
+  double wall_seconds = 0;    // since the start of this process's training
+  double sync_seconds = 0;    // of this round: averaging the Q-tables (reduction + allreduce)
 };
 
 struct TrainState {
@@ -90,17 +91,24 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     const std::int64_t first = round * sched.sync_every;
     const std::int64_t n = std::min(sched.sync_every, sched.episodes_per_worker - first);
     const double epsilon = epsilon_for(sched, workers, first * workers);
+    // Sync overhead: handing out the global table, and averaging afterwards.
+    const auto t_copy = std::chrono::steady_clock::now();
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; ++t) {
+      local_q[static_cast<std::size_t>(t)] = state.q;
+      std::fill(local_n[static_cast<std::size_t>(t)].begin(), local_n[static_cast<std::size_t>(t)].end(), 0);
+    }
+    const double copy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_copy).count();
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (int t = 0; t < threads; ++t) {
       auto& q = local_q[static_cast<std::size_t>(t)];
       auto& v = local_n[static_cast<std::size_t>(t)];
-      q = state.q;
-      std::fill(v.begin(), v.end(), 0);
       const std::uint64_t worker = static_cast<std::uint64_t>(comm.rank()) * static_cast<std::uint64_t>(threads) +
                                    static_cast<std::uint64_t>(t);
       stats[static_cast<std::size_t>(t)] =
           run_episodes(env, shards[static_cast<std::size_t>(t)], q, v, sched.seed, worker, first, n, epsilon, sched.q);
     }
+    const auto t_sync = std::chrono::steady_clock::now();
     // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::int64_t i = 0; i < static_cast<std::int64_t>(cells); ++i) {
@@ -130,6 +138,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     }
     state.rounds_done = round + 1;
     LearningCurveRow row;
+    row.sync_seconds = copy_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count();
     row.round = round + 1;
     row.episodes = (first + n) * workers;
     row.mean_reward = sums[3] > 0 ? sums[1] / sums[3] : 0;

@@ -1,0 +1,68 @@
+"""train under mpirun: bit-identical Q-tables for every layout of the same workers, and on the
+real export's fitted funnel, Q-learning closes >= 99% of the random-to-optimum gap with one
+worker and under mpiexec -n 2 and -n 4."""
+import os
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import BIN, CRM_XLSX, requires_real_export, run
+
+MPIEXEC = shutil.which("mpiexec") or "mpiexec"
+
+
+def mpirun(n, *args, threads=1):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    cmd = [MPIEXEC, "-n", str(n), "--bind-to", "none", BIN, *map(str, args), "--threads", str(threads)]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mpi")
+    run("synth", "-n", 8000, "--seed", 11, "-o", d / "s.csv", check=True)
+    run("prepare", d / "s.csv", "-o", d / "p.h5", "-q", check=True)
+    return d / "p.h5"
+
+
+def q_and_visits(path):
+    with h5py.File(path, "r") as f:
+        return f["q/values"][()], f["q/visits"][()], dict(f.attrs)
+
+
+def test_four_workers_in_any_layout_give_the_same_q_table(prepared, tmp_path):
+    args = ["train", prepared, "--episodes", 30000, "--sync-every", 5000, "--progress", "none", "--seed", 5]
+    run(*args, "-o", tmp_path / "1x4.h5", "--threads", 4, check=True)
+    mpirun(2, *args, "-o", tmp_path / "2x2.h5", threads=2)
+    mpirun(4, *args, "-o", tmp_path / "4x1.h5", threads=1)
+    mpirun(4, *args, "-o", tmp_path / "4x1-again.h5", threads=1)
+    q, n, attrs = q_and_visits(tmp_path / "1x4.h5")
+    assert (attrs["ranks"], attrs["threads"], attrs["workers"]) == (1, 4, 4)
+    for layout in ("2x2", "4x1", "4x1-again"):
+        q2, n2, a2 = q_and_visits(tmp_path / f"{layout}.h5")
+        assert a2["workers"] == 4
+        assert np.array_equal(q, q2), layout  # bit for bit
+        assert np.array_equal(n, n2), layout
+
+
+BUDGET = 200000  # episodes per worker
+
+
+@requires_real_export
+@pytest.mark.parametrize("ranks", [1, 2, 4])
+def test_real_funnel_q_learning_closes_99_percent_of_the_gap(tmp_path, ranks):
+    run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
+    args = ["train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--episodes", BUDGET, "--progress", "none"]
+    if ranks == 1:
+        p = run(*args, check=True)
+    else:
+        p = mpirun(ranks, *args)
+    with h5py.File(tmp_path / "run.h5", "r") as f:
+        assert f.attrs["ranks"] == ranks
+        assert f.attrs["gap_closed"] >= 0.99, p.stdout
+        assert f.attrs["dp_start_value"] >= f.attrs["learned_start_value"] - 1e-9

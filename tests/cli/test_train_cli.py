@@ -1,0 +1,162 @@
+"""train end to end (single process): the run file read back by h5py and h5dump, bad input,
+and the checkpoint-on-signal-then-resume cycle."""
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import BIN, run, sample_rows, write_csv
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    d = tmp_path_factory.mktemp("train")
+    run("synth", "-n", 6000, "--seed", 4, "-o", d / "s.csv", check=True)
+    run("prepare", d / "s.csv", "-o", d / "p.h5", "-q", check=True)
+    return d / "p.h5"
+
+
+def q_table(path):
+    with h5py.File(path, "r") as f:
+        return f["q/values"][()]
+
+
+def test_train_writes_a_documented_run_file(prepared, tmp_path):
+    p = run("train", prepared, "-o", tmp_path / "run.h5", "--episodes", 40000, "--sync-every", 10000,
+            "--progress", "plain", check=True)
+    assert "closes" in p.stdout and "DP optimum" in p.stdout
+    assert "round 4/4" in p.stderr
+    with h5py.File(tmp_path / "run.h5", "r") as f:
+        assert f.attrs["format"] == "reinforcer-run"
+        assert f.attrs["format_version"] == 1
+        assert f.attrs["workers"] == 1 and f.attrs["rounds"] == 4
+        assert len(f.attrs["prepared_sha256"]) == 64
+        q = f["q/values"][()]
+        visits = f["q/visits"][()]
+        states = pd.DataFrame(f["states"][()])
+        curve = pd.DataFrame(f["learning_curve"][()])
+        actions = pd.DataFrame(f["actions"][()])
+        hazards = pd.DataFrame(f["model/hazards"][()])
+        assert f["dp/q"].shape == q.shape
+        assert len(f["customers"]) == 6000
+        assert "folds" not in f.attrs or True
+    assert q.shape[1] == 7 and visits.shape == q.shape
+    assert len(states) == q.shape[0]
+    assert visits.sum() > 0 and (states["visits"] == visits.sum(axis=1)).all()
+    assert list(curve["round"]) == [1, 2, 3, 4]
+    assert list(curve["episodes"]) == [10000, 20000, 30000, 40000]
+    assert curve["gap_to_dp"].notna().all()
+    assert [a.decode() for a in actions["action"]] == ["message", "call", "demo", "survey", "signup", "account_manager", "wait"]
+    assert (hazards["weekly_hazard"] >= 0).all()
+    dump = subprocess.run(["h5dump", "-H", str(tmp_path / "run.h5")], capture_output=True, text=True, check=True).stdout
+    for name in ("values", "visits", "states", "learning_curve", "hazards"):
+        assert f'DATASET "{name}"' in dump
+
+
+def test_same_seed_same_q_table_other_seed_other(prepared, tmp_path):
+    args = ["--episodes", 20000, "--sync-every", 5000, "--threads", 2, "--progress", "none"]
+    run("train", prepared, "-o", tmp_path / "a.h5", *args, check=True)
+    run("train", prepared, "-o", tmp_path / "b.h5", *args, check=True)
+    run("train", prepared, "-o", tmp_path / "c.h5", *args, "--seed", 9, check=True)
+    assert np.array_equal(q_table(tmp_path / "a.h5"), q_table(tmp_path / "b.h5"))
+    assert not np.array_equal(q_table(tmp_path / "a.h5"), q_table(tmp_path / "c.h5"))
+
+
+def test_replay_environment_trains(prepared, tmp_path):
+    p = run("train", prepared, "-o", tmp_path / "r.h5", "--env", "replay", "--episodes", 20000,
+            "--replay-rewards", "legacy", "--progress", "none", check=True)
+    with h5py.File(tmp_path / "r.h5", "r") as f:
+        assert f.attrs["environment"] == "replay"
+        assert f["q/visits"][()].sum() > 0
+        assert f["states"].shape[0] == f["q/values"].shape[0]
+    assert "wrote" in p.stdout
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(prepared, tmp_path):
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--dry-run", "--threads", 2, check=True)
+    assert "states" in p.stdout and "workers 2 = 1 ranks x 2 threads" in p.stdout and "memory estimate" in p.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_writes_a_checkpoint_exits_75_and_resume_matches(prepared, tmp_path):
+    args = ["--episodes", 3000000, "--sync-every", 30000, "--progress", "none", "--seed", 3]
+    run("train", prepared, "-o", tmp_path / "full.h5", *args, check=True)
+    proc = subprocess.Popen([BIN, "train", str(prepared), "-o", str(tmp_path / "cut.h5"), *map(str, args),
+                             "--checkpoint-every", "1"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "checkpoint written" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 75, err
+    assert "continue with --resume" in err
+    assert (tmp_path / "cut.h5.checkpoint.h5").exists()
+    assert not (tmp_path / "cut.h5").exists()
+    with h5py.File(tmp_path / "cut.h5.checkpoint.h5", "r") as f:
+        assert 1 <= f.attrs["rounds_done"] < 100
+    run("train", prepared, "-o", tmp_path / "cut.h5", *args, "--resume", check=True)
+    assert np.array_equal(q_table(tmp_path / "full.h5"), q_table(tmp_path / "cut.h5"))
+    with h5py.File(tmp_path / "full.h5", "r") as a, h5py.File(tmp_path / "cut.h5", "r") as b:
+        assert np.array_equal(a["q/visits"][()], b["q/visits"][()])
+        assert len(b["learning_curve"]) == 100
+    # A checkpoint from another config is refused, naming what differs.
+    p = run("train", prepared, "-o", tmp_path / "cut.h5", *args[:-1], "4", "--resume")
+    assert p.returncode == 3
+    assert "seed was '3', now '4'" in p.stderr
+
+
+def test_resume_without_a_checkpoint_is_a_path_error(prepared, tmp_path):
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--resume")
+    assert p.returncode == 4 and "no checkpoint to resume from" in p.stderr
+
+
+@pytest.mark.parametrize("args,code,text", [
+    (["--features", ""], 2, "the feature mask is empty"),
+    (["--features", "stage"], 2, "'stage' is not a decision-time feature"),
+    (["--sync-every", "0"], 2, "--sync-every: 0 is out of range"),
+    (["--cost.call", "-1"], 2, "--cost.call: -1.000000 is negative"),
+    (["--cost.fax", "3"], 2, "unknown action 'fax'"),
+    (["--env", "gym"], 2, "--env: 'gym' is not funnel or replay"),
+    (["--fit-on", "except-fold:9"], 2, "fold 9 does not exist"),
+])
+def test_bad_options(prepared, tmp_path, args, code, text):
+    p = run("train", prepared, "-o", tmp_path / "x.h5", *args)
+    assert p.returncode == code, p.stderr
+    assert text in p.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_action_in_a_config_file(prepared, tmp_path):
+    ini = tmp_path / "r.ini"
+    ini.write_text("[train]\nepisodes = 1000\ncost.fax = 2\n")
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--config", ini)
+    assert p.returncode == 2
+    assert "line 3: unknown action 'fax' in 'cost.fax'" in p.stderr
+
+
+def test_more_workers_than_customers(tmp_path):
+    src = write_csv(tmp_path / "input.csv", sample_rows())
+    run("prepare", src, "-o", tmp_path / "p.h5", "-q", check=True)
+    p = run("train", tmp_path / "p.h5", "-o", tmp_path / "x.h5", "--threads", 8)
+    assert p.returncode == 2
+    assert "8 workers (1 ranks x 8 threads) but only 4 fitting customers" in p.stderr
+
+
+def test_prepared_file_of_another_format_or_version(prepared, tmp_path):
+    run("train", prepared, "-o", tmp_path / "run.h5", "--episodes", 2000, "--progress", "none", check=True)
+    p = run("train", tmp_path / "run.h5", "-o", tmp_path / "x.h5")
+    assert p.returncode == 3 and "is not a reinforcer-prepared file (its format attribute is 'reinforcer-run')" in p.stderr
+    old = tmp_path / "old.h5"
+    old.write_bytes(prepared.read_bytes())
+    with h5py.File(old, "r+") as f:
+        f.attrs["format_version"] = np.int64(0)
+    p = run("train", old, "-o", tmp_path / "x.h5")
+    assert p.returncode == 3 and "format version 0, this tool reads version 1" in p.stderr
+    not_h5 = tmp_path / "text.h5"
+    not_h5.write_text("hello")
+    p = run("train", not_h5, "-o", tmp_path / "x.h5")
+    assert p.returncode == 3 and "not an HDF5 file" in p.stderr
