@@ -14,10 +14,10 @@ po::options_description all_options(const CommandSpec& spec) {
   d.add_options()("help,h", "print this help and exit");
   d.add_options()("config", po::value<std::string>()->value_name("FILE.ini"),
                   ("read options from section [" + spec.name + "] of an INI file; the command line wins").c_str());
-  if (spec.output_required || !spec.takes_input)
+  if (spec.output_required)
     d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), "output file (required)");
   else
-    d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), "output file");
+    d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), "output file (not used)");
   spec.add_options(d);
   return d;
 }
@@ -100,9 +100,8 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
     rethrow_as_usage(spec, e, "");
   }
   if (spec.takes_input) {
-    if (!inv.options.count("input"))
-      throw UsageError("an INPUT file is required (usage: " + spec.synopsis + ")");
-    inv.input = inv.options["input"].as<std::string>();
+    if (inv.options.count("input")) inv.input = inv.options["input"].as<std::string>();
+    else if (!spec.input_optional) throw UsageError("an INPUT file is required (usage: " + spec.synopsis + ")");
   }
   if (inv.options.count("output")) inv.output = inv.options["output"].as<std::string>();
   if (spec.output_required && inv.output.empty())

@@ -90,37 +90,6 @@ ReplayShard ReplayEnvironment::make_shard(const std::vector<std::uint32_t>& shar
   return s;
 }
 
-void ReplayEnvironment::start(EpisodeState& e, const ReplayShard& shard, RandomStream& rng) const {
-  const double u = rng.uniform();
-  const std::vector<std::uint32_t>* pool =
-      u < first_threshold_ ? &shard.subscribers : u < second_threshold_ ? &shard.first_call : &shard.any;
-  if (pool->empty()) pool = &shard.any;
-  const std::uint32_t c = (*pool)[static_cast<std::size_t>(rng.below(pool->size()))];
-  const Record& r = records_[c];
-  e.customer = static_cast<std::int32_t>(c);
-  e.segment = r.segment;
-  e.progress = r.start;
-  e.t = 0;
-  e.done = false;
-  e.state = state_index(r.segment, r.start, 0);
-}
 
-StepResult ReplayEnvironment::step(EpisodeState& e, Action a, RandomStream& /*rng*/) const {
-  const Record r = records_[static_cast<std::size_t>(e.customer)];
-  const auto ai = static_cast<std::size_t>(a);
-  // The targeted milestone, if the record reached it and it is not revealed yet.
-  const unsigned fresh = static_cast<unsigned>(target_bit_[ai] & r.reached & ~e.progress);
-  const unsigned progress = e.progress | fresh;
-  const bool subscribes = r.subscribed != 0 && (r.reached & ~progress) == 0;
-  const double reward = (fresh != 0 ? bonus_[ai] : 0.0) + (subscribes ? config_.rewards.subscription : 0.0) - cost_[ai];
-  const unsigned t = e.t + (subscribes ? 0u : 1u);
-  const bool horizon = t >= max_steps_;
-  e.progress = static_cast<Progress>(progress);
-  e.t = static_cast<std::uint8_t>(t);
-  e.done = subscribes || horizon;
-  e.state = (static_cast<std::uint32_t>(r.segment) * static_cast<std::uint32_t>(kProgressStates) + progress) * max_steps_ +
-            (horizon ? max_steps_ - 1 : t);
-  return StepResult{reward, subscribes};
-}
 
 }  // namespace reinforcer

@@ -11,6 +11,7 @@ class LocalCommunicator final : public CommunicatorImpl {
   void sum_in_place(std::int64_t*, std::size_t) const override {}
   void sum_in_place(double*, std::size_t) const override {}
   void max_in_place(std::int64_t*, std::size_t) const override {}
+  void or_in_place(std::uint64_t*, std::size_t) const override {}
   void broadcast(std::string&, int) const override {}
   std::vector<std::string> gather(const std::string& bytes, int) const override { return {bytes}; }
   void barrier() const override {}

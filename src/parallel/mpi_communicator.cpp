@@ -33,6 +33,9 @@ class MpiCommunicator final : public CommunicatorImpl {
   void max_in_place(std::int64_t* d, std::size_t n) const override {
     check(MPI_Allreduce(MPI_IN_PLACE, d, static_cast<int>(n), MPI_INT64_T, MPI_MAX, comm_), "allreduce");
   }
+  void or_in_place(std::uint64_t* d, std::size_t n) const override {
+    check(MPI_Allreduce(MPI_IN_PLACE, d, static_cast<int>(n), MPI_UINT64_T, MPI_BOR, comm_), "allreduce");
+  }
   void broadcast(std::string& bytes, int root) const override {
     std::int64_t n = static_cast<std::int64_t>(bytes.size());
     check(MPI_Bcast(&n, 1, MPI_INT64_T, root, comm_), "broadcast");

@@ -25,6 +25,7 @@ struct CommandSpec {
   std::string synopsis;     // usage line
   std::string description;  // paragraphs for `reinforcer NAME --help`
   bool takes_input = true;
+  bool input_optional = false;
   bool output_required = true;
   std::function<void(po::options_description&)> add_options;
   std::function<int(const Invocation&)> run;
@@ -42,6 +43,7 @@ std::int64_t int_option(const Invocation& inv, const std::string& name, std::int
 CommandSpec prepare_command();
 CommandSpec synth_command();
 CommandSpec train_command();
+CommandSpec bench_command();
 
 int run_cli(int argc, char** argv);
 

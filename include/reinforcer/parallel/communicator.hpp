@@ -18,6 +18,7 @@ class CommunicatorImpl {
   virtual void sum_in_place(std::int64_t* data, std::size_t n) const = 0;
   virtual void sum_in_place(double* data, std::size_t n) const = 0;
   virtual void max_in_place(std::int64_t* data, std::size_t n) const = 0;
+  virtual void or_in_place(std::uint64_t* data, std::size_t n) const = 0;
   virtual void broadcast(std::string& bytes, int root) const = 0;
   virtual std::vector<std::string> gather(const std::string& bytes, int root) const = 0;
   virtual void barrier() const = 0;
@@ -39,6 +40,8 @@ class Communicator {
   std::int64_t sum(std::int64_t v) const { impl_->sum_in_place(&v, 1); return v; }
   double sum(double v) const { impl_->sum_in_place(&v, 1); return v; }
   std::int64_t max(std::int64_t v) const { impl_->max_in_place(&v, 1); return v; }
+  // Bitwise OR of bit sets over all ranks.
+  void or_in_place(std::vector<std::uint64_t>& v) const { impl_->or_in_place(v.data(), v.size()); }
 
   // Root's bytes replace every other rank's.
   void broadcast(std::string& bytes, int root = 0) const { impl_->broadcast(bytes, root); }

@@ -49,10 +49,12 @@ inline double max_q(const double* row) {
 }
 
 // Runs episodes [first_episode, first_episode + count) of `worker` on `q` (states x kQStride),
-// counting visits per (state, action). Shard is whatever Env::start takes.
+// counting visits per (state, action) and listing each cell the first time it is visited
+// (so a sync touches only those). Shard is whatever Env::start takes.
 template <typename Env, typename Shard>
 EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<double>& q,
-                               std::vector<std::int32_t>& visits, std::uint64_t seed, std::uint64_t worker,
+                               std::vector<std::int32_t>& visits, std::vector<std::uint32_t>& touched,
+                               std::uint64_t seed, std::uint64_t worker,
                                std::int64_t first_episode, std::int64_t count, double epsilon,
                                const QLearningConfig& cfg) {
   EpisodeBatchStats st;
@@ -99,7 +101,8 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
                                      : out.reward + cfg.gamma * max_q(Q + static_cast<std::size_t>(c.e.state) * kQStride);
       const double dq = cfg.alpha * (target - row[a]);
       row[a] += dq;
-      ++N[static_cast<std::size_t>(s) * kQStride + a];
+      const std::size_t cell = static_cast<std::size_t>(s) * kQStride + a;
+      if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
       ++st.steps;
       st.reward += out.reward;
       st.abs_dq += dq < 0 ? -dq : dq;

@@ -81,64 +81,79 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
   const std::int64_t workers = static_cast<std::int64_t>(comm.size()) * threads;
   if (state.q.size() != cells) state.q.assign(cells, 0.0);
   if (state.visits.size() != cells) state.visits.assign(cells, 0);
-  std::vector<std::vector<double>> local_q(static_cast<std::size_t>(threads));
+  // Each worker's copy of the table; after a round they differ from the global table only
+  // in cells visited that round, so a sync reads and resets just those.
+  std::vector<std::vector<double>> local_q(static_cast<std::size_t>(threads), state.q);
   std::vector<std::vector<std::int32_t>> local_n(static_cast<std::size_t>(threads), std::vector<std::int32_t>(cells));
+  std::vector<std::vector<std::uint32_t>> touched(static_cast<std::size_t>(threads));
   std::vector<EpisodeBatchStats> stats(static_cast<std::size_t>(threads));
-  std::vector<std::int64_t> numerator(cells), count(cells);
+  std::vector<std::uint64_t> visited_bits((cells + 63) / 64);
+  std::vector<std::uint32_t> visited;  // union over all workers of all ranks, ascending
+  std::vector<std::int64_t> numerator, count;
   const auto t_start = std::chrono::steady_clock::now();
   const std::int64_t total_rounds = sched.rounds();
   for (std::int64_t round = state.rounds_done; round < total_rounds; ++round) {
     const std::int64_t first = round * sched.sync_every;
     const std::int64_t n = std::min(sched.sync_every, sched.episodes_per_worker - first);
     const double epsilon = epsilon_for(sched, workers, first * workers);
-    // Sync overhead: handing out the global table, and averaging afterwards.
-    const auto t_copy = std::chrono::steady_clock::now();
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (int t = 0; t < threads; ++t) {
-      local_q[static_cast<std::size_t>(t)] = state.q;
-      std::fill(local_n[static_cast<std::size_t>(t)].begin(), local_n[static_cast<std::size_t>(t)].end(), 0);
-    }
-    const double copy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_copy).count();
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; ++t) {
-      auto& q = local_q[static_cast<std::size_t>(t)];
-      auto& v = local_n[static_cast<std::size_t>(t)];
       const std::uint64_t worker = static_cast<std::uint64_t>(comm.rank()) * static_cast<std::uint64_t>(threads) +
                                    static_cast<std::uint64_t>(t);
       stats[static_cast<std::size_t>(t)] =
-          run_episodes(env, shards[static_cast<std::size_t>(t)], q, v, sched.seed, worker, first, n, epsilon, sched.q);
+          run_episodes(env, shards[static_cast<std::size_t>(t)], local_q[static_cast<std::size_t>(t)],
+                       local_n[static_cast<std::size_t>(t)], touched[static_cast<std::size_t>(t)], sched.seed, worker,
+                       first, n, epsilon, sched.q);
     }
     const auto t_sync = std::chrono::steady_clock::now();
+    std::fill(visited_bits.begin(), visited_bits.end(), 0);
+    for (const auto& list : touched)
+      for (std::uint32_t c : list) visited_bits[c >> 6] |= std::uint64_t{1} << (c & 63);
+    comm.or_in_place(visited_bits);
+    visited.clear();
+    for (std::size_t w = 0; w < visited_bits.size(); ++w)
+      for (std::uint64_t bits = visited_bits[w]; bits != 0; bits &= bits - 1)
+        visited.push_back(static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))));
+    const auto m = static_cast<std::int64_t>(visited.size());
+    numerator.assign(visited.size(), 0);
+    count.assign(visited.size(), 0);
     // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(cells); ++i) {
+    for (std::int64_t j = 0; j < m; ++j) {
+      const std::size_t i = visited[static_cast<std::size_t>(j)];
       std::int64_t num = 0, cnt = 0;
       for (int t = 0; t < threads; ++t) {
-        const std::int32_t visits = local_n[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)];
-        if (visits == 0) continue;
-        num += visits * std::llround(local_q[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)] * kFixedPointScale);
-        cnt += visits;
+        const std::int32_t v = local_n[static_cast<std::size_t>(t)][i];
+        if (v == 0) continue;
+        num += v * std::llround(local_q[static_cast<std::size_t>(t)][i] * kFixedPointScale);
+        cnt += v;
       }
-      numerator[static_cast<std::size_t>(i)] = num;
-      count[static_cast<std::size_t>(i)] = cnt;
+      numerator[static_cast<std::size_t>(j)] = num;
+      count[static_cast<std::size_t>(j)] = cnt;
     }
     comm.sum_in_place(numerator);
     comm.sum_in_place(count);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t j = 0; j < m; ++j) {
+      const std::size_t i = visited[static_cast<std::size_t>(j)], k = static_cast<std::size_t>(j);
+      if (count[k] > 0) {  // visited on some rank
+        state.q[i] = static_cast<double>(numerator[k]) / static_cast<double>(count[k]) / kFixedPointScale;
+        state.visits[i] += count[k];
+      }
+      for (int t = 0; t < threads; ++t) {
+        local_q[static_cast<std::size_t>(t)][i] = state.q[i];
+        local_n[static_cast<std::size_t>(t)][i] = 0;
+      }
+    }
+    for (auto& list : touched) list.clear();
     double sum_dq = 0, reward = 0;
     std::int64_t steps = 0, episodes = 0, subs = 0;
     for (const auto& s : stats) sum_dq += s.abs_dq, reward += s.reward, steps += s.steps, episodes += s.episodes, subs += s.subscriptions;
     std::vector<double> sums = {sum_dq, reward, static_cast<double>(steps), static_cast<double>(episodes), static_cast<double>(subs)};
     comm.sum_in_place(sums);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(cells); ++i) {
-      const auto k = static_cast<std::size_t>(i);
-      if (count[k] == 0) continue;
-      state.q[k] = static_cast<double>(numerator[k]) / static_cast<double>(count[k]) / kFixedPointScale;
-      state.visits[k] += count[k];
-    }
     state.rounds_done = round + 1;
     LearningCurveRow row;
-    row.sync_seconds = copy_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count();
+    row.sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count();
     row.round = round + 1;
     row.episodes = (first + n) * workers;
     row.mean_reward = sums[3] > 0 ? sums[1] / sums[3] : 0;

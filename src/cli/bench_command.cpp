@@ -1,0 +1,176 @@
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+#include "reinforcer/cli/command.hpp"
+#include "reinforcer/data/ingest.hpp"
+#include "reinforcer/data/synth.hpp"
+#include "reinforcer/errors.hpp"
+#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/io/prepared_file.hpp"
+#include "reinforcer/parallel/mpi_guard.hpp"
+#include "reinforcer/rl/benchmark.hpp"
+
+namespace reinforcer {
+namespace {
+
+std::vector<std::int64_t> int_list(const Invocation& inv, const std::string& name, std::int64_t lo, std::int64_t hi) {
+  std::vector<std::int64_t> out;
+  std::stringstream in(inv.options[name].as<std::string>());
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(item, &used);
+      if (used != item.size() || v < lo || v > hi) throw std::out_of_range(item);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw UsageError("--" + name + ": '" + item + "' is not a whole number from " + std::to_string(lo) + " to " +
+                       std::to_string(hi));
+    }
+  }
+  if (out.empty()) throw UsageError("--" + name + ": give a comma-separated list");
+  return out;
+}
+
+// Median of `repeat` runs of f() by steps_per_second_per_worker.
+template <typename F>
+Throughput median_of(int repeat, F f) {
+  std::vector<Throughput> runs;
+  for (int i = 0; i < repeat; ++i) runs.push_back(f());
+  std::sort(runs.begin(), runs.end(), [](const Throughput& a, const Throughput& b) {
+    return a.steps_per_second_per_worker < b.steps_per_second_per_worker;
+  });
+  return runs[runs.size() / 2];
+}
+
+CustomerTable bench_customers(const Invocation& inv, Day& export_date) {
+  if (!inv.input.empty()) {
+    const h5::File f = h5::File::open_read(inv.input);
+    require_format(f, inv.input, kPreparedFormat, kPreparedFormatVersion);
+    export_date = *parse_iso_day(f.open_group("quality").string_attribute("export_date"));
+    return read_prepared_customers(inv.input);
+  }
+  // The built-in synthetic data set, written to a scratch file and read back.
+  const auto dir = std::filesystem::temp_directory_path() / ("reinforcer-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string csv = (dir / "synth.csv").string();
+  SynthOptions so;
+  so.customers = 20000;
+  write_synthetic_crm(so, csv);
+  IngestResult r = ingest_crm(csv, IngestOptions{});
+  std::filesystem::remove_all(dir);
+  export_date = r.report.export_date;
+  return std::move(r.table);
+}
+
+std::string num(double v, int digits = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+int run_bench(const Invocation& inv) {
+  std::unique_ptr<MpiGuard> guard;
+  int argc = 0;
+  char** argv = nullptr;
+  if (launched_under_mpi()) guard = std::make_unique<MpiGuard>(argc, argv);
+  const Communicator comm = guard ? mpi_world_communicator() : local_communicator();
+  const int repeat = static_cast<int>(int_option(inv, "repeat", 1, 100));
+  const std::int64_t episodes = int_option(inv, "episodes", 100, INT64_C(1) << 34);
+  const auto threads_list = int_list(inv, "threads-list", 1, 256);
+  const auto sync_list = int_list(inv, "sync-list", 1, INT64_C(1) << 34);
+  const std::int64_t sync_episodes = int_option(inv, "sync-episodes", 100, INT64_C(1) << 34);
+  Day export_date = kNoDay;
+  const CustomerTable table = bench_customers(inv, export_date);
+  HazardOptions h;
+  h.export_date = export_date;
+  FunnelConfig fc;
+  QLearningConfig q;
+  const FunnelFit fit = fit_funnel(table, select_fitting(table, "all"), parse_feature_mask("cohort,country"), h, fc, q.gamma);
+  const FunnelEnvironment funnel(fit.model, fit.starts);
+  ReplayConfig rc;
+  const ReplayEnvironment replay(fit.histories, fit.model.segments(), rc);
+  const bool root = comm.is_root();
+  auto out = [&](const std::string& s) {
+    if (root) std::cout << s << std::flush;
+  };
+  out("benchmark: " + std::to_string(fit.fitting.size()) + " customers, " + std::to_string(funnel.states()) +
+      " funnel states x 7 actions, " + std::to_string(replay.states()) + " replay states; " + std::to_string(episodes) +
+      " episodes per worker; median of " + std::to_string(repeat) + " runs; ranks " + std::to_string(comm.size()) + "\n\n");
+  out("| environment | ranks x threads | steps/s per worker | total steps/s | vs 1 worker | vs bare loop |\n");
+  out("|---|---|---|---|---|---|\n");
+  double single_funnel = 0, single_replay = 0;
+  for (std::int64_t t : threads_list) {
+    const int T = static_cast<int>(t);
+    const Throughput bare_raw = median_of(repeat, [&] {
+      comm.barrier();
+      return measure_bare_loop(funnel.states(), T, std::max<std::int64_t>(1, episodes * 20), q);
+    });
+    for (const char* name : {"funnel", "replay"}) {
+      const bool is_funnel = std::string(name) == "funnel";
+      Throughput r = median_of(repeat, [&] {
+        comm.barrier();
+        return is_funnel ? measure_funnel(funnel, T, episodes, q) : measure_replay(replay, T, episodes, q);
+      });
+      // Under MPI every rank measures at once: the total is the sum over ranks.
+      const double total = comm.sum(r.total_steps_per_second);
+      const double per_worker = total / static_cast<double>(comm.size() * T);
+      const double bare_per_worker = comm.sum(bare_raw.total_steps_per_second) / static_cast<double>(comm.size() * T);
+      double& single = is_funnel ? single_funnel : single_replay;
+      if (single == 0) single = total;
+      out("| " + std::string(name) + " | " + std::to_string(comm.size()) + " x " + std::to_string(T) + " | " +
+          num(per_worker / 1e6, 2) + " M | " + num(total / 1e6, 2) + " M | " + num(total / single, 2) + "x | " +
+          num(100 * per_worker / bare_per_worker, 0) + "% |\n");
+    }
+    out("| bare Q-update loop | " + std::to_string(comm.size()) + " x " + std::to_string(T) + " | " +
+        num(comm.sum(bare_raw.total_steps_per_second) / static_cast<double>(comm.size() * T) / 1e6, 2) + " M | " +
+        num(comm.sum(bare_raw.total_steps_per_second) / 1e6, 2) + " M | | 100% |\n");
+  }
+  const int sync_threads = static_cast<int>(threads_list.back());
+  out("\nsync period (funnel, " + std::to_string(comm.size()) + " x " + std::to_string(sync_threads) + " workers, " +
+      std::to_string(sync_episodes) + " episodes per worker)\n\n");
+  out("| sync every E episodes | rounds | wall s | sync s | sync overhead | final gap to DP |\n|---|---|---|---|---|---|\n");
+  for (std::int64_t e : sync_list) {
+    std::vector<SyncCost> runs;
+    for (int i = 0; i < repeat; ++i)
+      runs.push_back(measure_sync(fit, funnel, comm, sync_threads, sync_episodes, e, q));
+    std::sort(runs.begin(), runs.end(), [](const SyncCost& a, const SyncCost& b) { return a.seconds < b.seconds; });
+    const SyncCost& c = runs[runs.size() / 2];
+    out("| " + std::to_string(e) + " | " + std::to_string(c.rounds) + " | " + num(c.seconds, 3) + " | " +
+        num(c.sync_seconds, 3) + " | " + num(100 * c.sync_seconds / c.seconds, 1) + "% | " + num(100 * c.final_gap, 2) +
+        "% |\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+CommandSpec bench_command() {
+  CommandSpec s;
+  s.name = "bench";
+  s.summary = "measure environment steps/s per worker, thread and rank scaling, and sync overhead";
+  s.synopsis = "[mpirun -np R] reinforcer bench [prepared.h5] [options]";
+  s.description =
+      "Measures, on the fitted funnel of the given prepared file (default: 20,000 built-in synthetic\n"
+      "customers): environment steps per second per worker (a step = one transition plus its Q\n"
+      "update) for the funnel and replay environments, against a bare epsilon-greedy Q-update loop\n"
+      "on the same table; scaling over threads (and ranks under mpirun); and the sync period's\n"
+      "overhead and final gap to the DP optimum. Prints Markdown tables (medians of --repeat runs).";
+  s.input_optional = true;
+  s.output_required = false;
+  s.add_options = [](po::options_description& d) {
+    d.add_options()("repeat", po::value<std::int64_t>()->default_value(5), "runs per figure (the median is shown)")(
+        "episodes", po::value<std::int64_t>()->default_value(200000), "episodes per worker per throughput run")(
+        "threads-list", po::value<std::string>()->default_value("1,2"), "thread counts to measure")(
+        "sync-list", po::value<std::string>()->default_value("1000,5000,25000,100000"), "sync periods E to measure")(
+        "sync-episodes", po::value<std::int64_t>()->default_value(200000), "episodes per worker in the sync table");
+  };
+  s.run = run_bench;
+  return s;
+}
+
+}  // namespace reinforcer
