@@ -104,6 +104,16 @@ int run_bench(const Invocation& inv) {
   out("| environment | ranks x threads | steps/s per worker | total steps/s | vs 1 worker | vs bare loop |\n");
   out("|---|---|---|---|---|---|\n");
   double single_funnel = 0, single_replay = 0;
+  if (comm.size() > 1) {  // the one-worker baseline: rank 0 alone while the others wait
+    if (root) {
+      single_funnel = median_of(repeat, [&] { return measure_funnel(funnel, 1, episodes, q); }).total_steps_per_second;
+      single_replay = median_of(repeat, [&] { return measure_replay(replay, 1, episodes, q); }).total_steps_per_second;
+      out("| funnel | 1 x 1 (rank 0 alone) | " + num(single_funnel / 1e6, 2) + " M | " + num(single_funnel / 1e6, 2) +
+          " M | 1.00x | |\n| replay | 1 x 1 (rank 0 alone) | " + num(single_replay / 1e6, 2) + " M | " +
+          num(single_replay / 1e6, 2) + " M | 1.00x | |\n");
+    }
+    comm.barrier();
+  }
   for (std::int64_t t : threads_list) {
     const int T = static_cast<int>(t);
     const Throughput bare_raw = median_of(repeat, [&] {

@@ -40,7 +40,7 @@ void add_train_options(po::options_description& d) {
       ("features", po::value<std::string>()->default_value("cohort,country"), "decision-time features of the segment, in shrinkage order: cohort, country, education, month")
       ("episodes", po::value<std::int64_t>()->default_value(200000), "episodes per worker")
       ("seed", po::value<std::uint64_t>()->default_value(1), "random seed")
-      ("sync-every", po::value<std::int64_t>()->default_value(25000), "episodes per worker between Q-table averages (a sync round)")
+      ("sync-every", po::value<std::int64_t>()->default_value(100000), "episodes per worker between Q-table averages (a sync round)")
       ("threads", po::value<int>()->default_value(default_threads()), "OpenMP threads (workers) per rank; default OMP_NUM_THREADS or 1")
       ("checkpoint-every", po::value<int>()->default_value(0), "write a checkpoint every R sync rounds (0: only on SIGTERM/SIGUSR1)")
       ("checkpoint", po::value<std::string>()->value_name("PATH"), "checkpoint file (default: OUTPUT.checkpoint.h5)")

@@ -2,6 +2,7 @@
 real export's fitted funnel, Q-learning closes >= 99% of the random-to-optimum gap with one
 worker and under mpiexec -n 2 and -n 4."""
 import os
+import signal
 import shutil
 import subprocess
 
@@ -66,3 +67,18 @@ def test_real_funnel_q_learning_closes_99_percent_of_the_gap(tmp_path, ranks):
         assert f.attrs["ranks"] == ranks
         assert f.attrs["gap_closed"] >= 0.99, p.stdout
         assert f.attrs["dp_start_value"] >= f.attrs["learned_start_value"] - 1e-9
+
+
+def test_sigusr1_to_mpirun_checkpoints_every_rank_and_exits_75(prepared, tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    args = [MPIEXEC, "-n", "2", BIN, "train", str(prepared), "-o", str(tmp_path / "run.h5"), "--episodes", "5000000",
+            "--sync-every", "20000", "--progress", "none", "--checkpoint-every", "1"]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    for line in proc.stderr:
+        if "checkpoint written" in line:
+            proc.send_signal(signal.SIGUSR1)  # mpirun forwards SIGUSR1 to the ranks
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 75, err
+    assert (tmp_path / "run.h5.checkpoint.h5").exists()
+    assert not (tmp_path / "run.h5").exists()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import BIN, run, sample_rows, write_csv
+from conftest import BIN, SOURCE_DIR, run, sample_rows, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +160,9 @@ def test_prepared_file_of_another_format_or_version(prepared, tmp_path):
     not_h5.write_text("hello")
     p = run("train", not_h5, "-o", tmp_path / "x.h5")
     assert p.returncode == 3 and "not an HDF5 file" in p.stderr
+
+
+def test_the_shipped_config_lists_valid_options(prepared, tmp_path):
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--config", SOURCE_DIR / "configs" / "train.ini", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert "sync rounds of 100,000" in p.stdout

@@ -63,6 +63,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
     EpisodeState e;
     RandomStream rng{0, 0};
     bool active = false;
+    double reward = 0, abs_dq = 0;  // per chain: no dependency between chains' additions
   };
   Chain chains[64];
   std::int64_t next_episode = first_episode;
@@ -104,8 +105,8 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       const std::size_t cell = static_cast<std::size_t>(s) * kQStride + a;
       if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
       ++st.steps;
-      st.reward += out.reward;
-      st.abs_dq += dq < 0 ? -dq : dq;
+      c.reward += out.reward;
+      c.abs_dq += dq < 0 ? -dq : dq;
       if (c.e.done) {
         ++st.episodes;
         st.subscriptions += out.subscribed;
@@ -114,6 +115,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       }
     }
   }
+  for (int i = 0; i < width; ++i) st.reward += chains[i].reward, st.abs_dq += chains[i].abs_dq;
   return st;
 }
 

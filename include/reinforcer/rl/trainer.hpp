@@ -89,7 +89,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
   std::vector<EpisodeBatchStats> stats(static_cast<std::size_t>(threads));
   std::vector<std::uint64_t> visited_bits((cells + 63) / 64);
   std::vector<std::uint32_t> visited;  // union over all workers of all ranks, ascending
-  std::vector<std::int64_t> numerator, count;
+  std::vector<std::int64_t> sums_fixed;
   const auto t_start = std::chrono::steady_clock::now();
   const std::int64_t total_rounds = sched.rounds();
   for (std::int64_t round = state.rounds_done; round < total_rounds; ++round) {
@@ -115,8 +115,9 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
       for (std::uint64_t bits = visited_bits[w]; bits != 0; bits &= bits - 1)
         visited.push_back(static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))));
     const auto m = static_cast<std::int64_t>(visited.size());
-    numerator.assign(visited.size(), 0);
-    count.assign(visited.size(), 0);
+    sums_fixed.assign(2 * visited.size(), 0);  // numerators, then visit counts: one allreduce
+    std::int64_t* numerator = sums_fixed.data();
+    std::int64_t* count = numerator + visited.size();
     // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::int64_t j = 0; j < m; ++j) {
@@ -128,17 +129,16 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
         num += v * std::llround(local_q[static_cast<std::size_t>(t)][i] * kFixedPointScale);
         cnt += v;
       }
-      numerator[static_cast<std::size_t>(j)] = num;
-      count[static_cast<std::size_t>(j)] = cnt;
+      numerator[j] = num;
+      count[j] = cnt;
     }
-    comm.sum_in_place(numerator);
-    comm.sum_in_place(count);
+    comm.sum_in_place(sums_fixed);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::int64_t j = 0; j < m; ++j) {
-      const std::size_t i = visited[static_cast<std::size_t>(j)], k = static_cast<std::size_t>(j);
-      if (count[k] > 0) {  // visited on some rank
-        state.q[i] = static_cast<double>(numerator[k]) / static_cast<double>(count[k]) / kFixedPointScale;
-        state.visits[i] += count[k];
+      const std::size_t i = visited[static_cast<std::size_t>(j)];
+      if (count[j] > 0) {  // visited on some rank
+        state.q[i] = static_cast<double>(numerator[j]) / static_cast<double>(count[j]) / kFixedPointScale;
+        state.visits[i] += count[j];
       }
       for (int t = 0; t < threads; ++t) {
         local_q[static_cast<std::size_t>(t)][i] = state.q[i];
@@ -149,7 +149,10 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     double sum_dq = 0, reward = 0;
     std::int64_t steps = 0, episodes = 0, subs = 0;
     for (const auto& s : stats) sum_dq += s.abs_dq, reward += s.reward, steps += s.steps, episodes += s.episodes, subs += s.subscriptions;
-    std::vector<double> sums = {sum_dq, reward, static_cast<double>(steps), static_cast<double>(episodes), static_cast<double>(subs)};
+    // Round statistics and the stop request travel in one allreduce.
+    const double stop_here = hooks.stop_requested && hooks.stop_requested() ? 1.0 : 0.0;
+    std::vector<double> sums = {sum_dq, reward, static_cast<double>(steps), static_cast<double>(episodes),
+                                static_cast<double>(subs), stop_here};
     comm.sum_in_place(sums);
     state.rounds_done = round + 1;
     LearningCurveRow row;
@@ -165,7 +168,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     state.curve.push_back(row);
     if (hooks.progress) hooks.progress(row, total_rounds);
-    const bool stop = comm.max(static_cast<std::int64_t>(hooks.stop_requested && hooks.stop_requested())) > 0;
+    const bool stop = sums[5] > 0;
     const bool due = sched.checkpoint_every > 0 && state.rounds_done % sched.checkpoint_every == 0 &&
                      state.rounds_done < total_rounds;
     if ((due || stop) && hooks.checkpoint) hooks.checkpoint(state);
