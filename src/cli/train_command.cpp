@@ -165,9 +165,10 @@ int train(const Invocation& inv, const Communicator& comm) {
             << layout.workers() << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
             << state.rounds_done << " sync rounds, " << fixed(secs) << " s\n";
   if (funnel) {
-    std::cout << "policy value per customer in the fitted funnel (exact; mean over n = "
+    std::cout << "policy value per customer in the fitted funnel: mean over n = "
               << with_thousands(static_cast<std::int64_t>(fit.starts.size()))
-              << " fitting customers' start states; model uncertainty: see 'reinforcer evaluate'):\n"
+              << " fitting customers' start states,\nexact in the fitted model (no rollout noise); the model's own "
+                 "uncertainty (a bootstrap over customers) is not computed by train:\n"
               << "  DP optimum       " << fixed(dp) << "\n"
               << "  learned (greedy) " << fixed(learned) << "   closes " << fixed(100 * run.double_attributes["gap_closed"])
               << "% of the random-to-optimum gap\n"
