@@ -49,9 +49,7 @@ Throughput median_of(int repeat, F f) {
 
 CustomerTable bench_customers(const Invocation& inv, Day& export_date) {
   if (!inv.input.empty()) {
-    const h5::File f = h5::File::open_read(inv.input);
-    require_format(f, inv.input, kPreparedFormat, kPreparedFormatVersion);
-    export_date = *parse_iso_day(f.open_group("quality").string_attribute("export_date"));
+    export_date = read_prepared_export_date(inv.input);
     return read_prepared_customers(inv.input);
   }
   // The built-in synthetic data set, written to a scratch file and read back.

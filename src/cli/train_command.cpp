@@ -21,14 +21,6 @@
 namespace reinforcer {
 namespace {
 
-Day prepared_export_date(const std::string& path) {
-  const h5::File f = h5::File::open_read(path);
-  require_format(f, path, kPreparedFormat, kPreparedFormatVersion);
-  const std::string d = f.open_group("quality").string_attribute("export_date");
-  if (auto day = parse_iso_day(d)) return *day;
-  throw InputError(path + ": quality/export_date '" + d + "' is not a date");
-}
-
 std::string fixed(double v, int digits = 2) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -79,7 +71,7 @@ int train(const Invocation& inv, const Communicator& comm) {
   std::unique_ptr<AtomicOutput> out;
   if (comm.is_root() && !s.dry_run) out = std::make_unique<AtomicOutput>(inv.output);
   require_readable_file(inv.input);
-  const Day export_date = prepared_export_date(inv.input);
+  const Day export_date = read_prepared_export_date(inv.input);
   const CustomerTable table = read_prepared_customers(inv.input);
   const std::string input_sha = sha256_of_file(inv.input);
   HazardOptions hopt;

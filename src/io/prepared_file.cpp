@@ -137,6 +137,14 @@ void write_prepared_file(const std::string& path, const PreparedData& data, cons
   f.flush();
 }
 
+Day read_prepared_export_date(const std::string& path) {
+  const h5::File f = h5::File::open_read(path);
+  require_format(f, path, kPreparedFormat, kPreparedFormatVersion);
+  const std::string d = f.open_group("quality").string_attribute("export_date");
+  if (auto day = parse_iso_day(d)) return *day;
+  throw InputError(path + ": quality/export_date '" + d + "' is not a date");
+}
+
 CustomerTable read_prepared_customers(const std::string& path) {
   const h5::File f = h5::File::open_read(path);
   require_format(f, path, kPreparedFormat, kPreparedFormatVersion);
