@@ -14,4 +14,11 @@ std::string action_list() {
   return s;
 }
 
+std::string milestones_text(Progress p) {
+  std::string s;
+  for (std::size_t m = 0; m < kStepMilestones; ++m)
+    if (p >> m & 1u) s += (s.empty() ? "" : "+") + std::string(kMilestoneKeys[m]);
+  return s.empty() ? "none" : s;
+}
+
 }  // namespace reinforcer

@@ -45,10 +45,11 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
       }
 }
 
-FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const HazardEstimates& h, FunnelConfig config) {
+FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const HazardEstimates& h, FunnelConfig config,
+                                        bool all_nodes) {
   std::vector<std::int32_t> leaves;
   for (std::size_t n = 0; n < encoder.nodes().size(); ++n)
-    if (encoder.nodes()[n].leaf) leaves.push_back(static_cast<std::int32_t>(n));
+    if (all_nodes || encoder.nodes()[n].leaf) leaves.push_back(static_cast<std::int32_t>(n));
   std::vector<double> rates(leaves.size() * kProgressStates * kEvents);
   for (std::size_t s = 0; s < leaves.size(); ++s)
     for (std::size_t p = 0; p < kProgressStates; ++p)
@@ -58,6 +59,13 @@ FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const Haz
   m.segment_nodes_ = leaves;
   m.node_segment_.assign(encoder.nodes().size(), -1);
   for (std::size_t s = 0; s < leaves.size(); ++s) m.node_segment_[static_cast<std::size_t>(leaves[s])] = static_cast<std::int32_t>(s);
+  return m;
+}
+
+FunnelModel FunnelModel::with_config(FunnelConfig config) const {
+  FunnelModel m(segments_, rates_, config);
+  m.segment_nodes_ = segment_nodes_;
+  m.node_segment_ = node_segment_;
   return m;
 }
 

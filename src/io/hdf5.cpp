@@ -336,6 +336,45 @@ std::size_t Group::table_rows(const std::string& table) const {
   return n;
 }
 
+void Group::copy_attributes_from(const Group& source) const {
+  for (const std::string& name : source.attribute_names()) {
+    Id a(check(H5Aopen(source.get(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+    Id type(H5Aget_type(a.get()));
+    Id space(H5Aget_space(a.get()));
+    const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+    std::vector<char> buf(static_cast<std::size_t>(n) * H5Tget_size(type.get()) + 16);
+    check_status(H5Aread(a.get(), type.get(), buf.data()), "read attribute " + name);
+    if (has_attribute(name)) remove_attribute(name);
+    Id b(check(H5Acreate2(get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), "attribute " + name));
+    check_status(H5Awrite(b.get(), type.get(), buf.data()), "write attribute " + name);
+    if (H5Tdetect_class(type.get(), H5T_VLEN) > 0 || H5Tis_variable_str(type.get()) > 0)
+      H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, buf.data());
+  }
+}
+
+void Group::remove_attribute(const std::string& name) const {
+  check_status(H5Adelete(get(), name.c_str()), "delete attribute " + name);
+}
+
+double Group::double_attribute(const std::string& name) const {
+  if (!has_attribute(name)) throw InputError("attribute '" + name + "' is missing");
+  Id a(check(H5Aopen(get(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  double v = 0;
+  check_status(H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v), "read attribute " + name);
+  return v;
+}
+
+std::vector<std::string> Group::member_names() const {
+  std::vector<std::string> names;
+  H5Literate(get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+             [](hid_t, const char* n, const H5L_info_t*, void* data) -> herr_t {
+               static_cast<std::vector<std::string>*>(data)->push_back(n);
+               return 0;
+             },
+             &names);
+  return names;
+}
+
 File File::create(const std::string& path) {
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) throw PathError(path + ": cannot create the HDF5 file");

@@ -7,13 +7,6 @@
 namespace reinforcer {
 namespace {
 
-std::string milestones_text(Progress p) {
-  std::string s;
-  for (std::size_t m = 0; m < kStepMilestones; ++m)
-    if (p >> m & 1u) s += (s.empty() ? "" : "+") + std::string(kMilestoneKeys[m]);
-  return s.empty() ? "none" : s;
-}
-
 void write_states(const h5::Group& root, const RunContents& run, const std::vector<std::uint8_t>& learned) {
   const FunnelFit& fit = *run.fit;
   const std::size_t T = static_cast<std::size_t>(run.steps_per_episode);

@@ -5,6 +5,7 @@
 
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/split.hpp"
+#include "reinforcer/eval/descriptive.hpp"
 
 using namespace reinforcer;
 
@@ -152,4 +153,63 @@ TEST_CASE("real export: temporal split and folds", "[real]") {
     INFO("stratum key " << key);
     CHECK(hi - lo <= 1);
   }
+}
+
+// Descriptive tables (evaluation): segments and status cover the dated customers only.
+
+namespace {
+const DescriptiveTables& real_descriptive() {
+  static const DescriptiveTables d = [] {
+    DescriptiveOptions o;
+    o.export_date = real().report.export_date;
+    return describe_customers(real().table, o);
+  }();
+  return d;
+}
+}  // namespace
+
+TEST_CASE("real export: descriptive country segments cover the dated customers", "[real][descriptive]") {
+  const DescriptiveTables& d = real_descriptive();
+  std::map<std::string, const SegmentRow*> usa;
+  std::map<std::string, std::int64_t> customers, subscribers;
+  for (const SegmentRow& r : d.segments) {
+    if (r.grouping != "country") continue;
+    customers[r.cohort] += r.customers;
+    subscribers[r.cohort] += r.subscribers;
+    if (r.segment == "USA") usa[r.cohort] = &r;
+  }
+  REQUIRE(usa.size() == 3);
+  CHECK(usa["all"]->customers == 6613);
+  CHECK(usa["outbound"]->customers == 6592);
+  CHECK(usa["inbound"]->customers == 21);
+  CHECK(usa["all"]->subscribers == 22);
+  CHECK(usa["all"]->country == "USA");
+  CHECK(customers["all"] == 10597);
+  CHECK(customers["outbound"] == 10316);
+  CHECK(customers["inbound"] == 281);
+  CHECK(subscribers["all"] == 50);
+  CHECK(subscribers["outbound"] == 23);
+  CHECK(subscribers["inbound"] == 27);
+  for (const char* grouping : {"education", "country x education"}) {
+    std::map<std::string, std::int64_t> n;
+    for (const SegmentRow& r : d.segments)
+      if (r.grouping == grouping) n[r.cohort] += r.customers;
+    INFO(grouping);
+    CHECK(n["all"] == 10597);
+    CHECK(n["outbound"] == 10316);
+    CHECK(n["inbound"] == 281);
+  }
+}
+
+TEST_CASE("real export: descriptive status table sums to the cohort sizes", "[real][descriptive]") {
+  std::map<std::string, std::int64_t> customers, subscribers;
+  for (const StatusRow& r : real_descriptive().status) {
+    customers[r.cohort] += r.customers;
+    subscribers[r.cohort] += r.subscribers;
+  }
+  CHECK(customers.size() == 3);
+  CHECK(customers["all"] == 10597);
+  CHECK(customers["outbound"] == 10316);
+  CHECK(customers["inbound"] == 281);
+  CHECK(subscribers["all"] == 50);
 }

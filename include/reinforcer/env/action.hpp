@@ -41,5 +41,6 @@ struct ActionCosts {
 // Index of an action by name; nullopt if unknown.
 std::optional<Action> action_named(std::string_view name);
 std::string action_list();  // "message, call, ..." for messages
+std::string milestones_text(Progress p);  // "first_call+demo"; "none"
 
 }  // namespace reinforcer

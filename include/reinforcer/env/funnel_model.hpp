@@ -35,8 +35,13 @@ class FunnelModel {
   // rates: weekly hazards per (segment, progress, event), flattened
   // (segment * kProgressStates + p) * kEvents + e, for `segments` segments.
   FunnelModel(std::size_t segments, std::vector<double> rates, FunnelConfig config);
-  // From estimated hazards: the segments are the encoder's leaves, in node order.
-  static FunnelModel from_estimates(const SegmentEncoder& encoder, const HazardEstimates& h, FunnelConfig config);
+  // From estimated hazards: the segments are the encoder's leaves, in node order -- or, with
+  // all_nodes, every node of the tree (so customers whose feature combination the fitting
+  // customers lack, and who map to an inner node, have states too).
+  static FunnelModel from_estimates(const SegmentEncoder& encoder, const HazardEstimates& h, FunnelConfig config,
+                                    bool all_nodes = false);
+  // The same hazards under other assumptions (effects, costs).
+  FunnelModel with_config(FunnelConfig config) const;
 
   std::size_t segments() const { return segments_; }
   int horizon() const { return config_.horizon_weeks; }

@@ -72,6 +72,12 @@ class Group {
   // Copies object `name` of `source` (a dataset or group, with attributes) into this group.
   void copy_from(const Group& source, const std::string& name) const;
   std::vector<std::string> attribute_names() const;
+  // Copies every attribute of `source` onto this group (same types), replacing same names.
+  void copy_attributes_from(const Group& source) const;
+  void remove_attribute(const std::string& name) const;
+  double double_attribute(const std::string& name) const;
+  // Names of the objects (groups, datasets) directly in this group.
+  std::vector<std::string> member_names() const;
 
   void set_attribute(const std::string& name, const std::string& value) const;
   void set_attribute(const std::string& name, std::int64_t value) const;

@@ -1,0 +1,347 @@
+"""Plots of a reinforcer HDF5 file (prepared.h5, run.h5 or evaluated.h5), as PNG files.
+
+    /usr/bin/python3 analysis/plots.py FILE.h5 -o OUTDIR
+
+Writes a figure for each table the file contains, prints the path of every file written,
+and prints a note for each figure skipped because its table is absent. Every figure states
+its n (customers) and draws the 95% intervals the table has.
+
+| file | from | shows |
+|---|---|---|
+| customers_subscribers_by_country.png | /customers | subscribers of the top 15 countries (dated customers) |
+| customers_subscribers_by_education.png | /customers | subscribers by education (dated customers) |
+| customers_high_value_country_education.png | /customers | high-value customers (subscribed, or reached an account manager): top countries x educations |
+| learning_curve.png | /learning_curve | mean reward and gap to the DP optimum per round, with the DP, learned and random start values |
+| action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, for progress 0 and the commonest progress states |
+| policies.png | /evaluation/policies | every policy, one panel per metric |
+| lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
+| calibration.png | /evaluation/calibration | predicted vs observed rate per event, one panel per cohort |
+
+Each plot_* function takes the loaded file (reinforcer_analysis.H5Data) and the output
+directory and returns the Path it wrote, or raises Skip(reason). main(argv) returns the
+list of Paths written.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reinforcer_analysis import MISSING_DAY, load  # noqa: E402
+
+# Progress bit mask of the funnel state (docs/HDF5_SCHEMA.md, /states): bit i = milestone i reached.
+MILESTONE_DAYS = ["first_call_day", "demo_day", "survey_day", "platform_signup_day", "account_manager_day"]
+TOP_COUNTRIES = 15
+
+
+class Skip(Exception):
+    """A figure that cannot be drawn from this file (its table is absent or empty)."""
+
+
+def _n(k):
+    return f"{int(k):,}"
+
+
+def _need(data, path):
+    df = data.table(path)
+    if df is None:
+        raise Skip(f"no /{path} table")
+    if df.empty:
+        raise Skip(f"/{path} is empty")
+    return df
+
+
+def _save(fig, outdir, name):
+    path = Path(outdir) / name
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _err(est, low, high):
+    """Asymmetric error bar lengths (never negative) from an estimate and its interval."""
+    est, low, high = (np.asarray(x, dtype=float) for x in (est, low, high))
+    return np.vstack([np.clip(est - low, 0, None), np.clip(high - est, 0, None)])
+
+
+def _dated_customers(data):
+    c = _need(data, "customers")
+    c = c[c["cohort"] != "undated"]
+    if c.empty:
+        raise Skip("no dated customers")
+    return c
+
+
+def _education_order(values):
+    """B1, B2, ..., B30 in numeric order, then anything else, 'unknown' last."""
+    def key(v):
+        if v == "unknown":
+            return (2, 0, v)
+        if v[:1] == "B" and v[1:].isdigit():
+            return (0, int(v[1:]), v)
+        return (1, 0, v)
+    return sorted(values, key=key)
+
+
+def plot_subscribers_by_country(data, outdir):
+    c = _dated_customers(data)
+    country = c["country"].replace("", "unknown")
+    g = pd.DataFrame({"customers": country.value_counts(), "subscribers": c.groupby(country)["subscribed"].sum()})
+    g = g.sort_values(["subscribers", "customers"], ascending=False).head(TOP_COUNTRIES)[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(g) + 1.5))
+    ax.barh(g.index, g["subscribers"], color="tab:blue")
+    for y, (s, n) in enumerate(zip(g["subscribers"], g["customers"])):
+        ax.text(s, y, f" {int(s)} of {_n(n)}", va="center", fontsize=8)
+    ax.set_xlabel("subscribers (bar labels: subscribers of the country's customers)")
+    ax.set_xlim(0, max(1, g["subscribers"].max()) * 1.3)
+    ax.set_title(f"Subscribers by country (top {len(g)})\n"
+                 f"n = {_n(len(c))} dated customers, {_n(c['subscribed'].sum())} subscribers")
+    return _save(fig, outdir, "customers_subscribers_by_country.png")
+
+
+def plot_subscribers_by_education(data, outdir):
+    c = _dated_customers(data)
+    education = c["education"].replace("", "unknown")
+    g = pd.DataFrame({"customers": education.value_counts(), "subscribers": c.groupby(education)["subscribed"].sum()})
+    g = g.loc[_education_order(g.index)]
+    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(g) + 2), 4.5))
+    ax.bar(g.index, g["subscribers"], color="tab:blue")
+    for x, (s, n) in enumerate(zip(g["subscribers"], g["customers"])):
+        ax.text(x, s, f"{_n(n)}", ha="center", va="bottom", fontsize=6, rotation=90)
+    ax.set_ylabel("subscribers")
+    ax.set_xlabel("education (bar labels: customers with that education)")
+    ax.set_ylim(0, max(1, g["subscribers"].max()) * 1.35)
+    ax.tick_params(axis="x", labelrotation=90)
+    ax.set_title(f"Subscribers by education\n"
+                 f"n = {_n(len(c))} dated customers, {_n(c['subscribed'].sum())} subscribers")
+    return _save(fig, outdir, "customers_subscribers_by_education.png")
+
+
+def plot_high_value(data, outdir):
+    c = _dated_customers(data)
+    high = c[(c["subscribed"] == 1) | (c["account_manager_day"] != MISSING_DAY)]
+    if high.empty:
+        raise Skip("no high-value customers (subscribed or with an account manager)")
+    country = high["country"].replace("", "unknown")
+    education = high["education"].replace("", "unknown")
+    counts = pd.crosstab(country, education)
+    countries = country.value_counts().index[:TOP_COUNTRIES]
+    educations = _education_order(education.value_counts().index[:20])
+    counts = counts.loc[countries, educations]
+    fig, ax = plt.subplots(figsize=(0.45 * len(educations) + 3, 0.4 * len(countries) + 2))
+    im = ax.imshow(counts.values, cmap="Blues", aspect="auto")
+    ax.set_xticks(range(len(educations)), educations, rotation=90)
+    ax.set_yticks(range(len(countries)), countries)
+    top = counts.values.max()
+    for (y, x), v in np.ndenumerate(counts.values):
+        if v:
+            ax.text(x, y, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > top / 2 else "black")
+    fig.colorbar(im, ax=ax, label="high-value customers")
+    ax.set_xlabel("education")
+    ax.set_ylabel("country")
+    ax.set_title(f"High-value customers (subscribed, or reached account manager)\n"
+                 f"n = {_n(len(high))} of {_n(len(c))} dated customers; "
+                 f"{counts.values.sum():,} shown (top {len(countries)} countries)")
+    return _save(fig, outdir, "customers_high_value_country_education.png")
+
+
+def _fitting_n(data):
+    n = data.attrs.get("fitting_customers", data.group_attrs.get("model", {}).get("fitting_customers"))
+    return f"n = {_n(n)} fitting customers" if n is not None else "n not recorded"
+
+
+def plot_learning_curve(data, outdir):
+    lc = _need(data, "learning_curve")
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    ax1.plot(lc["episodes"], lc["mean_reward"], "o-", ms=3, label="mean reward per episode (with exploration)")
+    lines = [("dp_start_value", "DP optimum", "tab:green", "-"),
+             ("learned_start_value", "learned (greedy)", "tab:orange", "--"),
+             ("random_start_value", "random", "tab:red", ":")]
+    for attr, label, color, style in lines:
+        if attr in data.attrs:
+            v = data.attrs[attr]
+            ax1.axhline(v, color=color, ls=style, label=f"{label}: {v:.2f} per customer")
+    ax1.set_ylabel("reward per customer")
+    ax1.legend(fontsize=8)
+    gap = lc.dropna(subset=["gap_to_dp"])
+    ax2.plot(gap["episodes"], 100 * gap["gap_to_dp"], "o-", ms=3, color="tab:purple",
+             label="greedy policy's remaining gap")
+    ax2.axhline(0, color="tab:green", label="DP optimum")
+    ax2.set_ylabel("gap to DP (% of random-to-optimum)")
+    ax2.set_xlabel("episodes (global)")
+    ax2.legend(fontsize=8)
+    fig.suptitle(f"Learning curve ({len(lc)} sync rounds); start values: {_fitting_n(data)}")
+    return _save(fig, outdir, "learning_curve.png")
+
+
+def _common_progress(data, available, k=3):
+    """Progress 0 and the k commonest other progress masks among the dated customers'
+    milestones (table order when there is no customer table), among `available`."""
+    available = list(dict.fromkeys(available))
+    order = available
+    c = data.table("customers")
+    if c is not None and not c.empty:
+        mask = np.zeros(len(c), dtype=np.int64)
+        for bit, col in enumerate(MILESTONE_DAYS):
+            mask |= (c[col].to_numpy() != MISSING_DAY).astype(np.int64) << bit
+        mask = pd.Series(mask)[(c["cohort"] != "undated").to_numpy()]
+        order = [p for p in mask.value_counts().index if p in available] + available
+    chosen = [0] if 0 in available else []
+    for p in order:
+        if len(chosen) > k:
+            break
+        if p not in chosen:
+            chosen.append(p)
+    return chosen
+
+
+def plot_action_impact(data, outdir):
+    ai = _need(data, "evaluation/action_impact")
+    progress = _common_progress(data, ai["progress"].tolist())
+    fig, axes = plt.subplots(1, len(progress), figsize=(4.2 * len(progress), 4), sharey=True, squeeze=False)
+    for ax, p in zip(axes[0], progress):
+        t = ai[ai["progress"] == p]
+        y = np.arange(len(t))
+        ax.hlines(y, 100 * t["sensitivity_low"], 100 * t["sensitivity_high"], color="0.75", lw=6,
+                  label="range over the effect grid")
+        ax.errorbar(100 * t["delta"], y, xerr=100 * _err(t["delta"], t["low95"], t["high95"]),
+                    fmt="o", color="tab:blue", capsize=3, label="estimate, 95% interval")
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_yticks(y, t["action"])
+        ax.set_title(f"progress {p}: {t['milestones'].iloc[0] or 'none'}", fontsize=9)
+        ax.set_xlabel("change in P(subscribe), points")
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.suptitle(f"Action impact vs waiting this week, then acting optimally ({_fitting_n(data)})")
+    fig.tight_layout()
+    return _save(fig, outdir, "action_impact.png")
+
+
+def _customers_label(values):
+    values = sorted(set(int(v) for v in values))
+    if len(values) == 1:
+        return f"n = {_n(values[0])} customers"
+    return f"n = {_n(values[0])} to {_n(values[-1])} customers"
+
+
+def plot_policies(data, outdir):
+    pol = _need(data, "evaluation/policies")
+    metrics = list(dict.fromkeys(pol["metric"]))
+    cols = min(2, len(metrics))
+    rows = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.2 * rows), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        t = pol[pol["metric"] == metric]
+        y = np.arange(len(t))
+        ax.errorbar(t["estimate"], y, xerr=_err(t["estimate"], t["low95"], t["high95"]),
+                    fmt="o", capsize=3)
+        ax.set_yticks(y, t["policy"])
+        ax.invert_yaxis()
+        ax.set_title(metric, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Policies: estimate and 95% interval ({_customers_label(pol['customers'])})")
+    fig.tight_layout()
+    return _save(fig, outdir, "policies.png")
+
+
+def plot_lift_curve(data, outdir):
+    lift = _need(data, "evaluation/lift_curve")
+    lift = lift[lift["cohort"] == "all"]
+    if lift.empty:
+        raise Skip("/evaluation/lift_curve has no cohort 'all'")
+    targeting = data.table("evaluation/targeting")
+    auc = {}
+    n = "n not recorded"
+    if targeting is not None:
+        t = targeting[targeting["cohort"] == "all"]
+        if not t.empty:
+            n = f"n = {_n(t['customers'].max())} customers, {_n(t['subscribers'].max())} subscribers"
+        for r in t[t["metric"] == "auc"].itertuples():
+            auc[r.scorer] = f" (AUC {r.estimate:.2f} [{r.low95:.2f}, {r.high95:.2f}])"
+    elif data.table("evaluation/scores") is not None:
+        s = data.table("evaluation/scores")
+        n = f"n = {_n(len(s))} customers, {_n(s['subscribed'].sum())} subscribers"
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    for scorer, t in lift.groupby("scorer", sort=False):
+        t = t.sort_values("fraction")
+        ax.plot(np.r_[0, t["fraction"]], np.r_[0, t["captured"]], label=f"{scorer}{auc.get(scorer, '')}")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="random order")
+    ax.set_xlabel("share of customers contacted (best first)")
+    ax.set_ylabel("share of subscribers captured")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Lift curve, out of fold, cohort all\n{n}")
+    return _save(fig, outdir, "lift_curve.png")
+
+
+def plot_calibration(data, outdir):
+    cal = _need(data, "evaluation/calibration")
+    cohorts = list(dict.fromkeys(cal["cohort"]))
+    fig, axes = plt.subplots(1, len(cohorts), figsize=(5 * len(cohorts), 5), squeeze=False)
+    positive = (cal["predicted"] > 0).all() and (cal["observed"] > 0).all()
+    for ax, cohort in zip(axes[0], cohorts):
+        t = cal[cal["cohort"] == cohort]
+        ax.errorbar(t["predicted"], t["observed"], yerr=_err(t["observed"], t["observed_low95"], t["observed_high95"]),
+                    fmt="o", capsize=3, label="observed, 95% interval")
+        for r in t.itertuples():
+            ax.annotate(r.event, (r.predicted, r.observed), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        values = np.r_[t["predicted"], t["observed_low95"], t["observed_high95"]]
+        values = values[np.isfinite(values)]
+        if positive:
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            lo = max(values[values > 0].min() / 2, 1e-6) if (values > 0).any() else 1e-4
+            hi = max(values.max() * 1.5, lo * 10) if values.size else 1
+        else:
+            lo, hi = 0, (max(values.max(), 0.01) * 1.1 if values.size else 1)
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="y = x")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel("predicted rate (historical process)")
+        ax.set_ylabel("observed rate")
+        ax.set_title(f"{cohort}: {_customers_label(t['customers'])}", fontsize=10)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle("Calibration of the fitted funnel, per event" + (" (log scales)" if positive else ""))
+    fig.tight_layout()
+    return _save(fig, outdir, "calibration.png")
+
+
+PLOTS = [plot_subscribers_by_country, plot_subscribers_by_education, plot_high_value,
+         plot_learning_curve, plot_action_impact, plot_policies, plot_lift_curve, plot_calibration]
+
+
+def main(argv=None):
+    """Draws every plot the file allows into OUTDIR; returns the list of Paths written."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", help="prepared.h5, run.h5 or evaluated.h5")
+    parser.add_argument("-o", "--output", required=True, help="directory for the PNG files (created)")
+    args = parser.parse_args(argv)
+    try:
+        data = load(args.file)
+    except (OSError, ValueError) as e:
+        sys.exit(f"plots.py: {e}")
+    outdir = Path(args.output)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for plot in PLOTS:
+        try:
+            written.append(plot(data, outdir))
+        except Skip as why:
+            print(f"skipped {plot.__name__[len('plot_'):]}: {why}")
+    print(f"wrote {len(written)} files:")
+    for path in written:
+        print(f"  {path}")
+    return written
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+#pragma once
+// Exact outcomes of a policy in the fitted funnel, by dynamic programming: expected reward
+// (discounted), and the probabilities of subscribing and of reaching a first call within the
+// horizon, and the expected cost (undiscounted) -- per state, and averaged over start states.
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "reinforcer/env/funnel_env.hpp"
+#include "reinforcer/env/funnel_model.hpp"
+
+namespace reinforcer {
+
+// Action probabilities of a policy in (segment, progress, week).
+using PolicyRule = std::function<void(std::int32_t segment, Progress p, int week, std::array<double, kActions>& probs)>;
+
+PolicyRule deterministic_policy(const FunnelModel& model, std::vector<std::uint8_t> action_per_state);
+PolicyRule random_policy();
+PolicyRule always(Action a);
+// message -> call (until the first call) -> demo -> signup nudge -> account manager -> wait.
+PolicyRule textbook_policy();
+
+struct OutcomeTables {
+  std::vector<double> reward, subscribe, first_call, cost;  // per state
+};
+
+struct PolicyOutcome {
+  double reward = 0;         // expected discounted reward per customer
+  double subscribe = 0;      // P(subscribed within the horizon)
+  double first_call = 0;     // P(first call reached by the horizon, including at t0)
+  double cost = 0;           // expected action cost per customer
+  double cost_per_acquisition() const { return subscribe > 0 ? cost / subscribe : 0; }
+};
+
+OutcomeTables evaluate_outcomes(const FunnelModel& model, double gamma, const PolicyRule& policy);
+PolicyOutcome mean_outcome(const FunnelModel& model, const OutcomeTables& t, const std::vector<StartState>& starts);
+
+// P(event e has happened by the end of week w), for w = 0..H-1, starting from (segment,
+// progress) at week 0 and following `policy`: the forward view used for calibration.
+// Result [w * kEvents + e]; milestones already reached at the start count as happened.
+std::vector<double> cumulative_event_probabilities(const FunnelModel& model, std::int32_t segment, Progress start,
+                                                   const PolicyRule& policy);
+
+}  // namespace reinforcer

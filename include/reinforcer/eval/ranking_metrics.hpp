@@ -1,0 +1,52 @@
+#pragma once
+// Ranking quality of a score: ROC AUC, lift and share captured in the top of the ranking.
+//
+// Conventions shared by every function here:
+// - score[i] and label[i] describe customer i; a label is positive when it is non-zero.
+// - Higher scores rank first.
+// - Ties are never broken by input order, so every result is a function of the multiset
+//   of (score, label) pairs: shuffling the customers changes nothing.
+// - score and label must have the same length and no score may be NaN
+//   (std::invalid_argument otherwise).
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace reinforcer {
+
+// ROC AUC as the Mann-Whitney statistic: the share of (positive, negative) pairs in which the
+// positive scores higher, a tied pair counting 1/2 (equivalently, average ranks for ties).
+// O(n log n). NaN when there are no positives or no negatives.
+double roc_auc(const std::vector<double>& score, const std::vector<std::uint8_t>& label);
+
+// The top `fraction` of customers by score.
+//
+// selected = ceil(fraction * n) customers (a product within 1e-9 of an integer counts as
+// that integer, so 0.7 * 10 selects 7, not 8). fraction must be in [0, 1].
+//
+// Tie rule: when a block of equal scores straddles the cut-off, so that only m of its g
+// customers fit, the block contributes (m / g) x (its positives) -- the expected count under
+// a random order within the block. positives_selected is therefore fractional in that case,
+// and lift and captured are computed from it; nothing depends on the input order.
+//
+//   lift     = (positives_selected / selected) / (all positives / n)   (NaN: no positives or
+//                                                                        nothing selected)
+//   captured = positives_selected / all positives                      (NaN: no positives)
+struct TopShare {
+  double fraction = 0.0;            // as requested
+  double lift = 0.0;
+  double captured = 0.0;
+  std::int64_t selected = 0;        // ceil(fraction * n)
+  double positives_selected = 0.0;  // expected positives among the selected (tie rule above)
+};
+TopShare top_share(const std::vector<double>& score, const std::vector<std::uint8_t>& label, double fraction);
+
+// Cumulative gains curve at `points` (>= 1) evenly spaced requested fractions f = i / points,
+// i = 1..points. Each pair is (selected / n, captured) for the top ceil(f * n) customers with
+// the tie rule of top_share; the first member is the share actually contacted, which equals
+// f whenever f * n is a whole number. The last pair is (1, 1) when there are positives.
+// Empty input gives an empty curve; no positives gives NaN shares captured.
+std::vector<std::pair<double, double>> lift_curve(const std::vector<double>& score,
+                                                  const std::vector<std::uint8_t>& label, int points);
+
+}  // namespace reinforcer

@@ -1,0 +1,217 @@
+// Segment and Status tables, the entry point, and the HDF5 writer.
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "descriptive_internal.hpp"
+#include "reinforcer/eval/descriptive.hpp"
+
+namespace reinforcer {
+
+using namespace descriptive_detail;
+
+namespace {
+
+enum class Grouping { country_x_education, country, education };
+struct GroupingSpec {
+  Grouping kind;
+  std::string_view name;
+};
+inline constexpr std::array<GroupingSpec, 3> kGroupings = {{{Grouping::country_x_education, "country x education"},
+                                                             {Grouping::country, "country"},
+                                                             {Grouping::education, "education"}}};
+
+struct Counts {
+  std::int64_t customers = 0, first_calls = 0, subscribers = 0;
+};
+
+std::string country_label(const CustomerTable& table, std::int32_t country) {
+  return country >= 0 ? table.countries.at(static_cast<std::size_t>(country)) : std::string("unknown");
+}
+std::string education_label(std::int32_t education) {
+  return education > 0 ? education_name(static_cast<std::uint8_t>(education)) : std::string("unknown");
+}
+
+// Ranks the rows of one (grouping, cohort) block and puts them in table order.
+void rank_and_sort(std::vector<SegmentRow>& block, std::int64_t min_segment_size) {
+  std::vector<SegmentRow*> eligible;
+  for (SegmentRow& r : block)
+    if (r.customers >= min_segment_size) eligible.push_back(&r);
+  std::sort(eligible.begin(), eligible.end(), [](const SegmentRow* a, const SegmentRow* b) {
+    if (a->low95 != b->low95) return a->low95 > b->low95;
+    if (a->customers != b->customers) return a->customers > b->customers;
+    return a->segment < b->segment;
+  });
+  for (std::size_t i = 0; i < eligible.size(); ++i) eligible[i]->rank = static_cast<std::int32_t>(i + 1);
+  std::sort(block.begin(), block.end(), [](const SegmentRow& a, const SegmentRow& b) {
+    const bool ra = a.rank > 0, rb = b.rank > 0;
+    if (ra != rb) return ra;
+    if (ra && a.rank != b.rank) return a.rank < b.rank;
+    return a.segment < b.segment;
+  });
+}
+
+void add_segments(const CustomerTable& table, std::int64_t min_segment_size, DescriptiveTables& out) {
+  for (const GroupingSpec& g : kGroupings) {
+    for (std::size_t k = 0; k < kTableCohorts.size(); ++k) {
+      // (country or -2 when not grouped by it, education or -2) -> counts
+      std::map<std::pair<std::int32_t, std::int32_t>, Counts> cells;
+      Counts cohort_total;
+      for (const Customer& c : table.customers) {
+        if (!in_cohort(c, k)) continue;
+        const std::int32_t country = g.kind == Grouping::education ? -2 : c.country;
+        const std::int32_t education = g.kind == Grouping::country ? -2 : static_cast<std::int32_t>(c.education);
+        const bool called = c.milestone[static_cast<std::size_t>(Milestone::first_call)] != kNoDay;
+        for (Counts* x : {&cells[{country, education}], &cohort_total}) {
+          ++x->customers;
+          x->first_calls += called;
+          x->subscribers += c.subscribed;
+        }
+      }
+      const double base_rate = ratio(cohort_total.subscribers, cohort_total.customers);
+      std::vector<SegmentRow> block;
+      for (const auto& [key, n] : cells) {
+        SegmentRow r;
+        r.grouping = std::string(g.name);
+        r.cohort = std::string(kTableCohorts[k]);
+        if (key.first != -2) r.country = country_label(table, key.first);
+        if (key.second != -2) r.education = education_label(key.second);
+        r.segment = g.kind == Grouping::country_x_education ? r.country + " x " + r.education
+                    : g.kind == Grouping::country           ? r.country
+                                                            : r.education;
+        r.customers = n.customers;
+        r.first_calls = n.first_calls;
+        r.subscribers = n.subscribers;
+        const Proportion p = proportion(n.subscribers, n.customers);
+        r.rate = p.rate;
+        r.low95 = p.low95;
+        r.high95 = p.high95;
+        r.lift = base_rate > 0.0 ? r.rate / base_rate : kNaN;
+        r.share_of_subscribers = ratio(n.subscribers, cohort_total.subscribers);
+        block.push_back(std::move(r));
+      }
+      rank_and_sort(block, min_segment_size);
+      for (SegmentRow& r : block) out.segments.push_back(std::move(r));
+    }
+  }
+}
+
+void add_status(const CustomerTable& table, DescriptiveTables& out) {
+  // Status values in their natural order, the missing value last.
+  const std::array<std::size_t, kStatusValues.size()> order = {1, 2, 3, 0};
+  for (std::size_t k = 0; k < kTableCohorts.size(); ++k) {
+    std::array<Counts, kStatusValues.size()> n{};
+    for (const Customer& c : table.customers) {
+      if (!in_cohort(c, k)) continue;
+      Counts& x = n.at(c.status);
+      ++x.customers;
+      x.subscribers += c.subscribed;
+    }
+    for (std::size_t s : order) {
+      if (n[s].customers == 0) continue;
+      const Proportion p = proportion(n[s].subscribers, n[s].customers);
+      out.status.push_back(StatusRow{s == 0 ? std::string("missing") : std::string(kStatusValues[s]),
+                                     std::string(kTableCohorts[k]), n[s].customers, n[s].subscribers, p.rate,
+                                     p.low95, p.high95});
+    }
+  }
+}
+
+Day latest_date(const CustomerTable& table) {
+  Day latest = kNoDay;
+  for (const Customer& c : table.customers) {
+    if (!dated(c)) continue;
+    latest = std::max(latest, c.first_contact);
+    for (Day d : c.milestone) latest = std::max(latest, d);
+  }
+  return latest;
+}
+
+template <class Row, class F>
+std::vector<std::string> strings(const std::vector<Row>& rows, F field) {
+  std::vector<std::string> v;
+  v.reserve(rows.size());
+  for (const Row& r : rows) v.push_back(r.*field);
+  return v;
+}
+template <class T, class Row, class F>
+std::vector<T> values(const std::vector<Row>& rows, F field) {
+  std::vector<T> v;
+  v.reserve(rows.size());
+  for (const Row& r : rows) v.push_back(r.*field);
+  return v;
+}
+
+}  // namespace
+
+DescriptiveTables describe_customers(const CustomerTable& table, const DescriptiveOptions& options) {
+  DescriptiveTables out;
+  add_segments(table, options.min_segment_size, out);
+  add_status(table, out);
+  const Day export_date = options.export_date != kNoDay ? options.export_date : latest_date(table);
+  add_funnel(table, export_date, out);
+  add_milestones(table, out);
+  return out;
+}
+
+void write_descriptive(const h5::Group& evaluation_group, const DescriptiveTables& t) {
+  const h5::Group g = evaluation_group.create_group("descriptive");
+  using S = SegmentRow;
+  g.write_table("segments", h5::Table(t.segments.size())
+                                .add("grouping", strings(t.segments, &S::grouping))
+                                .add("cohort", strings(t.segments, &S::cohort))
+                                .add("segment", strings(t.segments, &S::segment))
+                                .add("country", strings(t.segments, &S::country))
+                                .add("education", strings(t.segments, &S::education))
+                                .add("customers", values<std::int64_t>(t.segments, &S::customers))
+                                .add("first_calls", values<std::int64_t>(t.segments, &S::first_calls))
+                                .add("subscribers", values<std::int64_t>(t.segments, &S::subscribers))
+                                .add("rate", values<double>(t.segments, &S::rate))
+                                .add("low95", values<double>(t.segments, &S::low95))
+                                .add("high95", values<double>(t.segments, &S::high95))
+                                .add("lift", values<double>(t.segments, &S::lift))
+                                .add("share_of_subscribers", values<double>(t.segments, &S::share_of_subscribers))
+                                .add("rank", values<std::int32_t>(t.segments, &S::rank)));
+  using St = StatusRow;
+  g.write_table("status", h5::Table(t.status.size())
+                              .add("status", strings(t.status, &St::status))
+                              .add("cohort", strings(t.status, &St::cohort))
+                              .add("customers", values<std::int64_t>(t.status, &St::customers))
+                              .add("subscribers", values<std::int64_t>(t.status, &St::subscribers))
+                              .add("rate", values<double>(t.status, &St::rate))
+                              .add("low95", values<double>(t.status, &St::low95))
+                              .add("high95", values<double>(t.status, &St::high95)));
+  using F = FunnelRow;
+  g.write_table("funnel", h5::Table(t.funnel.size())
+                              .add("cohort", strings(t.funnel, &F::cohort))
+                              .add("from", strings(t.funnel, &F::from))
+                              .add("to", strings(t.funnel, &F::to))
+                              .add("reached_from", values<std::int64_t>(t.funnel, &F::reached_from))
+                              .add("reached_to", values<std::int64_t>(t.funnel, &F::reached_to))
+                              .add("conversion", values<double>(t.funnel, &F::conversion))
+                              .add("low95", values<double>(t.funnel, &F::low95))
+                              .add("high95", values<double>(t.funnel, &F::high95))
+                              .add("median_weeks", values<double>(t.funnel, &F::median_weeks)));
+  using T = TimeToNextRow;
+  g.write_table("time_to_next", h5::Table(t.time_to_next.size())
+                                    .add("cohort", strings(t.time_to_next, &T::cohort))
+                                    .add("transition", strings(t.time_to_next, &T::transition))
+                                    .add("week", values<double>(t.time_to_next, &T::week))
+                                    .add("at_risk", values<std::int64_t>(t.time_to_next, &T::at_risk))
+                                    .add("events", values<std::int64_t>(t.time_to_next, &T::events))
+                                    .add("survival", values<double>(t.time_to_next, &T::survival))
+                                    .add("low95", values<double>(t.time_to_next, &T::low95))
+                                    .add("high95", values<double>(t.time_to_next, &T::high95)));
+  using M = MilestoneRow;
+  g.write_table("milestones", h5::Table(t.milestones.size())
+                                  .add("milestone", strings(t.milestones, &M::milestone))
+                                  .add("cohort", strings(t.milestones, &M::cohort))
+                                  .add("reached", values<std::int64_t>(t.milestones, &M::reached))
+                                  .add("subscribed", values<std::int64_t>(t.milestones, &M::subscribed))
+                                  .add("rate", values<double>(t.milestones, &M::rate))
+                                  .add("low95", values<double>(t.milestones, &M::low95))
+                                  .add("high95", values<double>(t.milestones, &M::high95)));
+}
+
+}  // namespace reinforcer

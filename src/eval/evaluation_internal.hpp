@@ -1,0 +1,64 @@
+#pragma once
+// The pieces of `evaluate` that run as independent tasks (folds, bootstrap refits).
+#include <array>
+#include <vector>
+
+#include "reinforcer/eval/evaluation.hpp"
+#include "reinforcer/eval/policy_outcomes.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
+
+namespace reinforcer::evaluation {
+
+struct FoldPlan {
+  std::vector<std::size_t> fitting, held_out;
+};
+// cv: one plan per fold; val: fit on train, hold out val; test: fit on train + val, hold out test.
+std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& split);
+
+// What a fold learns from its fitting customers. The model has a state for every node of the
+// segment tree, so a held-out customer whose feature combination is absent from the fitting
+// customers is scored at its deepest known ancestor.
+struct FoldModel {
+  SegmentEncoder encoder;
+  HazardEstimates hazards;
+  FunnelModel model;
+  DpSolution dp;
+};
+FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& fitting, const EvaluationSettings& s);
+
+struct HeldOutPrediction {
+  std::size_t customer = 0;  // index into the table
+  ScoreRow score;
+  double p_subscribe = 0;     // under the optimal policy, within the horizon
+  double expected_value = 0;  // optimal value of the start state
+  std::uint8_t next_action = 0;
+  std::array<double, kEvents> predicted{};      // historical process, within the customer's follow-up
+  std::array<std::uint8_t, kEvents> observed{};
+};
+std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
+                                        int fold);
+// p_subscribe of the held-out customers (in plan order) after refitting on a resample.
+std::vector<double> run_fold_bootstrap(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
+                                       int fold, std::uint64_t replicate);
+
+// Policies compared in the model fitted on the fitting customers (resampled when replicate >= 0).
+inline const std::array<const char*, 7> kPolicies = {"learned", "optimal", "random", "always_wait",
+                                                     "always_message", "textbook", "historical"};
+inline const std::array<const char*, 4> kPolicyMetrics = {"subscriptions_per_1000", "first_calls_per_1000",
+                                                          "reward_per_customer", "cost_per_acquisition"};
+struct ModelReplicate {
+  std::array<std::array<double, 4>, 7> policy{};               // [policy][metric]
+  std::array<std::array<double, kActions>, kProgressStates> impact{};  // [progress][action]
+};
+ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                   const SegmentEncoder& encoder, const TrainState& learned,
+                                   const EvaluationSettings& s, std::int64_t replicate);
+// The optimal policy under each (act, idle) of the grid; and the action-impact range.
+std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                            const SegmentEncoder& encoder, const EvaluationSettings& s,
+                                            std::array<std::array<double, kActions>, kProgressStates>& impact_low,
+                                            std::array<std::array<double, kActions>, kProgressStates>& impact_high);
+std::vector<ActionMixRow> optimal_action_mix(const FunnelModel& model, const DpSolution& dp,
+                                             const std::vector<StartState>& starts);
+
+}  // namespace reinforcer::evaluation

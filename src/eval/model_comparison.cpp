@@ -1,0 +1,191 @@
+// Policies compared in the fitted funnel, and how conclusions move with the assumptions.
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "evaluation_internal.hpp"
+#include "reinforcer/errors.hpp"
+#include "reinforcer/eval/bootstrap.hpp"
+#include "reinforcer/parallel/rng.hpp"
+
+namespace reinforcer::evaluation {
+namespace {
+
+using Impact = std::array<std::array<double, kActions>, kProgressStates>;
+
+struct Fitted {
+  FunnelModel model;
+  DpSolution dp;
+  std::vector<StartState> starts;
+};
+
+Fitted fit(const CustomerTable& table, const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder,
+           const EvaluationSettings& s, const FunnelConfig& config) {
+  HazardOptions h = s.hazards;
+  h.horizon_weeks = config.horizon_weeks;
+  const HazardEstimates est = estimate_hazards(table, fitting, encoder, h);
+  FunnelModel model = FunnelModel::from_estimates(encoder, est, config);
+  DpSolution dp = solve_funnel(model, s.q.gamma);
+  std::vector<StartState> starts;
+  for (std::size_t i : fitting) {
+    const Customer& c = table.customers[i];
+    const std::int32_t node = encoder.node_of(c, table);
+    starts.push_back(StartState{model.segment_of_node(node), history_of(c, node, h).start});
+  }
+  return Fitted{std::move(model), std::move(dp), std::move(starts)};
+}
+
+// Change in P(subscribed within the horizon) from taking action a this week (week 0, with
+// progress p) instead of waiting, acting optimally afterwards; averaged over customers.
+Impact action_impact(const Fitted& f, const OutcomeTables& optimal) {
+  const FunnelModel& m = f.model;
+  std::vector<double> weight(m.segments(), 0.0);
+  for (const StartState& s : f.starts) weight[static_cast<std::size_t>(s.segment)] += 1;
+  Impact impact{};
+  const double total = static_cast<double>(f.starts.size());
+  for (std::size_t p = 0; p < kProgressStates; ++p)
+    for (std::size_t seg = 0; seg < m.segments(); ++seg) {
+      if (weight[seg] == 0) continue;
+      std::array<double, kActions> sub{};
+      for (std::size_t a = 0; a < kActions; ++a) {
+        const auto& pr = m.outcome_probabilities(static_cast<std::int32_t>(seg), static_cast<Progress>(p), static_cast<Action>(a));
+        double v = pr[kSubscriptionEvent];
+        if (m.horizon() > 1)
+          for (std::size_t o = 0; o < kOutcomes; ++o) {
+            if (o == kSubscriptionEvent || pr[o] == 0) continue;
+            const auto next = o < kStepMilestones ? static_cast<Progress>(p | (1u << o)) : static_cast<Progress>(p);
+            v += pr[o] * optimal.subscribe[m.state_index(static_cast<std::int32_t>(seg), next, 1)];
+          }
+        sub[a] = v;
+      }
+      for (std::size_t a = 0; a < kActions; ++a)
+        impact[p][a] += weight[seg] / total * (sub[a] - sub[static_cast<std::size_t>(Action::wait)]);
+    }
+  return impact;
+}
+
+std::vector<std::uint8_t> learned_policy(const TrainState& learned, const DpSolution& dp) {
+  std::vector<std::uint8_t> policy = greedy_policy(learned.q, kQStride);
+  for (std::size_t x = 0; x < policy.size(); ++x) {
+    std::int64_t v = 0;
+    for (std::size_t a = 0; a < kActions; ++a) v += learned.visits[x * kQStride + a];
+    if (v == 0) policy[x] = dp.policy[x];  // never visited: the DP action
+  }
+  return policy;
+}
+
+std::array<double, kActions> action_shares(const std::vector<ActionMixRow>& mix) {
+  std::array<double, kActions> share{};
+  for (const auto& r : mix)
+    for (std::size_t a = 0; a < kActions; ++a)
+      if (r.action == kActionNames[a]) share[a] += r.share;
+  double total = 0;
+  for (double x : share) total += x;
+  for (double& x : share) x = total > 0 ? x / total : 0;
+  return share;
+}
+
+}  // namespace
+
+ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                   const SegmentEncoder& encoder, const TrainState& learned,
+                                   const EvaluationSettings& s, std::int64_t replicate) {
+  std::vector<std::size_t> sample = fitting;
+  if (replicate >= 0) {
+    std::vector<std::uint8_t> cohort(fitting.size());
+    for (std::size_t k = 0; k < fitting.size(); ++k) cohort[k] = static_cast<std::uint8_t>(table.customers[fitting[k]].cohort);
+    sample.clear();
+    for (std::uint32_t k : bootstrap_sample_stratified(cohort, splitmix64(s.seed ^ 0xA11DA7AULL), static_cast<std::uint64_t>(replicate)))
+      sample.push_back(fitting[k]);
+  }
+  const Fitted f = fit(table, sample, encoder, s, s.funnel);
+  if (learned.q.size() != f.model.states() * kQStride)
+    throw InputError("the run's Q-table has " + std::to_string(learned.q.size() / kQStride) + " states, the refitted funnel " +
+                     std::to_string(f.model.states()) + ": the run file does not match its own settings");
+  const FunnelModel& m = f.model;
+  const FunnelModel hist = m.with_config([&] {
+    FunnelConfig c = s.funnel;
+    c.effects = ActionEffects{1.0, 1.0, 1.0};
+    c.costs.cost.fill(0.0);
+    return c;
+  }());
+  const std::array<PolicyRule, 6> rules = {deterministic_policy(m, learned_policy(learned, f.dp)),
+                                           deterministic_policy(m, f.dp.policy), random_policy(), always(Action::wait),
+                                           always(Action::message), textbook_policy()};
+  ModelReplicate r;
+  auto record = [&](std::size_t k, const PolicyOutcome& o, bool costs_known) {
+    r.policy[k] = {1000 * o.subscribe, 1000 * o.first_call, o.reward,
+                   costs_known && o.subscribe > 0 ? o.cost / o.subscribe : std::numeric_limits<double>::quiet_NaN()};
+  };
+  OutcomeTables optimal;
+  for (std::size_t k = 0; k < rules.size(); ++k) {
+    OutcomeTables t = evaluate_outcomes(m, s.q.gamma, rules[k]);
+    record(k, mean_outcome(m, t, f.starts), true);
+    if (k == 1) optimal = std::move(t);
+  }
+  record(6, mean_outcome(hist, evaluate_outcomes(hist, s.q.gamma, always(Action::wait)), f.starts), false);
+  r.impact = action_impact(f, optimal);
+  return r;
+}
+
+std::vector<ActionMixRow> optimal_action_mix(const FunnelModel& m, const DpSolution& dp,
+                                             const std::vector<StartState>& starts) {
+  // Expected weeks spent in each (progress, action) under the optimal policy.
+  std::map<std::pair<std::int32_t, Progress>, double> weight;
+  for (const StartState& s : starts) weight[{s.segment, s.progress}] += 1.0 / static_cast<double>(starts.size());
+  std::array<std::array<double, kActions>, kProgressStates> occupancy{};
+  for (const auto& [key, w0] : weight) {
+    std::array<double, kProgressStates> dist{};
+    dist[key.second] = w0;
+    for (int w = 0; w < m.horizon(); ++w) {
+      std::array<double, kProgressStates> next{};
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        if (dist[p] == 0) continue;
+        const std::uint8_t a = dp.policy[m.state_index(key.first, static_cast<Progress>(p), w)];
+        occupancy[p][a] += dist[p];
+        const auto& pr = m.outcome_probabilities(key.first, static_cast<Progress>(p), static_cast<Action>(a));
+        for (std::size_t o = 0; o < kOutcomes; ++o)
+          if (o != kSubscriptionEvent) next[o < kStepMilestones ? (p | (1u << o)) : p] += dist[p] * pr[o];
+      }
+      dist = next;
+    }
+  }
+  double total = 0;
+  for (const auto& row : occupancy)
+    for (double x : row) total += x;
+  std::vector<ActionMixRow> rows;
+  for (std::size_t p = 0; p < kProgressStates; ++p)
+    for (std::size_t a = 0; a < kActions; ++a)
+      if (occupancy[p][a] > 0)
+        rows.push_back(ActionMixRow{static_cast<std::int32_t>(p), milestones_text(static_cast<Progress>(p)),
+                                    std::string(kActionNames[a]), occupancy[p][a] / total});
+  return rows;
+}
+
+std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                            const SegmentEncoder& encoder, const EvaluationSettings& s,
+                                            Impact& impact_low, Impact& impact_high) {
+  std::vector<SensitivityRow> rows;
+  for (auto& row : impact_low) row.fill(std::numeric_limits<double>::infinity());
+  for (auto& row : impact_high) row.fill(-std::numeric_limits<double>::infinity());
+  for (double act : s.grid_act)
+    for (double idle : s.grid_idle) {
+      FunnelConfig c = s.funnel;
+      // The message keeps its default strength relative to a call.
+      c.effects = ActionEffects{act, idle, act * (s.funnel.effects.act > 0 ? s.funnel.effects.message / s.funnel.effects.act : 0.75)};
+      const Fitted f = fit(table, fitting, encoder, s, c);
+      const OutcomeTables t = evaluate_outcomes(f.model, s.q.gamma, deterministic_policy(f.model, f.dp.policy));
+      const PolicyOutcome o = mean_outcome(f.model, t, f.starts);
+      rows.push_back(SensitivityRow{act, idle, o.reward, 1000 * o.subscribe,
+                                    action_shares(optimal_action_mix(f.model, f.dp, f.starts))});
+      const Impact imp = action_impact(f, t);
+      for (std::size_t p = 0; p < kProgressStates; ++p)
+        for (std::size_t a = 0; a < kActions; ++a) {
+          impact_low[p][a] = std::min(impact_low[p][a], imp[p][a]);
+          impact_high[p][a] = std::max(impact_high[p][a], imp[p][a]);
+        }
+    }
+  return rows;
+}
+
+}  // namespace reinforcer::evaluation

@@ -1,0 +1,126 @@
+#include "reinforcer/eval/policy_outcomes.hpp"
+
+namespace reinforcer {
+
+PolicyRule deterministic_policy(const FunnelModel& model, std::vector<std::uint8_t> action_per_state) {
+  return [&model, actions = std::move(action_per_state)](std::int32_t s, Progress p, int w, std::array<double, kActions>& probs) {
+    probs.fill(0.0);
+    probs[actions[model.state_index(s, p, w)]] = 1.0;
+  };
+}
+
+PolicyRule random_policy() {
+  return [](std::int32_t, Progress, int, std::array<double, kActions>& probs) { probs.fill(1.0 / kActions); };
+}
+
+PolicyRule always(Action a) {
+  return [a](std::int32_t, Progress, int, std::array<double, kActions>& probs) {
+    probs.fill(0.0);
+    probs[static_cast<std::size_t>(a)] = 1.0;
+  };
+}
+
+PolicyRule textbook_policy() {
+  return [](std::int32_t, Progress p, int w, std::array<double, kActions>& probs) {
+    auto reached = [p](Milestone m) { return (p >> static_cast<unsigned>(m) & 1u) != 0; };
+    Action a = Action::wait;
+    if (!reached(Milestone::first_call)) a = w == 0 ? Action::message : Action::call;
+    else if (!reached(Milestone::demo)) a = Action::demo;
+    else if (!reached(Milestone::platform_signup)) a = Action::signup_nudge;
+    else if (!reached(Milestone::account_manager)) a = Action::account_manager;
+    probs.fill(0.0);
+    probs[static_cast<std::size_t>(a)] = 1.0;
+  };
+}
+
+OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy) {
+  OutcomeTables t;
+  const std::size_t n = m.states();
+  t.reward.assign(n, 0), t.subscribe.assign(n, 0), t.first_call.assign(n, 0), t.cost.assign(n, 0);
+  const double R = m.config().subscription_reward;
+  constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
+  std::array<double, kActions> probs{};
+  for (int w = m.horizon() - 1; w >= 0; --w)
+    for (std::size_t sg = 0; sg < m.segments(); ++sg)
+      for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
+        const auto s = static_cast<std::int32_t>(sg);
+        const auto p = static_cast<Progress>(pp);
+        const std::uint32_t st = m.state_index(s, p, w);
+        policy(s, p, w, probs);
+        double reward = 0, sub = 0, fc = 0, cost = 0;
+        for (std::size_t a = 0; a < kActions; ++a) {
+          if (probs[a] == 0) continue;
+          const auto& pr = m.outcome_probabilities(s, p, static_cast<Action>(a));
+          const double c = m.cost(static_cast<Action>(a));
+          double r = -c + pr[kSubscriptionEvent] * R, su = pr[kSubscriptionEvent], f = 0, co = c;
+          // A subscription ends the episode: the first call is then reached only if it was.
+          f += pr[kSubscriptionEvent] * ((p & kFirstCall) ? 1.0 : 0.0);
+          for (std::size_t o = 0; o < kOutcomes; ++o) {
+            if (o == kSubscriptionEvent || pr[o] == 0) continue;
+            const auto next = o < kStepMilestones ? static_cast<Progress>(p | (1u << o)) : p;
+            if (w + 1 < m.horizon()) {
+              const std::uint32_t ns = m.state_index(s, next, w + 1);
+              r += gamma * pr[o] * t.reward[ns];
+              su += pr[o] * t.subscribe[ns];
+              f += pr[o] * t.first_call[ns];
+              co += pr[o] * t.cost[ns];
+            } else {
+              f += pr[o] * ((next & kFirstCall) ? 1.0 : 0.0);
+            }
+          }
+          reward += probs[a] * r, sub += probs[a] * su, fc += probs[a] * f, cost += probs[a] * co;
+        }
+        t.reward[st] = reward, t.subscribe[st] = sub, t.first_call[st] = fc, t.cost[st] = cost;
+      }
+  return t;
+}
+
+PolicyOutcome mean_outcome(const FunnelModel& m, const OutcomeTables& t, const std::vector<StartState>& starts) {
+  PolicyOutcome o;
+  if (starts.empty()) return o;
+  for (const StartState& s : starts) {
+    const std::uint32_t st = m.state_index(s.segment, s.progress, 0);
+    o.reward += t.reward[st], o.subscribe += t.subscribe[st], o.first_call += t.first_call[st], o.cost += t.cost[st];
+  }
+  const double n = static_cast<double>(starts.size());
+  o.reward /= n, o.subscribe /= n, o.first_call /= n, o.cost /= n;
+  return o;
+}
+
+std::vector<double> cumulative_event_probabilities(const FunnelModel& m, std::int32_t segment, Progress start,
+                                                   const PolicyRule& policy) {
+  const int H = m.horizon();
+  std::vector<double> out(static_cast<std::size_t>(H) * kEvents, 0.0);
+  std::array<double, kProgressStates> dist{};      // P(progress, not subscribed)
+  std::array<double, kProgressStates> absorbed{};  // P(subscribed with this progress)
+  dist[start] = 1.0;
+  std::array<double, kActions> probs{};
+  for (int w = 0; w < H; ++w) {
+    std::array<double, kProgressStates> next{};
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      if (dist[p] == 0) continue;
+      policy(segment, static_cast<Progress>(p), w, probs);
+      for (std::size_t a = 0; a < kActions; ++a) {
+        if (probs[a] == 0) continue;
+        const auto& pr = m.outcome_probabilities(segment, static_cast<Progress>(p), static_cast<Action>(a));
+        const double mass = dist[p] * probs[a];
+        absorbed[p] += mass * pr[kSubscriptionEvent];
+        for (std::size_t o = 0; o < kOutcomes; ++o)
+          if (o != kSubscriptionEvent) next[o < kStepMilestones ? (p | (1u << o)) : p] += mass * pr[o];
+      }
+    }
+    dist = next;
+    double subscribed = 0;
+    for (std::size_t p = 0; p < kProgressStates; ++p) subscribed += absorbed[p];
+    for (std::size_t e = 0; e < kStepMilestones; ++e) {
+      double reached = 0;
+      for (std::size_t p = 0; p < kProgressStates; ++p)
+        if (p >> e & 1u) reached += dist[p] + absorbed[p];
+      out[static_cast<std::size_t>(w) * kEvents + e] = reached;
+    }
+    out[static_cast<std::size_t>(w) * kEvents + kSubscriptionEvent] = subscribed;
+  }
+  return out;
+}
+
+}  // namespace reinforcer
