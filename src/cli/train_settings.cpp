@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -116,6 +117,28 @@ TrainSettings train_settings(const Invocation& inv) {
   if (s.progress != "auto" && s.progress != "plain" && s.progress != "none")
     throw UsageError("--progress: '" + s.progress + "' is not auto, plain or none");
   return s;
+}
+
+TrainSettings train_settings_from_config(const std::string& config_text, const std::string& origin) {
+  std::vector<std::string> args = {origin};
+  std::istringstream lines(config_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto eq = line.find(" = ");
+    if (eq == std::string::npos || line[0] == '[') continue;
+    const std::string key = line.substr(0, eq);
+    if (key == "resume" || key == "dry-run") continue;
+    args.push_back("--" + key + "=" + line.substr(eq + 3));
+  }
+  if (std::none_of(args.begin(), args.end(), [](const std::string& a) { return a.rfind("--output=", 0) == 0; }))
+    args.push_back("--output=" + origin);
+  Invocation inv;
+  try {
+    parse_invocation(train_command(), args, inv);
+  } catch (const UsageError& e) {
+    throw InputError(origin + ": its stored training options do not parse: " + e.what());
+  }
+  return train_settings(inv);
 }
 
 Fingerprint train_fingerprint(const Invocation& inv, std::int64_t workers, const std::string& input_sha256) {

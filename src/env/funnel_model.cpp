@@ -21,21 +21,25 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
   for (std::size_t s = 0; s < segments_; ++s)
     for (std::size_t p = 0; p < kProgressStates; ++p)
       for (std::size_t a = 0; a < kActions; ++a) {
-        // Competing risks within a week: total hazard L, P(some event) = 1 - e^-L, shared
-        // in proportion to each event's hazard.
+        // Within a week the subscription is its own risk (P = 1 - e^-h_sub); the milestones
+        // not yet reached compete for at most one step (total hazard L: P(a step) = 1 - e^-L,
+        // shared in proportion to each hazard). Letting the subscription compete with the
+        // milestones would crowd it out where many milestones are likely (inbound leads).
         std::array<double, kEvents> h{};
         double total = 0;
-        for (std::size_t e = 0; e < kEvents; ++e) {
-          const bool reached = e < kStepMilestones && (p >> e & 1u);
+        for (std::size_t e = 0; e < kStepMilestones; ++e) {
+          const bool reached = (p >> e & 1u) != 0;
           h[e] = reached ? 0.0 : rate(static_cast<std::int32_t>(s), static_cast<Progress>(p), e) *
                                      effect_multiplier(config_.effects, static_cast<Action>(a), e);
           total += h[e];
         }
+        const double sub = -std::expm1(-rate(static_cast<std::int32_t>(s), static_cast<Progress>(p), kSubscriptionEvent));
         const std::size_t r = row(static_cast<std::int32_t>(s), static_cast<Progress>(p), static_cast<Action>(a));
         auto& pr = probs_[r];
         const double any = total > 0 ? -std::expm1(-total) : 0.0;
-        for (std::size_t e = 0; e < kEvents; ++e) pr[e] = total > 0 ? any * h[e] / total : 0.0;
-        pr[kNoEvent] = 1.0 - any;
+        for (std::size_t e = 0; e < kStepMilestones; ++e) pr[e] = total > 0 ? (1 - sub) * any * h[e] / total : 0.0;
+        pr[kSubscriptionEvent] = sub;
+        pr[kNoEvent] = (1 - sub) * (1 - any);
         double cum = 0;
         for (std::size_t o = 0; o + 1 < kOutcomes; ++o) {
           cum += pr[o];

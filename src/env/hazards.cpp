@@ -240,7 +240,19 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
     return parent < 0 ? pooled[e] : est.rate[HazardEstimates::index(static_cast<std::size_t>(parent), p, e)];
   };
 
-  for (std::size_t d = 0; d < depths; ++d) {
+  // The root: its own rate per progress state, with a weak prior toward the pooled rate.
+  for (std::size_t root : by_depth[0])
+    for (std::size_t e = 0; e < kEvents; ++e) {
+      est.prior_strength[e] = options.root_prior_weeks;
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        if (e < kStepMilestones && (p & (1u << e))) continue;  // reached: no hazard (rate 0)
+        const std::size_t idx = HazardEstimates::index(root, p, e);
+        const double w = options.root_prior_weeks;
+        est.rate[idx] = est.exposure[idx] + w > 0 ? (est.events[idx] + w * pooled[e]) / (est.exposure[idx] + w) : pooled[e];
+      }
+    }
+  // Below the root: empirical-Bayes shrinkage toward the parent segment.
+  for (std::size_t d = 1; d < depths; ++d) {
     for (std::size_t e = 0; e < kEvents; ++e) {
       double a = options.shrinkage_strength;
       if (a < 0) {

@@ -126,7 +126,9 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     for (std::size_t a = 0; a < kActions; ++a) v += st.visits[x * kQStride + a];
     if (v == 0) learned[x] = fm.dp.policy[x];
   }
-  const std::vector<double> learned_value = evaluate_policy(m, s.q.gamma, learned);
+  // The learned ranking: each customer's chance of subscribing within the horizon under the
+  // learned policy, from the decision-time state (costs do not enter whom to contact first).
+  const OutcomeTables learned_outcomes = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, learned));
   const OutcomeTables optimal = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, fm.dp.policy));
   const FunnelModel hist = m.with_config(historical(s.funnel));
   const SegmentRateScorer segment_rate(table, plan.fitting, fm.encoder, hopt, s.segment_prior);
@@ -148,7 +150,7 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     HeldOutPrediction p;
     p.customer = i;
     p.score = ScoreRow{c.id, fold, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
-                       static_cast<std::int8_t>(c.subscribed), learned_value[st0], segment_rate.score(node, h.start),
+                       static_cast<std::int8_t>(c.subscribed), learned_outcomes.subscribe[st0], segment_rate.score(node, h.start),
                        cohort_rate[static_cast<std::size_t>(c.cohort)],
                        RandomStream(s.seed, static_cast<std::uint64_t>(c.id)).uniform()};
     p.p_subscribe = optimal.subscribe[st0];

@@ -98,7 +98,7 @@ Table& Table::add_strings(const std::string& name, const std::function<std::stri
   Column c{name, H5T_C_S1, width, std::vector<char>(rows_ * width, '\0')};
   for (std::size_t i = 0; i < rows_; ++i) {
     const std::string_view s = value(i);
-    std::memcpy(c.data.data() + i * width, s.data(), s.size());
+    if (!s.empty()) std::memcpy(c.data.data() + i * width, s.data(), s.size());  // an empty view may hold nullptr
   }
   columns_.push_back(std::move(c));
   return *this;

@@ -148,6 +148,10 @@ Day read_prepared_export_date(const std::string& path) {
 CustomerTable read_prepared_customers(const std::string& path) {
   const h5::File f = h5::File::open_read(path);
   require_format(f, path, kPreparedFormat, kPreparedFormatVersion);
+  return read_customer_table(f, path);
+}
+
+CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
   CustomerTable t;
   const std::string tab = "customers";
   const auto id = f.read_int_column(tab, "id");

@@ -273,36 +273,39 @@ TEST_CASE("estimate_hazards: shrunk rates with a fixed prior strength a = 2", "[
   const SegmentEncoder enc(t, kCountingFit, parse_feature_mask("cohort"));
   HazardOptions o = counting_options();
   o.shrinkage_strength = 2;
+  o.root_prior_weeks = 2;
   const HazardEstimates h = estimate_hazards(t, kCountingFit, enc, o);
   const auto O = static_cast<std::size_t>(enc.node_of(t.customers[0], t));
   const auto I = static_cast<std::size_t>(enc.node_of(t.customers[2], t));
   REQUIRE(h.prior_strength.size() == 2 * kEvents);  // depths 0 and 1
-  for (double a : h.prior_strength) CHECK(a == 2.0);
+  for (double a : h.prior_strength) CHECK(a == 2.0);  // root: 2 person-weeks; below: a = 2
 
-  // Subscription: root pooled rate 2 / (50/7) = 14/50 = 0.28.
-  //   root p=0: 0 events, 2 weeks:  0.28*(0+2)/(0.28*2+2)     = 0.56/2.56  = 7/32
-  //   root p=3: 1 event, 25/7 weeks: 0.28*(1+2)/(0.28*25/7+2) = 0.84/3    = 0.28
-  //   root p=8: 1 event, 1 week:    0.28*(1+2)/(0.28+2)       = 0.84/2.28  = 7/19
-  //   root p=31: no exposure: the prior, 0.28
-  CHECK(at(h.rate, 0, 0, SUB) == Approx(7.0 / 32.0));
+  // The root keeps its own rate per progress state, with 2 person-weeks of prior at the rate
+  // pooled over progress. Subscription: pooled 2 / (50/7) = 14/50 = 0.28 (0.56 events' worth).
+  //   root p=0: 0 events, 2 weeks:     (0 + 0.56)/(2 + 2)    = 0.14
+  //   root p=3: 1 event, 25/7 weeks:   (1 + 0.56)/(25/7 + 2) = 1.56/(39/7) = 0.28
+  //   root p=8: 1 event, 1 week:       (1 + 0.56)/(1 + 2)    = 0.52
+  //   root p=31: no exposure:          0.56/2                = 0.28
+  CHECK(at(h.rate, 0, 0, SUB) == Approx(0.14));
   CHECK(at(h.rate, 0, 3, SUB) == Approx(0.28));
-  CHECK(at(h.rate, 0, 8, SUB) == Approx(7.0 / 19.0));
+  CHECK(at(h.rate, 0, 8, SUB) == Approx(0.52));
   CHECK(at(h.rate, 0, 31, SUB) == Approx(0.28));
-  //   outbound p=0 (prior 7/32, 0 events, 2 weeks): (7/32)*2/((7/32)*2+2) = (7/16)/(39/16) = 7/39
-  //   inbound p=8 (prior 7/19, 1 event, 1 week): (7/19)*3/(7/19+2) = (21/19)/(45/19) = 7/15
-  //   inbound p=0 (no exposure): the root's 7/32
-  CHECK(at(h.rate, O, 0, SUB) == Approx(7.0 / 39.0));
-  CHECK(at(h.rate, I, 8, SUB) == Approx(7.0 / 15.0));
-  CHECK(at(h.rate, I, 0, SUB) == Approx(7.0 / 32.0));
-  // First call: root pooled 1 event / (2 + 1) weeks = 1/3.
-  //   root p=0 (1 event, 2 weeks): (1/3)*3/((1/3)*2+2) = 1/(8/3) = 3/8
-  //   root p=8 (0 events, 1 week): (1/3)*2/((1/3)+2) = (2/3)/(7/3) = 2/7
-  //   outbound p=0 (prior 3/8, 1 event, 2 weeks): (3/8)*3/((3/8)*2+2) = (9/8)/(11/4) = 9/22
-  //   inbound p=8 (prior 2/7, 0 events, 1 week): (2/7)*2/((2/7)+2) = (4/7)/(16/7) = 1/4
-  CHECK(at(h.rate, 0, 0, FC) == Approx(3.0 / 8.0));
-  CHECK(at(h.rate, 0, 8, FC) == Approx(2.0 / 7.0));
-  CHECK(at(h.rate, O, 0, FC) == Approx(9.0 / 22.0));
-  CHECK(at(h.rate, I, 8, FC) == Approx(1.0 / 4.0));
+  // Below the root, Gamma(a = 2) around the parent's rate rho: rho*(e + 2)/(rho*E + 2).
+  //   outbound p=0 (prior 0.14, 0 events, 2 weeks): 0.14*2/(0.28 + 2) = 0.28/2.28 = 7/57
+  //   inbound p=8 (prior 0.52, 1 event, 1 week): 0.52*3/(0.52 + 2) = 1.56/2.52 = 13/21
+  //   inbound p=0 (no exposure): the root's 0.14
+  CHECK(at(h.rate, O, 0, SUB) == Approx(7.0 / 57.0));
+  CHECK(at(h.rate, I, 8, SUB) == Approx(13.0 / 21.0));
+  CHECK(at(h.rate, I, 0, SUB) == Approx(0.14));
+  // First call: root pooled 1 event / (2 + 1) weeks = 1/3 (2/3 of an event's worth of prior).
+  //   root p=0 (1 event, 2 weeks): (1 + 2/3)/(2 + 2) = 5/12
+  //   root p=8 (0 events, 1 week): (0 + 2/3)/(1 + 2) = 2/9
+  //   outbound p=0 (prior 5/12, 1 event, 2 weeks): (5/12)*3/((5/12)*2 + 2) = (15/12)/(34/12) = 15/34
+  //   inbound p=8 (prior 2/9, 0 events, 1 week): (2/9)*2/((2/9) + 2) = (4/9)/(20/9) = 1/5
+  CHECK(at(h.rate, 0, 0, FC) == Approx(5.0 / 12.0));
+  CHECK(at(h.rate, 0, 8, FC) == Approx(2.0 / 9.0));
+  CHECK(at(h.rate, O, 0, FC) == Approx(15.0 / 34.0));
+  CHECK(at(h.rate, I, 8, FC) == Approx(1.0 / 5.0));
   // A reached milestone has no hazard; an event never seen has rate 0 everywhere.
   CHECK(at(h.rate, 0, 3, FC) == 0.0);
   CHECK(at(h.rate, O, 3, DEMO) == 0.0);
@@ -336,9 +339,9 @@ TEST_CASE("estimate_hazards: empirical-Bayes prior strength by the method of mom
     const auto A = static_cast<std::size_t>(enc.node_of(t.customers[0], t));
     const auto B = static_cast<std::size_t>(enc.node_of(t.customers[5], t));
     REQUIRE(h.prior_strength.size() == 2 * kEvents);
-    // Root: one cell (p = 0), pooled 4/20 = 0.2, mu = 4: (4-4)^2 - 4 < 0 -> inv_a 0 -> a = 1e6;
-    // the rate is 0.2*(4+a)/(0.2*20+a) = 0.2.
-    CHECK(h.prior_strength[0 * kEvents + SUB] == 1e6);
+    // Root: one cell (p = 0): its own rate 4/20 = 0.2, which is also the pooled rate, so the
+    // prior (52 person-weeks at 0.2) leaves it at 0.2.
+    CHECK(h.prior_strength[0 * kEvents + SUB] == 52.0);
     CHECK(at(h.rate, 0, 0, SUB) == Approx(0.2));
     // Depth 1: mu_A = mu_B = 0.2*10 = 2;
     //   sum((e-mu)^2 - mu) = ((4-2)^2 - 2) + ((0-2)^2 - 2) = 4;  sum(mu^2) = 8;
@@ -363,7 +366,7 @@ TEST_CASE("estimate_hazards: empirical-Bayes prior strength by the method of mom
     const auto B = static_cast<std::size_t>(enc.node_of(t.customers[3], t));
     CHECK(at(h.exposure, A, 0, SUB) == Approx(10.0));
     CHECK(at(h.events, B, 0, SUB) == 2.0);
-    CHECK(h.prior_strength[0 * kEvents + SUB] == 1e6);
+    CHECK(h.prior_strength[0 * kEvents + SUB] == 52.0);
     CHECK(h.prior_strength[1 * kEvents + SUB] == 1e6);
     CHECK(at(h.rate, A, 0, SUB) == Approx(0.2));
     CHECK(at(h.rate, B, 0, SUB) == Approx(0.2));

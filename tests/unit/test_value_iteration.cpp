@@ -53,20 +53,25 @@ TEST_CASE("value iteration matches a hand-solved MDP", "[dp]") {
   for (std::size_t s = 0; s < m.states(); ++s) CHECK(P[s] == Approx(d.value[s]));
 }
 
-TEST_CASE("outcome probabilities follow competing risks", "[dp]") {
+TEST_CASE("outcome probabilities: the subscription apart, the milestones competing", "[dp]") {
   std::vector<double> rates(kProgressStates * kEvents, 0.0);
   rates[static_cast<std::size_t>(Milestone::first_call)] = 0.2;
   rates[static_cast<std::size_t>(Milestone::demo)] = 0.1;
   rates[kSubscriptionEvent] = 0.05;
   FunnelConfig cfg;
   const FunnelModel m(1, rates, cfg);
-  // Under a demo invite: demo 0.1*1.0, first call 0.2*0.5, subscription 0.05: total 0.25.
+  // Under a demo invite: the subscription with P = 1 - e^-0.05; otherwise the milestones
+  // compete: demo 0.1 * 1.0 and first call 0.2 * 0.5, total 0.2.
   const auto& p = m.outcome_probabilities(0, 0, Action::demo);
-  const double any = 1 - std::exp(-0.25);
-  CHECK(p[static_cast<std::size_t>(Milestone::demo)] == Approx(any * 0.1 / 0.25));
-  CHECK(p[static_cast<std::size_t>(Milestone::first_call)] == Approx(any * 0.1 / 0.25));
-  CHECK(p[kSubscriptionEvent] == Approx(any * 0.05 / 0.25));
-  CHECK(p[kNoEvent] == Approx(std::exp(-0.25)));
+  const double sub = 1 - std::exp(-0.05);
+  const double any = 1 - std::exp(-0.2);
+  CHECK(p[kSubscriptionEvent] == Approx(sub));
+  CHECK(p[static_cast<std::size_t>(Milestone::demo)] == Approx((1 - sub) * any * 0.1 / 0.2));
+  CHECK(p[static_cast<std::size_t>(Milestone::first_call)] == Approx((1 - sub) * any * 0.1 / 0.2));
+  CHECK(p[kNoEvent] == Approx((1 - sub) * std::exp(-0.2)));
+  double total = 0;
+  for (double x : p) total += x;
+  CHECK(total == Approx(1.0));
   // A milestone already reached cannot happen again.
   CHECK(m.outcome_probabilities(0, 1, Action::call)[0] == 0.0);
 }

@@ -44,6 +44,9 @@ CommandSpec prepare_command();
 CommandSpec synth_command();
 CommandSpec train_command();
 CommandSpec bench_command();
+CommandSpec evaluate_command();
+CommandSpec report_command();
+CommandSpec recommend_command();
 
 int run_cli(int argc, char** argv);
 

@@ -28,6 +28,8 @@ struct TrainSettings {
 
 void add_train_options(po::options_description& d);
 TrainSettings train_settings(const Invocation& inv);
+// The settings a run was trained with, from the config text stored in its run file.
+TrainSettings train_settings_from_config(const std::string& config_text, const std::string& origin);
 // Everything that determines the result: the options that change it, the worker count and
 // the input's hash.
 Fingerprint train_fingerprint(const Invocation& inv, std::int64_t workers, const std::string& input_sha256);

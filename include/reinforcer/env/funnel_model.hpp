@@ -1,7 +1,7 @@
 #pragma once
 // The fitted funnel as a finite-horizon MDP: state = (segment, milestones reached, week);
-// each week one action, then competing risks -- at most one event a week: a milestone not
-// yet reached, or the subscription (absorbing). Action effects are explicit assumptions:
+// each week one action, then the subscription (absorbing) may happen, and otherwise at most
+// one milestone not yet reached (the milestones compete). Action effects are explicit assumptions:
 // the targeted milestone's hazard times effect.act, every other milestone times
 // effect.idle, a message raises the first call's hazard by effect.message.
 #include <array>

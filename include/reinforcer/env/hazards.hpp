@@ -23,6 +23,10 @@ struct HazardOptions {
   // Prior strength a (in expected events) of the Gamma prior around the parent's rate;
   // negative: estimated by the method of moments per (depth, event) (empirical Bayes).
   double shrinkage_strength = -1.0;
+  // The root (all customers) is not shrunk across progress states -- progress is a known,
+  // strong effect -- but only given a weak prior worth this many person-weeks at the rate
+  // pooled over progress, so a state seen for a week or two is not taken at face value.
+  double root_prior_weeks = 52.0;
 };
 
 // Per (segment node, progress, event): flattened as ((node * kProgressStates) + p) * kEvents + e.
@@ -31,7 +35,9 @@ struct HazardEstimates {
   std::vector<double> events;    // observed events in the node's subtree
   std::vector<double> exposure;  // person-weeks at risk in the node's subtree
   std::vector<double> rate;      // shrunk weekly hazard; 0 for a milestone already in the progress
-  std::vector<double> prior_strength;  // a used per (depth, event): depth * kEvents + e
+  // Per (depth, event), depth * kEvents + e: below the root the Gamma shape a used; at depth 0
+  // the root's prior weight in person-weeks (root_prior_weeks).
+  std::vector<double> prior_strength;
   static std::size_t index(std::size_t node, std::size_t progress, std::size_t event) {
     return (node * kProgressStates + progress) * kEvents + event;
   }

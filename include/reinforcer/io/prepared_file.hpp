@@ -23,6 +23,9 @@ void write_prepared_file(const std::string& path, const PreparedData& data, cons
 
 // The customer table as stored, for the C++ side of later commands and tests.
 CustomerTable read_prepared_customers(const std::string& path);
+// The /customers table of any file that carries one (prepared, run, evaluated); `path` names
+// the file in messages.
+CustomerTable read_customer_table(const h5::Group& root, const std::string& path);
 // The export date the customers were censored at (checks the format first).
 Day read_prepared_export_date(const std::string& path);
 
