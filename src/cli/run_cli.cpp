@@ -7,7 +7,8 @@
 namespace reinforcer {
 namespace {
 
-std::vector<CommandSpec> commands() { return {synth_command(), prepare_command(), train_command(), evaluate_command(), bench_command()}; }
+std::vector<CommandSpec> commands() { return {synth_command(), prepare_command(), train_command(), evaluate_command(), report_command(),
+          recommend_command(), bench_command()}; }
 
 void print_main_help() {
   std::cout << "reinforcer " << REINFORCER_VERSION

@@ -280,4 +280,11 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   return est;
 }
 
+Progress decision_progress(const Customer& c) {
+  Progress p = 0;
+  for (std::size_t m = 0; m < kStepMilestones; ++m)
+    if (c.milestone[m] != kNoDay && c.milestone[m] <= c.t0) p = static_cast<Progress>(p | (1u << m));
+  return p;
+}
+
 }  // namespace reinforcer

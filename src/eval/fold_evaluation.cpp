@@ -30,14 +30,14 @@ FunnelConfig historical(FunnelConfig c) {
 class SegmentRateScorer {
  public:
   SegmentRateScorer(const CustomerTable& t, const std::vector<std::size_t>& fitting, const SegmentEncoder& enc,
-                    const HazardOptions& h, double prior)
+                    double prior)
       : nodes_(enc.nodes().size()), rate_(nodes_ * kProgressStates, 0.0) {
     std::vector<double> n(nodes_ * kProgressStates, 0.0), k(n.size(), 0.0);
     double all_n = 0, all_k = 0;
     for (std::size_t i : fitting) {
       const Customer& c = t.customers[i];
       const std::int32_t node = enc.node_of(c, t);
-      const Progress p = history_of(c, node, h).start;
+      const Progress p = decision_progress(c);  // keyed as the held-out customers are
       for (std::int32_t x = node; x >= 0; x = enc.nodes()[static_cast<std::size_t>(x)].parent) {
         n[static_cast<std::size_t>(x) * kProgressStates + p] += 1;
         k[static_cast<std::size_t>(x) * kProgressStates + p] += c.subscribed;
@@ -131,7 +131,7 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
   const OutcomeTables learned_outcomes = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, learned));
   const OutcomeTables optimal = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, fm.dp.policy));
   const FunnelModel hist = m.with_config(historical(s.funnel));
-  const SegmentRateScorer segment_rate(table, plan.fitting, fm.encoder, hopt, s.segment_prior);
+  const SegmentRateScorer segment_rate(table, plan.fitting, fm.encoder, s.segment_prior);
   std::array<double, 2> cohort_rate{}, cohort_n{};
   for (std::size_t i : plan.fitting) {
     const Customer& c = table.customers[i];
@@ -145,12 +145,13 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     const Customer& c = table.customers[i];
     const std::int32_t node = fm.encoder.node_of(c, table);
     const std::int32_t seg = m.segment_of_node(node);
-    const CustomerHistory h = history_of(c, node, hopt);
-    const std::uint32_t st0 = m.state_index(seg, h.start, 0);
+    const CustomerHistory h = history_of(c, node, hopt);  // outcomes: calibration only
+    const Progress start = decision_progress(c);          // no outcome enters the scores
+    const std::uint32_t st0 = m.state_index(seg, start, 0);
     HeldOutPrediction p;
     p.customer = i;
     p.score = ScoreRow{c.id, fold, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
-                       static_cast<std::int8_t>(c.subscribed), learned_outcomes.subscribe[st0], segment_rate.score(node, h.start),
+                       static_cast<std::int8_t>(c.subscribed), learned_outcomes.subscribe[st0], segment_rate.score(node, start),
                        cohort_rate[static_cast<std::size_t>(c.cohort)],
                        RandomStream(s.seed, static_cast<std::uint64_t>(c.id)).uniform()};
     p.p_subscribe = optimal.subscribe[st0];
@@ -195,7 +196,7 @@ std::vector<double> run_fold_bootstrap(const CustomerTable& table, const FoldPla
   for (std::size_t i : plan.held_out) {
     const Customer& c = table.customers[i];
     const std::int32_t node = encoder.node_of(c, table);
-    p.push_back(optimal.subscribe[m.state_index(m.segment_of_node(node), history_of(c, node, hopt).start, 0)]);
+    p.push_back(optimal.subscribe[m.state_index(m.segment_of_node(node), decision_progress(c), 0)]);
   }
   return p;
 }

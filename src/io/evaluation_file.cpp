@@ -1,5 +1,7 @@
 #include "reinforcer/io/evaluation_file.hpp"
 
+#include <cstdio>
+
 #include "reinforcer/io/hdf5.hpp"
 
 namespace reinforcer {
@@ -109,10 +111,16 @@ void write_evaluated_file(const std::string& path, const std::string& run_path, 
   g.set_attribute("bootstrap", static_cast<std::int64_t>(settings.bootstrap));
   g.set_attribute("seed", static_cast<std::int64_t>(settings.seed));
   g.set_attribute("split", settings.split);
-  std::string grid;
-  for (double a : settings.grid_act) grid += (grid.empty() ? "act " : ",") + std::to_string(a);
-  grid += "; idle ";
-  for (std::size_t k = 0; k < settings.grid_idle.size(); ++k) grid += (k ? "," : "") + std::to_string(settings.grid_idle[k]);
+  auto list = [](const std::vector<double>& v) {
+    std::string out;
+    for (double x : v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", x);
+      out += (out.empty() ? "" : ",") + std::string(buf);
+    }
+    return out;
+  };
+  const std::string grid = "effect.act " + list(settings.grid_act) + " x effect.idle " + list(settings.grid_idle);
   g.set_attribute("effect_grid", grid);
   g.set_attribute("undated_set_aside", result.undated_set_aside);
   write_tables(g, result);

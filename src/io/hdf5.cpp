@@ -328,6 +328,21 @@ std::vector<std::string> Group::read_string_column(const std::string& table, con
   return out;
 }
 
+std::vector<Group::ColumnInfo> Group::table_columns(const std::string& table) const {
+  Id ds = open_table(get(), table);
+  Id type(H5Dget_type(ds.get()));
+  if (H5Tget_class(type.get()) != H5T_COMPOUND) throw InputError("'" + table + "' is not a table");
+  std::vector<ColumnInfo> out;
+  const int n = H5Tget_nmembers(type.get());
+  for (int i = 0; i < n; ++i) {
+    char* name = H5Tget_member_name(type.get(), static_cast<unsigned>(i));
+    const H5T_class_t cls = H5Tget_member_class(type.get(), static_cast<unsigned>(i));
+    out.push_back(ColumnInfo{name, cls == H5T_STRING, cls == H5T_INTEGER});
+    H5free_memory(name);
+  }
+  return out;
+}
+
 std::size_t Group::table_rows(const std::string& table) const {
   Id ds = open_table(get(), table);
   Id space(H5Dget_space(ds.get()));

@@ -61,6 +61,10 @@ struct CustomerHistory {
 // observed fraction), the subscription, or the horizon.
 CustomerHistory history_of(const Customer& c, std::int32_t node, const HazardOptions& options);
 
+// The milestones a customer has reached at decision time: the steps dated on or before t0,
+// whatever happened later (no outcome enters it). Targeting and the call list score this.
+Progress decision_progress(const Customer& c);
+
 HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                  const SegmentEncoder& encoder, const HazardOptions& options);
 

@@ -91,6 +91,12 @@ class Group {
   std::vector<double> read_double_column(const std::string& table, const std::string& column) const;
   std::vector<std::string> read_string_column(const std::string& table, const std::string& column) const;
   std::size_t table_rows(const std::string& table) const;
+  struct ColumnInfo {
+    std::string name;
+    bool text = false;     // a string column
+    bool integer = false;  // an integer column (else floating point)
+  };
+  std::vector<ColumnInfo> table_columns(const std::string& table) const;
 
   hid_t get() const { return id_.get(); }
 

@@ -1,0 +1,27 @@
+#pragma once
+// A table read back from HDF5 whole, column by column: what `report` and `recommend` read.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "reinforcer/io/hdf5.hpp"
+
+namespace reinforcer {
+
+struct Frame {
+  std::vector<h5::Group::ColumnInfo> columns;
+  std::map<std::string, std::vector<std::string>> text;
+  std::map<std::string, std::vector<double>> number;  // integers too
+  std::size_t rows = 0;
+
+  const std::vector<std::string>& s(const std::string& column) const;
+  const std::vector<double>& d(const std::string& column) const;
+  // Rows where every (column, value) pair matches.
+  std::vector<std::size_t> where(const std::vector<std::pair<std::string, std::string>>& equal) const;
+  std::string cell(const std::string& column, std::size_t row) const;  // any column as text
+};
+
+// InputError (exit 3) naming the file and table if it is missing.
+Frame read_frame(const h5::Group& group, const std::string& table, const std::string& path);
+
+}  // namespace reinforcer

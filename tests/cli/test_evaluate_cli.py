@@ -1,0 +1,145 @@
+"""evaluate, report and recommend end to end: the tables, the report's contents, the call
+list's exclusions, and bad input."""
+import subprocess
+import sys
+import zipfile
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import CRM_XLSX, SOURCE_DIR, requires_real_export, run
+
+sys.path.insert(0, str(SOURCE_DIR / "analysis"))
+import reinforcer_analysis  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    d = tmp_path_factory.mktemp("evaluate")
+    run("synth", "-n", 4000, "--seed", 8, "-o", d / "s.csv", check=True)
+    run("prepare", d / "s.csv", "-o", d / "p.h5", "-q", "--folds", 3, check=True)
+    run("train", d / "p.h5", "-o", d / "run.h5", "--episodes", 20000, "--progress", "none", check=True)
+    p = run("evaluate", d / "run.h5", "-o", d / "e.h5", "--bootstrap", 20, "--threads", 2, check=True)
+    assert "customers scored out of fold in 3 folds" in p.stdout
+    return d
+
+
+def test_evaluated_file_has_every_table_with_its_intervals(evaluated):
+    data = reinforcer_analysis.load(evaluated / "e.h5")
+    assert data.attrs["format"] == "reinforcer-evaluated"
+    assert data.group_attrs["evaluation"]["folds"] == 3
+    t = data.tables
+    customers = t["customers"]
+    dated = customers[customers["cohort"] != "undated"]
+    assert len(t["evaluation/scores"]) == len(dated)
+    assert set(t["evaluation/scores"]["fold"]) == {0, 1, 2}
+    tg = t["evaluation/targeting"]
+    assert set(tg["scorer"]) == {"learned", "segment_rate", "cohort_rate", "random"}
+    assert {"auc", "lift@20", "captured@20"} <= set(tg["metric"])
+    assert (tg["low95"] <= tg["high95"]).all()
+    pol = t["evaluation/policies"]
+    assert set(pol["policy"]) == {"learned", "optimal", "random", "always_wait", "always_message", "textbook", "historical"}
+    opt = pol[(pol.policy == "optimal") & (pol.metric == "reward_per_customer")].iloc[0]
+    for name in ("random", "always_message", "textbook", "learned"):
+        other = pol[(pol.policy == name) & (pol.metric == "reward_per_customer")].iloc[0]
+        assert opt.estimate >= other.estimate - 1e-9, name  # the optimum is optimal
+    assert len(t["evaluation/calibration"]) == 18  # 3 cohorts x 6 events
+    assert len(t["evaluation/sensitivity"]) == 16  # the 4 x 4 grid
+    assert len(t["evaluation/descriptive/segments"]) > 0
+    assert t["evaluation/lift_curve"]["captured"].between(0, 1).all()
+
+
+def test_call_list_excludes_subscribers_and_do_not_contact(evaluated, tmp_path):
+    data = reinforcer_analysis.load(evaluated / "e.h5")
+    calls = data.tables["evaluation/call_list"]
+    customers = data.tables["customers"].set_index("id")
+    assert len(calls) > 0
+    assert (customers.loc[calls["id"], "subscribed"] == 0).all()
+    assert (customers.loc[calls["id"], "stage"] != "do not contact").all()
+    assert list(calls["p_subscribe"]) == sorted(calls["p_subscribe"], reverse=True)
+    run("recommend", evaluated / "e.h5", "-o", tmp_path / "calls.csv", "--top", 25, check=True)
+    csv = pd.read_csv(tmp_path / "calls.csv")
+    assert len(csv) == 25 and list(csv["id"]) == list(calls["id"][:25])
+    run("recommend", evaluated / "e.h5", "-o", tmp_path / "calls.xlsx", check=True)
+    with zipfile.ZipFile(tmp_path / "calls.xlsx") as z:
+        assert "xl/worksheets/sheet1.xml" in z.namelist()
+
+
+def test_report_in_text_markdown_and_csv(evaluated, tmp_path):
+    text = run("report", evaluated / "e.h5", check=True).stdout
+    for section in ("Base rates", "Whom to contact", "Which actions pay", "Best actions by stage",
+                    "How far to trust the simulator", "Call list"):
+        assert section in text
+    assert "ROC AUC" in text and "[" in text and "paired difference" in text
+    md = run("report", evaluated / "e.h5", "--format", "markdown", "-o", tmp_path / "r.md", check=True)
+    assert (tmp_path / "r.md").read_text().startswith("# SalesReinforcer report")
+    (tmp_path / "csv").mkdir()
+    run("report", evaluated / "e.h5", "--format", "csv", "-o", tmp_path / "csv", check=True)
+    assert (tmp_path / "csv" / "targeting.csv").exists() and (tmp_path / "csv" / "segments.csv").exists()
+    assert "wrote" in md.stdout
+
+
+def test_plots_from_an_evaluated_file(evaluated, tmp_path):
+    p = subprocess.run([sys.executable if sys.executable.startswith("/usr/bin") else "/usr/bin/python3",
+                        str(SOURCE_DIR / "analysis" / "plots.py"), str(evaluated / "e.h5"), "-o", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    for name in ("lift_curve.png", "policies.png", "calibration.png", "action_impact.png", "learning_curve.png"):
+        png = tmp_path / name
+        assert png.exists() and png.stat().st_size > 1000, name
+
+
+def test_bad_input(evaluated, tmp_path):
+    broken = tmp_path / "missing.h5"
+    broken.write_bytes((evaluated / "e.h5").read_bytes())
+    with h5py.File(broken, "r+") as f:
+        del f["evaluation/targeting"]
+    p = run("report", broken)
+    assert p.returncode == 3 and "has no table 'targeting'" in p.stderr
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes((evaluated / "e.h5").read_bytes()[:4096])
+    p = run("report", truncated)
+    assert p.returncode == 3, p.stderr
+    text = tmp_path / "text.h5"
+    text.write_text("not hdf5")
+    assert run("evaluate", text, "-o", tmp_path / "x.h5").returncode == 3
+    p = run("evaluate", evaluated / "run.h5", "-o", tmp_path / "x.h5", "--split", "holdout")
+    assert p.returncode == 2 and "--split: 'holdout' is not cv, val or test" in p.stderr
+    p = run("report", evaluated / "run.h5")
+    assert p.returncode == 3 and "is not a reinforcer-evaluated file" in p.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_more_folds_than_subscribers_is_refused(tmp_path):
+    run("synth", "-n", 2500, "--seed", 3, "-o", tmp_path / "s.csv", check=True)
+    run("prepare", tmp_path / "s.csv", "-o", tmp_path / "p.h5", "-q", "--folds", 40, check=True)
+    with h5py.File(tmp_path / "p.h5", "r") as f:
+        c = f["customers"][()]
+        subscribers = int(((c["subscribed"] == 1) & (c["cohort"] != b"undated")).sum())
+    assert subscribers < 40
+    run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--episodes", 2000, "--progress", "none", check=True)
+    p = run("evaluate", tmp_path / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 10)
+    assert p.returncode == 2
+    assert f"40 folds but only {subscribers} dated subscribers" in p.stderr
+
+
+@requires_real_export
+def test_real_export_evaluation(tmp_path):
+    run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
+    run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--progress", "none", check=True)
+    run("evaluate", tmp_path / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 40, check=True)
+    data = reinforcer_analysis.load(tmp_path / "e.h5")
+    customers = data.tables["customers"].set_index("id")
+    calls = data.tables["evaluation/call_list"]
+    # Every subscriber and every "do not contact" customer of the real file is excluded.
+    subscribers = set(customers.index[customers["subscribed"] == 1])
+    do_not_contact = set(customers.index[customers["stage"] == "do not contact"])
+    assert len(subscribers) == 50 and len(do_not_contact) == 28
+    assert not (set(calls["id"]) & (subscribers | do_not_contact))
+    report = run("report", tmp_path / "e.h5", check=True).stdout
+    assert "outbound  10316      23" in report and "inbound   281        27" in report
+    for scorer in ("learned", "segment_rate", "cohort_rate", "random"):
+        assert f"all       {scorer}" in report
+    assert "learned - random" in report and "learned - historical" in report
