@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, builds, and runs the main job -- synth (unless a file is given) -> prepare ->
-# mpirun -np 2 train -- on the built-in synthetic data, or on the CRM export given as the
-# first argument (.xlsx or .csv).
+# mpirun -np 2 train -> evaluate -> report, call list and plots -- on the built-in synthetic
+# data, or on the CRM export given as the first argument (.xlsx or .csv).
 #   scripts/quickstart.sh                 # synthetic data
 #   scripts/quickstart.sh SalesCRM.xlsx   # your export
 set -euo pipefail
@@ -27,5 +27,12 @@ ranks=2
 echo
 mpirun -np "$ranks" "$bin" train "$out/prepared.h5" -o "$out/run.h5"
 echo
-echo "Results: $out/prepared.h5 and $out/run.h5 (schema: docs/HDF5_SCHEMA.md). In Python:"
-echo "  import h5py, pandas as pd; pd.DataFrame(h5py.File('$out/run.h5')['learning_curve'][()])"
+mpirun -np "$ranks" "$bin" evaluate "$out/run.h5" -o "$out/evaluated.h5" --threads 1
+"$bin" report "$out/evaluated.h5"
+"$bin" report "$out/evaluated.h5" --format markdown -o "$out/report.md"
+"$bin" recommend "$out/evaluated.h5" -o "$out/call-list.csv"
+/usr/bin/python3 "$root/analysis/plots.py" "$out/evaluated.h5" -o "$out/plots"
+echo
+echo "Results in $out: prepared.h5, run.h5, evaluated.h5 (schema: docs/HDF5_SCHEMA.md), report.md,"
+echo "call-list.csv and plots/. In Python: import sys; sys.path.insert(0, 'analysis');"
+echo "  import reinforcer_analysis as ra; ra.load('$out/evaluated.h5').tables['evaluation/targeting']"
