@@ -2,7 +2,6 @@
 #include <xlsxwriter.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 
 #include "reinforcer/cli/command.hpp"
@@ -17,25 +16,6 @@ namespace {
 
 const std::vector<std::string> kColumns = {"id", "cohort", "segment", "stage", "flag", "p_subscribe", "low95",
                                            "high95", "expected_value", "next_action"};
-
-void write_csv(const Frame& f, std::size_t rows, const std::string& path) {
-  std::ofstream o(path);
-  for (std::size_t c = 0; c < kColumns.size(); ++c) o << (c ? "," : "") << kColumns[c];
-  o << "\n";
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < kColumns.size(); ++c) {
-      std::string v = f.cell(kColumns[c], r);
-      if (v.find_first_of(",\"\n") != std::string::npos) {
-        std::string q = "\"";
-        for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-        v = q + "\"";
-      }
-      o << (c ? "," : "") << v;
-    }
-    o << "\n";
-  }
-  if (!o) throw PathError(path + ": cannot write");
-}
 
 void write_xlsx(const Frame& f, std::size_t rows, const std::string& path) {
   lxw_workbook* wb = workbook_new(path.c_str());
@@ -67,7 +47,7 @@ int run_recommend(const Invocation& inv) {
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   if (ext != ".csv" && ext != ".xlsx") throw UsageError("-o: '" + inv.output + "' must end in .csv or .xlsx");
   AtomicOutput out(inv.output);
-  if (ext == ".csv") write_csv(calls, rows, out.temp_path());
+  if (ext == ".csv") write_frame_csv(calls, kColumns, rows, out.temp_path());
   else write_xlsx(calls, rows, out.temp_path());
   out.commit();
   std::cout << "wrote " << inv.output << ": " << rows << " of " << calls.rows

@@ -222,24 +222,7 @@ void write_csvs(const h5::File& f, const std::string& path, const std::string& d
   for (const auto& [g, name] : tables) {
     const Frame fr = read_frame(*g, name, path);
     AtomicOutput out(dir + "/" + name + ".csv");
-    {
-      std::ofstream o(out.temp_path());
-      for (std::size_t c = 0; c < fr.columns.size(); ++c) o << (c ? "," : "") << fr.columns[c].name;
-      o << "\n";
-      for (std::size_t r = 0; r < fr.rows; ++r) {
-        for (std::size_t c = 0; c < fr.columns.size(); ++c) {
-          std::string v = fr.cell(fr.columns[c].name, r);
-          if (v.find_first_of(",\"\n") != std::string::npos) {
-            std::string q = "\"";
-            for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-            v = q + "\"";
-          }
-          o << (c ? "," : "") << v;
-        }
-        o << "\n";
-      }
-      if (!o) throw PathError(out.temp_path() + ": cannot write");
-    }
+    write_frame_csv(fr, {}, fr.rows, out.temp_path());
     out.commit();
     std::cout << "wrote " << dir << "/" << name << ".csv" << std::endl;
   }

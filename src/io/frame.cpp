@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 
 #include "reinforcer/errors.hpp"
 
@@ -37,6 +38,28 @@ std::string Frame::cell(const std::string& column, std::size_t row) const {
   if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
   else std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+void write_frame_csv(const Frame& frame, std::vector<std::string> columns, std::size_t rows, const std::string& path) {
+  if (columns.empty())
+    for (const auto& c : frame.columns) columns.push_back(c.name);
+  std::ofstream o(path);
+  auto field = [&o](const std::string& v) {
+    if (v.find_first_of(",\"\n\r") == std::string::npos) {
+      o << v;
+      return;
+    }
+    o << '"';
+    for (char ch : v) o << (ch == '"' ? "\"\"" : std::string(1, ch));
+    o << '"';
+  };
+  for (std::size_t c = 0; c < columns.size(); ++c) o << (c ? "," : ""), field(columns[c]);
+  o << "\n";
+  for (std::size_t r = 0; r < rows && r < frame.rows; ++r) {
+    for (std::size_t c = 0; c < columns.size(); ++c) o << (c ? "," : ""), field(frame.cell(columns[c], r));
+    o << "\n";
+  }
+  if (!o) throw PathError(path + ": cannot write");
 }
 
 Frame read_frame(const h5::Group& group, const std::string& table, const std::string& path) {

@@ -21,6 +21,9 @@ struct Frame {
   std::string cell(const std::string& column, std::size_t row) const;  // any column as text
 };
 
+// Writes `columns` (all when empty) of the first `rows` rows as RFC 4180 CSV to `path`.
+void write_frame_csv(const Frame& frame, std::vector<std::string> columns, std::size_t rows, const std::string& path);
+
 // InputError (exit 3) naming the file and table if it is missing.
 Frame read_frame(const h5::Group& group, const std::string& table, const std::string& path);
 
