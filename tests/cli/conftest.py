@@ -35,6 +35,8 @@ def write_xlsx(path, rows, header=HEADER):
     """A minimal xlsx written with Python's zipfile (inline strings, numbers as <v>), an
     independent writer for the reader to face."""
     def cell(ref, v):
+        if isinstance(v, tuple) and v[0] == "error":  # an error cell, e.g. ("error", "#VALUE!")
+            return f'<c r="{ref}" t="e"><v>{v[1]}</v></c>'
         if isinstance(v, (int, float)):
             return f'<c r="{ref}"><v>{v}</v></c>'
         if v == "":

@@ -102,3 +102,22 @@ def test_real_export_folds_follow_the_seed(tmp_path):
     for key in (["cohort", "subscribed"], ["cohort"], ["subscribed"]):
         counts = t.groupby(key + ["fold"]).size().unstack("fold")
         assert ((counts.max(axis=1) - counts.min(axis=1)) <= 1).all(), key
+
+
+def test_error_cells_and_text_dates_in_xlsx(tmp_path):
+    rows = [[1, "USA", "B1", 44300, ("error", "#VALUE!"), "", "", 44310, "", "", "", "", ""],
+            [2, "usa", "", "03.05.2021", "", "", "", "2021-13-12", "", "", "No", "", ""],
+            [3, "Canada", "", 44400, "", "", "", 44420, "", "", "", "", ""]]
+    write_xlsx(tmp_path / "input.xlsx", rows)
+    p = run("prepare", tmp_path / "input.xlsx", "-o", tmp_path / "p.h5", check=True)
+    assert 'row 2 "#VALUE!" -> rejected: error cell' in p.stdout
+    with h5py.File(tmp_path / "p.h5", "r") as f:
+        rej = pd.DataFrame(f["quality/rejections"][()])
+        cells = pd.DataFrame(f["quality/cells"][()])
+    reasons = {(c.decode(), r.decode()): n for c, r, n in zip(rej["column"], rej["reason"], rej["count"])}
+    assert reasons[("Last Contact", "error cell")] == 1
+    assert reasons[("First Call", "impossible date")] == 1
+    fc = cells[(cells["column"] == b"First Contact") & (cells["class"] == b"repaired")]
+    assert int(fc["count"].iloc[0]) == 1  # 03.05.2021: 3 May, day first
+    neg = cells[(cells["column"] == b"Did sign up to the platform") & (cells["class"] == b"negative")]
+    assert int(neg["count"].iloc[0]) == 1
