@@ -170,6 +170,7 @@ CommandSpec bench_command() {
       "overhead and final gap to the DP optimum. Prints Markdown tables (medians of --repeat runs).";
   s.input_optional = true;
   s.output_required = false;
+  s.output_help = "not used (bench prints its tables)";
   s.add_options = [](po::options_description& d) {
     d.add_options()("repeat", po::value<std::int64_t>()->default_value(5), "runs per figure (the median is shown)")(
         "episodes", po::value<std::int64_t>()->default_value(200000), "episodes per worker per throughput run")(

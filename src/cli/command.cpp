@@ -14,10 +14,7 @@ po::options_description all_options(const CommandSpec& spec) {
   d.add_options()("help,h", "print this help and exit");
   d.add_options()("config", po::value<std::string>()->value_name("FILE.ini"),
                   ("read options from section [" + spec.name + "] of an INI file; the command line wins").c_str());
-  if (spec.output_required)
-    d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), "output file (required)");
-  else
-    d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), "output file (not used)");
+  d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), spec.output_help.c_str());
   spec.add_options(d);
   return d;
 }

@@ -130,6 +130,7 @@ CommandSpec evaluate_command() {
       "action-effect assumptions; action impact; descriptive tables; the call list. Without -o the\n"
       "input is replaced (atomically). Tasks run over ranks and threads.";
   s.output_required = false;
+  s.output_help = "output file (default: replace the input, atomically)";
   s.add_options = [](po::options_description& d) {
     d.add_options()("bootstrap", po::value<std::int64_t>()->default_value(200), "bootstrap refits (10..100000)")(
         "split", po::value<std::string>()->default_value("cv"), "cv (cross-validation over the folds), val or test")(

@@ -271,6 +271,7 @@ CommandSpec report_command() {
       "sensitivity verdicts and the top of the call list. Every figure carries its n and a 95%\n"
       "interval. Text (default; to the terminal unless -o), Markdown, or one CSV per table (-o DIR).";
   s.output_required = false;
+  s.output_help = "output file (default: the terminal); with --format csv, a directory";
   s.add_options = [](po::options_description& d) {
     d.add_options()("format", po::value<std::string>()->default_value("text"), "text, markdown or csv");
   };

@@ -27,6 +27,7 @@ struct CommandSpec {
   bool takes_input = true;
   bool input_optional = false;
   bool output_required = true;
+  std::string output_help = "output file (required)";
   std::function<void(po::options_description&)> add_options;
   std::function<int(const Invocation&)> run;
   // A clearer message for an unknown config key (e.g. an unknown action in cost.X); "" if none.
