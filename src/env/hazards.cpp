@@ -1,6 +1,7 @@
 #include "reinforcer/env/hazards.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -89,6 +90,84 @@ double moment_strength(double excess, double mu_squared) {
 
 }  // namespace
 
+namespace {
+
+// Jump rates: counted like the events, exposure as the subscription's (a jump that includes
+// the demo or the survey only from when they were recorded), the root kept per progress with
+// a weak prior, empirical-Bayes shrinkage below it.
+void estimate_jumps(HazardEstimates& est, const std::vector<SegmentNode>& nodes,
+                    const std::vector<std::vector<std::size_t>>& by_depth, const std::vector<std::int64_t>& days,
+                    const std::vector<std::int64_t>& jumps, const HazardOptions& options) {
+  const std::size_t n_nodes = nodes.size(), P = kProgressStates;
+  const unsigned recorded_only = (1u << kDemo) | (1u << kSurvey);
+  est.jump_events.assign(n_nodes * P * P, 0.0);
+  est.jump_exposure.assign(n_nodes * P * P, 0.0);
+  est.jump_rate.assign(n_nodes * P * P, 0.0);
+  for (std::size_t n = 0; n < n_nodes; ++n)
+    for (std::size_t p = 0; p < P; ++p) {
+      const double before = static_cast<double>(days[(n * P + p) * 2]) / 7.0;
+      const double after = static_cast<double>(days[(n * P + p) * 2 + 1]) / 7.0;
+      for (std::size_t j = 1; j < P; ++j) {
+        if (j & p) continue;  // a jump adds milestones not yet reached
+        const std::size_t idx = HazardEstimates::jump_index(n, p, j);
+        est.jump_events[idx] = static_cast<double>(jumps[idx]);
+        est.jump_exposure[idx] = (j & recorded_only) ? after : before + after;
+      }
+    }
+  std::array<double, kProgressStates> pooled{};
+  for (std::size_t root : by_depth[0])
+    for (std::size_t j = 1; j < P; ++j) {
+      double ev = 0, ex = 0;
+      for (std::size_t p = 0; p < P; ++p) {
+        if (j & p) continue;
+        ev += est.jump_events[HazardEstimates::jump_index(root, p, j)];
+        ex += est.jump_exposure[HazardEstimates::jump_index(root, p, j)];
+      }
+      pooled[j] = ex > 0 ? ev / ex : 0.0;
+    }
+  est.jump_prior_strength.assign(by_depth.size(), options.root_prior_weeks);
+  const double w = options.root_prior_weeks;
+  for (std::size_t root : by_depth[0])
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t j = 1; j < P; ++j) {
+        if (j & p) continue;
+        const std::size_t idx = HazardEstimates::jump_index(root, p, j);
+        est.jump_rate[idx] = est.jump_exposure[idx] + w > 0 ? (est.jump_events[idx] + w * pooled[j]) / (est.jump_exposure[idx] + w)
+                                                             : pooled[j];
+      }
+  for (std::size_t d = 1; d < by_depth.size(); ++d) {
+    double a = options.shrinkage_strength;
+    auto prior = [&](std::size_t n, std::size_t p, std::size_t j) {
+      return est.jump_rate[HazardEstimates::jump_index(static_cast<std::size_t>(nodes[n].parent), p, j)];
+    };
+    if (a < 0) {
+      double excess = 0, mu_squared = 0;
+      for (std::size_t n : by_depth[d])
+        for (std::size_t p = 0; p < P; ++p)
+          for (std::size_t j = 1; j < P; ++j) {
+            if (j & p) continue;
+            const std::size_t idx = HazardEstimates::jump_index(n, p, j);
+            const double mu = prior(n, p, j) * est.jump_exposure[idx];
+            if (!(mu > 0)) continue;
+            const double diff = est.jump_events[idx] - mu;
+            excess += diff * diff - mu;
+            mu_squared += mu * mu;
+          }
+      a = moment_strength(excess, mu_squared);
+    }
+    est.jump_prior_strength[d] = a;
+    for (std::size_t n : by_depth[d])
+      for (std::size_t p = 0; p < P; ++p)
+        for (std::size_t j = 1; j < P; ++j) {
+          if (j & p) continue;
+          const std::size_t idx = HazardEstimates::jump_index(n, p, j);
+          est.jump_rate[idx] = shrunk_rate(prior(n, p, j), est.jump_events[idx], est.jump_exposure[idx], a);
+        }
+  }
+}
+
+}  // namespace
+
 CustomerHistory history_of(const Customer& c, std::int32_t node, const HazardOptions& options) {
   require_export_date(options);
   if (c.cohort == Cohort::undated || c.t0 == kNoDay)
@@ -153,6 +232,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   // week starts before demo/survey were recorded (index 0) or not (1), and event counts.
   std::vector<std::int64_t> days(n_nodes * kProgressStates * 2, 0);
   std::vector<std::int64_t> counts(n_nodes * kProgressStates * kEvents, 0);
+  std::vector<std::int64_t> jumps(n_nodes * kProgressStates * kProgressStates, 0);
 
   NodeLookup lookup(table, encoder);
   for (std::size_t i : fitting) {
@@ -180,6 +260,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
         ++cell[m];
       }
       if (k == h.subscribed_week) ++cell[kSubscriptionEvent];
+      if (next != p) ++jumps[(base + p) * kProgressStates + static_cast<std::size_t>(next & ~p)];
       p = next;
     }
   }
@@ -197,6 +278,8 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
       days[par * kProgressStates * 2 + j] += days[n * kProgressStates * 2 + j];
     for (std::size_t j = 0; j < kProgressStates * kEvents; ++j)
       counts[par * kProgressStates * kEvents + j] += counts[n * kProgressStates * kEvents + j];
+    for (std::size_t j = 0; j < kProgressStates * kProgressStates; ++j)
+      jumps[par * kProgressStates * kProgressStates + j] += jumps[n * kProgressStates * kProgressStates + j];
   }
 
   HazardEstimates est;
@@ -277,6 +360,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
         }
     }
   }
+  estimate_jumps(est, nodes, by_depth, days, jumps, options);
   return est;
 }
 

@@ -48,14 +48,11 @@ Impact action_impact(const Fitted& f, const OutcomeTables& optimal) {
       if (weight[seg] == 0) continue;
       std::array<double, kActions> sub{};
       for (std::size_t a = 0; a < kActions; ++a) {
-        const auto& pr = m.outcome_probabilities(static_cast<std::int32_t>(seg), static_cast<Progress>(p), static_cast<Action>(a));
-        double v = pr[kSubscriptionEvent];
+        const WeekOutcome wk = m.week(static_cast<std::int32_t>(seg), static_cast<Progress>(p), static_cast<Action>(a));
+        double v = wk.subscribe;
         if (m.horizon() > 1)
-          for (std::size_t o = 0; o < kOutcomes; ++o) {
-            if (o == kSubscriptionEvent || pr[o] == 0) continue;
-            const auto next = o < kStepMilestones ? static_cast<Progress>(p | (1u << o)) : static_cast<Progress>(p);
-            v += pr[o] * optimal.subscribe[m.state_index(static_cast<std::int32_t>(seg), next, 1)];
-          }
+          for (const Transition* t = wk.first; t != wk.last; ++t)
+            v += t->probability * optimal.subscribe[m.state_index(static_cast<std::int32_t>(seg), t->next, 1)];
         sub[a] = v;
       }
       for (std::size_t a = 0; a < kActions; ++a)
@@ -143,9 +140,8 @@ std::vector<ActionMixRow> optimal_action_mix(const FunnelModel& m, const DpSolut
         if (dist[p] == 0) continue;
         const std::uint8_t a = dp.policy[m.state_index(key.first, static_cast<Progress>(p), w)];
         occupancy[p][a] += dist[p];
-        const auto& pr = m.outcome_probabilities(key.first, static_cast<Progress>(p), static_cast<Action>(a));
-        for (std::size_t o = 0; o < kOutcomes; ++o)
-          if (o != kSubscriptionEvent) next[o < kStepMilestones ? (p | (1u << o)) : p] += dist[p] * pr[o];
+        const WeekOutcome wk = m.week(key.first, static_cast<Progress>(p), static_cast<Action>(a));
+        for (const Transition* t = wk.first; t != wk.last; ++t) next[t->next] += dist[p] * t->probability;
       }
       dist = next;
     }

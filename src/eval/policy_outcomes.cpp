@@ -34,9 +34,9 @@ PolicyRule textbook_policy() {
 }
 
 OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy) {
-  OutcomeTables t;
+  OutcomeTables out;
   const std::size_t n = m.states();
-  t.reward.assign(n, 0), t.subscribe.assign(n, 0), t.first_call.assign(n, 0), t.cost.assign(n, 0);
+  out.reward.assign(n, 0), out.subscribe.assign(n, 0), out.first_call.assign(n, 0), out.cost.assign(n, 0);
   const double R = m.config().subscription_reward;
   constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
   std::array<double, kActions> probs{};
@@ -50,29 +50,27 @@ OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const Policy
         double reward = 0, sub = 0, fc = 0, cost = 0;
         for (std::size_t a = 0; a < kActions; ++a) {
           if (probs[a] == 0) continue;
-          const auto& pr = m.outcome_probabilities(s, p, static_cast<Action>(a));
+          const WeekOutcome wk = m.week(s, p, static_cast<Action>(a));
           const double c = m.cost(static_cast<Action>(a));
-          double r = -c + pr[kSubscriptionEvent] * R, su = pr[kSubscriptionEvent], f = 0, co = c;
+          double r = -c + wk.subscribe * R, su = wk.subscribe, f = 0, co = c;
           // A subscription ends the episode: the first call is then reached only if it was.
-          f += pr[kSubscriptionEvent] * ((p & kFirstCall) ? 1.0 : 0.0);
-          for (std::size_t o = 0; o < kOutcomes; ++o) {
-            if (o == kSubscriptionEvent || pr[o] == 0) continue;
-            const auto next = o < kStepMilestones ? static_cast<Progress>(p | (1u << o)) : p;
+          f += wk.subscribe * ((p & kFirstCall) ? 1.0 : 0.0);
+          for (const Transition* t = wk.first; t != wk.last; ++t) {
             if (w + 1 < m.horizon()) {
-              const std::uint32_t ns = m.state_index(s, next, w + 1);
-              r += gamma * pr[o] * t.reward[ns];
-              su += pr[o] * t.subscribe[ns];
-              f += pr[o] * t.first_call[ns];
-              co += pr[o] * t.cost[ns];
+              const std::uint32_t ns = m.state_index(s, t->next, w + 1);
+              r += gamma * t->probability * out.reward[ns];
+              su += t->probability * out.subscribe[ns];
+              f += t->probability * out.first_call[ns];
+              co += t->probability * out.cost[ns];
             } else {
-              f += pr[o] * ((next & kFirstCall) ? 1.0 : 0.0);
+              f += t->probability * ((t->next & kFirstCall) ? 1.0 : 0.0);
             }
           }
           reward += probs[a] * r, sub += probs[a] * su, fc += probs[a] * f, cost += probs[a] * co;
         }
-        t.reward[st] = reward, t.subscribe[st] = sub, t.first_call[st] = fc, t.cost[st] = cost;
+        out.reward[st] = reward, out.subscribe[st] = sub, out.first_call[st] = fc, out.cost[st] = cost;
       }
-  return t;
+  return out;
 }
 
 PolicyOutcome mean_outcome(const FunnelModel& m, const OutcomeTables& t, const std::vector<StartState>& starts) {
@@ -102,11 +100,10 @@ std::vector<double> cumulative_event_probabilities(const FunnelModel& m, std::in
       policy(segment, static_cast<Progress>(p), w, probs);
       for (std::size_t a = 0; a < kActions; ++a) {
         if (probs[a] == 0) continue;
-        const auto& pr = m.outcome_probabilities(segment, static_cast<Progress>(p), static_cast<Action>(a));
+        const WeekOutcome wk = m.week(segment, static_cast<Progress>(p), static_cast<Action>(a));
         const double mass = dist[p] * probs[a];
-        absorbed[p] += mass * pr[kSubscriptionEvent];
-        for (std::size_t o = 0; o < kOutcomes; ++o)
-          if (o != kSubscriptionEvent) next[o < kStepMilestones ? (p | (1u << o)) : p] += mass * pr[o];
+        absorbed[p] += mass * wk.subscribe;
+        for (const Transition* t = wk.first; t != wk.last; ++t) next[t->next] += mass * t->probability;
       }
     }
     dist = next;

@@ -79,6 +79,27 @@ void write_model(const h5::Group& root, const FunnelFit& fit) {
                                .add("node", node).add("parent", parent).add("depth", depth).add("leaf", is_leaf)
                                .add("segment_description", desc).add("progress", progress).add("event", event)
                                .add("events", events).add("person_weeks", exposure).add("weekly_hazard", rate));
+  {  // Jumps (milestones reached together in a week): the rows with events, to stay readable.
+    std::vector<std::int32_t> jn, jp;
+    std::vector<std::string> jd, jm;
+    std::vector<double> je, jx, jr;
+    for (std::size_t nd = 0; nd < nodes; ++nd)
+      for (std::size_t p = 0; p < kProgressStates; ++p)
+        for (std::size_t j = 1; j < kProgressStates; ++j) {
+          const std::size_t k = HazardEstimates::jump_index(nd, p, j);
+          if (fit.hazards.jump_events.empty() || fit.hazards.jump_events[k] <= 0) continue;
+          jn.push_back(static_cast<std::int32_t>(nd));
+          jd.push_back(fit.encoder.describe(static_cast<std::int32_t>(nd)));
+          jp.push_back(static_cast<std::int32_t>(p));
+          jm.push_back(milestones_text(static_cast<Progress>(j)));
+          je.push_back(fit.hazards.jump_events[k]);
+          jx.push_back(fit.hazards.jump_exposure[k]);
+          jr.push_back(fit.hazards.jump_rate[k]);
+        }
+    g.write_table("jumps", h5::Table(jn.size()).add("node", jn).add("segment_description", jd).add("progress", jp)
+                               .add("milestones_reached", jm).add("events", je).add("person_weeks", jx)
+                               .add("weekly_hazard", jr));
+  }
   std::vector<std::int32_t> pd, pe;
   std::vector<double> strength;
   for (std::size_t i = 0; i < fit.hazards.prior_strength.size(); ++i) {

@@ -6,12 +6,11 @@ namespace {
 // Expected return of action a in (segment, progress, week) given next-week values.
 double action_value(const FunnelModel& m, double gamma, const std::vector<double>& value, std::int32_t s, Progress p,
                     int w, Action a) {
-  const auto& pr = m.outcome_probabilities(s, p, a);
-  double v = -m.cost(a) + pr[kSubscriptionEvent] * m.config().subscription_reward;
+  const WeekOutcome o = m.week(s, p, a);
+  double v = -m.cost(a) + o.subscribe * m.config().subscription_reward;
   if (w + 1 < m.horizon()) {
-    double cont = pr[kNoEvent] * value[m.state_index(s, p, w + 1)];
-    for (std::size_t e = 0; e < kStepMilestones; ++e)
-      if (pr[e] > 0) cont += pr[e] * value[m.state_index(s, static_cast<Progress>(p | (1u << e)), w + 1)];
+    double cont = 0;
+    for (const Transition* t = o.first; t != o.last; ++t) cont += t->probability * value[m.state_index(s, t->next, w + 1)];
     v += gamma * cont;
   }
   return v;

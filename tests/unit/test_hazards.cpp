@@ -436,3 +436,30 @@ TEST_CASE("estimate_hazards: a million customers", "[.hazards-perf]") {
   WARN("estimate_hazards: " << n << " customers, " << h.nodes << " nodes: " << seconds << " s");
   CHECK(seconds < 1.0);
 }
+
+TEST_CASE("estimate_hazards: milestones reached in the same week form one jump", "[hazards]") {
+  // One customer, t0 = T, first call and platform signup both on T + 8 (week 1), horizon 5,
+  // no censoring: weeks 0 and 1 at progress 0 (2 person-weeks), then weeks 2..4 at progress 9
+  // (first call + signup: 3 person-weeks). One jump {first call, signup} at progress 0.
+  const Day T = days_from_civil(2022, 1, 3);
+  CustomerTable t;
+  t.countries = {"A"};
+  Customer c = dated(1, Cohort::outbound, T, 0);
+  c.milestone[static_cast<std::size_t>(Milestone::first_call)] = T + 8;
+  c.milestone[static_cast<std::size_t>(Milestone::platform_signup)] = T + 8;
+  t.customers.push_back(c);
+  HazardOptions o;
+  o.export_date = T + 1000;
+  o.horizon_weeks = 5;
+  const std::vector<std::size_t> fit = {0};
+  const SegmentEncoder enc(t, fit, parse_feature_mask("cohort"));
+  const HazardEstimates h = estimate_hazards(t, fit, enc, o);
+  const std::size_t S = 1 | 8;
+  CHECK(h.jump_events[HazardEstimates::jump_index(0, 0, S)] == 1.0);
+  CHECK(h.jump_exposure[HazardEstimates::jump_index(0, 0, S)] == Approx(2.0));
+  CHECK(h.jump_events[HazardEstimates::jump_index(0, 0, 1)] == 0.0);  // not two separate jumps
+  CHECK(h.jump_exposure[HazardEstimates::jump_index(0, 9, 2)] == Approx(3.0));
+  // Root rate: its own 1 event / 2 weeks with 52 person-weeks of prior at the pooled rate
+  // (also 1/2: the jump is possible only from progress 0): (1 + 26)/(2 + 52) = 1/2.
+  CHECK(h.jump_rate[HazardEstimates::jump_index(0, 0, S)] == Approx(0.5));
+}

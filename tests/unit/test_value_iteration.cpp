@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
 
 #include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/rl/trainer.hpp"
@@ -53,27 +54,36 @@ TEST_CASE("value iteration matches a hand-solved MDP", "[dp]") {
   for (std::size_t s = 0; s < m.states(); ++s) CHECK(P[s] == Approx(d.value[s]));
 }
 
-TEST_CASE("outcome probabilities: the subscription apart, the milestones competing", "[dp]") {
+TEST_CASE("week outcomes: the subscription, then each open milestone on its own", "[dp]") {
   std::vector<double> rates(kProgressStates * kEvents, 0.0);
   rates[static_cast<std::size_t>(Milestone::first_call)] = 0.2;
   rates[static_cast<std::size_t>(Milestone::demo)] = 0.1;
   rates[kSubscriptionEvent] = 0.05;
   FunnelConfig cfg;
   const FunnelModel m(1, rates, cfg);
-  // Under a demo invite: the subscription with P = 1 - e^-0.05; otherwise the milestones
-  // compete: demo 0.1 * 1.0 and first call 0.2 * 0.5, total 0.2.
-  const auto& p = m.outcome_probabilities(0, 0, Action::demo);
-  const double sub = 1 - std::exp(-0.05);
-  const double any = 1 - std::exp(-0.2);
-  CHECK(p[kSubscriptionEvent] == Approx(sub));
-  CHECK(p[static_cast<std::size_t>(Milestone::demo)] == Approx((1 - sub) * any * 0.1 / 0.2));
-  CHECK(p[static_cast<std::size_t>(Milestone::first_call)] == Approx((1 - sub) * any * 0.1 / 0.2));
-  CHECK(p[kNoEvent] == Approx((1 - sub) * std::exp(-0.2)));
-  double total = 0;
-  for (double x : p) total += x;
+  // Under a demo invite: subscribe with P = 1 - e^-0.05; otherwise the demo (hazard 0.1 * 1.0)
+  // and the first call (0.2 * 0.5) each happen with 1 - e^-0.1, independently.
+  const WeekOutcome w = m.week(0, 0, Action::demo);
+  const double sub = 1 - std::exp(-0.05), q = 1 - std::exp(-0.1);
+  CHECK(w.subscribe == Approx(sub));
+  std::map<int, double> next;
+  for (const Transition* t = w.first; t != w.last; ++t) next[t->next] += t->probability;
+  REQUIRE(next.size() == 4);  // none, first call, demo, both
+  CHECK(next[0] == Approx((1 - sub) * (1 - q) * (1 - q)));
+  CHECK(next[1] == Approx((1 - sub) * q * (1 - q)));
+  CHECK(next[2] == Approx((1 - sub) * (1 - q) * q));
+  CHECK(next[3] == Approx((1 - sub) * q * q));
+  double total = w.subscribe;
+  for (const auto& [p, pr] : next) total += pr;
   CHECK(total == Approx(1.0));
-  // A milestone already reached cannot happen again.
-  CHECK(m.outcome_probabilities(0, 1, Action::call)[0] == 0.0);
+  // A milestone already reached cannot happen again: from first_call, only the demo is open.
+  const WeekOutcome v = m.week(0, 1, Action::call);
+  for (const Transition* t = v.first; t != v.last; ++t) CHECK((t->next & 1) == 1);
+  // Sampling follows the same probabilities: the most likely outcome (nothing) comes first.
+  Progress out = 0;
+  CHECK(m.sample_week(0, 0, Action::demo, 0, out));  // u below P(subscribe)
+  CHECK_FALSE(m.sample_week(0, 0, Action::demo, static_cast<std::uint32_t>(std::ldexp(sub + 0.01, 32)), out));
+  CHECK(out == 0);
 }
 
 TEST_CASE("Q-learning reaches the optimum of the hand-solved MDP", "[qlearning]") {
@@ -116,4 +126,24 @@ TEST_CASE("the same seed gives the same Q-table; another seed another", "[qlearn
   CHECK(a.q == b.q);
   CHECK(a.visits == b.visits);
   CHECK(a.q != c.q);
+}
+
+TEST_CASE("jumps: milestones reached together come together", "[dp]") {
+  std::vector<double> rates(kProgressStates * kEvents, 0.0);
+  std::vector<double> jumps(kProgressStates * kProgressStates, 0.0);
+  const std::size_t call_and_signup = (1u << static_cast<unsigned>(Milestone::first_call)) |
+                                      (1u << static_cast<unsigned>(Milestone::platform_signup));  // 9
+  jumps[0 * kProgressStates + call_and_signup] = std::log(2.0);
+  FunnelConfig cfg;
+  const FunnelModel m(1, rates, cfg, jumps);
+  // Waiting: both milestones idle (0.5 each): hazard ln 2 * 0.25, P = 1 - 2^-0.25.
+  const WeekOutcome w = m.week(0, 0, Action::wait);
+  double both = 0, other = 0;
+  for (const Transition* t = w.first; t != w.last; ++t) (t->next == call_and_signup ? both : other) += t->probability;
+  CHECK(both == Approx(1 - std::pow(2.0, -0.25)));
+  CHECK(other == Approx(std::pow(2.0, -0.25)));  // nothing happens otherwise: no single-milestone jump
+  // Calling: the call acts (1.0), the signup idles (0.5): P = 1 - 2^-0.5.
+  const WeekOutcome c = m.week(0, 0, Action::call);
+  for (const Transition* t = c.first; t != c.last; ++t)
+    if (t->next == call_and_signup) CHECK(t->probability == Approx(1 - std::pow(2.0, -0.5)));
 }

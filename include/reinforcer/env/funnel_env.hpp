@@ -35,17 +35,14 @@ class FunnelEnvironment {
   StepResult step(EpisodeState& e, Action a, RandomStream& rng) const {
     StepResult r;
     r.reward = -model_.cost(a);
-    const auto& thr = model_.thresholds(e.segment, e.progress, a);
-    const auto u = static_cast<std::uint32_t>(rng.next() >> 32);
-    std::size_t o = 0;
-    while (o < kOutcomes - 1 && u >= thr[o]) ++o;
-    if (o == kSubscriptionEvent) {
+    Progress next = e.progress;
+    if (model_.sample_week(e.segment, e.progress, a, static_cast<std::uint32_t>(rng.next() >> 32), next)) {
       r.reward += model_.config().subscription_reward;
       r.subscribed = true;
       e.done = true;
       return r;
     }
-    if (o < kStepMilestones) e.progress = static_cast<Progress>(e.progress | (1u << o));
+    e.progress = next;
     ++e.t;
     if (e.t >= model_.horizon()) {
       e.done = true;

@@ -1,7 +1,9 @@
 #pragma once
 // The fitted funnel as a finite-horizon MDP: state = (segment, milestones reached, week);
-// each week one action, then the subscription (absorbing) may happen, and otherwise at most
-// one milestone not yet reached (the milestones compete). Action effects are explicit assumptions:
+// each week one action, then the subscription (absorbing) may happen, and otherwise the
+// milestones not yet reached may come -- as a jump to a set of milestones reached together,
+// the jumps competing (hazards fitted per jump), so bursts such as a first call and a platform
+// signup in the same week are as likely as in the data. Action effects are explicit assumptions:
 // the targeted milestone's hazard times effect.act, every other milestone times
 // effect.idle, a message raises the first call's hazard by effect.message.
 #include <array>
@@ -26,15 +28,30 @@ struct FunnelConfig {
   double subscription_reward = 100.0;
 };
 
-// Outcomes of one week: step milestone m (0..4), the subscription (5), or nothing (6).
-inline constexpr std::size_t kOutcomes = kEvents + 1;
-inline constexpr std::size_t kNoEvent = kEvents;
+// What can happen in one week when the customer does not subscribe: the milestones reached
+// become `next` (possibly unchanged) with this probability (which already includes the
+// 1 - P(subscribe) factor).
+struct Transition {
+  double probability;
+  Progress next;
+};
+
+struct WeekOutcome {
+  double subscribe;          // P(subscribing this week); absorbing
+  const Transition* first;   // the other outcomes, most likely first
+  const Transition* last;
+};
 
 class FunnelModel {
  public:
   // rates: weekly hazards per (segment, progress, event), flattened
   // (segment * kProgressStates + p) * kEvents + e, for `segments` segments.
-  FunnelModel(std::size_t segments, std::vector<double> rates, FunnelConfig config);
+  // jump_rates (optional): weekly hazards of reaching the milestone set S together, per
+  // (segment, progress, S), flattened (segment * 32 + p) * 32 + S. With them, a week's
+  // milestones come as one of these competing jumps (bursts as in the data); without them,
+  // each open milestone happens on its own.
+  FunnelModel(std::size_t segments, std::vector<double> rates, FunnelConfig config,
+              std::vector<double> jump_rates = {});
   // From estimated hazards: the segments are the encoder's leaves, in node order -- or, with
   // all_nodes, every node of the tree (so customers whose feature combination the fitting
   // customers lack, and who map to an inner node, have states too).
@@ -55,13 +72,19 @@ class FunnelModel {
   double rate(std::int32_t segment, Progress p, std::size_t event) const {
     return rates_[(static_cast<std::size_t>(segment) * kProgressStates + p) * kEvents + event];
   }
-  // P(outcome | segment, progress, action).
-  const std::array<double, kOutcomes>& outcome_probabilities(std::int32_t segment, Progress p, Action a) const {
-    return probs_[row(segment, p, a)];
+  WeekOutcome week(std::int32_t segment, Progress p, Action a) const {
+    const std::size_t r = row(segment, p, a);
+    return WeekOutcome{subscribe_[r], transitions_.data() + begin_[r], transitions_.data() + begin_[r + 1]};
   }
-  // Cumulative thresholds on a 32-bit uniform for sampling the first kOutcomes-1 outcomes.
-  const std::array<std::uint32_t, kOutcomes - 1>& thresholds(std::int32_t segment, Progress p, Action a) const {
-    return thresholds_[row(segment, p, a)];
+  // Samples a week from a 32-bit uniform: true if the customer subscribes; else sets `next`.
+  bool sample_week(std::int32_t segment, Progress p, Action a, std::uint32_t u, Progress& next) const {
+    const std::size_t r = row(segment, p, a);
+    if (u < subscribe_threshold_[r]) return true;
+    std::size_t i = begin_[r];
+    const std::size_t last = begin_[r + 1] - 1;
+    while (i < last && u >= thresholds_[i]) ++i;
+    next = transitions_[i].next;
+    return false;
   }
   double cost(Action a) const { return config_.costs.cost[static_cast<std::size_t>(a)]; }
   // Leaf node of each segment (set by from_estimates; empty otherwise).
@@ -75,8 +98,12 @@ class FunnelModel {
   std::size_t segments_;
   std::vector<double> rates_;
   FunnelConfig config_;
-  std::vector<std::array<double, kOutcomes>> probs_;
-  std::vector<std::array<std::uint32_t, kOutcomes - 1>> thresholds_;
+  std::vector<double> jump_rates_;
+  std::vector<double> subscribe_;                   // per row
+  std::vector<std::uint32_t> subscribe_threshold_;  // per row
+  std::vector<std::uint32_t> begin_;                // per row + 1: into transitions_
+  std::vector<Transition> transitions_;
+  std::vector<std::uint32_t> thresholds_;           // cumulative, aligned with transitions_
   std::vector<std::int32_t> segment_nodes_;
   std::vector<std::int32_t> node_segment_;
 };

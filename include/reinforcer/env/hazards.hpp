@@ -41,6 +41,15 @@ struct HazardEstimates {
   static std::size_t index(std::size_t node, std::size_t progress, std::size_t event) {
     return (node * kProgressStates + progress) * kEvents + event;
   }
+  // Jumps: the set of milestones reached together in one week (S, a bit mask, non-empty,
+  // disjoint from the progress p) as one competing risk -- milestones come in bursts (a first
+  // call and a platform signup in the same week), which independent milestones miss.
+  // Flattened (node * kProgressStates + p) * kProgressStates + S; shrunk like the events.
+  std::vector<double> jump_events, jump_exposure, jump_rate;
+  std::vector<double> jump_prior_strength;  // per depth, as prior_strength
+  static std::size_t jump_index(std::size_t node, std::size_t progress, std::size_t jump) {
+    return (node * kProgressStates + progress) * kProgressStates + jump;
+  }
 };
 
 // One fitting customer's path through the funnel, as the hazard estimate and the replay
