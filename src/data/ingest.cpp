@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 #include <unordered_map>
 
 #include "reinforcer/data/raw_table.hpp"
@@ -75,10 +76,12 @@ bool is_blank(const RawCell& c) {
   return std::all_of(c.text.begin(), c.text.end(), [](unsigned char ch) { return std::isspace(ch) || ch == 0xA0; });
 }
 
-std::string trimmed(const std::string& s) {
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::string_view trimmed(std::string_view s) {
   std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  while (b < e && space(s[b])) ++b;
+  while (e > b && space(s[e - 1])) --e;
   return s.substr(b, e - b);
 }
 
@@ -90,6 +93,7 @@ class Ingest {
     auto reader = open_raw_table(path_);
     csv_ = reader->dates_are_text();
     map_header(reader->header());
+    records_.reserve(reader->rows_hint());
     RawRow row;
     std::unordered_map<std::int64_t, std::int64_t> seen_ids;
     while (reader->next(row)) {
@@ -162,7 +166,7 @@ class Ingest {
       rec.id = static_cast<std::int64_t>(c.number);
       return;
     }
-    const std::string t = trimmed(c.text);
+    const std::string t(trimmed(c.text));
     std::size_t i = (t.size() > 1 && t[0] == '-') ? 1 : 0;
     bool digits = i < t.size() && t.size() - i <= 18;
     for (std::size_t k = i; k < t.size() && digits; ++k) digits = t[k] >= '0' && t[k] <= '9';
@@ -194,12 +198,12 @@ class Ingest {
     }
     if (c.kind == RawKind::error) return d.text_ref = keep_text(c.text), reject(Reason::error_cell);
     if (c.kind != RawKind::text) return d.text_ref = keep_text(c.text), reject(Reason::text_in_date);
-    const std::string t = trimmed(c.text);
+    const std::string_view t = trimmed(c.text);
     const ParsedDateText p = parse_date_text(t);
     // The raw text is kept for the report unless it is the date's own spelling (CSV dates).
     const bool own_spelling = csv_ && p.shape == DateTextShape::iso_padded && p.real && t.size() == c.text.size();
     if (!own_spelling) d.text_ref = keep_text(c.text);
-    if (step && p.shape == DateTextShape::not_a_date && clean_spacing(t, true) == "no") {
+    if (step && p.shape == DateTextShape::not_a_date && clean_spacing(std::string(t), true) == "no") {
       d.cls = CellClass::negative;
       return d;
     }

@@ -30,6 +30,8 @@ class RawTableReader {
   virtual bool next(RawRow& row) = 0;
   // CSV stores dates as text; xlsx as numeric serials.
   virtual bool dates_are_text() const = 0;
+  // About how many rows follow (0 if unknown): lets callers reserve memory once.
+  virtual std::size_t rows_hint() const { return 0; }
   const std::string& path() const { return path_; }
 
  protected:

@@ -109,11 +109,13 @@ class ReplayEnvironment {
 
 // Inline: they run in the Q-learning worker's innermost loop.
 inline void ReplayEnvironment::start(EpisodeState& e, const ReplayShard& shard, RandomStream& rng) const {
-  const double u = rng.uniform();
+  // One 64-bit draw: the high half picks the pool, the low half the customer in it.
+  const std::uint64_t draw = rng.next();
+  const auto u = static_cast<double>(draw >> 32) * 0x1.0p-32;
   const std::vector<std::uint32_t>* pool =
       u < first_threshold_ ? &shard.subscribers : u < second_threshold_ ? &shard.first_call : &shard.any;
   if (pool->empty()) pool = &shard.any;
-  const std::uint32_t c = (*pool)[static_cast<std::size_t>(rng.below(pool->size()))];
+  const std::uint32_t c = (*pool)[static_cast<std::size_t>(((draw & 0xFFFFFFFFu) * pool->size()) >> 32)];
   const Record& r = records_[c];
   e.customer = static_cast<std::int32_t>(c);
   e.segment = r.segment;
