@@ -70,13 +70,15 @@ class Interner {
   std::vector<std::int64_t> counts_;
 };
 
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
 bool is_blank(const RawCell& c) {
   if (c.kind == RawKind::empty) return true;
   if (c.kind != RawKind::text) return false;
-  return std::all_of(c.text.begin(), c.text.end(), [](unsigned char ch) { return std::isspace(ch) || ch == 0xA0; });
+  for (char ch : c.text)
+    if (!space(ch) && static_cast<unsigned char>(ch) != 0xA0) return false;
+  return true;
 }
-
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 std::string_view trimmed(std::string_view s) {
   std::size_t b = 0, e = s.size();
@@ -166,12 +168,16 @@ class Ingest {
       rec.id = static_cast<std::int64_t>(c.number);
       return;
     }
-    const std::string t(trimmed(c.text));
-    std::size_t i = (t.size() > 1 && t[0] == '-') ? 1 : 0;
-    bool digits = i < t.size() && t.size() - i <= 18;
-    for (std::size_t k = i; k < t.size() && digits; ++k) digits = t[k] >= '0' && t[k] <= '9';
+    const std::string_view t = trimmed(c.text);
+    const bool negative = t.size() > 1 && t[0] == '-';
+    bool digits = t.size() > (negative ? 1u : 0u) && t.size() <= 18;
+    std::int64_t id = 0;
+    for (std::size_t k = negative ? 1 : 0; k < t.size() && digits; ++k) {
+      digits = t[k] >= '0' && t[k] <= '9';
+      id = id * 10 + (t[k] - '0');
+    }
     if (!digits || c.kind != RawKind::text) throw InputError(where + ": '" + c.text + "' is not a whole number");
-    rec.id = std::stoll(t);
+    rec.id = negative ? -id : id;
     rec.id_repaired = !csv_;  // a number stored as text in a spreadsheet
   }
 

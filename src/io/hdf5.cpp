@@ -1,5 +1,9 @@
 #include "reinforcer/io/hdf5.hpp"
 
+#include <libdeflate.h>
+
+#include <memory>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -131,17 +135,24 @@ void Group::write_table(const std::string& name, const Table& table) const {
   hsize_t dims[1] = {table.rows()};
   Id space(H5Screate_simple(1, dims, nullptr));
   Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
-  if (table.rows() >= kChunkRows) {
+  const bool chunked = table.rows() >= kChunkRows;
+  if (chunked) {
     hsize_t chunk[1] = {kChunkRows};
     H5Pset_chunk(dcpl.get(), 1, chunk);
     H5Pset_deflate(dcpl.get(), 1);
   }
   Id ds(check(H5Dcreate2(get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
               "create table " + name));
-  // Pack and write one chunk of rows at a time: the row-major copy never holds the whole table.
-  std::vector<char> packed(std::min<std::size_t>(table.rows(), kChunkRows) * row_size);
+  // Pack one chunk of rows at a time: the row-major copy never holds the whole table. Large
+  // tables are compressed here (libdeflate, the zlib format HDF5's deflate filter reads) and
+  // written as whole chunks.
+  std::vector<char> packed((chunked ? kChunkRows : table.rows()) * row_size);
+  std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> zip(
+      chunked ? libdeflate_alloc_compressor(1) : nullptr, libdeflate_free_compressor);
+  std::vector<char> compressed(chunked ? libdeflate_zlib_compress_bound(zip.get(), packed.size()) : 0);
   for (std::size_t begin = 0; begin < table.rows(); begin += kChunkRows) {
     const std::size_t n = std::min<std::size_t>(kChunkRows, table.rows() - begin);
+    if (chunked && n < kChunkRows) std::fill(packed.begin(), packed.end(), 0);  // the edge chunk is stored whole
     offset = 0;
     for (const auto& c : table.columns_) {
       const char* src = c.data.data() + begin * c.size;
@@ -153,6 +164,14 @@ void Group::write_table(const std::string& name, const Table& table) const {
         default: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * c.size, c.size);
       }
       offset += c.size;
+    }
+    if (chunked) {
+      const std::size_t bytes =
+          libdeflate_zlib_compress(zip.get(), packed.data(), packed.size(), compressed.data(), compressed.size());
+      if (bytes == 0) throw std::runtime_error("HDF5: compressing a chunk of " + name + " failed");
+      hsize_t chunk_offset[1] = {begin};
+      check_status(H5Dwrite_chunk(ds.get(), H5P_DEFAULT, 0, chunk_offset, bytes, compressed.data()), "write table " + name);
+      continue;
     }
     hsize_t start[1] = {begin}, count[1] = {n};
     Id file_space(H5Dget_space(ds.get()));
