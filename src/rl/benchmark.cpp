@@ -67,7 +67,10 @@ Throughput measure_bare_loop(std::size_t states, int workers, std::int64_t steps
         const std::uint64_t r = rng.next();
         std::size_t a = greedy_action(row);
         if (static_cast<std::uint32_t>(r) < eps) a = static_cast<std::size_t>(((r >> 32) * kActions) >> 32);
-        const auto next = static_cast<std::uint32_t>(((r >> 32) * states) >> 32);
+        // The next state depends on the action taken, as in any environment (a lookup-free
+        // one: the chosen action mixed into random bits), so each step waits on its argmax.
+        const std::uint64_t mixed = ((r >> 32) ^ (static_cast<std::uint64_t>(a) * 0x9E3779B9ULL)) & 0xFFFFFFFFULL;
+        const auto next = static_cast<std::uint32_t>((mixed * states) >> 32);
         row[a] += q.alpha * (-1.0 + q.gamma * max_q(Q + static_cast<std::size_t>(next) * kQStride) - row[a]);
         s[c] = next;
       }

@@ -16,6 +16,7 @@ struct EpisodeState {
   Progress progress = 0;       // step milestones reached (bit m = Milestone m)
   std::uint8_t t = 0;          // week (funnel) or step (replay)
   bool done = false;
+  std::uint8_t record = 0;     // replay: the record's reached milestones, bit 7 = subscribed
 };
 
 struct StepResult {

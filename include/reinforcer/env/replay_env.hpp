@@ -122,23 +122,24 @@ inline void ReplayEnvironment::start(EpisodeState& e, const ReplayShard& shard, 
   e.progress = r.start;
   e.t = 0;
   e.done = false;
+  e.record = static_cast<std::uint8_t>(r.reached | (r.subscribed ? 0x80u : 0u));  // so a step needs no lookup
   e.state = state_index(r.segment, r.start, 0);
 }
 
 inline StepResult ReplayEnvironment::step(EpisodeState& e, Action a, RandomStream& /*rng*/) const {
-  const Record r = records_[static_cast<std::size_t>(e.customer)];
+  const unsigned reached = e.record & 0x1Fu;
   const auto ai = static_cast<std::size_t>(a);
   // The targeted milestone, if the record reached it and it is not revealed yet.
-  const unsigned fresh = static_cast<unsigned>(target_bit_[ai] & r.reached & ~e.progress);
+  const unsigned fresh = static_cast<unsigned>(target_bit_[ai] & reached & ~e.progress);
   const unsigned progress = e.progress | fresh;
-  const bool subscribes = r.subscribed != 0 && (r.reached & ~progress) == 0;
+  const bool subscribes = (e.record & 0x80u) != 0 && (reached & ~progress) == 0;
   const double reward = (fresh != 0 ? bonus_[ai] : 0.0) + (subscribes ? config_.rewards.subscription : 0.0) - cost_[ai];
   const unsigned t = e.t + (subscribes ? 0u : 1u);
   const bool horizon = t >= max_steps_;
   e.progress = static_cast<Progress>(progress);
   e.t = static_cast<std::uint8_t>(t);
   e.done = subscribes || horizon;
-  e.state = (static_cast<std::uint32_t>(r.segment) * static_cast<std::uint32_t>(kProgressStates) + progress) * max_steps_ +
+  e.state = (static_cast<std::uint32_t>(e.segment) * static_cast<std::uint32_t>(kProgressStates) + progress) * max_steps_ +
             (horizon ? max_steps_ - 1 : t);
   return StepResult{reward, subscribes};
 }

@@ -23,8 +23,9 @@ struct Throughput {
 // One measurement with `workers` threads, each its own Q-table, `episodes` episodes each.
 Throughput measure_funnel(const FunnelEnvironment& env, int workers, std::int64_t episodes, const QLearningConfig& q);
 Throughput measure_replay(const ReplayEnvironment& env, int workers, std::int64_t episodes, const QLearningConfig& q);
-// epsilon-greedy updates on a table of `states` rows, next state drawn uniformly: no
-// environment at all. `steps` per worker.
+// epsilon-greedy updates on a table of `states` rows, the next state a random function of the
+// action taken (each step waits on its argmax, as in an environment), but no environment at
+// all. `steps` per worker.
 Throughput measure_bare_loop(std::size_t states, int workers, std::int64_t steps, const QLearningConfig& q);
 
 struct SyncCost {

@@ -67,6 +67,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
   };
   Chain chains[64];
   std::int64_t next_episode = first_episode;
+  const std::uint64_t seed_hash = splitmix64(seed ^ 0xE9150DE5ULL);
   const std::int64_t end_episode = first_episode + count;
   const auto eps_threshold = static_cast<std::uint32_t>(epsilon >= 1.0 ? 0xFFFFFFFFu : epsilon * 4294967296.0);
   auto launch = [&](Chain& c) {
@@ -74,10 +75,9 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       c.active = false;
       return;
     }
-    c.rng = RandomStream(seed, (worker << 40) ^ static_cast<std::uint64_t>(next_episode));
+    c.rng = RandomStream::keyed(seed_hash, (worker << 40) ^ static_cast<std::uint64_t>(next_episode));
     ++next_episode;
-    c.e = EpisodeState{};
-    env.start(c.e, shard, c.rng);
+    env.start(c.e, shard, c.rng);  // sets every field an environment uses
     c.active = true;
   };
   int active = 0;
