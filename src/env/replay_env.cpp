@@ -45,8 +45,9 @@ ReplayEnvironment::ReplayEnvironment(std::vector<CustomerHistory> customers, std
 
   states_ = segments_ * per_segment;
   max_steps_ = static_cast<std::uint32_t>(config_.max_steps);
-  first_threshold_ = config_.oversampling[0];
-  second_threshold_ = config_.oversampling[0] + config_.oversampling[1];
+  // Thresholds on a 32-bit uniform: u < t picks the subscribers, then the first-call pool.
+  first_threshold_ = static_cast<std::uint64_t>(std::ldexp(config_.oversampling[0], 32));
+  second_threshold_ = static_cast<std::uint64_t>(std::ldexp(config_.oversampling[0] + config_.oversampling[1], 32));
 
   for (std::size_t a = 0; a < kActions; ++a) {
     const auto m = target_of(static_cast<Action>(a));
@@ -87,6 +88,13 @@ ReplayShard ReplayEnvironment::make_shard(const std::vector<std::uint32_t>& shar
     if (r.subscribed) s.subscribers.push_back(c);
     if (r.reached & first_call) s.first_call.push_back(c);
   }
+  const std::array<const std::vector<std::uint32_t>*, 3> pools = {&s.subscribers, &s.first_call, &s.any};
+  for (std::size_t k = 0; k < 3; ++k)
+    for (std::uint32_t c : pools[k]->empty() ? s.any : *pools[k]) {
+      const Record& r = records_[c];
+      s.draw[k].push_back(ReplayShard::Entry{c, r.segment, r.start,
+                                             static_cast<std::uint8_t>(r.reached | (r.subscribed ? 0x80u : 0u))});
+    }
   return s;
 }
 

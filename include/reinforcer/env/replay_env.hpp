@@ -49,6 +49,15 @@ struct ReplayShard {
   std::vector<std::uint32_t> subscribers;  // subscribed
   std::vector<std::uint32_t> first_call;   // reached first call (at t0 or later), subscribed or not
   std::vector<std::uint32_t> any;          // the whole shard
+  // The same three pools as ready-to-start entries (an empty pool replaced by `any`), so an
+  // episode start is one random draw and one load, with no branch on the pool.
+  struct Entry {
+    std::uint32_t customer;
+    std::int32_t segment;
+    Progress start;
+    std::uint8_t record;  // reached milestones, bit 7 = subscribed
+  };
+  std::array<std::vector<Entry>, 3> draw;
 };
 
 class ReplayEnvironment {
@@ -100,8 +109,8 @@ class ReplayEnvironment {
   ReplayConfig config_;
   std::size_t states_ = 0;
   std::uint32_t max_steps_ = 0;
-  double first_threshold_ = 0;   // oversampling[0]
-  double second_threshold_ = 0;  // oversampling[0] + oversampling[1]
+  std::uint64_t first_threshold_ = 0;   // oversampling[0] of 2^32
+  std::uint64_t second_threshold_ = 0;  // oversampling[0] + oversampling[1] of 2^32
   std::array<Progress, kActions> target_bit_{};  // 0 for wait
   std::array<double, kActions> bonus_{};         // bonus of the targeted milestone
   std::array<double, kActions> cost_{};
@@ -109,21 +118,19 @@ class ReplayEnvironment {
 
 // Inline: they run in the Q-learning worker's innermost loop.
 inline void ReplayEnvironment::start(EpisodeState& e, const ReplayShard& shard, RandomStream& rng) const {
-  // One 64-bit draw: the high half picks the pool, the low half the customer in it.
-  const std::uint64_t draw = rng.next();
-  const auto u = static_cast<double>(draw >> 32) * 0x1.0p-32;
-  const std::vector<std::uint32_t>* pool =
-      u < first_threshold_ ? &shard.subscribers : u < second_threshold_ ? &shard.first_call : &shard.any;
-  if (pool->empty()) pool = &shard.any;
-  const std::uint32_t c = (*pool)[static_cast<std::size_t>(((draw & 0xFFFFFFFFu) * pool->size()) >> 32)];
-  const Record& r = records_[c];
-  e.customer = static_cast<std::int32_t>(c);
-  e.segment = r.segment;
-  e.progress = r.start;
+  // One 64-bit draw: the high half picks the pool (30/30/40), the low half the customer.
+  const std::uint64_t r = rng.next();
+  const auto hi = static_cast<std::uint32_t>(r >> 32);
+  const std::size_t pool = static_cast<std::size_t>(hi >= first_threshold_) + static_cast<std::size_t>(hi >= second_threshold_);
+  const auto& entries = shard.draw[pool];
+  const ReplayShard::Entry& en = entries[static_cast<std::size_t>(((r & 0xFFFFFFFFu) * entries.size()) >> 32)];
+  e.customer = static_cast<std::int32_t>(en.customer);
+  e.segment = en.segment;
+  e.progress = en.start;
   e.t = 0;
   e.done = false;
-  e.record = static_cast<std::uint8_t>(r.reached | (r.subscribed ? 0x80u : 0u));  // so a step needs no lookup
-  e.state = state_index(r.segment, r.start, 0);
+  e.record = en.record;  // so a step needs no lookup
+  e.state = state_index(en.segment, en.start, 0);
 }
 
 inline StepResult ReplayEnvironment::step(EpisodeState& e, Action a, RandomStream& /*rng*/) const {
