@@ -128,21 +128,6 @@ Day latest_date(const CustomerTable& table) {
   return latest;
 }
 
-template <class Row, class F>
-std::vector<std::string> strings(const std::vector<Row>& rows, F field) {
-  std::vector<std::string> v;
-  v.reserve(rows.size());
-  for (const Row& r : rows) v.push_back(r.*field);
-  return v;
-}
-template <class T, class Row, class F>
-std::vector<T> values(const std::vector<Row>& rows, F field) {
-  std::vector<T> v;
-  v.reserve(rows.size());
-  for (const Row& r : rows) v.push_back(r.*field);
-  return v;
-}
-
 }  // namespace
 
 DescriptiveTables describe_customers(const CustomerTable& table, const DescriptiveOptions& options) {
@@ -159,59 +144,59 @@ void write_descriptive(const h5::Group& evaluation_group, const DescriptiveTable
   const h5::Group g = evaluation_group.create_group("descriptive");
   using S = SegmentRow;
   g.write_table("segments", h5::Table(t.segments.size())
-                                .add("grouping", strings(t.segments, &S::grouping))
-                                .add("cohort", strings(t.segments, &S::cohort))
-                                .add("segment", strings(t.segments, &S::segment))
-                                .add("country", strings(t.segments, &S::country))
-                                .add("education", strings(t.segments, &S::education))
-                                .add("customers", values<std::int64_t>(t.segments, &S::customers))
-                                .add("first_calls", values<std::int64_t>(t.segments, &S::first_calls))
-                                .add("subscribers", values<std::int64_t>(t.segments, &S::subscribers))
-                                .add("rate", values<double>(t.segments, &S::rate))
-                                .add("low95", values<double>(t.segments, &S::low95))
-                                .add("high95", values<double>(t.segments, &S::high95))
-                                .add("lift", values<double>(t.segments, &S::lift))
-                                .add("share_of_subscribers", values<double>(t.segments, &S::share_of_subscribers))
-                                .add("rank", values<std::int32_t>(t.segments, &S::rank)));
+                                .add("grouping", h5::column(t.segments, &S::grouping))
+                                .add("cohort", h5::column(t.segments, &S::cohort))
+                                .add("segment", h5::column(t.segments, &S::segment))
+                                .add("country", h5::column(t.segments, &S::country))
+                                .add("education", h5::column(t.segments, &S::education))
+                                .add("customers", h5::column(t.segments, &S::customers))
+                                .add("first_calls", h5::column(t.segments, &S::first_calls))
+                                .add("subscribers", h5::column(t.segments, &S::subscribers))
+                                .add("rate", h5::column(t.segments, &S::rate))
+                                .add("low95", h5::column(t.segments, &S::low95))
+                                .add("high95", h5::column(t.segments, &S::high95))
+                                .add("lift", h5::column(t.segments, &S::lift))
+                                .add("share_of_subscribers", h5::column(t.segments, &S::share_of_subscribers))
+                                .add("rank", h5::column(t.segments, &S::rank)));
   using St = StatusRow;
   g.write_table("status", h5::Table(t.status.size())
-                              .add("status", strings(t.status, &St::status))
-                              .add("cohort", strings(t.status, &St::cohort))
-                              .add("customers", values<std::int64_t>(t.status, &St::customers))
-                              .add("subscribers", values<std::int64_t>(t.status, &St::subscribers))
-                              .add("rate", values<double>(t.status, &St::rate))
-                              .add("low95", values<double>(t.status, &St::low95))
-                              .add("high95", values<double>(t.status, &St::high95)));
+                              .add("status", h5::column(t.status, &St::status))
+                              .add("cohort", h5::column(t.status, &St::cohort))
+                              .add("customers", h5::column(t.status, &St::customers))
+                              .add("subscribers", h5::column(t.status, &St::subscribers))
+                              .add("rate", h5::column(t.status, &St::rate))
+                              .add("low95", h5::column(t.status, &St::low95))
+                              .add("high95", h5::column(t.status, &St::high95)));
   using F = FunnelRow;
   g.write_table("funnel", h5::Table(t.funnel.size())
-                              .add("cohort", strings(t.funnel, &F::cohort))
-                              .add("from", strings(t.funnel, &F::from))
-                              .add("to", strings(t.funnel, &F::to))
-                              .add("reached_from", values<std::int64_t>(t.funnel, &F::reached_from))
-                              .add("reached_to", values<std::int64_t>(t.funnel, &F::reached_to))
-                              .add("conversion", values<double>(t.funnel, &F::conversion))
-                              .add("low95", values<double>(t.funnel, &F::low95))
-                              .add("high95", values<double>(t.funnel, &F::high95))
-                              .add("median_weeks", values<double>(t.funnel, &F::median_weeks)));
+                              .add("cohort", h5::column(t.funnel, &F::cohort))
+                              .add("from", h5::column(t.funnel, &F::from))
+                              .add("to", h5::column(t.funnel, &F::to))
+                              .add("reached_from", h5::column(t.funnel, &F::reached_from))
+                              .add("reached_to", h5::column(t.funnel, &F::reached_to))
+                              .add("conversion", h5::column(t.funnel, &F::conversion))
+                              .add("low95", h5::column(t.funnel, &F::low95))
+                              .add("high95", h5::column(t.funnel, &F::high95))
+                              .add("median_weeks", h5::column(t.funnel, &F::median_weeks)));
   using T = TimeToNextRow;
   g.write_table("time_to_next", h5::Table(t.time_to_next.size())
-                                    .add("cohort", strings(t.time_to_next, &T::cohort))
-                                    .add("transition", strings(t.time_to_next, &T::transition))
-                                    .add("week", values<double>(t.time_to_next, &T::week))
-                                    .add("at_risk", values<std::int64_t>(t.time_to_next, &T::at_risk))
-                                    .add("events", values<std::int64_t>(t.time_to_next, &T::events))
-                                    .add("survival", values<double>(t.time_to_next, &T::survival))
-                                    .add("low95", values<double>(t.time_to_next, &T::low95))
-                                    .add("high95", values<double>(t.time_to_next, &T::high95)));
+                                    .add("cohort", h5::column(t.time_to_next, &T::cohort))
+                                    .add("transition", h5::column(t.time_to_next, &T::transition))
+                                    .add("week", h5::column(t.time_to_next, &T::week))
+                                    .add("at_risk", h5::column(t.time_to_next, &T::at_risk))
+                                    .add("events", h5::column(t.time_to_next, &T::events))
+                                    .add("survival", h5::column(t.time_to_next, &T::survival))
+                                    .add("low95", h5::column(t.time_to_next, &T::low95))
+                                    .add("high95", h5::column(t.time_to_next, &T::high95)));
   using M = MilestoneRow;
   g.write_table("milestones", h5::Table(t.milestones.size())
-                                  .add("milestone", strings(t.milestones, &M::milestone))
-                                  .add("cohort", strings(t.milestones, &M::cohort))
-                                  .add("reached", values<std::int64_t>(t.milestones, &M::reached))
-                                  .add("subscribed", values<std::int64_t>(t.milestones, &M::subscribed))
-                                  .add("rate", values<double>(t.milestones, &M::rate))
-                                  .add("low95", values<double>(t.milestones, &M::low95))
-                                  .add("high95", values<double>(t.milestones, &M::high95)));
+                                  .add("milestone", h5::column(t.milestones, &M::milestone))
+                                  .add("cohort", h5::column(t.milestones, &M::cohort))
+                                  .add("reached", h5::column(t.milestones, &M::reached))
+                                  .add("subscribed", h5::column(t.milestones, &M::subscribed))
+                                  .add("rate", h5::column(t.milestones, &M::rate))
+                                  .add("low95", h5::column(t.milestones, &M::low95))
+                                  .add("high95", h5::column(t.milestones, &M::high95)));
 }
 
 }  // namespace reinforcer

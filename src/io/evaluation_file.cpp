@@ -7,58 +7,51 @@
 namespace reinforcer {
 namespace {
 
-template <typename Row, typename F>
-std::vector<F> column(const std::vector<Row>& rows, F Row::*member) {
-  std::vector<F> out;
-  out.reserve(rows.size());
-  for (const Row& r : rows) out.push_back(r.*member);
-  return out;
-}
 
 void write_tables(const h5::Group& g, const EvaluationResult& r) {
   using S = ScoreRow;
   g.write_table("scores", h5::Table(r.scores.size())
-                              .add("id", column(r.scores, &S::id)).add("fold", column(r.scores, &S::fold))
-                              .add("cohort", column(r.scores, &S::cohort)).add("subscribed", column(r.scores, &S::subscribed))
-                              .add("learned", column(r.scores, &S::learned)).add("segment_rate", column(r.scores, &S::segment_rate))
-                              .add("cohort_rate", column(r.scores, &S::cohort_rate)).add("random", column(r.scores, &S::random)));
+                              .add("id", h5::column(r.scores, &S::id)).add("fold", h5::column(r.scores, &S::fold))
+                              .add("cohort", h5::column(r.scores, &S::cohort)).add("subscribed", h5::column(r.scores, &S::subscribed))
+                              .add("learned", h5::column(r.scores, &S::learned)).add("segment_rate", h5::column(r.scores, &S::segment_rate))
+                              .add("cohort_rate", h5::column(r.scores, &S::cohort_rate)).add("random", h5::column(r.scores, &S::random)));
   using T = TargetingRow;
   g.write_table("targeting", h5::Table(r.targeting.size())
-                                 .add("scorer", column(r.targeting, &T::scorer)).add("cohort", column(r.targeting, &T::cohort))
-                                 .add("metric", column(r.targeting, &T::metric)).add("estimate", column(r.targeting, &T::estimate))
-                                 .add("low95", column(r.targeting, &T::low95)).add("high95", column(r.targeting, &T::high95))
-                                 .add("customers", column(r.targeting, &T::customers))
-                                 .add("subscribers", column(r.targeting, &T::subscribers)));
+                                 .add("scorer", h5::column(r.targeting, &T::scorer)).add("cohort", h5::column(r.targeting, &T::cohort))
+                                 .add("metric", h5::column(r.targeting, &T::metric)).add("estimate", h5::column(r.targeting, &T::estimate))
+                                 .add("low95", h5::column(r.targeting, &T::low95)).add("high95", h5::column(r.targeting, &T::high95))
+                                 .add("customers", h5::column(r.targeting, &T::customers))
+                                 .add("subscribers", h5::column(r.targeting, &T::subscribers)));
   using L = LiftPoint;
   g.write_table("lift_curve", h5::Table(r.lift_curve.size())
-                                  .add("scorer", column(r.lift_curve, &L::scorer)).add("cohort", column(r.lift_curve, &L::cohort))
-                                  .add("fraction", column(r.lift_curve, &L::fraction))
-                                  .add("captured", column(r.lift_curve, &L::captured)));
+                                  .add("scorer", h5::column(r.lift_curve, &L::scorer)).add("cohort", h5::column(r.lift_curve, &L::cohort))
+                                  .add("fraction", h5::column(r.lift_curve, &L::fraction))
+                                  .add("captured", h5::column(r.lift_curve, &L::captured)));
   using P = PolicyRow;
   g.write_table("policies", h5::Table(r.policies.size())
-                                .add("policy", column(r.policies, &P::policy)).add("metric", column(r.policies, &P::metric))
-                                .add("estimate", column(r.policies, &P::estimate)).add("low95", column(r.policies, &P::low95))
-                                .add("high95", column(r.policies, &P::high95)).add("customers", column(r.policies, &P::customers)));
+                                .add("policy", h5::column(r.policies, &P::policy)).add("metric", h5::column(r.policies, &P::metric))
+                                .add("estimate", h5::column(r.policies, &P::estimate)).add("low95", h5::column(r.policies, &P::low95))
+                                .add("high95", h5::column(r.policies, &P::high95)).add("customers", h5::column(r.policies, &P::customers)));
   using D = PolicyDifferenceRow;
   g.write_table("policy_differences", h5::Table(r.policy_differences.size())
-                                          .add("policy", column(r.policy_differences, &D::policy))
-                                          .add("metric", column(r.policy_differences, &D::metric))
-                                          .add("difference", column(r.policy_differences, &D::difference))
-                                          .add("low95", column(r.policy_differences, &D::low95))
-                                          .add("high95", column(r.policy_differences, &D::high95)));
+                                          .add("policy", h5::column(r.policy_differences, &D::policy))
+                                          .add("metric", h5::column(r.policy_differences, &D::metric))
+                                          .add("difference", h5::column(r.policy_differences, &D::difference))
+                                          .add("low95", h5::column(r.policy_differences, &D::low95))
+                                          .add("high95", h5::column(r.policy_differences, &D::high95)));
   using C = CalibrationRow;
   g.write_table("calibration", h5::Table(r.calibration.size())
-                                   .add("cohort", column(r.calibration, &C::cohort)).add("event", column(r.calibration, &C::event))
-                                   .add("customers", column(r.calibration, &C::customers))
-                                   .add("predicted", column(r.calibration, &C::predicted))
-                                   .add("observed", column(r.calibration, &C::observed))
-                                   .add("observed_low95", column(r.calibration, &C::observed_low95))
-                                   .add("observed_high95", column(r.calibration, &C::observed_high95)));
+                                   .add("cohort", h5::column(r.calibration, &C::cohort)).add("event", h5::column(r.calibration, &C::event))
+                                   .add("customers", h5::column(r.calibration, &C::customers))
+                                   .add("predicted", h5::column(r.calibration, &C::predicted))
+                                   .add("observed", h5::column(r.calibration, &C::observed))
+                                   .add("observed_low95", h5::column(r.calibration, &C::observed_low95))
+                                   .add("observed_high95", h5::column(r.calibration, &C::observed_high95)));
   using V = SensitivityRow;
   h5::Table sens(r.sensitivity.size());
-  sens.add("effect_act", column(r.sensitivity, &V::effect_act)).add("effect_idle", column(r.sensitivity, &V::effect_idle))
-      .add("reward_per_customer", column(r.sensitivity, &V::reward_per_customer))
-      .add("subscriptions_per_1000", column(r.sensitivity, &V::subscriptions_per_1000));
+  sens.add("effect_act", h5::column(r.sensitivity, &V::effect_act)).add("effect_idle", h5::column(r.sensitivity, &V::effect_idle))
+      .add("reward_per_customer", h5::column(r.sensitivity, &V::reward_per_customer))
+      .add("subscriptions_per_1000", h5::column(r.sensitivity, &V::subscriptions_per_1000));
   for (std::size_t a = 0; a < kActions; ++a) {
     std::vector<double> share;
     for (const auto& row : r.sensitivity) share.push_back(row.share[a]);
@@ -67,25 +60,25 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
   g.write_table("sensitivity", sens);
   using A = ActionImpactRow;
   g.write_table("action_impact", h5::Table(r.action_impact.size())
-                                     .add("progress", column(r.action_impact, &A::progress))
-                                     .add("milestones", column(r.action_impact, &A::milestones))
-                                     .add("action", column(r.action_impact, &A::action)).add("delta", column(r.action_impact, &A::delta))
-                                     .add("low95", column(r.action_impact, &A::low95)).add("high95", column(r.action_impact, &A::high95))
-                                     .add("sensitivity_low", column(r.action_impact, &A::sensitivity_low))
-                                     .add("sensitivity_high", column(r.action_impact, &A::sensitivity_high)));
+                                     .add("progress", h5::column(r.action_impact, &A::progress))
+                                     .add("milestones", h5::column(r.action_impact, &A::milestones))
+                                     .add("action", h5::column(r.action_impact, &A::action)).add("delta", h5::column(r.action_impact, &A::delta))
+                                     .add("low95", h5::column(r.action_impact, &A::low95)).add("high95", h5::column(r.action_impact, &A::high95))
+                                     .add("sensitivity_low", h5::column(r.action_impact, &A::sensitivity_low))
+                                     .add("sensitivity_high", h5::column(r.action_impact, &A::sensitivity_high)));
   using M = ActionMixRow;
   g.write_table("action_mix", h5::Table(r.action_mix.size())
-                                  .add("progress", column(r.action_mix, &M::progress))
-                                  .add("milestones", column(r.action_mix, &M::milestones))
-                                  .add("action", column(r.action_mix, &M::action)).add("share", column(r.action_mix, &M::share)));
+                                  .add("progress", h5::column(r.action_mix, &M::progress))
+                                  .add("milestones", h5::column(r.action_mix, &M::milestones))
+                                  .add("action", h5::column(r.action_mix, &M::action)).add("share", h5::column(r.action_mix, &M::share)));
   using K = CallListRow;
   g.write_table("call_list", h5::Table(r.call_list.size())
-                                 .add("id", column(r.call_list, &K::id)).add("cohort", column(r.call_list, &K::cohort))
-                                 .add("segment", column(r.call_list, &K::segment)).add("stage", column(r.call_list, &K::stage))
-                                 .add("flag", column(r.call_list, &K::flag)).add("p_subscribe", column(r.call_list, &K::p_subscribe))
-                                 .add("low95", column(r.call_list, &K::low95)).add("high95", column(r.call_list, &K::high95))
-                                 .add("expected_value", column(r.call_list, &K::expected_value))
-                                 .add("next_action", column(r.call_list, &K::next_action)));
+                                 .add("id", h5::column(r.call_list, &K::id)).add("cohort", h5::column(r.call_list, &K::cohort))
+                                 .add("segment", h5::column(r.call_list, &K::segment)).add("stage", h5::column(r.call_list, &K::stage))
+                                 .add("flag", h5::column(r.call_list, &K::flag)).add("p_subscribe", h5::column(r.call_list, &K::p_subscribe))
+                                 .add("low95", h5::column(r.call_list, &K::low95)).add("high95", h5::column(r.call_list, &K::high95))
+                                 .add("expected_value", h5::column(r.call_list, &K::expected_value))
+                                 .add("next_action", h5::column(r.call_list, &K::next_action)));
   write_descriptive(g, r.descriptive);
 }
 

@@ -28,6 +28,15 @@ class Id {
   hid_t id_ = H5I_INVALID_HID;
 };
 
+// One member of every row, as a table column: h5::column(rows, &Row::member).
+template <typename Row, typename F>
+std::vector<F> column(const std::vector<Row>& rows, F Row::*member) {
+  std::vector<F> out;
+  out.reserve(rows.size());
+  for (const Row& r : rows) out.push_back(r.*member);
+  return out;
+}
+
 // A table built column by column, written as one compound dataset. Strings are fixed
 // length (the longest value), which h5py reads as bytes and the loader decodes.
 class Table {
