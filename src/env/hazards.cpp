@@ -92,6 +92,68 @@ double moment_strength(double excess, double mu_squared) {
 
 namespace {
 
+// Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k: the root keeps
+// its own rate per progress state, with a weak prior (root_prior_weeks person-weeks) at the
+// rate pooled over progress; below it, Gamma(a) around the parent's rate, a estimated by the
+// method of moments per depth and group of kinds (or options.shrinkage_strength). Closed
+// cells (open(p, k) false) keep rate 0. strength receives [depth * groups + g].
+template <typename Open>
+void shrink_family(std::size_t kinds, const Open& open, const std::vector<std::vector<std::size_t>>& groups,
+                   const std::vector<SegmentNode>& nodes, const std::vector<std::vector<std::size_t>>& by_depth,
+                   const std::vector<double>& events, const std::vector<double>& exposure, std::vector<double>& rate,
+                   std::vector<double>& strength, const HazardOptions& options) {
+  const std::size_t P = kProgressStates, G = groups.size();
+  auto at = [&](std::size_t n, std::size_t p, std::size_t k) { return (n * P + p) * kinds + k; };
+  strength.assign(by_depth.size() * G, 0.0);
+  std::vector<double> pooled(kinds, 0.0);
+  const double w = options.root_prior_weeks;
+  for (std::size_t root : by_depth[0]) {
+    for (std::size_t k = 0; k < kinds; ++k) {
+      double ev = 0, ex = 0;
+      for (std::size_t p = 0; p < P; ++p)
+        if (open(p, k)) ev += events[at(root, p, k)], ex += exposure[at(root, p, k)];
+      pooled[k] = ex > 0 ? ev / ex : 0.0;
+    }
+    for (std::size_t g = 0; g < G; ++g) strength[g] = w;
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t k = 0; k < kinds; ++k) {
+        if (!open(p, k)) continue;
+        const std::size_t i = at(root, p, k);
+        rate[i] = exposure[i] + w > 0 ? (events[i] + w * pooled[k]) / (exposure[i] + w) : pooled[k];
+      }
+  }
+  for (std::size_t d = 1; d < by_depth.size(); ++d)
+    for (std::size_t g = 0; g < G; ++g) {
+      auto prior = [&](std::size_t n, std::size_t p, std::size_t k) {
+        return rate[at(static_cast<std::size_t>(nodes[n].parent), p, k)];
+      };
+      double a = options.shrinkage_strength;
+      if (a < 0) {
+        double excess = 0, mu_squared = 0;
+        for (std::size_t n : by_depth[d])
+          for (std::size_t p = 0; p < P; ++p)
+            for (std::size_t k : groups[g]) {
+              if (!open(p, k)) continue;
+              const std::size_t i = at(n, p, k);
+              const double mu = prior(n, p, k) * exposure[i];
+              if (!(mu > 0)) continue;
+              const double diff = events[i] - mu;
+              excess += diff * diff - mu;
+              mu_squared += mu * mu;
+            }
+        a = moment_strength(excess, mu_squared);
+      }
+      strength[d * G + g] = a;
+      for (std::size_t n : by_depth[d])
+        for (std::size_t p = 0; p < P; ++p)
+          for (std::size_t k : groups[g]) {
+            if (!open(p, k)) continue;
+            const std::size_t i = at(n, p, k);
+            rate[i] = shrunk_rate(prior(n, p, k), events[i], exposure[i], a);
+          }
+    }
+}
+
 // Jump rates: counted like the events, exposure as the subscription's (a jump that includes
 // the demo or the survey only from when they were recorded), the root kept per progress with
 // a weak prior, empirical-Bayes shrinkage below it.
@@ -114,56 +176,11 @@ void estimate_jumps(HazardEstimates& est, const std::vector<SegmentNode>& nodes,
         est.jump_exposure[idx] = (j & recorded_only) ? after : before + after;
       }
     }
-  std::array<double, kProgressStates> pooled{};
-  for (std::size_t root : by_depth[0])
-    for (std::size_t j = 1; j < P; ++j) {
-      double ev = 0, ex = 0;
-      for (std::size_t p = 0; p < P; ++p) {
-        if (j & p) continue;
-        ev += est.jump_events[HazardEstimates::jump_index(root, p, j)];
-        ex += est.jump_exposure[HazardEstimates::jump_index(root, p, j)];
-      }
-      pooled[j] = ex > 0 ? ev / ex : 0.0;
-    }
-  est.jump_prior_strength.assign(by_depth.size(), options.root_prior_weeks);
-  const double w = options.root_prior_weeks;
-  for (std::size_t root : by_depth[0])
-    for (std::size_t p = 0; p < P; ++p)
-      for (std::size_t j = 1; j < P; ++j) {
-        if (j & p) continue;
-        const std::size_t idx = HazardEstimates::jump_index(root, p, j);
-        est.jump_rate[idx] = est.jump_exposure[idx] + w > 0 ? (est.jump_events[idx] + w * pooled[j]) / (est.jump_exposure[idx] + w)
-                                                             : pooled[j];
-      }
-  for (std::size_t d = 1; d < by_depth.size(); ++d) {
-    double a = options.shrinkage_strength;
-    auto prior = [&](std::size_t n, std::size_t p, std::size_t j) {
-      return est.jump_rate[HazardEstimates::jump_index(static_cast<std::size_t>(nodes[n].parent), p, j)];
-    };
-    if (a < 0) {
-      double excess = 0, mu_squared = 0;
-      for (std::size_t n : by_depth[d])
-        for (std::size_t p = 0; p < P; ++p)
-          for (std::size_t j = 1; j < P; ++j) {
-            if (j & p) continue;
-            const std::size_t idx = HazardEstimates::jump_index(n, p, j);
-            const double mu = prior(n, p, j) * est.jump_exposure[idx];
-            if (!(mu > 0)) continue;
-            const double diff = est.jump_events[idx] - mu;
-            excess += diff * diff - mu;
-            mu_squared += mu * mu;
-          }
-      a = moment_strength(excess, mu_squared);
-    }
-    est.jump_prior_strength[d] = a;
-    for (std::size_t n : by_depth[d])
-      for (std::size_t p = 0; p < P; ++p)
-        for (std::size_t j = 1; j < P; ++j) {
-          if (j & p) continue;
-          const std::size_t idx = HazardEstimates::jump_index(n, p, j);
-          est.jump_rate[idx] = shrunk_rate(prior(n, p, j), est.jump_events[idx], est.jump_exposure[idx], a);
-        }
-  }
+  // One prior strength per depth for all jumps.
+  std::vector<std::size_t> all_jumps;
+  for (std::size_t j = 1; j < P; ++j) all_jumps.push_back(j);
+  shrink_family(P, [](std::size_t p, std::size_t j) { return j != 0 && (j & p) == 0; }, {all_jumps}, nodes, by_depth,
+                est.jump_events, est.jump_exposure, est.jump_rate, est.jump_prior_strength, options);
 }
 
 }  // namespace
@@ -304,62 +321,13 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   std::int32_t max_depth = 0;
   for (const SegmentNode& n : nodes) max_depth = std::max(max_depth, n.depth);
   const auto depths = static_cast<std::size_t>(max_depth) + 1;
-  est.prior_strength.assign(depths * kEvents, 0.0);
   std::vector<std::vector<std::size_t>> by_depth(depths);
   for (std::size_t n = 0; n < n_nodes; ++n) by_depth[static_cast<std::size_t>(nodes[n].depth)].push_back(n);
-
-  std::array<double, kEvents> pooled{};
-  for (std::size_t root : by_depth[0])
-    for (std::size_t e = 0; e < kEvents; ++e) {
-      double ev = 0, ex = 0;
-      for (std::size_t p = 0; p < kProgressStates; ++p) {
-        ev += est.events[HazardEstimates::index(root, p, e)];
-        ex += est.exposure[HazardEstimates::index(root, p, e)];
-      }
-      pooled[e] = ex > 0 ? ev / ex : 0.0;
-    }
-  auto prior_of = [&](std::size_t n, std::size_t p, std::size_t e) {
-    const std::int32_t parent = nodes[n].parent;
-    return parent < 0 ? pooled[e] : est.rate[HazardEstimates::index(static_cast<std::size_t>(parent), p, e)];
-  };
-
-  // The root: its own rate per progress state, with a weak prior toward the pooled rate.
-  for (std::size_t root : by_depth[0])
-    for (std::size_t e = 0; e < kEvents; ++e) {
-      est.prior_strength[e] = options.root_prior_weeks;
-      for (std::size_t p = 0; p < kProgressStates; ++p) {
-        if (e < kStepMilestones && (p & (1u << e))) continue;  // reached: no hazard (rate 0)
-        const std::size_t idx = HazardEstimates::index(root, p, e);
-        const double w = options.root_prior_weeks;
-        est.rate[idx] = est.exposure[idx] + w > 0 ? (est.events[idx] + w * pooled[e]) / (est.exposure[idx] + w) : pooled[e];
-      }
-    }
-  // Below the root: empirical-Bayes shrinkage toward the parent segment.
-  for (std::size_t d = 1; d < depths; ++d) {
-    for (std::size_t e = 0; e < kEvents; ++e) {
-      double a = options.shrinkage_strength;
-      if (a < 0) {
-        double excess = 0, mu_squared = 0;
-        for (std::size_t n : by_depth[d])
-          for (std::size_t p = 0; p < kProgressStates; ++p) {
-            const std::size_t idx = HazardEstimates::index(n, p, e);
-            const double mu = prior_of(n, p, e) * est.exposure[idx];
-            if (!(mu > 0)) continue;
-            const double diff = est.events[idx] - mu;
-            excess += diff * diff - mu;
-            mu_squared += mu * mu;
-          }
-        a = moment_strength(excess, mu_squared);
-      }
-      est.prior_strength[d * kEvents + e] = a;
-      for (std::size_t n : by_depth[d])
-        for (std::size_t p = 0; p < kProgressStates; ++p) {
-          if (e < kStepMilestones && (p & (1u << e))) continue;  // reached: no hazard (rate 0)
-          const std::size_t idx = HazardEstimates::index(n, p, e);
-          est.rate[idx] = shrunk_rate(prior_of(n, p, e), est.events[idx], est.exposure[idx], a);
-        }
-    }
-  }
+  // One prior strength per depth and event.
+  std::vector<std::vector<std::size_t>> each_event;
+  for (std::size_t e = 0; e < kEvents; ++e) each_event.push_back({e});
+  shrink_family(kEvents, [](std::size_t p, std::size_t e) { return e >= kStepMilestones || (p & (1u << e)) == 0; },
+                each_event, nodes, by_depth, est.events, est.exposure, est.rate, est.prior_strength, options);
   estimate_jumps(est, nodes, by_depth, days, jumps, options);
   return est;
 }
