@@ -23,6 +23,13 @@ def run(*args, check=False, cwd=None):
     return p
 
 
+def synth_prepared(directory, customers, seed, *prepare_options):
+    """Synthetic CRM data prepared into directory/p.h5; returns that path."""
+    run("synth", "-n", customers, "--seed", seed, "-o", directory / "s.csv", check=True)
+    run("prepare", directory / "s.csv", "-o", directory / "p.h5", "-q", *prepare_options, check=True)
+    return directory / "p.h5"
+
+
 def write_csv(path, rows, header=HEADER):
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(header) + "\n")

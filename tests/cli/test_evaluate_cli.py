@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CRM_XLSX, SOURCE_DIR, requires_real_export, run
+from conftest import synth_prepared, CRM_XLSX, SOURCE_DIR, requires_real_export, run
 
 sys.path.insert(0, str(SOURCE_DIR / "analysis"))
 import reinforcer_analysis  # noqa: E402
@@ -18,8 +18,7 @@ import reinforcer_analysis  # noqa: E402
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
     d = tmp_path_factory.mktemp("evaluate")
-    run("synth", "-n", 4000, "--seed", 8, "-o", d / "s.csv", check=True)
-    run("prepare", d / "s.csv", "-o", d / "p.h5", "-q", "--folds", 3, check=True)
+    synth_prepared(d, 4000, 8, "--folds", 3)
     run("train", d / "p.h5", "-o", d / "run.h5", "--episodes", 20000, "--progress", "none", check=True)
     p = run("evaluate", d / "run.h5", "-o", d / "e.h5", "--bootstrap", 20, "--threads", 2, check=True)
     assert "customers scored out of fold in 3 folds" in p.stdout

@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import BIN, CRM_XLSX, requires_real_export, run
+from conftest import synth_prepared, BIN, CRM_XLSX, requires_real_export, run
 
 MPIEXEC = shutil.which("mpiexec") or "mpiexec"
 
@@ -25,10 +25,7 @@ def mpirun(n, *args, threads=1):
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
-    d = tmp_path_factory.mktemp("mpi")
-    run("synth", "-n", 8000, "--seed", 11, "-o", d / "s.csv", check=True)
-    run("prepare", d / "s.csv", "-o", d / "p.h5", "-q", check=True)
-    return d / "p.h5"
+    return synth_prepared(tmp_path_factory.mktemp("mpi"), 8000, 11)
 
 
 def q_and_visits(path):

@@ -9,15 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import BIN, SOURCE_DIR, run, sample_rows, write_csv
+from conftest import synth_prepared, BIN, SOURCE_DIR, run, sample_rows, write_csv
 
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
-    d = tmp_path_factory.mktemp("train")
-    run("synth", "-n", 6000, "--seed", 4, "-o", d / "s.csv", check=True)
-    run("prepare", d / "s.csv", "-o", d / "p.h5", "-q", check=True)
-    return d / "p.h5"
+    return synth_prepared(tmp_path_factory.mktemp("train"), 6000, 4)
 
 
 def q_table(path):
