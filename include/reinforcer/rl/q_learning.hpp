@@ -3,6 +3,7 @@
 // episodes interleaved in lockstep (independent chains give the CPU independent work).
 // Every episode's random stream is a function of (seed, worker, episode number) only, so a
 // worker's results never depend on the layout of workers on ranks and threads.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -110,7 +111,9 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
       ++st.steps;
       c.reward += out.reward;
-      c.abs_dq += dq < 0 ? -dq : dq;
+      // fabs, not a sign test: the compiler keeps `dq < 0 ? -dq : dq` as a branch (it must
+      // keep -0.0), and the sign of an update is a coin flip that the predictor misses.
+      c.abs_dq += std::fabs(dq);
       if (c.e.done) {
         ++st.episodes;
         st.subscriptions += out.subscribed;
