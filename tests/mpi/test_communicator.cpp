@@ -3,7 +3,12 @@
 // any number of ranks, so the same assertions hold in both builds.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
+#include "reinforcer/env/funnel_env.hpp"
 #include "reinforcer/parallel/communicator.hpp"
+#include "reinforcer/rl/trainer.hpp"
 
 using namespace reinforcer;
 
@@ -83,4 +88,38 @@ TEST_CASE("communicator: split forms groups of ranks with the same color", "[com
   CHECK(g.rank() == c.rank() / 2);
   CHECK(g.sum(std::int64_t{1}) == expected_size);
   c.barrier();
+}
+
+// The trainer's sync: a barrier, then the averaging. A rank that arrives late (here: every
+// rank but the root sleeps in its progress hook, i.e. before its next round's episodes) makes
+// the others wait; that time must be booked as waiting, not as the cost of a sync.
+TEST_CASE("training: waiting for a slower rank is counted apart from the sync", "[communicator][trainer]") {
+  const Communicator c = test_communicator();
+  std::vector<double> rates(kProgressStates * kEvents, 0.0);
+  rates[static_cast<std::size_t>(Milestone::first_call)] = 0.5;
+  FunnelConfig fc;
+  fc.horizon_weeks = 4;
+  const FunnelModel m(1, rates, fc);
+  const FunnelEnvironment env(m, {StartState{0, 0}});
+  TrainSchedule s;
+  s.episodes_per_worker = 3000;
+  s.sync_every = 1000;
+  TrainState st;
+  TrainHooks hooks;
+  constexpr double kLate = 0.2;  // seconds
+  hooks.progress = [&](const LearningCurveRow&, std::int64_t) {
+    if (!c.is_root()) std::this_thread::sleep_for(std::chrono::duration<double>(kLate));
+  };
+  train_distributed(c, env, std::vector<std::vector<std::uint32_t>>{{0}}, s, st, hooks);
+  REQUIRE(st.curve.size() == 3);
+  for (const LearningCurveRow& r : st.curve) {
+    CHECK(r.wait_seconds >= 0);
+    CHECK(r.sync_seconds >= 0);
+    CHECK(r.sync_seconds < kLate / 2);  // the late rank's delay is not in the sync
+  }
+  if (c.size() > 1 && c.is_root()) {
+    CHECK(st.curve[0].wait_seconds < kLate / 2);  // nobody was late yet
+    CHECK(st.curve[1].wait_seconds >= kLate * 0.9);
+    CHECK(st.curve[2].wait_seconds >= kLate * 0.9);
+  }
 }

@@ -32,7 +32,8 @@ struct SyncCost {
   std::int64_t sync_every = 0;
   std::int64_t rounds = 0;
   double seconds = 0;       // whole training
-  double sync_seconds = 0;  // of which averaging
+  double wait_seconds = 0;  // of which waiting at the barrier for the slowest rank
+  double sync_seconds = 0;  // of which averaging (after the barrier)
   double final_gap = 0;     // greedy policy's share of the random-to-DP gap left open
 };
 SyncCost measure_sync(const FunnelFit& fit, const FunnelEnvironment& env, const Communicator& comm, int threads,

@@ -39,7 +39,8 @@ struct LearningCurveRow {
   double mean_abs_dq = 0;     // per step, this round
   double gap = std::numeric_limits<double>::quiet_NaN();  // greedy policy's value gap to DP (share of random-to-DP gap)
   double wall_seconds = 0;    // since the start of this process's training
-  double sync_seconds = 0;    // of this round: averaging the Q-tables (reduction + allreduce)
+  double wait_seconds = 0;    // of this round: waiting at the barrier for the slowest rank (load imbalance)
+  double sync_seconds = 0;    // of this round: averaging the Q-tables (reduction + allreduce), after the barrier
 };
 
 struct TrainState {
@@ -105,6 +106,10 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
                        local_n[static_cast<std::size_t>(t)], touched[static_cast<std::size_t>(t)], sched.seed, worker,
                        first, n, epsilon, sched.q);
     }
+    // A barrier first, so that time spent waiting for a slower rank (uneven shards, a busy
+    // core) is told apart from the cost of averaging itself.
+    const auto t_wait = std::chrono::steady_clock::now();
+    comm.barrier();
     const auto t_sync = std::chrono::steady_clock::now();
     std::fill(visited_bits.begin(), visited_bits.end(), 0);
     for (const auto& list : touched)
@@ -156,6 +161,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     comm.sum_in_place(sums);
     state.rounds_done = round + 1;
     LearningCurveRow row;
+    row.wait_seconds = std::chrono::duration<double>(t_sync - t_wait).count();
     row.sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count();
     row.round = round + 1;
     row.episodes = (first + n) * workers;

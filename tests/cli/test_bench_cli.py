@@ -1,0 +1,42 @@
+"""reinforcer bench: the tables docs/PERFORMANCE.md is made of (what they contain, not how fast:
+speed is measured by running the benchmark, never asserted by a test)."""
+import re
+
+import pytest
+
+from conftest import synth_prepared, run
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    return synth_prepared(tmp_path_factory.mktemp("bench"), 3000, 4)
+
+
+def rows(text, first_cell):
+    return [line for line in text.splitlines() if line.startswith(f"| {first_cell} |")]
+
+
+def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
+    p = run("bench", prepared, "--repeat", 1, "--episodes", 2000, "--threads-list", "1,2", "--sync-list", "500,1000",
+            "--sync-episodes", 2000, "--bare-states", 5000, check=True)
+    out = p.stdout
+    assert "bare loop on 5000 states" in out
+    for env in ("funnel", "replay", "bare Q-update loop"):
+        layouts = [r.split("|")[2].strip() for r in rows(out, env)]
+        assert layouts == ["1 x 1", "1 x 2"], env
+    for r in rows(out, "funnel") + rows(out, "replay"):
+        cells = [c.strip() for c in r.strip("|").split("|")]
+        assert float(cells[2].rstrip(" M")) > 0  # steps/s per worker
+        assert re.fullmatch(r"\d+% \(\d+-\d+%\)", cells[5]), r  # share of the bare loop, with its range
+    assert "| sync every E episodes | rounds | wall s | sync s | sync overhead | waiting for the slowest rank |" in out
+    sync = {int(r.split("|")[1]): r for r in out.splitlines() if re.match(r"\| \d+ \|", r)}
+    assert sorted(sync) == [500, 1000]
+    assert sync[500].split("|")[2].strip() == "4" and sync[1000].split("|")[2].strip() == "2"  # rounds
+
+
+@pytest.mark.parametrize("option, value", [("--threads-list", "0"), ("--sync-list", "10,x"), ("--repeat", "0"),
+                                           ("--bare-states", "-1")])
+def test_bench_refuses_bad_options(prepared, option, value):
+    p = run("bench", prepared, option, value)
+    assert p.returncode == 2, p.stderr
+    assert option in p.stderr and len(p.stderr.strip().splitlines()) == 1
