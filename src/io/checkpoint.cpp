@@ -64,7 +64,8 @@ TrainState read_checkpoint(const std::string& path, const Fingerprint& expected)
   if (format != kCheckpointFormat) throw InputError(path + ": is not a reinforcer checkpoint");
   if (f.int_attribute("format_version") != kCheckpointFormatVersion)
     throw InputError(path + ": checkpoint format version " + std::to_string(f.int_attribute("format_version")) +
-                     ", this tool reads version " + std::to_string(kCheckpointFormatVersion));
+                     ", this tool reads version " + std::to_string(kCheckpointFormatVersion) +
+                     " (start afresh without --resume)");
   const h5::Group fp = f.open_group("fingerprint");
   Fingerprint stored;
   for (const auto& name : fp.attribute_names()) stored[name] = fp.string_attribute(name);
