@@ -66,6 +66,7 @@ Throughput measure_bare_loop(std::size_t states, int workers, std::int64_t steps
   const auto t0 = Clock::now();
 #pragma omp parallel for num_threads(workers) schedule(static, 1)
   for (int w = 0; w < workers; ++w) {
+    const SubnormalsFlushedToZero flush;  // as in the workers' episodes
     double* Q = tables[static_cast<std::size_t>(w)].data();
     constexpr int kChains = 8;  // as many independent chains as the workers interleave
     RandomStream rng(7, static_cast<std::uint64_t>(w));
@@ -104,6 +105,7 @@ SyncCost measure_sync(const FunnelFit& fit, const FunnelEnvironment& env, const 
   s.q = q;
   std::vector<std::vector<std::uint32_t>> shards(static_cast<std::size_t>(threads), all_of(env.starts().size()));
   TrainState st;
+  comm.barrier();  // start together: what came before (the previous run's gap) is not training
   const auto t0 = Clock::now();
   train_distributed(comm, env, shards, s, st, TrainHooks{});
   SyncCost c;

@@ -9,6 +9,7 @@
 
 #include "reinforcer/env/episode.hpp"
 #include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/rl/denormals.hpp"
 
 namespace reinforcer {
 
@@ -58,6 +59,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
                                std::uint64_t seed, std::uint64_t worker,
                                std::int64_t first_episode, std::int64_t count, double epsilon,
                                const QLearningConfig& cfg) {
+  const SubnormalsFlushedToZero flush;  // this thread, this batch
   EpisodeBatchStats st;
   const int width = cfg.interleave < 1 ? 1 : (cfg.interleave > 64 ? 64 : cfg.interleave);
   struct Chain {
