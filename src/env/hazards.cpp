@@ -73,6 +73,18 @@ class NodeLookup {
   std::unordered_map<std::size_t, std::int32_t> sparse_;
 };
 
+// Person-weeks at risk in one (node, progress) cell, from its days before and after the demo
+// and the survey were recorded (days[cell * 2 + 0 or 1]); a cause recorded only from then on
+// is at risk only after.
+struct WeeksAtRisk {
+  double before = 0, after = 0;
+  double of(bool recorded_only) const { return recorded_only ? after : before + after; }
+};
+WeeksAtRisk weeks_at_risk(const std::vector<std::int64_t>& days, std::size_t node, std::size_t progress) {
+  const std::size_t cell = node * kProgressStates + progress;
+  return WeeksAtRisk{static_cast<double>(days[cell * 2]) / 7.0, static_cast<double>(days[cell * 2 + 1]) / 7.0};
+}
+
 // Posterior mean of a Poisson rate with a Gamma prior of mean rho and shape a.
 double shrunk_rate(double rho, double events, double exposure, double a) {
   if (exposure <= 0) return rho;
@@ -167,13 +179,12 @@ void estimate_jumps(HazardEstimates& est, const std::vector<SegmentNode>& nodes,
   est.jump_rate.assign(n_nodes * P * P, 0.0);
   for (std::size_t n = 0; n < n_nodes; ++n)
     for (std::size_t p = 0; p < P; ++p) {
-      const double before = static_cast<double>(days[(n * P + p) * 2]) / 7.0;
-      const double after = static_cast<double>(days[(n * P + p) * 2 + 1]) / 7.0;
+      const WeeksAtRisk risk = weeks_at_risk(days, n, p);
       for (std::size_t j = 1; j < P; ++j) {
         if (j & p) continue;  // a jump adds milestones not yet reached
         const std::size_t idx = HazardEstimates::jump_index(n, p, j);
         est.jump_events[idx] = static_cast<double>(jumps[idx]);
-        est.jump_exposure[idx] = (j & recorded_only) ? after : before + after;
+        est.jump_exposure[idx] = risk.of((j & recorded_only) != 0);
       }
     }
   // One prior strength per depth for all jumps.
@@ -306,13 +317,12 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   est.rate.assign(n_nodes * kProgressStates * kEvents, 0.0);
   for (std::size_t n = 0; n < n_nodes; ++n)
     for (std::size_t p = 0; p < kProgressStates; ++p) {
-      const double before = static_cast<double>(days[(n * kProgressStates + p) * 2]) / 7.0;
-      const double after = static_cast<double>(days[(n * kProgressStates + p) * 2 + 1]) / 7.0;
+      const WeeksAtRisk risk = weeks_at_risk(days, n, p);
       for (std::size_t e = 0; e < kEvents; ++e) {
         const std::size_t idx = HazardEstimates::index(n, p, e);
         est.events[idx] = static_cast<double>(counts[idx]);
         if (e < kStepMilestones && (p & (1u << e))) continue;  // reached: not at risk
-        est.exposure[idx] = (e == kDemo || e == kSurvey) ? after : before + after;
+        est.exposure[idx] = risk.of(e == kDemo || e == kSurvey);
       }
     }
   if (n_nodes == 0) return est;
