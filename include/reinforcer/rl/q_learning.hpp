@@ -9,7 +9,7 @@
 
 #include "reinforcer/env/episode.hpp"
 #include "reinforcer/parallel/rng.hpp"
-#include "reinforcer/rl/denormals.hpp"
+#include "reinforcer/rl/subnormals.hpp"
 
 namespace reinforcer {
 
