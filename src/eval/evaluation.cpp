@@ -132,9 +132,10 @@ std::vector<double> targeting_metrics(const std::vector<ScoreRow>& rows, const s
   std::vector<double> score;
   std::vector<std::uint8_t> label;
   for (std::uint32_t i : idx) score.push_back(scorer_value(rows[i], scorer)), label.push_back(static_cast<std::uint8_t>(rows[i].subscribed));
-  std::vector<double> m = {roc_auc(score, label)};
-  for (double f : kTops) m.push_back(top_share(score, label, f).lift);
-  for (double f : kTops) m.push_back(top_share(score, label, f).captured);
+  const Ranking ranking(score, label, "targeting");  // ranked once for all nine metrics
+  std::vector<double> m = {ranking.roc_auc()};
+  for (double f : kTops) m.push_back(ranking.top_share(f).lift);
+  for (double f : kTops) m.push_back(ranking.top_share(f).captured);
   return m;
 }
 

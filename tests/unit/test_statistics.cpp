@@ -184,6 +184,33 @@ TEST_CASE("lift curve: evenly spaced fractions, same tie rule, ends at (1, 1)", 
 
 // ---------------------------------------------------------------------------- Kaplan-Meier
 
+TEST_CASE("one ranking answers every metric as the separate functions and pair counting do", "[statistics]") {
+  // 500 customers, scores on a coarse grid (many ties), about 1 in 5 positive.
+  RandomStream rng(77, 0);
+  std::vector<double> s(500);
+  Labels y(500);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    s[i] = static_cast<double>(rng.below(40)) / 40.0;
+    y[i] = rng.uniform() < 0.1 + 0.3 * s[i];
+  }
+  // The AUC by definition: every (positive, negative) pair, a tie counting one half.
+  double wins = 0, pairs = 0;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    for (std::size_t j = 0; j < s.size(); ++j)
+      if (y[i] && !y[j]) pairs += 1, wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+  const Ranking r(s, y);
+  CHECK(r.roc_auc() == Approx(wins / pairs).epsilon(1e-12));
+  CHECK(r.roc_auc() == roc_auc(s, y));
+  for (double f : {0.0, 0.05, 0.1, 0.33, 1.0}) {
+    const TopShare a = r.top_share(f), b = top_share(s, y, f);
+    CHECK(a.selected == b.selected);
+    CHECK(a.positives_selected == b.positives_selected);
+    CHECK(a.captured == b.captured);
+  }
+  CHECK(r.lift_curve(20) == lift_curve(s, y, 20));
+  CHECK_THROWS_WITH(Ranking(s, Labels(3), "targeting"), Catch::Contains("targeting: 500 scores but 3 labels"));
+}
+
 TEST_CASE("Kaplan-Meier: product limit, Greenwood, log-log interval by hand", "[statistics]") {
   // times 1 2 2 3 4 5, events 1 1 1 0 1 0 (3 and 5 censored).
   //   t = 1: n = 6, d = 1: S = 5/6.                G = 1/(6*5)          = 1/30

@@ -49,4 +49,26 @@ TopShare top_share(const std::vector<double>& score, const std::vector<std::uint
 std::vector<std::pair<double, double>> lift_curve(const std::vector<double>& score,
                                                   const std::vector<std::uint8_t>& label, int points);
 
+// The customers ranked once, for several metrics of the same scores (each function above
+// ranks afresh: a bootstrap replicate asks for nine metrics of one resample). Same
+// conventions and results; `caller` names the caller in the constructor's errors.
+class Ranking {
+ public:
+  Ranking(const std::vector<double>& score, const std::vector<std::uint8_t>& label, const char* caller = "ranking");
+  double roc_auc() const;
+  TopShare top_share(double fraction) const;
+  std::vector<std::pair<double, double>> lift_curve(int points) const;
+
+ private:
+  // Expected positives among the top k (0 <= k <= n), a block straddling k counted pro rata.
+  double positives_in_top(std::int64_t k) const;
+
+  // Blocks of equal scores, highest first: block b covers positions [end_[b-1], end_[b]) of
+  // the ranking and cum_pos_[b] positives lie in blocks 0..b.
+  std::vector<std::int64_t> end_;
+  std::vector<std::int64_t> cum_pos_;
+  std::int64_t n_ = 0;
+  std::int64_t positives_ = 0;
+};
+
 }  // namespace reinforcer
