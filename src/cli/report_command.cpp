@@ -154,12 +154,12 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
   const Frame mix = read_frame(ev, "action_mix", path);
   const Frame imp = read_frame(ev, "action_impact", path);
   w.heading("Best actions by stage (model-based)");
-  std::map<std::string, std::pair<double, std::string>> best;  // milestones -> (share, action)
+  std::map<std::string, std::size_t> best;  // milestones -> the action_mix row with the most weeks
   std::map<std::string, double> stage_share;
   for (std::size_t r = 0; r < mix.rows; ++r) {
     const std::string m = mix.s("milestones")[r];
     stage_share[m] += mix.d("share")[r];
-    if (mix.d("share")[r] > best[m].first) best[m] = {mix.d("share")[r], mix.s("action")[r]};
+    if (!best.count(m) || mix.d("share")[r] > mix.d("share")[best[m]]) best[m] = r;
   }
   rows.clear();
   for (const auto& [m, b] : best) {
@@ -168,10 +168,14 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
     double top = -1, lo = 0, hi = 0;
     for (std::size_t r : imp.where({{"milestones", m}}))
       if (imp.d("delta")[r] > top) top = imp.d("delta")[r], top_action = imp.s("action")[r], lo = imp.d("low95")[r], hi = imp.d("high95")[r];
-    rows.push_back({m, pct(stage_share[m], 1), b.second + " (" + pct(b.first / stage_share[m], 0) + ")",
+    rows.push_back({m, mix.s("action")[b], pct(mix.d("share")[b], 1) + " " + ci(mix.d("low95")[b], mix.d("high95")[b], 1, true),
                     top_action + " " + pct(top, 3) + " " + ci(lo, hi, 3, true)});
   }
-  w.table({"milestones reached", "share of weeks", "optimal action (share)", "largest gain in P(subscribe) vs waiting [95% CI]"}, rows);
+  w.table({"milestones reached", "optimal action", "its share of all weeks [95% CI]",
+           "largest gain in P(subscribe) vs waiting [95% CI]"},
+          rows);
+  w.line("Weeks: expected weeks of the fitting customers to the horizon under the optimal policy; intervals from the " +
+         std::to_string(bootstrap) + " refits.");
   const Frame ms = read_frame(ev.open_group("descriptive"), "milestones", path);
   rows.clear();
   for (std::size_t r : ms.where({{"cohort", "all"}}))

@@ -42,10 +42,15 @@ std::vector<double> fold_payload(const std::vector<HeldOutPrediction>& preds) {
   return v;
 }
 
+// A model replicate's payload: the 7 x 4 policy metrics, then the impact table, then the
+// action mix (each kProgressStates x kActions, row-major).
+constexpr std::size_t kImpactAt = 7 * 4;
+constexpr std::size_t kMixAt = kImpactAt + kProgressStates * kActions;
 std::vector<double> model_payload(const ModelReplicate& r) {
   std::vector<double> v;
   for (const auto& row : r.policy) v.insert(v.end(), row.begin(), row.end());
   for (const auto& row : r.impact) v.insert(v.end(), row.begin(), row.end());
+  for (const auto& row : r.action_mix) v.insert(v.end(), row.begin(), row.end());
   return v;
 }
 
@@ -304,7 +309,7 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
   for (std::size_t p = 0; p < kProgressStates; ++p)
     for (std::size_t a = 0; a < kActions; ++a) {
       if (a == static_cast<std::size_t>(Action::wait)) continue;
-      const std::size_t at = 28 + p * kActions + a;
+      const std::size_t at = kImpactAt + p * kActions + a;
       std::vector<double> reps;
       for (std::int64_t b = 0; b < s.bootstrap; ++b) reps.push_back(payload[static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)][at]);
       const Interval ci = percentile_interval(reps);
@@ -312,18 +317,17 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
                                                 std::string(kActionNames[a]), main[at], ci.low, ci.high,
                                                 sens[lo_off + p * kActions + a], sens[hi_off + p * kActions + a]});
     }
-  {
-    const HazardOptions h = [&] { HazardOptions x = s.hazards; x.horizon_weeks = s.funnel.horizon_weeks; return x; }();
-    const HazardEstimates est = estimate_hazards(table, fitting, encoder, h);
-    const FunnelModel m = FunnelModel::from_estimates(encoder, est, s.funnel);
-    const DpSolution dp = solve_funnel(m, s.q.gamma);
-    std::vector<StartState> starts;
-    for (std::size_t i : fitting) {
-      const std::int32_t node = encoder.node_of(table.customers[i], table);
-      starts.push_back(StartState{m.segment_of_node(node), history_of(table.customers[i], node, h).start});
+  // The optimal policy's weeks by (progress, action): the main fit, and the refits' spread.
+  for (std::size_t p = 0; p < kProgressStates; ++p)
+    for (std::size_t a = 0; a < kActions; ++a) {
+      const std::size_t at = kMixAt + p * kActions + a;
+      if (!(main[at] > 0)) continue;  // never in this cell under the main fit's optimal policy
+      std::vector<double> reps;
+      for (std::int64_t b = 0; b < s.bootstrap; ++b) reps.push_back(payload[static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)][at]);
+      const Interval ci = percentile_interval(reps);
+      r.action_mix.push_back(ActionMixRow{static_cast<std::int32_t>(p), milestones_text(static_cast<Progress>(p)),
+                                          std::string(kActionNames[a]), main[at], ci.low, ci.high});
     }
-    r.action_mix = optimal_action_mix(m, dp, starts);
-  }
 
   // Descriptive tables (observed data only).
   DescriptiveOptions d;

@@ -46,9 +46,11 @@ inline const std::array<const char*, 7> kPolicies = {"learned", "optimal", "rand
                                                      "always_message", "textbook", "historical"};
 inline const std::array<const char*, 4> kPolicyMetrics = {"subscriptions_per_1000", "first_calls_per_1000",
                                                           "reward_per_customer", "cost_per_acquisition"};
+using ActionTable = std::array<std::array<double, kActions>, kProgressStates>;  // [progress][action]
 struct ModelReplicate {
-  std::array<std::array<double, 4>, 7> policy{};               // [policy][metric]
-  std::array<std::array<double, kActions>, kProgressStates> impact{};  // [progress][action]
+  std::array<std::array<double, 4>, 7> policy{};  // [policy][metric]
+  ActionTable impact{};      // change in P(subscribe) from acting this week rather than waiting
+  ActionTable action_mix{};  // share of the weeks the optimal policy spends in each cell
 };
 ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                    const SegmentEncoder& encoder, const TrainState& learned,
@@ -58,7 +60,8 @@ std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const st
                                             const SegmentEncoder& encoder, const EvaluationSettings& s,
                                             std::array<std::array<double, kActions>, kProgressStates>& impact_low,
                                             std::array<std::array<double, kActions>, kProgressStates>& impact_high);
-std::vector<ActionMixRow> optimal_action_mix(const FunnelModel& model, const DpSolution& dp,
-                                             const std::vector<StartState>& starts);
+// Expected share of the weeks (over the starts, to the horizon) the optimal policy spends in
+// each (progress, action); the shares sum to 1.
+ActionTable optimal_action_mix(const FunnelModel& model, const DpSolution& dp, const std::vector<StartState>& starts);
 
 }  // namespace reinforcer::evaluation

@@ -11,7 +11,7 @@
 namespace reinforcer::evaluation {
 namespace {
 
-using Impact = std::array<std::array<double, kActions>, kProgressStates>;
+using Impact = ActionTable;
 
 struct Fitted {
   FunnelModel model;
@@ -71,14 +71,11 @@ std::vector<std::uint8_t> learned_policy(const TrainState& learned, const DpSolu
   return policy;
 }
 
-std::array<double, kActions> action_shares(const std::vector<ActionMixRow>& mix) {
+// Share of the weeks spent on each action, whatever the progress.
+std::array<double, kActions> action_shares(const ActionTable& mix) {
   std::array<double, kActions> share{};
-  for (const auto& r : mix)
-    for (std::size_t a = 0; a < kActions; ++a)
-      if (r.action == kActionNames[a]) share[a] += r.share;
-  double total = 0;
-  for (double x : share) total += x;
-  for (double& x : share) x = total > 0 ? x / total : 0;
+  for (const auto& row : mix)
+    for (std::size_t a = 0; a < kActions; ++a) share[a] += row[a];
   return share;
 }
 
@@ -122,15 +119,15 @@ ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector
   }
   record(6, mean_outcome(hist, evaluate_outcomes(hist, s.q.gamma, always(Action::wait)), f.starts), false);
   r.impact = action_impact(f, optimal);
+  r.action_mix = optimal_action_mix(m, f.dp, f.starts);
   return r;
 }
 
-std::vector<ActionMixRow> optimal_action_mix(const FunnelModel& m, const DpSolution& dp,
-                                             const std::vector<StartState>& starts) {
+ActionTable optimal_action_mix(const FunnelModel& m, const DpSolution& dp, const std::vector<StartState>& starts) {
   // Expected weeks spent in each (progress, action) under the optimal policy.
   std::map<std::pair<std::int32_t, Progress>, double> weight;
   for (const StartState& s : starts) weight[{s.segment, s.progress}] += 1.0 / static_cast<double>(starts.size());
-  std::array<std::array<double, kActions>, kProgressStates> occupancy{};
+  ActionTable occupancy{};
   for (const auto& [key, w0] : weight) {
     std::array<double, kProgressStates> dist{};
     dist[key.second] = w0;
@@ -149,13 +146,9 @@ std::vector<ActionMixRow> optimal_action_mix(const FunnelModel& m, const DpSolut
   double total = 0;
   for (const auto& row : occupancy)
     for (double x : row) total += x;
-  std::vector<ActionMixRow> rows;
-  for (std::size_t p = 0; p < kProgressStates; ++p)
-    for (std::size_t a = 0; a < kActions; ++a)
-      if (occupancy[p][a] > 0)
-        rows.push_back(ActionMixRow{static_cast<std::int32_t>(p), milestones_text(static_cast<Progress>(p)),
-                                    std::string(kActionNames[a]), occupancy[p][a] / total});
-  return rows;
+  for (auto& row : occupancy)
+    for (double& x : row) x = total > 0 ? x / total : 0.0;
+  return occupancy;
 }
 
 std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,

@@ -70,7 +70,8 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
   g.write_table("action_mix", h5::Table(r.action_mix.size())
                                   .add("progress", h5::column(r.action_mix, &M::progress))
                                   .add("milestones", h5::column(r.action_mix, &M::milestones))
-                                  .add("action", h5::column(r.action_mix, &M::action)).add("share", h5::column(r.action_mix, &M::share)));
+                                  .add("action", h5::column(r.action_mix, &M::action)).add("share", h5::column(r.action_mix, &M::share))
+                                  .add("low95", h5::column(r.action_mix, &M::low95)).add("high95", h5::column(r.action_mix, &M::high95)));
   using K = CallListRow;
   g.write_table("call_list", h5::Table(r.call_list.size())
                                  .add("id", h5::column(r.call_list, &K::id)).add("cohort", h5::column(r.call_list, &K::cohort))

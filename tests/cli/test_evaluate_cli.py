@@ -48,6 +48,11 @@ def test_evaluated_file_has_every_table_with_its_intervals(evaluated):
     assert len(t["evaluation/sensitivity"]) == 16  # the 4 x 4 grid
     assert len(t["evaluation/descriptive/segments"]) > 0
     assert t["evaluation/lift_curve"]["captured"].between(0, 1).all()
+    mix = t["evaluation/action_mix"]
+    assert mix["share"].sum() == pytest.approx(1.0)  # every week of the optimal policy, once
+    assert (mix["share"] > 0).all() and set(mix["action"]) <= set(t["actions"]["action"])
+    assert ((mix["low95"] <= mix["share"]) & (mix["share"] <= mix["high95"])).all()
+    assert (mix["high95"] > mix["low95"]).any()  # the refits do move it
 
 
 def test_call_list_excludes_subscribers_and_do_not_contact(evaluated, tmp_path):

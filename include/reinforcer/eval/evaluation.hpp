@@ -41,7 +41,7 @@ struct PolicyDifferenceRow { std::string policy, metric; double difference, low9
 struct CalibrationRow { std::string cohort, event; std::int64_t customers; double predicted, observed, observed_low95, observed_high95; };
 struct SensitivityRow { double effect_act, effect_idle, reward_per_customer, subscriptions_per_1000; std::array<double, kActions> share; };
 struct ActionImpactRow { std::int32_t progress; std::string milestones, action; double delta, low95, high95, sensitivity_low, sensitivity_high; };
-struct ActionMixRow { std::int32_t progress; std::string milestones, action; double share; };
+struct ActionMixRow { std::int32_t progress; std::string milestones, action; double share, low95, high95; };
 struct CallListRow { std::int64_t id; std::string cohort, segment, stage, flag; double p_subscribe, low95, high95, expected_value; std::string next_action; };
 
 struct EvaluationResult {
