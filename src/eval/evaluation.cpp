@@ -79,7 +79,7 @@ std::string run_tasks(const std::vector<Task>& tasks, const CustomerTable& table
           results[k] = model_payload(run_model_replicate(table, fitting, encoder, learned, s, t.replicate));
           break;
         case TaskKind::sensitivity: {
-          std::array<std::array<double, kActions>, kProgressStates> lo{}, hi{};
+          ActionTable lo{}, hi{};
           const auto rows = run_sensitivity(table, fitting, encoder, s, lo, hi);
           auto& v = results[k];
           v.push_back(static_cast<double>(rows.size()));
@@ -131,13 +131,18 @@ double scorer_value(const ScoreRow& r, std::size_t k) {
   return k == 0 ? r.learned : k == 1 ? r.segment_rate : k == 2 ? r.cohort_rate : r.random;
 }
 
-// AUC, lift@ and captured@ for one scorer on a set of rows.
-std::vector<double> targeting_metrics(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx,
-                                      std::size_t scorer) {
+// The rows `idx` (repeats allowed) ranked by one scorer.
+Ranking ranking_of(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
   std::vector<double> score;
   std::vector<std::uint8_t> label;
   for (std::uint32_t i : idx) score.push_back(scorer_value(rows[i], scorer)), label.push_back(static_cast<std::uint8_t>(rows[i].subscribed));
-  const Ranking ranking(score, label, "targeting");  // ranked once for all nine metrics
+  return Ranking(score, label, "targeting");
+}
+
+// AUC, lift@ and captured@ for one scorer on a set of rows.
+std::vector<double> targeting_metrics(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx,
+                                      std::size_t scorer) {
+  const Ranking ranking = ranking_of(rows, idx, scorer);  // ranked once for all nine metrics
   std::vector<double> m = {ranking.roc_auc()};
   for (double f : kTops) m.push_back(ranking.top_share(f).lift);
   for (double f : kTops) m.push_back(ranking.top_share(f).captured);
@@ -182,11 +187,9 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s) {
         r.targeting.push_back(TargetingRow{kScorers[sc], cohort, names[m], estimate[m], ci.low, ci.high,
                                            static_cast<std::int64_t>(idx.size()), positives});
       }
-      std::vector<double> score;
-      std::vector<std::uint8_t> label;
-      for (auto i : idx) score.push_back(scorer_value(r.scores[i], sc)), label.push_back(static_cast<std::uint8_t>(r.scores[i].subscribed));
       if (positives > 0)
-        for (const auto& [f, c] : lift_curve(score, label, 20)) r.lift_curve.push_back(LiftPoint{kScorers[sc], cohort, f, c});
+        for (const auto& [f, c] : ranking_of(r.scores, idx, sc).lift_curve(20))
+          r.lift_curve.push_back(LiftPoint{kScorers[sc], cohort, f, c});
     }
   }
 }
@@ -278,12 +281,21 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
 
   // Policies: the fit on all fitting customers, and B refits on resamples (paired).
   const auto& main = payload[static_cast<std::size_t>(folds) + 1];
+  auto refit = [&](std::int64_t b) -> const std::vector<double>& {
+    return payload[static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)];
+  };
+  // The refits' percentile interval of the value at position `at` of a model payload.
+  auto refit_interval = [&](std::size_t at) {
+    std::vector<double> reps;
+    for (std::int64_t b = 0; b < s.bootstrap; ++b) reps.push_back(refit(b)[at]);
+    return percentile_interval(reps);
+  };
   auto policy_metric = [](const std::vector<double>& v, std::size_t p, std::size_t m) { return v[p * 4 + m]; };
   for (std::size_t p = 0; p < kPolicies.size(); ++p)
     for (std::size_t m = 0; m < kPolicyMetrics.size(); ++m) {
       std::vector<double> reps, diffs;
       for (std::int64_t b = 0; b < s.bootstrap; ++b) {
-        const auto& v = payload[static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)];
+        const auto& v = refit(b);
         reps.push_back(policy_metric(v, p, m));
         diffs.push_back(policy_metric(v, 0, m) - policy_metric(v, p, m));
       }
@@ -310,9 +322,7 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
     for (std::size_t a = 0; a < kActions; ++a) {
       if (a == static_cast<std::size_t>(Action::wait)) continue;
       const std::size_t at = kImpactAt + p * kActions + a;
-      std::vector<double> reps;
-      for (std::int64_t b = 0; b < s.bootstrap; ++b) reps.push_back(payload[static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)][at]);
-      const Interval ci = percentile_interval(reps);
+      const Interval ci = refit_interval(at);
       r.action_impact.push_back(ActionImpactRow{static_cast<std::int32_t>(p), milestones_text(static_cast<Progress>(p)),
                                                 std::string(kActionNames[a]), main[at], ci.low, ci.high,
                                                 sens[lo_off + p * kActions + a], sens[hi_off + p * kActions + a]});
@@ -322,9 +332,7 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
     for (std::size_t a = 0; a < kActions; ++a) {
       const std::size_t at = kMixAt + p * kActions + a;
       if (!(main[at] > 0)) continue;  // never in this cell under the main fit's optimal policy
-      std::vector<double> reps;
-      for (std::int64_t b = 0; b < s.bootstrap; ++b) reps.push_back(payload[static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)][at]);
-      const Interval ci = percentile_interval(reps);
+      const Interval ci = refit_interval(at);
       r.action_mix.push_back(ActionMixRow{static_cast<std::int32_t>(p), milestones_text(static_cast<Progress>(p)),
                                           std::string(kActionNames[a]), main[at], ci.low, ci.high});
     }

@@ -58,8 +58,7 @@ ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector
 // The optimal policy under each (act, idle) of the grid; and the action-impact range.
 std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                             const SegmentEncoder& encoder, const EvaluationSettings& s,
-                                            std::array<std::array<double, kActions>, kProgressStates>& impact_low,
-                                            std::array<std::array<double, kActions>, kProgressStates>& impact_high);
+                                            ActionTable& impact_low, ActionTable& impact_high);
 // Expected share of the weeks (over the starts, to the horizon) the optimal policy spends in
 // each (progress, action); the shares sum to 1.
 ActionTable optimal_action_mix(const FunnelModel& model, const DpSolution& dp, const std::vector<StartState>& starts);

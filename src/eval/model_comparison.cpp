@@ -11,8 +11,6 @@
 namespace reinforcer::evaluation {
 namespace {
 
-using Impact = ActionTable;
-
 struct Fitted {
   FunnelModel model;
   DpSolution dp;
@@ -37,11 +35,11 @@ Fitted fit(const CustomerTable& table, const std::vector<std::size_t>& fitting, 
 
 // Change in P(subscribed within the horizon) from taking action a this week (week 0, with
 // progress p) instead of waiting, acting optimally afterwards; averaged over customers.
-Impact action_impact(const Fitted& f, const OutcomeTables& optimal) {
+ActionTable action_impact(const Fitted& f, const OutcomeTables& optimal) {
   const FunnelModel& m = f.model;
   std::vector<double> weight(m.segments(), 0.0);
   for (const StartState& s : f.starts) weight[static_cast<std::size_t>(s.segment)] += 1;
-  Impact impact{};
+  ActionTable impact{};
   const double total = static_cast<double>(f.starts.size());
   for (std::size_t p = 0; p < kProgressStates; ++p)
     for (std::size_t seg = 0; seg < m.segments(); ++seg) {
@@ -153,7 +151,7 @@ ActionTable optimal_action_mix(const FunnelModel& m, const DpSolution& dp, const
 
 std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                             const SegmentEncoder& encoder, const EvaluationSettings& s,
-                                            Impact& impact_low, Impact& impact_high) {
+                                            ActionTable& impact_low, ActionTable& impact_high) {
   std::vector<SensitivityRow> rows;
   for (auto& row : impact_low) row.fill(std::numeric_limits<double>::infinity());
   for (auto& row : impact_high) row.fill(-std::numeric_limits<double>::infinity());
@@ -167,7 +165,7 @@ std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const st
       const PolicyOutcome o = mean_outcome(f.model, t, f.starts);
       rows.push_back(SensitivityRow{act, idle, o.reward, 1000 * o.subscribe,
                                     action_shares(optimal_action_mix(f.model, f.dp, f.starts))});
-      const Impact imp = action_impact(f, t);
+      const ActionTable imp = action_impact(f, t);
       for (std::size_t p = 0; p < kProgressStates; ++p)
         for (std::size_t a = 0; a < kActions; ++a) {
           impact_low[p][a] = std::min(impact_low[p][a], imp[p][a]);

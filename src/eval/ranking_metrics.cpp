@@ -60,18 +60,16 @@ double Ranking::positives_in_top(std::int64_t k) const {
 double Ranking::roc_auc() const {
   // Walk from the top: each positive beats every negative in a later block and ties the
   // negatives of its own block. Sums of whole and half counts are exact in a double.
+  const std::int64_t negatives = n_ - positives_;
+  if (positives_ == 0 || negatives == 0) return kNaN;
   double wins = 0.0;
-  std::int64_t pos_total = 0, neg_total = 0, start = 0;
   for (std::size_t b = 0; b < end_.size(); ++b) {
-    const std::int64_t p = cum_pos_[b] - pos_total, q = end_[b] - start - p;
+    const std::int64_t above = b == 0 ? 0 : cum_pos_[b - 1];  // positives in earlier blocks
+    const std::int64_t p = cum_pos_[b] - above, q = end_[b] - (b == 0 ? 0 : end_[b - 1]) - p;
     // Positives seen so far (above this block) beat this block's negatives.
-    wins += static_cast<double>(pos_total) * static_cast<double>(q) + 0.5 * static_cast<double>(p) * static_cast<double>(q);
-    pos_total += p;
-    neg_total += q;
-    start = end_[b];
+    wins += static_cast<double>(above) * static_cast<double>(q) + 0.5 * static_cast<double>(p) * static_cast<double>(q);
   }
-  if (pos_total == 0 || neg_total == 0) return kNaN;
-  return wins / (static_cast<double>(pos_total) * static_cast<double>(neg_total));
+  return wins / (static_cast<double>(positives_) * static_cast<double>(negatives));
 }
 
 TopShare Ranking::top_share(double fraction) const {
