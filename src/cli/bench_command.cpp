@@ -156,7 +156,7 @@ int run_bench(const Invocation& inv) {
   const int sync_threads = static_cast<int>(threads_list.back());
   out("\nsync period (funnel, " + std::to_string(comm.size()) + " x " + std::to_string(sync_threads) + " workers, " +
       std::to_string(sync_episodes) + " episodes per worker)\n\n");
-  out("| sync every E episodes | rounds | wall s | sync s | sync overhead | waiting for the slowest rank | final gap to DP |\n"
+  out("| sync every E episodes | rounds | wall s | sync s | sync overhead | waiting for the slowest rank | final regret to DP |\n"
       "|---|---|---|---|---|---|---|\n");
   for (std::int64_t e : sync_list) {
     std::vector<SyncCost> runs;
@@ -166,7 +166,7 @@ int run_bench(const Invocation& inv) {
     const SyncCost& c = runs[runs.size() / 2];
     out("| " + std::to_string(e) + " | " + std::to_string(c.rounds) + " | " + num(c.seconds, 3) + " | " +
         num(c.sync_seconds, 3) + " | " + num(100 * c.sync_seconds / c.seconds, 1) + "% | " +
-        num(100 * c.wait_seconds / c.seconds, 1) + "% | " + num(100 * c.final_gap, 2) + "% |\n");
+        num(100 * c.wait_seconds / c.seconds, 1) + "% | " + num(100 * c.final_regret, 2) + "% |\n");
   }
   return 0;
 }
@@ -183,7 +183,7 @@ CommandSpec bench_command() {
       "customers): environment steps per second per worker (a step = one transition plus its Q\n"
       "update) for the funnel and replay environments, against a bare epsilon-greedy Q-update loop\n"
       "on the same table; scaling over threads (and ranks under mpirun); and the sync period's\n"
-      "overhead and final gap to the DP optimum. Prints Markdown tables (medians of --repeat runs).";
+      "overhead and final regret to the DP optimum. Prints Markdown tables (medians of --repeat runs).";
   s.input_optional = true;
   s.output_required = false;
   s.output_help = "not used (bench prints its tables)";

@@ -60,6 +60,7 @@ LoadedRun load_run(const std::string& path) {
   s.q = t.schedule.q;
   s.fit_on = t.fit_on;
   s.hazards.shrinkage_strength = t.shrinkage;
+  s.oversample = t.oversample;
   const std::string export_date = f.string_attribute("export_date");
   const auto day = parse_iso_day(export_date);
   if (!day) throw InputError(path + ": export_date '" + export_date + "' is not a date");

@@ -19,11 +19,11 @@ void ProgressLine::round(const LearningCurveRow& row, std::int64_t total_rounds,
   last_ = now;
   const double rate = row.wall_seconds > 0 ? static_cast<double>(row.episodes) / row.wall_seconds : 0;
   const double eta = rate > 0 ? static_cast<double>(total_episodes - row.episodes) / rate : 0;
-  char gap[48] = "";
-  if (!std::isnan(row.gap)) std::snprintf(gap, sizeof gap, "  gap to DP %.2f%%", 100 * row.gap);
+  char regret[48] = "";
+  if (!std::isnan(row.regret)) std::snprintf(regret, sizeof regret, "  regret to DP %.2f%%", 100 * row.regret);
   std::fprintf(stderr, "%sround %lld/%lld  episodes %lld  %.0f episodes/s  ETA %.1f s  epsilon %.3f%s%s",
                live_ ? "\r" : "", static_cast<long long>(row.round), static_cast<long long>(total_rounds),
-               static_cast<long long>(row.episodes), rate, eta, row.epsilon, gap, live_ ? "\033[K" : "\n");
+               static_cast<long long>(row.episodes), rate, eta, row.epsilon, regret, live_ ? "\033[K" : "\n");
   std::fflush(stderr);
   dirty_ = live_;
 }

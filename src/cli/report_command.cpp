@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "reinforcer/cli/command.hpp"
+#include "reinforcer/cli/text_writer.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/errors.hpp"
 #include "reinforcer/io/atomic_output.hpp"
@@ -27,36 +28,6 @@ std::string pct(double v, int digits = 2) { return std::isnan(v) ? "n/a" : num(1
 std::string ci(double lo, double hi, int digits = 2, bool percent = false) {
   return "[" + (percent ? pct(lo, digits) : num(lo, digits)) + ", " + (percent ? pct(hi, digits) : num(hi, digits)) + "]";
 }
-
-// Text on a terminal (aligned columns) or Markdown (pipe tables).
-class Writer {
- public:
-  Writer(std::ostream& out, bool markdown) : out_(out), md_(markdown) {}
-  void heading(const std::string& h) { out_ << "\n" << (md_ ? "## " + h : h + "\n" + std::string(h.size(), '=')) << "\n\n"; }
-  void line(const std::string& s) { out_ << s << "\n"; }
-  void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-    std::vector<std::size_t> w(header.size());
-    for (std::size_t c = 0; c < header.size(); ++c) {
-      w[c] = header[c].size();
-      for (const auto& r : rows) w[c] = std::max(w[c], r[c].size());
-    }
-    auto emit = [&](const std::vector<std::string>& r) {
-      for (std::size_t c = 0; c < r.size(); ++c)
-        out_ << (md_ ? "| " : (c ? "  " : "")) << r[c] << std::string(w[c] - r[c].size(), ' ') << (md_ ? " " : "");
-      out_ << (md_ ? "|" : "") << "\n";
-    };
-    emit(header);
-    if (md_) {
-      for (std::size_t c = 0; c < header.size(); ++c) out_ << "|" << std::string(w[c] + 2, '-');
-      out_ << "|\n";
-    }
-    for (const auto& r : rows) emit(r);
-  }
-
- private:
-  std::ostream& out_;
-  bool md_;
-};
 
 void report(const h5::File& f, const std::string& path, std::ostream& out, bool markdown) {
   const h5::Group ev = f.open_group("evaluation");
@@ -197,11 +168,9 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
   const Frame sens = read_frame(ev, "sensitivity", path);
   double min_wait = 1;
   for (double x : sens.d("share_wait")) min_wait = std::min(min_wait, x);
-  w.line("Sensitivity (" + ev.string_attribute("effect_grid") + "): the optimal policy waits in at least " + pct(min_wait, 1) +
-         " of weeks at every point of the grid" +
-         (min_wait > 0.95 ? ": the conclusion that contacting rarely pays at these costs survives the assumptions."
-                          : ": which action pays depends on the assumed effects; see the sensitivity table."));
-  w.line("Action costs, effects and rewards are configuration, not data: the export records events, not actions.");
+  w.line("Sensitivity (" + ev.string_attribute("sensitivity_grid") + "): the optimal policy waits in " +
+         num(std::floor(1000 * min_wait) / 10, 1) + "% or more of weeks at every point of the grid.");
+  w.line("Action success probabilities, costs and rewards are configuration, not data: the export records events, not actions.");
 
   const Frame calls = read_frame(ev, "call_list", path);
   w.heading("Call list");

@@ -4,10 +4,12 @@
 
 #include "reinforcer/cli/command.hpp"
 #include "reinforcer/cli/progress_line.hpp"
+#include "reinforcer/cli/text_writer.hpp"
 #include "reinforcer/cli/train_settings.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/errors.hpp"
+#include "reinforcer/eval/learner_quality.hpp"
 #include "reinforcer/io/atomic_output.hpp"
 #include "reinforcer/io/hdf5.hpp"
 #include "reinforcer/io/prepared_file.hpp"
@@ -32,15 +34,28 @@ struct Layout {
   std::int64_t workers() const { return static_cast<std::int64_t>(ranks) * threads; }
 };
 
-// Shards of this rank's workers, over the fitting customers (positions in fit.fitting).
+// Shards of this rank's workers, over the fitting customers (positions in fit.fitting); with
+// replicate_subscribers (replay), every subscriber is in every shard.
 std::vector<std::vector<std::uint32_t>> rank_shards(const CustomerTable& table, const FunnelFit& fit, const Layout& l,
-                                                    int rank) {
+                                                    int rank, bool replicate_subscribers) {
   std::vector<std::int64_t> ids;
   std::vector<bool> positive;
-  for (std::size_t i : fit.fitting) ids.push_back(table.customers[i].id), positive.push_back(table.customers[i].subscribed);
+  for (std::size_t i : fit.fitting)
+    ids.push_back(table.customers[i].id), positive.push_back(replicate_subscribers && table.customers[i].subscribed);
   std::vector<std::vector<std::uint32_t>> out;
   for (int t = 0; t < l.threads; ++t)
     out.push_back(worker_shard(ids, positive, rank * l.threads + t, static_cast<int>(l.workers())));
+  return out;
+}
+
+// Funnel shards: a worker's own customers, and every subscriber's start at the configured share.
+std::vector<FunnelShard> funnel_shards(const CustomerTable& table, const FunnelFit& fit,
+                                       const std::vector<std::vector<std::uint32_t>>& own, double oversample) {
+  std::vector<std::uint32_t> subscribers;
+  for (std::size_t k = 0; k < fit.fitting.size(); ++k)
+    if (table.customers[fit.fitting[k]].subscribed) subscribers.push_back(static_cast<std::uint32_t>(k));
+  std::vector<FunnelShard> out;
+  for (const auto& o : own) out.push_back(FunnelShard{o, subscribers, FunnelShard::threshold_of(oversample)});
   return out;
 }
 
@@ -56,10 +71,32 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
             << "segments " << fit.model.segments() << "; states " << with_thousands(static_cast<std::int64_t>(states))
             << " x " << kActions << " actions\n"
             << "workers " << l.workers() << " = " << l.ranks << " ranks x " << l.threads << " threads; shard sizes on rank 0: "
-            << lo << ".." << hi << " customers (subscribers replicated to every shard)\n"
+            << lo << ".." << hi << " customers"
+            << (s.environment == "funnel" ? "; " + fixed(100 * s.oversample, 1) + "% of episodes start at a subscriber's state\n"
+                                          : " (subscribers replicated to every shard)\n")
             << "episodes " << with_thousands(s.schedule.episodes_per_worker) << " per worker in "
             << s.schedule.rounds() << " sync rounds of " << with_thousands(s.schedule.sync_every) << "\n"
             << "memory estimate per rank: " << fixed(mb, 1) << " MB (Q-table copies and visit counts)\n";
+}
+
+std::string signed_fixed(double v, int digits) { return (v >= 0 ? "+" : "") + fixed(v, digits); }
+
+void print_quality(const LearnerQuality& q, const FunnelFit& fit) {
+  const double floor = 0.01 * fit.model.config().subscription_reward;
+  std::cout << "The recommendation is the exact DP policy of the fitted funnel; the learned policy (Q-learning workers)\n"
+               "is judged against it, exactly in the fitted model (no rollout noise), over the fitting customers' start states.\n"
+               "regret = (V* - V) / max(|V*|, "
+            << fixed(floor, 2) << "); p95 = 95th percentile of V*(s0) - V(s0), reward units:\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const RegretRow& r : q.regret)
+    rows.push_back({r.cohort, with_thousands(r.customers), fixed(r.optimum, 3), fixed(r.learned, 3),
+                    fixed(100 * r.regret, 2) + "%", fixed(r.p95_start_regret, 3)});
+  Writer(std::cout, false).table({"cohort", "n", "V* (DP)", "V learned", "regret", "p95 regret"}, rows);
+  std::cout << "learned minus the best constant policy (always " << q.best_constant << ", V " << fixed(q.best_constant_value, 3)
+            << "): " << signed_fixed(q.learned_minus_best_constant, 3) << " [" << signed_fixed(q.low95, 3) << ", "
+            << signed_fixed(q.high95, 3) << "] (95% interval over " << q.refits << " paired bootstrap refits of the funnel)\n"
+            << "Action success probabilities are assumptions (success.*), not data; 'reinforcer report' gives the\n"
+               "break-even probabilities that do not depend on them.\n";
 }
 
 int train(const Invocation& inv, const Communicator& comm) {
@@ -84,8 +121,8 @@ int train(const Invocation& inv, const Communicator& comm) {
     throw UsageError(std::to_string(layout.workers()) + " workers (" + std::to_string(layout.ranks) + " ranks x " +
                      std::to_string(layout.threads) + " threads) but only " + std::to_string(fit.fitting.size()) +
                      " fitting customers; use fewer ranks or --threads");
-  const auto shards = rank_shards(table, fit, layout, comm.rank());
   const bool funnel = s.environment == "funnel";
+  const auto shards = rank_shards(table, fit, layout, comm.rank(), !funnel);
   ReplayEnvironment replay(fit.histories, fit.model.segments(), s.replay);
   FunnelEnvironment funnel_env(fit.model, fit.starts);
   const std::size_t states = funnel ? funnel_env.states() : replay.states();
@@ -102,8 +139,8 @@ int train(const Invocation& inv, const Communicator& comm) {
   }
   install_stop_signal_handlers();
   TrainHooks hooks;
-  if (funnel) hooks.gap = [&](const std::vector<double>& q) { return fit.gap_of(q, kQStride); };
-  hooks.gap_every = static_cast<int>(std::max<std::int64_t>(1, s.schedule.rounds() / 50));
+  if (funnel) hooks.regret = [&](const TrainState& st) { return fit.regret_of(st.q, st.visits); };
+  hooks.regret_every = static_cast<int>(std::max<std::int64_t>(1, s.schedule.rounds() / 50));
   hooks.stop_requested = stop_signal_received;
   const std::int64_t total_episodes = s.schedule.episodes_per_worker * layout.workers();
   hooks.progress = [&](const LearningCurveRow& row, std::int64_t total_rounds) {
@@ -117,7 +154,7 @@ int train(const Invocation& inv, const Communicator& comm) {
     comm.barrier();
   };
   if (funnel) {
-    train_distributed(comm, funnel_env, shards, s.schedule, state, hooks);
+    train_distributed(comm, funnel_env, funnel_shards(table, fit, shards, s.oversample), s.schedule, state, hooks);
   } else {
     std::vector<ReplayShard> rs;
     for (const auto& sh : shards) rs.push_back(replay.make_shard(sh));
@@ -125,10 +162,13 @@ int train(const Invocation& inv, const Communicator& comm) {
   }
   progress.finish();
   if (!comm.is_root()) return 0;
-  const double dp = fit.dp_start_value(), random = fit.random_start_value();
-  const auto learned_policy = greedy_policy(state.q, kQStride);
-  const double learned = funnel ? mean_start_value(fit.model, evaluate_policy(fit.model, fit.gamma, learned_policy), fit.starts) : 0;
+  const double dp = fit.dp_start_value();
+  LearnerQuality quality;
+  if (funnel)
+    quality = judge_learned_policy(table, fit, hopt, learned_policy(state.q, state.visits, kQStride), s.refits,
+                                   s.schedule.seed, s.schedule.threads);
   RunContents run;
+  run.quality = funnel ? &quality : nullptr;
   run.prepared_path = inv.input;
   run.environment = s.environment;
   run.steps_per_episode = funnel ? s.funnel.horizon_weeks : s.replay.max_steps;
@@ -141,10 +181,11 @@ int train(const Invocation& inv, const Communicator& comm) {
                         {"episodes_per_worker", s.schedule.episodes_per_worker}, {"sync_every", s.schedule.sync_every},
                         {"rounds", state.rounds_done}, {"interleave", s.schedule.q.interleave},
                         {"fitting_customers", static_cast<std::int64_t>(fit.fitting.size())}};
-  run.double_attributes = {{"dp_start_value", dp}, {"random_start_value", random}};
+  run.int_attributes["refits"] = s.refits;
+  run.double_attributes = {{"dp_start_value", dp}, {"oversample", s.oversample}};
   if (funnel) {
-    run.double_attributes["learned_start_value"] = learned;
-    run.double_attributes["gap_closed"] = dp - random > 0 ? (learned - random) / (dp - random) : 1.0;
+    run.double_attributes["learned_start_value"] = quality.regret.front().learned;
+    run.double_attributes["regret"] = quality.regret.front().regret;
   }
   prov.command_line = inv.command_line;
   prov.config_text = inv.config_text;
@@ -156,16 +197,7 @@ int train(const Invocation& inv, const Communicator& comm) {
   std::cout << "trained " << with_thousands(s.schedule.episodes_per_worker) << " episodes per worker x "
             << layout.workers() << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
             << state.rounds_done << " sync rounds, " << fixed(secs) << " s\n";
-  if (funnel) {
-    std::cout << "policy value per customer in the fitted funnel: mean over n = "
-              << with_thousands(static_cast<std::int64_t>(fit.starts.size()))
-              << " fitting customers' start states,\nexact in the fitted model (no rollout noise); the model's own "
-                 "uncertainty (a bootstrap over customers) is not computed by train:\n"
-              << "  DP optimum       " << fixed(dp) << "\n"
-              << "  learned (greedy) " << fixed(learned) << "   closes " << fixed(100 * run.double_attributes["gap_closed"])
-              << "% of the random-to-optimum gap\n"
-              << "  random           " << fixed(random) << "\n";
-  }
+  if (funnel) print_quality(quality, fit);
   std::cout << "wrote " << inv.output << std::endl;
   return 0;
 }
@@ -201,18 +233,20 @@ CommandSpec train_command() {
       "export date, shrunk toward the parent segment) on the --fit-on customers, solves it exactly\n"
       "by dynamic programming (the referee), and trains tabular Q-learning workers (ranks x threads)\n"
       "that average their Q-tables every --sync-every episodes (visit-weighted, in fixed point: the\n"
-      "same seed and worker count give the same Q-table whatever the layout). Action effects are\n"
-      "assumptions (effect.*). SIGTERM or SIGUSR1 writes a checkpoint and exits 75; --resume\n"
-      "continues. Writes run.h5 (schema in docs/HDF5_SCHEMA.md).";
+      "same seed and worker count give the same Q-table whatever the layout). Prints the learned\n"
+      "policy's regret to the DP optimum overall and per cohort. What an action does is an\n"
+      "assumption (success.*: its chance to reach its milestone that week, beyond the status quo).\n"
+      "SIGTERM or SIGUSR1 writes a checkpoint and exits 75; --resume continues. Writes run.h5\n"
+      "(schema in docs/HDF5_SCHEMA.md).";
   s.add_options = add_train_options;
   s.run = run_train;
   s.explain_unknown = [](const std::string& key) -> std::string {
-    for (const char* prefix : {"cost.", "effect."}) {
-      if (key.rfind(prefix, 0) != 0) continue;
-      if (std::string(prefix) == "cost.")
-        return "unknown action '" + key.substr(5) + "' in '" + key + "' (actions: " + action_list() + ")";
-      return "unknown effect '" + key + "' (effect.act, effect.idle, effect.message)";
-    }
+    for (const std::string prefix : {"cost.", "success."})
+      if (key.rfind(prefix, 0) == 0)
+        return "unknown action '" + key.substr(prefix.size()) + "' in '" + key + "' (actions: " + action_list() +
+               (prefix == "success." ? "; wait has no success: it is the status quo" : "") + ")";
+    if (key.rfind("effect.", 0) == 0)
+      return "'" + key + "': effect multipliers were replaced by success.<action> probabilities (see --help)";
     return "";
   };
   return s;

@@ -48,14 +48,15 @@ void add_train_options(po::options_description& d) {
       ("resume", po::bool_switch(), "continue from the checkpoint")
       ("dry-run", po::bool_switch(), "print the state space, workers, shards and memory estimate, then exit")
       ("progress", po::value<std::string>()->default_value("auto"), "progress display: auto (live line on a terminal, a line every few seconds otherwise), plain, none")
-      ("horizon", po::value<int>()->default_value(26), "episode horizon in weeks (funnel)")
+      ("horizon", po::value<int>()->default_value(52), "episode horizon in weeks (funnel); hazards change over bands of weeks since t0 (0-3, 4-12, 13-25, 26-51, 52+)")
       ("shrinkage", po::value<std::string>()->default_value("auto"), "prior strength of the hazard shrinkage toward the parent segment: auto (empirical Bayes) or a number >= 0")
-      ("effect.act", po::value<double>()->default_value(1.0), "assumed multiplier of the targeted milestone's hazard")
-      ("effect.idle", po::value<double>()->default_value(0.5), "assumed multiplier of every other milestone's hazard")
-      ("effect.message", po::value<double>()->default_value(0.75), "assumed multiplier of the first call's hazard after a message")
       ("reward.subscription", po::value<double>()->default_value(100.0), "reward for a subscription")
-      ("alpha", po::value<double>()->default_value(0.1), "learning rate")
-      ("gamma", po::value<double>()->default_value(0.95), "discount per step")
+      ("oversample", po::value<double>()->default_value(0.1), "share of episodes that start at a subscriber's start state (the same for any number of workers)")
+      ("step-size", po::value<std::string>()->default_value("visits"), "Q-learning step size: visits (1/(1+N(s,a))^omega, N the cell's visits so far) or constant (--alpha)")
+      ("omega", po::value<double>()->default_value(0.6), "exponent of the visit-count step size (0.5 < omega <= 1 converges)")
+      ("alpha", po::value<double>()->default_value(0.1), "the constant step size (with --step-size constant)")
+      ("gamma", po::value<double>()->default_value(1.0), "discount per week (1: the finite horizon is the only limit)")
+      ("refits", po::value<int>()->default_value(50), "bootstrap refits of the funnel for the interval of the learned policy minus the best constant policy (funnel)")
       ("epsilon-start", po::value<double>()->default_value(1.0), "exploration at the start")
       ("epsilon-end", po::value<double>()->default_value(0.01), "exploration floor")
       ("epsilon-decay", po::value<double>()->default_value(0.0), "decay per global episode (0: reach the floor at half the episode budget)")
@@ -65,6 +66,16 @@ void add_train_options(po::options_description& d) {
   for (std::size_t a = 0; a < kActions; ++a)
     d.add_options()(("cost." + std::string(kActionNames[a])).c_str(), po::value<double>()->default_value(costs.cost[a]),
                     ("cost of the action " + std::string(kActionNames[a])).c_str());
+  const ActionSuccess success;
+  for (std::size_t a = 0; a < kActions; ++a) {
+    if (static_cast<Action>(a) == Action::wait) continue;  // wait is the status quo
+    const auto target = target_of(static_cast<Action>(a));
+    d.add_options()(("success." + std::string(kActionNames[a])).c_str(),
+                    po::value<double>()->default_value(success.probability[a]),
+                    ("ASSUMED chance that " + std::string(kActionNames[a]) + " reaches " +
+                     std::string(kMilestoneKeys[static_cast<std::size_t>(*target)]) +
+                     " in the week it is taken, beyond the status quo (a placeholder: see the break-even table)").c_str());
+  }
 }
 
 TrainSettings train_settings(const Invocation& inv) {
@@ -81,7 +92,12 @@ TrainSettings train_settings(const Invocation& inv) {
   t.checkpoint_every = static_cast<int>(int_option(inv, "checkpoint-every", 0, 1 << 30));
   t.seed = inv.options["seed"].as<std::uint64_t>();
   t.q.alpha = in_range(inv, "alpha", 1e-9, 1.0);
+  const std::string step = inv.options["step-size"].as<std::string>();
+  if (step != "visits" && step != "constant") throw UsageError("--step-size: '" + step + "' is not visits or constant");
+  t.q.omega = step == "constant" ? 0.0 : in_range(inv, "omega", 0.5, 1.0);
   t.q.gamma = in_range(inv, "gamma", 0.0, 1.0);
+  s.oversample = in_range(inv, "oversample", 0.0, 1.0);
+  s.refits = static_cast<int>(int_option(inv, "refits", 0, 10000));
   t.q.epsilon_start = in_range(inv, "epsilon-start", 0.0, 1.0);
   t.q.epsilon_end = in_range(inv, "epsilon-end", 0.0, 1.0);
   if (t.q.epsilon_end > t.q.epsilon_start) throw UsageError("--epsilon-end is above --epsilon-start");
@@ -89,10 +105,10 @@ TrainSettings train_settings(const Invocation& inv) {
     throw UsageError("--epsilon-end 0 needs an explicit --epsilon-decay");
   t.q.epsilon_decay = in_range(inv, "epsilon-decay", 0.0, 1.0);
   t.q.interleave = static_cast<int>(int_option(inv, "interleave", 1, 64));
-  s.funnel.horizon_weeks = static_cast<int>(int_option(inv, "horizon", 1, 104));
-  s.funnel.effects.act = non_negative(inv, "effect.act");
-  s.funnel.effects.idle = non_negative(inv, "effect.idle");
-  s.funnel.effects.message = non_negative(inv, "effect.message");
+  s.funnel.horizon_weeks = static_cast<int>(int_option(inv, "horizon", 1, 156));
+  for (std::size_t a = 0; a < kActions; ++a)
+    if (static_cast<Action>(a) != Action::wait)
+      s.funnel.success.probability[a] = in_range(inv, "success." + std::string(kActionNames[a]), 0.0, 1.0);
   s.funnel.subscription_reward = in_range(inv, "reward.subscription", 0.0, 1e9);
   for (std::size_t a = 0; a < kActions; ++a)
     s.funnel.costs.cost[a] = non_negative(inv, "cost." + std::string(kActionNames[a]));

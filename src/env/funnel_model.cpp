@@ -6,11 +6,9 @@
 
 namespace reinforcer {
 
-double effect_multiplier(const ActionEffects& effects, Action a, std::size_t event) {
-  if (event == kSubscriptionEvent) return 1.0;
-  const auto target = target_of(a);
-  if (!target || static_cast<std::size_t>(*target) != event) return effects.idle;
-  return a == Action::message ? effects.message : effects.act;
+FunnelConfig status_quo(FunnelConfig c) {
+  c.success.probability.fill(0.0);
+  return c;
 }
 
 namespace {
@@ -20,71 +18,134 @@ std::uint32_t threshold_of(double cumulative) {
 }
 }  // namespace
 
+// The status quo's week from p in band b: P(progress after the week's milestones), before
+// any action and before the subscription.
+void FunnelModel::status_quo_week(std::int32_t s, std::size_t b, Progress p,
+                                  std::array<double, kProgressStates>& dist) const {
+  dist.fill(0.0);
+  const auto seg = static_cast<std::size_t>(s);
+  if (!jump_rates_.empty()) {
+    // Competing jumps: P(a jump) = 1 - e^-L, shared in proportion to the jumps' hazards.
+    const double f = bands_.jump.empty() ? 1.0 : bands_.jump[seg * kBands + b];
+    std::array<double, kProgressStates> h{};
+    double total = 0;
+    for (std::size_t j = 1; j < kProgressStates; ++j) {
+      if (j & p) continue;
+      h[j] = jump_rates_[(seg * kProgressStates + p) * kProgressStates + j] * f;
+      total += h[j];
+    }
+    const double moves = total > 0 ? -std::expm1(-total) : 0.0;
+    dist[p] = 1 - moves;
+    for (std::size_t j = 1; j < kProgressStates; ++j)
+      if (h[j] > 0) dist[p | j] += moves * h[j] / total;
+    return;
+  }
+  // Each open milestone on its own.
+  std::array<double, kStepMilestones> q{};
+  unsigned open = 0;
+  for (std::size_t e = 0; e < kStepMilestones; ++e) {
+    if (p >> e & 1u) continue;
+    q[e] = -std::expm1(-rate(s, p, e) * band_factor(s, b, e));
+    if (q[e] > 0) open |= 1u << e;
+  }
+  for (unsigned subset = open;; subset = (subset - 1) & open) {
+    double pr = 1;
+    for (std::size_t e = 0; e < kStepMilestones; ++e)
+      if (open >> e & 1u) pr *= (subset >> e & 1u) ? q[e] : 1 - q[e];
+    dist[p | subset] += pr;
+    if (subset == 0) break;
+  }
+}
+
+// The action's own chance: its milestone, if not yet reached, comes with success.<action>
+// whether or not the status quo brought it.
+void FunnelModel::add_action(Action a, Progress p, const std::array<double, kProgressStates>& status_quo,
+                             std::array<double, kProgressStates>& after) const {
+  after = status_quo;
+  const auto target = target_of(a);
+  const double success = config_.success.of(a);
+  if (!target || (p >> static_cast<unsigned>(*target) & 1u) || !(success > 0)) return;
+  const unsigned m = 1u << static_cast<unsigned>(*target);
+  after.fill(0.0);
+  for (std::size_t q = 0; q < kProgressStates; ++q) {
+    if (status_quo[q] == 0) continue;
+    after[q] += (1 - success) * status_quo[q];
+    after[q | m] += success * status_quo[q];
+  }
+}
+
+std::array<double, kProgressStates> FunnelModel::subscribed_by_progress(std::int32_t segment, Progress p, int week,
+                                                                        Action a) const {
+  const std::size_t b = week_band_[static_cast<std::size_t>(week)];
+  std::array<double, kProgressStates> status, after;
+  status_quo_week(segment, b, p, status);
+  add_action(a, p, status, after);
+  for (std::size_t q = 0; q < kProgressStates; ++q)
+    if (after[q] > 0)
+      after[q] *= -std::expm1(-rate(segment, static_cast<Progress>(q), kSubscriptionEvent) *
+                              band_factor(segment, b, kSubscriptionEvent));
+  return after;
+}
+
 FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, FunnelConfig config,
-                         std::vector<double> jump_rates)
-    : segments_(segments), rates_(std::move(rates)), config_(config), jump_rates_(std::move(jump_rates)) {
+                         std::vector<double> jump_rates, BandFactors bands)
+    : segments_(segments), rates_(std::move(rates)), config_(config), jump_rates_(std::move(jump_rates)),
+      bands_(std::move(bands)) {
   if (!jump_rates_.empty() && jump_rates_.size() != segments_ * kProgressStates * kProgressStates)
     throw std::logic_error("FunnelModel: jump rates size");
   if (rates_.size() != segments_ * kProgressStates * kEvents) throw std::logic_error("FunnelModel: rates size");
+  if (!bands_.event.empty() && bands_.event.size() != segments_ * kBands * kEvents)
+    throw std::logic_error("FunnelModel: band factors size");
+  if (!bands_.jump.empty() && bands_.jump.size() != segments_ * kBands) throw std::logic_error("FunnelModel: jump band factors size");
   if (config_.horizon_weeks < 1 || config_.horizon_weeks > 255) throw std::logic_error("FunnelModel: horizon");
-  const std::size_t rows = segments_ * kProgressStates * kActions;
-  subscribe_.resize(rows);
-  subscribe_threshold_.resize(rows);
-  begin_.resize(rows + 1);
+  for (double x : config_.success.probability)
+    if (!(x >= 0 && x <= 1)) throw std::logic_error("FunnelModel: success probability outside [0, 1]");
+  week_band_.resize(static_cast<std::size_t>(config_.horizon_weeks));
+  for (int w = 0; w < config_.horizon_weeks; ++w) week_band_[static_cast<std::size_t>(w)] = static_cast<std::uint8_t>(band_of_week(w));
+  const std::size_t bands_used = band_of_week(config_.horizon_weeks - 1) + 1;
+  const std::size_t rows = segments_ * kBands * kProgressStates * kActions;
+  subscribe_.assign(rows, 0.0);
+  subscribe_threshold_.assign(rows, 0);
+  begin_.assign(rows + 1, 0);
   std::vector<Transition> week;
+  std::array<double, kProgressStates> after_status_quo{}, after_action{}, subscribe{};
   for (std::size_t s = 0; s < segments_; ++s)
-    for (std::size_t p = 0; p < kProgressStates; ++p)
-      for (std::size_t a = 0; a < kActions; ++a) {
+    for (std::size_t b = 0; b < kBands; ++b)
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
         const auto seg = static_cast<std::int32_t>(s);
         const auto prog = static_cast<Progress>(p);
-        const std::size_t r = row(seg, prog, static_cast<Action>(a));
-        // The subscription, then each milestone not yet reached on its own.
-        const double sub = -std::expm1(-rate(seg, prog, kSubscriptionEvent));
-        std::array<double, kStepMilestones> q{};
-        unsigned open = 0;
-        for (std::size_t e = 0; e < kStepMilestones; ++e) {
-          if (p >> e & 1u) continue;
-          q[e] = -std::expm1(-rate(seg, prog, e) * effect_multiplier(config_.effects, static_cast<Action>(a), e));
-          if (q[e] > 0) open |= 1u << e;
+        const std::size_t first_row = ((s * kBands + b) * kProgressStates + p) * kActions;
+        if (b >= bands_used) {  // beyond the horizon: empty rows
+          for (std::size_t a = 0; a <= kActions; ++a) begin_[first_row + a] = static_cast<std::uint32_t>(transitions_.size());
+          continue;
         }
-        week.clear();
-        if (!jump_rates_.empty()) {
-          // Competing jumps: hazard of S times the effect on each of its milestones.
-          std::array<double, kProgressStates> h{};
-          double total = 0;
-          for (std::size_t j = 1; j < kProgressStates; ++j) {
-            if (j & p) continue;
-            double x = jump_rates_[(s * kProgressStates + p) * kProgressStates + j];
-            for (std::size_t e = 0; e < kStepMilestones; ++e)
-              if (j >> e & 1u) x *= effect_multiplier(config_.effects, static_cast<Action>(a), e);
-            h[j] = x;
-            total += x;
+        status_quo_week(seg, b, prog, after_status_quo);
+        for (std::size_t q = 0; q < kProgressStates; ++q)
+          subscribe[q] = -std::expm1(-rate(seg, static_cast<Progress>(q), kSubscriptionEvent) * band_factor(seg, b, kSubscriptionEvent));
+        for (std::size_t a = 0; a < kActions; ++a) {
+          const auto action = static_cast<Action>(a);
+          add_action(action, prog, after_status_quo, after_action);
+          week.clear();
+          double sub = 0;
+          for (std::size_t q = 0; q < kProgressStates; ++q) {
+            if (after_action[q] <= 0) continue;
+            sub += after_action[q] * subscribe[q];
+            week.push_back(Transition{after_action[q] * (1 - subscribe[q]), static_cast<Progress>(q)});
           }
-          const double moves = total > 0 ? -std::expm1(-total) : 0.0;
-          week.push_back(Transition{(1 - sub) * (1 - moves), prog});
-          for (std::size_t j = 1; j < kProgressStates; ++j)
-            if (h[j] > 0) week.push_back(Transition{(1 - sub) * moves * h[j] / total, static_cast<Progress>(p | j)});
-        } else {
-          for (unsigned subset = open;; subset = (subset - 1) & open) {  // every subset of the open milestones
-            double pr = 1 - sub;
-            for (std::size_t e = 0; e < kStepMilestones; ++e)
-              if (open >> e & 1u) pr *= (subset >> e & 1u) ? q[e] : 1 - q[e];
-            week.push_back(Transition{pr, static_cast<Progress>(p | subset)});
-            if (subset == 0) break;
+          std::stable_sort(week.begin(), week.end(),
+                           [](const Transition& x, const Transition& y) { return x.probability > y.probability; });
+          const std::size_t r = first_row + a;
+          subscribe_[r] = sub;
+          subscribe_threshold_[r] = threshold_of(sub);
+          begin_[r] = static_cast<std::uint32_t>(transitions_.size());
+          double cum = sub;
+          for (const Transition& t : week) {
+            transitions_.push_back(t);
+            cum += t.probability;
+            thresholds_.push_back(threshold_of(cum));
           }
+          begin_[r + 1] = static_cast<std::uint32_t>(transitions_.size());
         }
-        std::stable_sort(week.begin(), week.end(),
-                         [](const Transition& x, const Transition& y) { return x.probability > y.probability; });
-        subscribe_[r] = sub;
-        subscribe_threshold_[r] = threshold_of(sub);
-        begin_[r] = static_cast<std::uint32_t>(transitions_.size());
-        double cum = sub;
-        for (const Transition& t : week) {
-          transitions_.push_back(t);
-          cum += t.probability;
-          thresholds_.push_back(threshold_of(cum));
-        }
-        begin_[r + 1] = static_cast<std::uint32_t>(transitions_.size());
       }
 }
 
@@ -107,7 +168,19 @@ FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const Haz
           jumps[(s * kProgressStates + p) * kProgressStates + j] =
               h.jump_rate[HazardEstimates::jump_index(static_cast<std::size_t>(leaves[s]), p, j)];
   }
-  FunnelModel m(leaves.size(), std::move(rates), config, std::move(jumps));
+  BandFactors bands;
+  if (!h.band_factor.empty()) {
+    bands.event.resize(leaves.size() * kBands * kEvents);
+    bands.jump.resize(leaves.size() * kBands);
+    for (std::size_t s = 0; s < leaves.size(); ++s)
+      for (std::size_t b = 0; b < kBands; ++b) {
+        const auto node = static_cast<std::size_t>(leaves[s]);
+        for (std::size_t e = 0; e < kEvents; ++e)
+          bands.event[(s * kBands + b) * kEvents + e] = h.band_factor[HazardEstimates::band_index(node, b, e)];
+        bands.jump[s * kBands + b] = h.jump_band_factor[node * kBands + b];
+      }
+  }
+  FunnelModel m(leaves.size(), std::move(rates), config, std::move(jumps), std::move(bands));
   m.segment_nodes_ = leaves;
   m.node_segment_.assign(encoder.nodes().size(), -1);
   for (std::size_t s = 0; s < leaves.size(); ++s) m.node_segment_[static_cast<std::size_t>(leaves[s])] = static_cast<std::int32_t>(s);
@@ -115,7 +188,7 @@ FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const Haz
 }
 
 FunnelModel FunnelModel::with_config(FunnelConfig config) const {
-  FunnelModel m(segments_, rates_, config, jump_rates_);
+  FunnelModel m(segments_, rates_, config, jump_rates_, bands_);
   m.segment_nodes_ = segment_nodes_;
   m.node_segment_ = node_segment_;
   return m;

@@ -73,16 +73,46 @@ class NodeLookup {
   std::unordered_map<std::size_t, std::int32_t> sparse_;
 };
 
-// Person-weeks at risk in one (node, progress) cell, from its days before and after the demo
-// and the survey were recorded (days[cell * 2 + 0 or 1]); a cause recorded only from then on
-// is at risk only after.
-struct WeeksAtRisk {
-  double before = 0, after = 0;
-  double of(bool recorded_only) const { return recorded_only ? after : before + after; }
+// Exposure is accumulated in whole days (exact), per (node, progress, band) and split by
+// whether the week starts before the demo and the survey were recorded (index 0) or not (1):
+// a cause recorded only from then on is at risk only after.
+struct DayCounts {
+  std::vector<std::int64_t> days;      // milestones and jumps: ((node * P + p) * kBands + b) * 2 + recorded
+  std::vector<std::int64_t> sub_days;  // subscription: (node * P + p) * kBands + b, p after the week's milestones
+  std::vector<std::int64_t> counts;    // ((node * P + p) * kBands + b) * kEvents + e
+  std::vector<std::int64_t> jumps;     // (node * P + p) * P + S
+  std::vector<std::int64_t> moves;     // (node * P + p) * kBands + b: weeks with any jump
+  explicit DayCounts(std::size_t nodes)
+      : days(nodes * kProgressStates * kBands * 2, 0), sub_days(nodes * kProgressStates * kBands, 0),
+        counts(nodes * kProgressStates * kBands * kEvents, 0), jumps(nodes * kProgressStates * kProgressStates, 0),
+        moves(nodes * kProgressStates * kBands, 0) {}
+  // Person-weeks at risk of event e (a milestone, or the subscription) in one band.
+  double weeks(std::size_t node, std::size_t p, std::size_t b, std::size_t e) const {
+    const std::size_t cell = (node * kProgressStates + p) * kBands + b;
+    if (e == kSubscriptionEvent) return static_cast<double>(sub_days[cell]) / 7.0;
+    return of_milestones(cell, e == kDemo || e == kSurvey);
+  }
+  // Person-weeks at risk of a jump (recorded_only: it holds the demo or the survey) in one band.
+  double jump_weeks(std::size_t node, std::size_t p, std::size_t b, bool recorded_only) const {
+    return of_milestones((node * kProgressStates + p) * kBands + b, recorded_only);
+  }
+
+ private:
+  double of_milestones(std::size_t cell, bool recorded_only) const {
+    return static_cast<double>(days[cell * 2 + 1] + (recorded_only ? 0 : days[cell * 2])) / 7.0;
+  }
 };
-WeeksAtRisk weeks_at_risk(const std::vector<std::int64_t>& days, std::size_t node, std::size_t progress) {
-  const std::size_t cell = node * kProgressStates + progress;
-  return WeeksAtRisk{static_cast<double>(days[cell * 2]) / 7.0, static_cast<double>(days[cell * 2 + 1]) / 7.0};
+
+// Adds every node's block of `stride` values to its parent's, deepest first.
+template <typename T>
+void sum_into_ancestors(std::vector<T>& v, std::size_t stride, const std::vector<SegmentNode>& nodes,
+                        const std::vector<std::size_t>& deepest_first) {
+  for (std::size_t n : deepest_first) {
+    const std::int32_t parent = nodes[n].parent;
+    if (parent < 0) continue;
+    const auto par = static_cast<std::size_t>(parent);
+    for (std::size_t j = 0; j < stride; ++j) v[par * stride + j] += v[n * stride + j];
+  }
 }
 
 // Posterior mean of a Poisson rate with a Gamma prior of mean rho and shape a.
@@ -104,11 +134,15 @@ double moment_strength(double excess, double mu_squared) {
 
 namespace {
 
-// Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k: the root keeps
-// its own rate per progress state, with a weak prior (root_prior_weeks person-weeks) at the
-// rate pooled over progress; below it, Gamma(a) around the parent's rate, a estimated by the
-// method of moments per depth and group of kinds (or options.shrinkage_strength). Closed
-// cells (open(p, k) false) keep rate 0. strength receives [depth * groups + g].
+// Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k. The root keeps
+// a rate per progress state, each with a weak prior (root_prior_weeks person-weeks) at the
+// mean rate of its lower-progress neighbours, fitted in order of progress. Below the root:
+// Gamma(a) around the parent's rate, a estimated per depth and group of kinds by the method
+// of moments (or options.shrinkage_strength) -- only from cells where the child is not all of
+// its parent: such a cell equals its parent by construction and says nothing of the spread
+// between children (counting it added -mu to the excess and mu^2 to the denominator, which
+// drove a to its cap and pooled the cohorts fully). Closed cells (open(p, k) false) keep
+// rate 0. strength receives [depth * groups + g].
 template <typename Open>
 void shrink_family(std::size_t kinds, const Open& open, const std::vector<std::vector<std::size_t>>& groups,
                    const std::vector<SegmentNode>& nodes, const std::vector<std::vector<std::size_t>>& by_depth,
@@ -117,27 +151,33 @@ void shrink_family(std::size_t kinds, const Open& open, const std::vector<std::v
   const std::size_t P = kProgressStates, G = groups.size();
   auto at = [&](std::size_t n, std::size_t p, std::size_t k) { return (n * P + p) * kinds + k; };
   strength.assign(by_depth.size() * G, 0.0);
-  std::vector<double> pooled(kinds, 0.0);
   const double w = options.root_prior_weeks;
+  std::vector<std::size_t> by_progress(P);
+  for (std::size_t p = 0; p < P; ++p) by_progress[p] = p;
+  std::stable_sort(by_progress.begin(), by_progress.end(),
+                   [](std::size_t a, std::size_t b) { return __builtin_popcount(a) < __builtin_popcount(b); });
   for (std::size_t root : by_depth[0]) {
-    for (std::size_t k = 0; k < kinds; ++k) {
-      double ev = 0, ex = 0;
-      for (std::size_t p = 0; p < P; ++p)
-        if (open(p, k)) ev += events[at(root, p, k)], ex += exposure[at(root, p, k)];
-      pooled[k] = ex > 0 ? ev / ex : 0.0;
-    }
     for (std::size_t g = 0; g < G; ++g) strength[g] = w;
-    for (std::size_t p = 0; p < P; ++p)
+    for (std::size_t p : by_progress)
       for (std::size_t k = 0; k < kinds; ++k) {
         if (!open(p, k)) continue;
         const std::size_t i = at(root, p, k);
-        rate[i] = exposure[i] + w > 0 ? (events[i] + w * pooled[k]) / (exposure[i] + w) : pooled[k];
+        double prior = 0;
+        int neighbours = 0;
+        for (std::size_t bits = p; bits != 0; bits &= bits - 1, ++neighbours)
+          prior += rate[at(root, p & ~(bits & (~bits + 1)), k)];  // p without its lowest remaining milestone
+        if (neighbours == 0) {
+          rate[i] = exposure[i] > 0 ? events[i] / exposure[i] : 0.0;
+        } else {
+          prior /= neighbours;
+          rate[i] = (events[i] + w * prior) / (exposure[i] + w);
+        }
       }
   }
   for (std::size_t d = 1; d < by_depth.size(); ++d)
     for (std::size_t g = 0; g < G; ++g) {
-      auto prior = [&](std::size_t n, std::size_t p, std::size_t k) {
-        return rate[at(static_cast<std::size_t>(nodes[n].parent), p, k)];
+      auto parent_cell = [&](std::size_t n, std::size_t p, std::size_t k) {
+        return at(static_cast<std::size_t>(nodes[n].parent), p, k);
       };
       double a = options.shrinkage_strength;
       if (a < 0) {
@@ -146,8 +186,9 @@ void shrink_family(std::size_t kinds, const Open& open, const std::vector<std::v
           for (std::size_t p = 0; p < P; ++p)
             for (std::size_t k : groups[g]) {
               if (!open(p, k)) continue;
-              const std::size_t i = at(n, p, k);
-              const double mu = prior(n, p, k) * exposure[i];
+              const std::size_t i = at(n, p, k), pi = parent_cell(n, p, k);
+              if (!(exposure[i] < exposure[pi] * (1 - 1e-12))) continue;  // the child is all of its parent
+              const double mu = rate[pi] * exposure[i];
               if (!(mu > 0)) continue;
               const double diff = events[i] - mu;
               excess += diff * diff - mu;
@@ -161,37 +202,91 @@ void shrink_family(std::size_t kinds, const Open& open, const std::vector<std::v
           for (std::size_t k : groups[g]) {
             if (!open(p, k)) continue;
             const std::size_t i = at(n, p, k);
-            rate[i] = shrunk_rate(prior(n, p, k), events[i], exposure[i], a);
+            rate[i] = shrunk_rate(rate[parent_cell(n, p, k)], events[i], exposure[i], a);
           }
     }
 }
 
-// Jump rates: counted like the events, exposure as the subscription's (a jump that includes
-// the demo or the survey only from when they were recorded), the root kept per progress with
-// a weak prior, empirical-Bayes shrinkage below it.
+bool jump_open(std::size_t p, std::size_t j) { return j != 0 && (j & p) == 0; }
+bool event_open(std::size_t p, std::size_t e) { return e >= kStepMilestones || (p & (1u << e)) == 0; }
+constexpr unsigned kRecordedOnly = (1u << kDemo) | (1u << kSurvey);
+
+// Jump rates: counted like the events, at risk like the milestones (a jump that includes the
+// demo or the survey only from when they were recorded), shrunk like the events.
 void estimate_jumps(HazardEstimates& est, const std::vector<SegmentNode>& nodes,
-                    const std::vector<std::vector<std::size_t>>& by_depth, const std::vector<std::int64_t>& days,
-                    const std::vector<std::int64_t>& jumps, const HazardOptions& options) {
+                    const std::vector<std::vector<std::size_t>>& by_depth, const DayCounts& dc,
+                    const HazardOptions& options) {
   const std::size_t n_nodes = nodes.size(), P = kProgressStates;
-  const unsigned recorded_only = (1u << kDemo) | (1u << kSurvey);
   est.jump_events.assign(n_nodes * P * P, 0.0);
   est.jump_exposure.assign(n_nodes * P * P, 0.0);
   est.jump_rate.assign(n_nodes * P * P, 0.0);
   for (std::size_t n = 0; n < n_nodes; ++n)
-    for (std::size_t p = 0; p < P; ++p) {
-      const WeeksAtRisk risk = weeks_at_risk(days, n, p);
+    for (std::size_t p = 0; p < P; ++p)
       for (std::size_t j = 1; j < P; ++j) {
-        if (j & p) continue;  // a jump adds milestones not yet reached
+        if (!jump_open(p, j)) continue;
         const std::size_t idx = HazardEstimates::jump_index(n, p, j);
-        est.jump_events[idx] = static_cast<double>(jumps[idx]);
-        est.jump_exposure[idx] = risk.of((j & recorded_only) != 0);
+        est.jump_events[idx] = static_cast<double>(dc.jumps[idx]);
+        for (std::size_t b = 0; b < kBands; ++b) est.jump_exposure[idx] += dc.jump_weeks(n, p, b, (j & kRecordedOnly) != 0);
       }
-    }
   // One prior strength per depth for all jumps.
   std::vector<std::size_t> all_jumps;
   for (std::size_t j = 1; j < P; ++j) all_jumps.push_back(j);
-  shrink_family(P, [](std::size_t p, std::size_t j) { return j != 0 && (j & p) == 0; }, {all_jumps}, nodes, by_depth,
-                est.jump_events, est.jump_exposure, est.jump_rate, est.jump_prior_strength, options);
+  shrink_family(P, jump_open, {all_jumps}, nodes, by_depth, est.jump_events, est.jump_exposure, est.jump_rate,
+                est.jump_prior_strength, options);
+}
+
+// Duration bands: per top segment (depth 1, or the root in a one-node tree), band and event,
+// the observed events against those the all-bands rates of its leaves expect in that band.
+void estimate_bands(HazardEstimates& est, const std::vector<SegmentNode>& nodes, const DayCounts& dc,
+                    const HazardOptions& options) {
+  const std::size_t n_nodes = nodes.size(), P = kProgressStates;
+  std::vector<std::size_t> top(n_nodes);
+  for (std::size_t n = 0; n < n_nodes; ++n) {
+    std::size_t x = n;
+    while (nodes[x].depth > 1) x = static_cast<std::size_t>(nodes[x].parent);
+    top[n] = x;
+  }
+  est.band_events.assign(n_nodes * kBands * kEvents, 0.0);
+  est.band_expected.assign(n_nodes * kBands * kEvents, 0.0);
+  est.jump_band_events.assign(n_nodes * kBands, 0.0);
+  est.jump_band_expected.assign(n_nodes * kBands, 0.0);
+  const bool one_node = n_nodes == 1;
+  for (std::size_t n = 0; n < n_nodes; ++n) {
+    const bool is_top = one_node || nodes[n].depth == 1;
+    if (!nodes[n].leaf && !is_top) continue;
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t b = 0; b < kBands; ++b) {
+        const std::size_t cell = (n * P + p) * kBands + b;
+        if (is_top) {  // observed: the top node holds its subtree's counts
+          est.jump_band_events[n * kBands + b] += static_cast<double>(dc.moves[cell]);
+          for (std::size_t e = 0; e < kEvents; ++e)
+            est.band_events[HazardEstimates::band_index(n, b, e)] += static_cast<double>(dc.counts[cell * kEvents + e]);
+        }
+        if (!nodes[n].leaf) continue;  // expected: from the leaves' own rates
+        const std::size_t t = top[n];
+        for (std::size_t e = 0; e < kEvents; ++e)
+          if (event_open(p, e))
+            est.band_expected[HazardEstimates::band_index(t, b, e)] +=
+                dc.weeks(n, p, b, e) * est.rate[HazardEstimates::index(n, p, e)];
+        for (std::size_t j = 1; j < P; ++j)
+          if (jump_open(p, j))
+            est.jump_band_expected[t * kBands + b] +=
+                dc.jump_weeks(n, p, b, (j & kRecordedOnly) != 0) * est.jump_rate[HazardEstimates::jump_index(n, p, j)];
+      }
+  }
+  const double a = options.band_prior_events;
+  auto factor = [a](double observed, double expected) { return (observed + a) / (expected + a); };
+  est.band_factor.assign(n_nodes * kBands * kEvents, 1.0);
+  est.jump_band_factor.assign(n_nodes * kBands, 1.0);
+  for (std::size_t n = 0; n < n_nodes; ++n)
+    for (std::size_t b = 0; b < kBands; ++b) {
+      const std::size_t t = top[n];
+      for (std::size_t e = 0; e < kEvents; ++e) {
+        const std::size_t ti = HazardEstimates::band_index(t, b, e);
+        est.band_factor[HazardEstimates::band_index(n, b, e)] = factor(est.band_events[ti], est.band_expected[ti]);
+      }
+      est.jump_band_factor[n * kBands + b] = factor(est.jump_band_events[t * kBands + b], est.jump_band_expected[t * kBands + b]);
+    }
 }
 
 }  // namespace
@@ -253,15 +348,10 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
                                  const SegmentEncoder& encoder, const HazardOptions& options) {
   require_export_date(options);
   const std::vector<SegmentNode>& nodes = encoder.nodes();
-  const std::size_t n_nodes = nodes.size();
+  const std::size_t n_nodes = nodes.size(), P = kProgressStates;
   const int horizon = std::max(0, options.horizon_weeks);
 
-  // Accumulated in whole days (exact): person-days at (node, progress) split by whether the
-  // week starts before demo/survey were recorded (index 0) or not (1), and event counts.
-  std::vector<std::int64_t> days(n_nodes * kProgressStates * 2, 0);
-  std::vector<std::int64_t> counts(n_nodes * kProgressStates * kEvents, 0);
-  std::vector<std::int64_t> jumps(n_nodes * kProgressStates * kProgressStates, 0);
-
+  DayCounts dc(n_nodes);
   NodeLookup lookup(table, encoder);
   for (std::size_t i : fitting) {
     if (i >= table.customers.size()) throw std::invalid_argument("hazard estimate: fitting index out of range");
@@ -272,13 +362,15 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
     if (avail <= 0) continue;
     std::int64_t weeks = std::min<std::int64_t>(horizon, (avail + 6) / 7);
     if (h.subscribed_week >= 0) weeks = std::min<std::int64_t>(weeks, h.subscribed_week + 1);
-    const std::size_t base = static_cast<std::size_t>(node) * kProgressStates;
+    const std::size_t base = static_cast<std::size_t>(node) * P;
     Progress p = h.start;
     for (std::int64_t k = 0; k < weeks; ++k) {
       const std::int64_t week_start = static_cast<std::int64_t>(c.t0) + 7 * k;
       const bool recorded = week_start >= static_cast<std::int64_t>(options.demo_survey_recorded_from);
-      days[(base + p) * 2 + (recorded ? 1 : 0)] += std::min<std::int64_t>(7, avail - 7 * k);
-      std::int64_t* cell = &counts[(base + p) * kEvents];
+      const std::size_t b = band_of_week(static_cast<int>(k));
+      const std::int64_t days = std::min<std::int64_t>(7, avail - 7 * k);
+      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += days;
+      std::int64_t* cell = &dc.counts[((base + p) * kBands + b) * kEvents];
       Progress next = p;
       for (std::size_t m = 0; m < kStepMilestones; ++m) {
         if (h.step_week[m] != k) continue;
@@ -287,42 +379,43 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
         if ((m == kDemo || m == kSurvey) && !recorded) continue;
         ++cell[m];
       }
-      if (k == h.subscribed_week) ++cell[kSubscriptionEvent];
-      if (next != p) ++jumps[(base + p) * kProgressStates + static_cast<std::size_t>(next & ~p)];
+      if (next != p) {
+        ++dc.jumps[(base + p) * P + static_cast<std::size_t>(next & ~p)];
+        ++dc.moves[(base + p) * kBands + b];
+      }
+      // The week's milestones are all dated before a subscription in it (later ones are no
+      // causes): the subscription is at risk, and counted, in the state that holds them.
+      dc.sub_days[(base + next) * kBands + b] += days;
+      if (k == h.subscribed_week) ++dc.counts[((base + next) * kBands + b) * kEvents + kSubscriptionEvent];
       p = next;
     }
   }
 
-  // Aggregate to ancestors, deepest first.
-  std::vector<std::size_t> order(n_nodes);
-  for (std::size_t n = 0; n < n_nodes; ++n) order[n] = n;
-  std::stable_sort(order.begin(), order.end(),
+  std::vector<std::size_t> deepest_first(n_nodes);
+  for (std::size_t n = 0; n < n_nodes; ++n) deepest_first[n] = n;
+  std::stable_sort(deepest_first.begin(), deepest_first.end(),
                    [&](std::size_t a, std::size_t b) { return nodes[a].depth > nodes[b].depth; });
-  for (std::size_t n : order) {
-    const std::int32_t parent = nodes[n].parent;
-    if (parent < 0) continue;
-    const auto par = static_cast<std::size_t>(parent);
-    for (std::size_t j = 0; j < kProgressStates * 2; ++j)
-      days[par * kProgressStates * 2 + j] += days[n * kProgressStates * 2 + j];
-    for (std::size_t j = 0; j < kProgressStates * kEvents; ++j)
-      counts[par * kProgressStates * kEvents + j] += counts[n * kProgressStates * kEvents + j];
-    for (std::size_t j = 0; j < kProgressStates * kProgressStates; ++j)
-      jumps[par * kProgressStates * kProgressStates + j] += jumps[n * kProgressStates * kProgressStates + j];
-  }
+  sum_into_ancestors(dc.days, P * kBands * 2, nodes, deepest_first);
+  sum_into_ancestors(dc.sub_days, P * kBands, nodes, deepest_first);
+  sum_into_ancestors(dc.counts, P * kBands * kEvents, nodes, deepest_first);
+  sum_into_ancestors(dc.jumps, P * P, nodes, deepest_first);
+  sum_into_ancestors(dc.moves, P * kBands, nodes, deepest_first);
 
   HazardEstimates est;
   est.nodes = n_nodes;
-  est.events.assign(n_nodes * kProgressStates * kEvents, 0.0);
-  est.exposure.assign(n_nodes * kProgressStates * kEvents, 0.0);
-  est.rate.assign(n_nodes * kProgressStates * kEvents, 0.0);
+  est.events.assign(n_nodes * P * kEvents, 0.0);
+  est.exposure.assign(n_nodes * P * kEvents, 0.0);
+  est.rate.assign(n_nodes * P * kEvents, 0.0);
+  est.band_exposure.assign(n_nodes * P * kBands, 0.0);
   for (std::size_t n = 0; n < n_nodes; ++n)
-    for (std::size_t p = 0; p < kProgressStates; ++p) {
-      const WeeksAtRisk risk = weeks_at_risk(days, n, p);
+    for (std::size_t p = 0; p < P; ++p) {
+      for (std::size_t b = 0; b < kBands; ++b) est.band_exposure[(n * P + p) * kBands + b] = dc.jump_weeks(n, p, b, false);
       for (std::size_t e = 0; e < kEvents; ++e) {
         const std::size_t idx = HazardEstimates::index(n, p, e);
-        est.events[idx] = static_cast<double>(counts[idx]);
-        if (e < kStepMilestones && (p & (1u << e))) continue;  // reached: not at risk
-        est.exposure[idx] = risk.of(e == kDemo || e == kSurvey);
+        for (std::size_t b = 0; b < kBands; ++b)
+          est.events[idx] += static_cast<double>(dc.counts[((n * P + p) * kBands + b) * kEvents + e]);
+        if (!event_open(p, e)) continue;  // reached: not at risk
+        for (std::size_t b = 0; b < kBands; ++b) est.exposure[idx] += dc.weeks(n, p, b, e);
       }
     }
   if (n_nodes == 0) return est;
@@ -330,15 +423,15 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   // Shrinkage, top-down by depth.
   std::int32_t max_depth = 0;
   for (const SegmentNode& n : nodes) max_depth = std::max(max_depth, n.depth);
-  const auto depths = static_cast<std::size_t>(max_depth) + 1;
-  std::vector<std::vector<std::size_t>> by_depth(depths);
+  std::vector<std::vector<std::size_t>> by_depth(static_cast<std::size_t>(max_depth) + 1);
   for (std::size_t n = 0; n < n_nodes; ++n) by_depth[static_cast<std::size_t>(nodes[n].depth)].push_back(n);
   // One prior strength per depth and event.
   std::vector<std::vector<std::size_t>> each_event;
   for (std::size_t e = 0; e < kEvents; ++e) each_event.push_back({e});
-  shrink_family(kEvents, [](std::size_t p, std::size_t e) { return e >= kStepMilestones || (p & (1u << e)) == 0; },
-                each_event, nodes, by_depth, est.events, est.exposure, est.rate, est.prior_strength, options);
-  estimate_jumps(est, nodes, by_depth, days, jumps, options);
+  shrink_family(kEvents, event_open, each_event, nodes, by_depth, est.events, est.exposure, est.rate,
+                est.prior_strength, options);
+  estimate_jumps(est, nodes, by_depth, dc, options);
+  estimate_bands(est, nodes, dc, options);
   return est;
 }
 

@@ -84,7 +84,7 @@ std::string run_tasks(const std::vector<Task>& tasks, const CustomerTable& table
           auto& v = results[k];
           v.push_back(static_cast<double>(rows.size()));
           for (const auto& r : rows) {
-            v.insert(v.end(), {r.effect_act, r.effect_idle, r.reward_per_customer, r.subscriptions_per_1000});
+            v.insert(v.end(), {r.success_scale, r.reward_scale, r.reward_per_customer, r.subscriptions_per_1000});
             v.insert(v.end(), r.share.begin(), r.share.end());
           }
           for (const auto& row : lo) v.insert(v.end(), row.begin(), row.end());

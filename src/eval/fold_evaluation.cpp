@@ -17,9 +17,9 @@ HazardOptions hazard_options(const EvaluationSettings& s) {
   return h;
 }
 
-// The historical process: the fitted hazards with no intervention change and no known cost.
+// The historical process: the fitted hazards (the status quo) and no known cost.
 FunnelConfig historical(FunnelConfig c) {
-  c.effects = ActionEffects{1.0, 1.0, 1.0};
+  c = status_quo(c);
   c.costs.cost.fill(0.0);
   return c;
 }
@@ -110,22 +110,20 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     starts.push_back(StartState{m.segment_of_node(node), history_of(c, node, hopt).start});
   }
   const FunnelEnvironment env(m, starts);
+  FunnelShard shard;
   TrainSchedule sched;
   sched.episodes_per_worker = s.episodes;
   sched.sync_every = s.episodes;
   sched.q = s.q;
   sched.seed = splitmix64(s.seed ^ (0xF0D0ULL + static_cast<std::uint64_t>(fold)));
-  std::vector<std::uint32_t> all(starts.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint32_t>(i);
-  TrainState st;
-  train_distributed(local_communicator(), env, std::vector<std::vector<std::uint32_t>>{all}, sched, st, TrainHooks{});
-  // The learned policy; states the agent never visited take the DP action.
-  std::vector<std::uint8_t> learned = greedy_policy(st.q, kQStride);
-  for (std::size_t x = 0; x < learned.size(); ++x) {
-    std::int64_t v = 0;
-    for (std::size_t a = 0; a < kActions; ++a) v += st.visits[x * kQStride + a];
-    if (v == 0) learned[x] = fm.dp.policy[x];
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    shard.own.push_back(static_cast<std::uint32_t>(i));
+    if (table.customers[plan.fitting[i]].subscribed) shard.subscribers.push_back(static_cast<std::uint32_t>(i));
   }
+  shard.subscriber_threshold = FunnelShard::threshold_of(s.oversample);
+  TrainState st;
+  train_distributed(local_communicator(), env, std::vector<FunnelShard>{shard}, sched, st, TrainHooks{});
+  const std::vector<std::uint8_t> learned = learned_policy(st.q, st.visits, kQStride);
   // The learned ranking: each customer's chance of subscribing within the horizon under the
   // learned policy, from the decision-time state (costs do not enter whom to contact first).
   const OutcomeTables learned_outcomes = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, learned));

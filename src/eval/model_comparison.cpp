@@ -1,4 +1,5 @@
 // Policies compared in the fitted funnel, and how conclusions move with the assumptions.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -46,7 +47,7 @@ ActionTable action_impact(const Fitted& f, const OutcomeTables& optimal) {
       if (weight[seg] == 0) continue;
       std::array<double, kActions> sub{};
       for (std::size_t a = 0; a < kActions; ++a) {
-        const WeekOutcome wk = m.week(static_cast<std::int32_t>(seg), static_cast<Progress>(p), static_cast<Action>(a));
+        const WeekOutcome wk = m.week(static_cast<std::int32_t>(seg), static_cast<Progress>(p), 0, static_cast<Action>(a));
         double v = wk.subscribe;
         if (m.horizon() > 1)
           for (const Transition* t = wk.first; t != wk.last; ++t)
@@ -57,16 +58,6 @@ ActionTable action_impact(const Fitted& f, const OutcomeTables& optimal) {
         impact[p][a] += weight[seg] / total * (sub[a] - sub[static_cast<std::size_t>(Action::wait)]);
     }
   return impact;
-}
-
-std::vector<std::uint8_t> learned_policy(const TrainState& learned, const DpSolution& dp) {
-  std::vector<std::uint8_t> policy = greedy_policy(learned.q, kQStride);
-  for (std::size_t x = 0; x < policy.size(); ++x) {
-    std::int64_t v = 0;
-    for (std::size_t a = 0; a < kActions; ++a) v += learned.visits[x * kQStride + a];
-    if (v == 0) policy[x] = dp.policy[x];  // never visited: the DP action
-  }
-  return policy;
 }
 
 // Share of the weeks spent on each action, whatever the progress.
@@ -96,12 +87,11 @@ ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector
                      std::to_string(f.model.states()) + ": the run file does not match its own settings");
   const FunnelModel& m = f.model;
   const FunnelModel hist = m.with_config([&] {
-    FunnelConfig c = s.funnel;
-    c.effects = ActionEffects{1.0, 1.0, 1.0};
+    FunnelConfig c = status_quo(s.funnel);
     c.costs.cost.fill(0.0);
     return c;
   }());
-  const std::array<PolicyRule, 6> rules = {deterministic_policy(m, learned_policy(learned, f.dp)),
+  const std::array<PolicyRule, 6> rules = {deterministic_policy(m, learned_policy(learned.q, learned.visits, kQStride)),
                                            deterministic_policy(m, f.dp.policy), random_policy(), always(Action::wait),
                                            always(Action::message), textbook_policy()};
   ModelReplicate r;
@@ -135,7 +125,7 @@ ActionTable optimal_action_mix(const FunnelModel& m, const DpSolution& dp, const
         if (dist[p] == 0) continue;
         const std::uint8_t a = dp.policy[m.state_index(key.first, static_cast<Progress>(p), w)];
         occupancy[p][a] += dist[p];
-        const WeekOutcome wk = m.week(key.first, static_cast<Progress>(p), static_cast<Action>(a));
+        const WeekOutcome wk = m.week(key.first, static_cast<Progress>(p), w, static_cast<Action>(a));
         for (const Transition* t = wk.first; t != wk.last; ++t) next[t->next] += dist[p] * t->probability;
       }
       dist = next;
@@ -155,15 +145,15 @@ std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const st
   std::vector<SensitivityRow> rows;
   for (auto& row : impact_low) row.fill(std::numeric_limits<double>::infinity());
   for (auto& row : impact_high) row.fill(-std::numeric_limits<double>::infinity());
-  for (double act : s.grid_act)
-    for (double idle : s.grid_idle) {
+  for (double success : s.grid_success)
+    for (double reward : s.grid_reward) {
       FunnelConfig c = s.funnel;
-      // The message keeps its default strength relative to a call.
-      c.effects = ActionEffects{act, idle, act * (s.funnel.effects.act > 0 ? s.funnel.effects.message / s.funnel.effects.act : 0.75)};
+      for (double& x : c.success.probability) x = std::min(1.0, x * success);
+      c.subscription_reward *= reward;
       const Fitted f = fit(table, fitting, encoder, s, c);
       const OutcomeTables t = evaluate_outcomes(f.model, s.q.gamma, deterministic_policy(f.model, f.dp.policy));
       const PolicyOutcome o = mean_outcome(f.model, t, f.starts);
-      rows.push_back(SensitivityRow{act, idle, o.reward, 1000 * o.subscribe,
+      rows.push_back(SensitivityRow{success, reward, o.reward, 1000 * o.subscribe,
                                     action_shares(optimal_action_mix(f.model, f.dp, f.starts))});
       const ActionTable imp = action_impact(f, t);
       for (std::size_t p = 0; p < kProgressStates; ++p)

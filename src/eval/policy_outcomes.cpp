@@ -50,11 +50,16 @@ OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const Policy
         double reward = 0, sub = 0, fc = 0, cost = 0;
         for (std::size_t a = 0; a < kActions; ++a) {
           if (probs[a] == 0) continue;
-          const WeekOutcome wk = m.week(s, p, static_cast<Action>(a));
+          const WeekOutcome wk = m.week(s, p, w, static_cast<Action>(a));
           const double c = m.cost(static_cast<Action>(a));
           double r = -c + wk.subscribe * R, su = wk.subscribe, f = 0, co = c;
-          // A subscription ends the episode: the first call is then reached only if it was.
-          f += wk.subscribe * ((p & kFirstCall) ? 1.0 : 0.0);
+          // A subscription ends the episode with the milestones of its week (they come first).
+          if (p & kFirstCall) {
+            f += wk.subscribe;
+          } else if (wk.subscribe > 0) {
+            const auto by = m.subscribed_by_progress(s, p, w, static_cast<Action>(a));
+            for (std::size_t q = 0; q < kProgressStates; ++q) f += (q & kFirstCall) ? by[q] : 0.0;
+          }
           for (const Transition* t = wk.first; t != wk.last; ++t) {
             if (w + 1 < m.horizon()) {
               const std::uint32_t ns = m.state_index(s, t->next, w + 1);
@@ -100,9 +105,12 @@ std::vector<double> cumulative_event_probabilities(const FunnelModel& m, std::in
       policy(segment, static_cast<Progress>(p), w, probs);
       for (std::size_t a = 0; a < kActions; ++a) {
         if (probs[a] == 0) continue;
-        const WeekOutcome wk = m.week(segment, static_cast<Progress>(p), static_cast<Action>(a));
+        const WeekOutcome wk = m.week(segment, static_cast<Progress>(p), w, static_cast<Action>(a));
         const double mass = dist[p] * probs[a];
-        absorbed[p] += mass * wk.subscribe;
+        if (wk.subscribe > 0) {  // absorbed with the milestones of its week
+          const auto by = m.subscribed_by_progress(segment, static_cast<Progress>(p), w, static_cast<Action>(a));
+          for (std::size_t q = 0; q < kProgressStates; ++q) absorbed[q] += mass * by[q];
+        }
         for (const Transition* t = wk.first; t != wk.last; ++t) next[t->next] += mass * t->probability;
       }
     }

@@ -11,17 +11,17 @@ namespace reinforcer {
 void write_learning_curve(const h5::Group& g, const std::vector<LearningCurveRow>& curve) {
   const std::size_t n = curve.size();
   std::vector<std::int64_t> round(n), episodes(n);
-  std::vector<double> reward(n), rate(n), eps(n), dq(n), gap(n), wall(n), wait(n), sync(n);
+  std::vector<double> reward(n), rate(n), eps(n), dq(n), regret(n), wall(n), wait(n), sync(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& r = curve[i];
     round[i] = r.round, episodes[i] = r.episodes, reward[i] = r.mean_reward, rate[i] = r.subscription_rate;
-    eps[i] = r.epsilon, dq[i] = r.mean_abs_dq, gap[i] = r.gap, wall[i] = r.wall_seconds;
+    eps[i] = r.epsilon, dq[i] = r.mean_abs_dq, regret[i] = r.regret, wall[i] = r.wall_seconds;
     wait[i] = r.wait_seconds, sync[i] = r.sync_seconds;
   }
   g.write_table("learning_curve", h5::Table(n)
                                       .add("round", round).add("episodes", episodes).add("mean_reward", reward)
                                       .add("subscription_rate", rate).add("epsilon", eps).add("mean_abs_dq", dq)
-                                      .add("gap_to_dp", gap).add("wall_seconds", wall)
+                                      .add("regret", regret).add("wall_seconds", wall)
                                       .add("wait_seconds", wait).add("sync_seconds", sync));
 }
 
@@ -30,11 +30,11 @@ std::vector<LearningCurveRow> read_learning_curve(const h5::Group& g) {
   const auto round = g.read_int_column(t, "round"), episodes = g.read_int_column(t, "episodes");
   const auto reward = g.read_double_column(t, "mean_reward"), rate = g.read_double_column(t, "subscription_rate");
   const auto eps = g.read_double_column(t, "epsilon"), dq = g.read_double_column(t, "mean_abs_dq");
-  const auto gap = g.read_double_column(t, "gap_to_dp"), wall = g.read_double_column(t, "wall_seconds");
+  const auto regret = g.read_double_column(t, "regret"), wall = g.read_double_column(t, "wall_seconds");
   const auto wait = g.read_double_column(t, "wait_seconds"), sync = g.read_double_column(t, "sync_seconds");
   std::vector<LearningCurveRow> out(round.size());
   for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = LearningCurveRow{round[i], episodes[i], reward[i], rate[i], eps[i], dq[i], gap[i], wall[i], wait[i], sync[i]};
+    out[i] = LearningCurveRow{round[i], episodes[i], reward[i], rate[i], eps[i], dq[i], regret[i], wall[i], wait[i], sync[i]};
   return out;
 }
 

@@ -49,7 +49,7 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
                                    .add("observed_high95", h5::column(r.calibration, &C::observed_high95)));
   using V = SensitivityRow;
   h5::Table sens(r.sensitivity.size());
-  sens.add("effect_act", h5::column(r.sensitivity, &V::effect_act)).add("effect_idle", h5::column(r.sensitivity, &V::effect_idle))
+  sens.add("success_scale", h5::column(r.sensitivity, &V::success_scale)).add("reward_scale", h5::column(r.sensitivity, &V::reward_scale))
       .add("reward_per_customer", h5::column(r.sensitivity, &V::reward_per_customer))
       .add("subscriptions_per_1000", h5::column(r.sensitivity, &V::subscriptions_per_1000));
   for (std::size_t a = 0; a < kActions; ++a) {
@@ -114,8 +114,9 @@ void write_evaluated_file(const std::string& path, const std::string& run_path, 
     }
     return out;
   };
-  const std::string grid = "effect.act " + list(settings.grid_act) + " x effect.idle " + list(settings.grid_idle);
-  g.set_attribute("effect_grid", grid);
+  const std::string grid = "every success.* times " + list(settings.grid_success) + " x reward.subscription times " +
+                           list(settings.grid_reward);
+  g.set_attribute("sensitivity_grid", grid);
   g.set_attribute("undated_set_aside", result.undated_set_aside);
   write_tables(g, result);
   f.flush();

@@ -47,9 +47,8 @@ void write_model(const h5::Group& root, const FunnelFit& fit) {
   const h5::Group g = root.create_group("model");
   const FunnelConfig& c = fit.model.config();
   g.set_attribute("horizon_weeks", static_cast<std::int64_t>(c.horizon_weeks));
-  g.set_attribute("effect_act", c.effects.act);
-  g.set_attribute("effect_idle", c.effects.idle);
-  g.set_attribute("effect_message", c.effects.message);
+  for (std::size_t a = 0; a < kActions; ++a)  // assumptions, not data
+    g.set_attribute("success_" + std::string(kActionNames[a]), c.success.probability[a]);
   g.set_attribute("subscription_reward", c.subscription_reward);
   g.set_attribute("gamma", fit.gamma);
   g.set_attribute("features", fit.encoder.mask().text());
@@ -100,14 +99,47 @@ void write_model(const h5::Group& root, const FunnelFit& fit) {
                                .add("milestones_reached", jm).add("events", je).add("person_weeks", jx)
                                .add("weekly_hazard", jr));
   }
-  std::vector<std::int32_t> pd, pe;
-  std::vector<double> strength;
-  for (std::size_t i = 0; i < fit.hazards.prior_strength.size(); ++i) {
-    pd.push_back(static_cast<std::int32_t>(i / kEvents));
-    pe.push_back(static_cast<std::int32_t>(i % kEvents));
-    strength.push_back(fit.hazards.prior_strength[i]);
+  {  // Prior strengths: per depth and event, and per depth for all jumps (event "jumps").
+    std::vector<std::int32_t> pd;
+    std::vector<std::string> pe;
+    std::vector<double> strength;
+    for (std::size_t i = 0; i < fit.hazards.prior_strength.size(); ++i) {
+      pd.push_back(static_cast<std::int32_t>(i / kEvents));
+      pe.push_back(i % kEvents == kSubscriptionEvent ? "subscribed" : std::string(kMilestoneKeys[i % kEvents]));
+      strength.push_back(fit.hazards.prior_strength[i]);
+    }
+    for (std::size_t d = 0; d < fit.hazards.jump_prior_strength.size(); ++d) {
+      pd.push_back(static_cast<std::int32_t>(d));
+      pe.emplace_back("jumps");
+      strength.push_back(fit.hazards.jump_prior_strength[d]);
+    }
+    g.write_table("shrinkage", h5::Table(pd.size()).add("depth", pd).add("event", pe).add("prior_strength", strength));
   }
-  g.write_table("shrinkage", h5::Table(pd.size()).add("depth", pd).add("event", pe).add("prior_strength", strength));
+  {  // Duration bands: observed and expected events per top segment, band and event.
+    std::vector<std::int32_t> bn, bw;
+    std::vector<std::string> bd, be;
+    std::vector<double> obs, expd, factor;
+    const HazardEstimates& h = fit.hazards;
+    for (std::size_t nd = 0; nd < nodes; ++nd) {
+      const SegmentNode& sn = fit.encoder.nodes()[nd];
+      if (!(sn.depth == 1 || nodes == 1)) continue;
+      for (std::size_t b = 0; b < kBands; ++b)
+        for (std::size_t e = 0; e <= kEvents; ++e) {  // e == kEvents: the jumps
+          bn.push_back(static_cast<std::int32_t>(nd));
+          bd.push_back(fit.encoder.describe(static_cast<std::int32_t>(nd)));
+          bw.push_back(kBandFirstWeek[b]);
+          const bool jump = e == kEvents;
+          be.push_back(jump ? "jumps" : e == kSubscriptionEvent ? "subscribed" : std::string(kMilestoneKeys[e]));
+          const std::size_t k = jump ? nd * kBands + b : HazardEstimates::band_index(nd, b, e);
+          obs.push_back(jump ? h.jump_band_events[k] : h.band_events[k]);
+          expd.push_back(jump ? h.jump_band_expected[k] : h.band_expected[k]);
+          factor.push_back(jump ? h.jump_band_factor[k] : h.band_factor[k]);
+        }
+    }
+    g.write_table("duration_bands", h5::Table(bn.size()).add("node", bn).add("segment_description", bd)
+                                        .add("first_week", bw).add("event", be).add("events", obs)
+                                        .add("expected", expd).add("factor", factor));
+  }
 }
 
 }  // namespace
@@ -135,7 +167,7 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   const h5::Group qg = f.create_group("q");
   qg.write_matrix("values", q, rows, kActions);
   qg.write_matrix("visits", visits, rows, kActions);
-  const auto learned = greedy_policy(st.q, kQStride);
+  const auto learned = learned_policy(st.q, st.visits, kQStride);
   std::vector<std::string> names, targets;
   std::vector<double> costs;
   for (std::size_t a = 0; a < kActions; ++a) {
@@ -152,6 +184,24 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
     dp.write_matrix("values", run.fit->dp.value, run.fit->model.states(), 1);
   }
   write_learning_curve(f, st.curve);
+  if (run.quality) {
+    const LearnerQuality& lq = *run.quality;
+    const h5::Group g = f.create_group("quality");
+    std::vector<std::string> cohort;
+    std::vector<std::int64_t> n;
+    std::vector<double> opt, val, reg, p95;
+    for (const RegretRow& r : lq.regret)
+      cohort.push_back(r.cohort), n.push_back(r.customers), opt.push_back(r.optimum), val.push_back(r.learned),
+          reg.push_back(r.regret), p95.push_back(r.p95_start_regret);
+    g.write_table("regret", h5::Table(cohort.size()).add("cohort", cohort).add("customers", n).add("optimum", opt)
+                                .add("learned", val).add("regret", reg).add("p95_start_regret", p95));
+    g.set_attribute("best_constant_policy", lq.best_constant);
+    g.set_attribute("best_constant_value", lq.best_constant_value);
+    g.set_attribute("learned_minus_best_constant", lq.learned_minus_best_constant);
+    g.set_attribute("learned_minus_best_constant_low95", lq.low95);
+    g.set_attribute("learned_minus_best_constant_high95", lq.high95);
+    g.set_attribute("refits", static_cast<std::int64_t>(lq.refits));
+  }
   write_model(f, *run.fit);
   f.flush();
 }

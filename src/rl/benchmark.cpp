@@ -54,7 +54,7 @@ std::vector<std::uint32_t> all_of(std::size_t n) {
 }  // namespace
 
 Throughput measure_funnel(const FunnelEnvironment& env, int workers, std::int64_t episodes, const QLearningConfig& q) {
-  return measure(env, all_of(env.starts().size()), workers, episodes, q);
+  return measure(env, FunnelShard{all_of(env.starts().size()), {}, 0}, workers, episodes, q);
 }
 
 Throughput measure_replay(const ReplayEnvironment& env, int workers, std::int64_t episodes, const QLearningConfig& q) {
@@ -103,9 +103,9 @@ SyncCost measure_sync(const FunnelFit& fit, const FunnelEnvironment& env, const 
   s.sync_every = sync_every;
   s.threads = threads;
   s.q = q;
-  std::vector<std::vector<std::uint32_t>> shards(static_cast<std::size_t>(threads), all_of(env.starts().size()));
+  std::vector<FunnelShard> shards(static_cast<std::size_t>(threads), FunnelShard{all_of(env.starts().size()), {}, 0});
   TrainState st;
-  comm.barrier();  // start together: what came before (the previous run's gap) is not training
+  comm.barrier();  // start together: what came before (the previous run's regret) is not training
   const auto t0 = Clock::now();
   train_distributed(comm, env, shards, s, st, TrainHooks{});
   SyncCost c;
@@ -113,7 +113,7 @@ SyncCost measure_sync(const FunnelFit& fit, const FunnelEnvironment& env, const 
   c.rounds = st.rounds_done;
   c.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   for (const auto& r : st.curve) c.wait_seconds += r.wait_seconds, c.sync_seconds += r.sync_seconds;
-  c.final_gap = fit.gap_of(st.q, kQStride);
+  c.final_regret = fit.regret_of(st.q, st.visits);
   return c;
 }
 

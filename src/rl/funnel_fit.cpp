@@ -1,8 +1,11 @@
 #include "reinforcer/rl/funnel_fit.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "reinforcer/errors.hpp"
+#include "reinforcer/rl/q_learning.hpp"
 
 namespace reinforcer {
 
@@ -32,10 +35,28 @@ std::vector<std::size_t> select_fitting(const CustomerTable& table, const std::s
   return out;
 }
 
-double FunnelFit::gap_of(const std::vector<double>& q, std::size_t stride) const {
-  const double best = dp_start_value(), random = random_start_value();
-  const double greedy = mean_start_value(model, evaluate_policy(model, gamma, greedy_policy(q, stride)), starts);
-  return best - random > 0 ? (best - greedy) / (best - random) : 0.0;
+std::vector<std::uint8_t> learned_policy(const std::vector<double>& q, const std::vector<std::int64_t>& visits,
+                                         std::size_t stride) {
+  if (visits.size() != q.size()) throw std::logic_error("learned_policy: visits and Q-table differ in size");
+  std::vector<std::uint8_t> policy(q.size() / stride, static_cast<std::uint8_t>(Action::wait));
+  for (std::size_t s = 0; s < policy.size(); ++s) {
+    int best = -1;
+    for (std::size_t a = 0; a < kActions; ++a) {
+      if (visits[s * stride + a] == 0) continue;
+      if (best < 0 || q[s * stride + a] > q[s * stride + static_cast<std::size_t>(best)]) best = static_cast<int>(a);
+    }
+    if (best >= 0) policy[s] = static_cast<std::uint8_t>(best);
+  }
+  return policy;
+}
+
+double regret_share(double optimum, double value, double reward) {
+  return (optimum - value) / std::max(std::fabs(optimum), 0.01 * reward);
+}
+
+double FunnelFit::regret_of(const std::vector<double>& q, const std::vector<std::int64_t>& visits) const {
+  const double learned = mean_start_value(model, evaluate_policy(model, gamma, learned_policy(q, visits, kQStride)), starts);
+  return regret_share(dp_start_value(), learned, model.config().subscription_reward);
 }
 
 FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask,
@@ -45,6 +66,7 @@ FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fittin
   FunnelModel model = FunnelModel::from_estimates(encoder, hazards, config);
   std::vector<StartState> starts;
   std::vector<CustomerHistory> histories;
+  std::vector<Cohort> cohorts;
   starts.reserve(fitting.size());
   for (std::size_t i : fitting) {
     const Customer& c = table.customers[i];
@@ -53,11 +75,11 @@ FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fittin
     h.node = model.segment_of_node(node);
     starts.push_back(StartState{h.node, h.start});
     histories.push_back(h);
+    cohorts.push_back(c.cohort);
   }
   DpSolution dp = solve_funnel(model, gamma);
-  std::vector<double> random = evaluate_random_policy(model, gamma);
   return FunnelFit{std::move(fitting), std::move(encoder), std::move(hazards), std::move(model), std::move(starts),
-                   std::move(histories), std::move(dp), std::move(random), gamma};
+                   std::move(histories), std::move(cohorts), std::move(dp), gamma};
 }
 
 }  // namespace reinforcer

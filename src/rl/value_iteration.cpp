@@ -6,7 +6,7 @@ namespace {
 // Expected return of action a in (segment, progress, week) given next-week values.
 double action_value(const FunnelModel& m, double gamma, const std::vector<double>& value, std::int32_t s, Progress p,
                     int w, Action a) {
-  const WeekOutcome o = m.week(s, p, a);
+  const WeekOutcome o = m.week(s, p, w, a);
   double v = -m.cost(a) + o.subscribe * m.config().subscription_reward;
   if (w + 1 < m.horizon()) {
     double cont = 0;

@@ -110,7 +110,7 @@ TEST_CASE("training: waiting for a slower rank is counted apart from the sync", 
   hooks.progress = [&](const LearningCurveRow&, std::int64_t) {
     if (!c.is_root()) std::this_thread::sleep_for(std::chrono::duration<double>(kLate));
   };
-  train_distributed(c, env, std::vector<std::vector<std::uint32_t>>{{0}}, s, st, hooks);
+  train_distributed(c, env, std::vector<FunnelShard>{FunnelShard{{0}, {}, 0}}, s, st, hooks);
   REQUIRE(st.curve.size() == 3);
   for (const LearningCurveRow& r : st.curve) {
     CHECK(r.wait_seconds >= 0);

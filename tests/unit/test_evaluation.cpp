@@ -12,13 +12,16 @@ using namespace reinforcer;
 
 namespace {
 // The hand-solved model of test_value_iteration.cpp: first call hazard ln 4 with nothing
-// reached; once it is reached, a subscription hazard of 30 (P = 1 to 13 digits).
+// reached (P 3/4 a week; a call adds success 0.5 of the rest: 7/8); once it is reached -- in
+// the same week too -- a subscription hazard of 30 (P = 1 to 13 digits).
 FunnelModel tiny() {
   std::vector<double> rates(kProgressStates * kEvents, 0.0);
   rates[static_cast<std::size_t>(Milestone::first_call)] = std::log(4.0);
   rates[1 * kEvents + kSubscriptionEvent] = 30.0;
   FunnelConfig cfg;
   cfg.horizon_weeks = 2;
+  cfg.success.probability.fill(0.0);
+  cfg.success.probability[static_cast<std::size_t>(Action::call)] = 0.5;
   return FunnelModel(1, rates, cfg);
 }
 }  // namespace
@@ -26,29 +29,30 @@ FunnelModel tiny() {
 TEST_CASE("policy outcomes equal hand-computed values", "[evaluation]") {
   const FunnelModel m = tiny();
   // Always call, from nothing reached at week 0 (gamma 0.9):
-  //   week 0: first call with P 3/4 (cost 5); then week 1: subscription (P ~ 1, cost 5).
-  //   week 0 fails (1/4): week 1 call again, first call with P 3/4, no week left to subscribe.
-  //   reward     = -5 + 0.9 * (3/4 * (-5 + 100) + 1/4 * (-5)) = -5 + 0.9 * 70 = 58
-  //   subscribe  = 3/4;  first call = 3/4 + 1/4 * 3/4 = 15/16;  cost = 5 + 5 = 10
+  //   week 0: first call with P 7/8 (cost 5), and the subscription with it.
+  //   week 0 fails (1/8): week 1 call again, the same.
+  //   reward     = -5 + 87.5 + 0.9 * 1/8 * (-5 + 87.5) = 82.5 + 9.28125 = 91.78125
+  //   subscribe  = first call = 7/8 + 1/8 * 7/8 = 63/64;  cost = 5 + 1/8 * 5 = 5.625
   const OutcomeTables t = evaluate_outcomes(m, 0.9, always(Action::call));
   const auto s = m.state_index(0, 0, 0);
-  CHECK(t.reward[s] == Approx(58.0));
-  CHECK(t.subscribe[s] == Approx(0.75));
-  CHECK(t.first_call[s] == Approx(15.0 / 16.0));
-  CHECK(t.cost[s] == Approx(10.0));
-  // Always wait: the first call at P 1/2 a week (idle = 0.5): subscribe = 1/2, first call
-  // 1/2 + 1/4 = 3/4, reward 0.9 * 1/2 * 100 = 45, cost 0.
+  CHECK(t.reward[s] == Approx(91.78125));
+  CHECK(t.subscribe[s] == Approx(63.0 / 64.0));
+  CHECK(t.first_call[s] == Approx(63.0 / 64.0));
+  CHECK(t.cost[s] == Approx(5.625));
+  // Always wait (the status quo): 3/4 a week: subscribe = first call = 3/4 + 1/16 = 15/16,
+  // reward 75 + 0.9 * 1/4 * 75 = 91.875, cost 0.
   const OutcomeTables w = evaluate_outcomes(m, 0.9, always(Action::wait));
-  CHECK(w.reward[s] == Approx(45.0));
-  CHECK(w.subscribe[s] == Approx(0.5));
-  CHECK(w.first_call[s] == Approx(0.75));
+  CHECK(w.reward[s] == Approx(91.875));
+  CHECK(w.subscribe[s] == Approx(15.0 / 16.0));
+  CHECK(w.first_call[s] == Approx(15.0 / 16.0));
   CHECK(w.cost[s] == 0.0);
-  // The forward view agrees: P(subscribed by the end of week 1 | always wait) = 1/2.
+  // The forward view agrees, week by week.
   const auto cum = cumulative_event_probabilities(m, 0, 0, always(Action::wait));
-  CHECK(cum[1 * kEvents + kSubscriptionEvent] == Approx(0.5));
-  CHECK(cum[0 * kEvents + static_cast<std::size_t>(Milestone::first_call)] == Approx(0.5));
+  CHECK(cum[0 * kEvents + kSubscriptionEvent] == Approx(0.75));
+  CHECK(cum[1 * kEvents + kSubscriptionEvent] == Approx(15.0 / 16.0));
+  CHECK(cum[0 * kEvents + static_cast<std::size_t>(Milestone::first_call)] == Approx(0.75));
   const PolicyOutcome mean = mean_outcome(m, t, {StartState{0, 0}, StartState{0, 1}});
-  CHECK(mean.subscribe == Approx((0.75 + 1.0) / 2));
+  CHECK(mean.subscribe == Approx((63.0 / 64.0 + 1.0) / 2));
 }
 
 TEST_CASE("targeting never sees a held-out customer's outcome or later progress", "[evaluation][leakage]") {

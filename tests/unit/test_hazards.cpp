@@ -221,14 +221,15 @@ TEST_CASE("estimate_hazards: person-weeks at risk and events per (node, progress
 
   // Outbound, progress 0 -- only O1, weeks 0 and 1 (7 days each):
   //   week 0 starts 2021-08-27 < 2021-08-31: demo and survey not at risk;
-  //   first call 14 days = 2, demo 7 = 1 (week 1 only), survey 1, signup 2, manager 2, sub 2;
-  //   events in week 1: first call 1, demo 1.
+  //   first call 14 days = 2, demo 7 = 1 (week 1 only), survey 1, signup 2, manager 2;
+  //   events in week 1: first call 1, demo 1. The subscription is at risk in the state after
+  //   each week's milestones: week 0 only (week 1 ends at {fc, demo}) = 1.
   CHECK(at(h.exposure, O, 0, FC) == Approx(2.0));
   CHECK(at(h.exposure, O, 0, DEMO) == Approx(1.0));
   CHECK(at(h.exposure, O, 0, SURVEY) == Approx(1.0));
   CHECK(at(h.exposure, O, 0, SIGNUP) == Approx(2.0));
   CHECK(at(h.exposure, O, 0, AM) == Approx(2.0));
-  CHECK(at(h.exposure, O, 0, SUB) == Approx(2.0));
+  CHECK(at(h.exposure, O, 0, SUB) == Approx(1.0));
   CHECK(at(h.events, O, 0, FC) == 1.0);
   CHECK(at(h.events, O, 0, DEMO) == 1.0);
   CHECK(at(h.events, O, 0, SURVEY) == 0.0);
@@ -236,9 +237,11 @@ TEST_CASE("estimate_hazards: person-weeks at risk and events per (node, progress
   // Outbound, progress 3 = {fc, demo}:
   //   O1 weeks 2 (7 days) and 3 (partial: 2021-09-17..20 = 4 days) = 11 days;
   //   O2 weeks 0 and 1 (it subscribes in week 1, so no week 2) = 14 days;
-  //   survey, signup, manager, subscription each 25 days = 25/7; fc and demo reached: 0.
+  //   survey, signup, manager each 25 days = 25/7; fc and demo reached: 0. The subscription
+  //   also O1's week 1, which ends at {fc, demo}: 32 days = 32/7.
   //   Events: O2's subscription (its survey and manager are not causes).
-  for (std::size_t e : {SURVEY, SIGNUP, AM, SUB}) CHECK(at(h.exposure, O, 3, e) == Approx(25.0 / 7.0));
+  for (std::size_t e : {SURVEY, SIGNUP, AM}) CHECK(at(h.exposure, O, 3, e) == Approx(25.0 / 7.0));
+  CHECK(at(h.exposure, O, 3, SUB) == Approx(32.0 / 7.0));
   CHECK(at(h.exposure, O, 3, FC) == 0.0);
   CHECK(at(h.exposure, O, 3, DEMO) == 0.0);
   CHECK(at(h.events, O, 3, SUB) == 1.0);
@@ -250,8 +253,11 @@ TEST_CASE("estimate_hazards: person-weeks at risk and events per (node, progress
   CHECK(at(h.exposure, I, 8, SIGNUP) == 0.0);
   CHECK(at(h.events, I, 8, SUB) == 1.0);
   CHECK(at(h.events, I, 8, AM) == 0.0);
-  // Inbound, progress 1 = {fc} -- I2, week 0 observed 4 days = 4/7; event: survey.
-  for (std::size_t e : {DEMO, SURVEY, SIGNUP, AM, SUB}) CHECK(at(h.exposure, I, 1, e) == Approx(4.0 / 7.0));
+  // Inbound, progress 1 = {fc} -- I2, week 0 observed 4 days = 4/7; event: survey. Its
+  // subscription risk that week is at {fc, survey} = 5, where the week ends.
+  for (std::size_t e : {DEMO, SURVEY, SIGNUP, AM}) CHECK(at(h.exposure, I, 1, e) == Approx(4.0 / 7.0));
+  CHECK(at(h.exposure, I, 1, SUB) == 0.0);
+  CHECK(at(h.exposure, I, 5, SUB) == Approx(4.0 / 7.0));
   CHECK(at(h.events, I, 1, SURVEY) == 1.0);
   // Customer X (not fitting) adds nothing: outbound has no subscription at progress 0.
   // Root totals, e.g. subscription: 2 + 25/7 + 1 + 4/7 = 50/7 person-weeks, 2 events.
@@ -280,32 +286,33 @@ TEST_CASE("estimate_hazards: shrunk rates with a fixed prior strength a = 2", "[
   REQUIRE(h.prior_strength.size() == 2 * kEvents);  // depths 0 and 1
   for (double a : h.prior_strength) CHECK(a == 2.0);  // root: 2 person-weeks; below: a = 2
 
-  // The root keeps its own rate per progress state, with 2 person-weeks of prior at the rate
-  // pooled over progress. Subscription: pooled 2 / (50/7) = 14/50 = 0.28 (0.56 events' worth).
-  //   root p=0: 0 events, 2 weeks:     (0 + 0.56)/(2 + 2)    = 0.14
-  //   root p=3: 1 event, 25/7 weeks:   (1 + 0.56)/(25/7 + 2) = 1.56/(39/7) = 0.28
-  //   root p=8: 1 event, 1 week:       (1 + 0.56)/(1 + 2)    = 0.52
-  //   root p=31: no exposure:          0.56/2                = 0.28
-  CHECK(at(h.rate, 0, 0, SUB) == Approx(0.14));
-  CHECK(at(h.rate, 0, 3, SUB) == Approx(0.28));
-  CHECK(at(h.rate, 0, 8, SUB) == Approx(0.52));
-  CHECK(at(h.rate, 0, 31, SUB) == Approx(0.28));
+  // The root keeps its own rate per progress state, with 2 person-weeks of prior at the mean
+  // rate of its lower-progress neighbours (none at p = 0: its own rate). Subscription:
+  //   root p=0: 0 events, 1 week:                      0
+  //   root p=8: 1 event, 1 week, prior rate(0) = 0:     (1 + 0)/(1 + 2)    = 1/3
+  //   root p=3: 1 event, 32/7 weeks, prior mean(rate(1), rate(2)) = 0: 1/(32/7 + 2) = 7/46
+  CHECK(at(h.rate, 0, 0, SUB) == 0.0);
+  CHECK(at(h.rate, 0, 8, SUB) == Approx(1.0 / 3.0));
+  CHECK(at(h.rate, 0, 3, SUB) == Approx(7.0 / 46.0));
+  // A state with no exposure takes its neighbours' mean: p = 9 = {fc, signup} from p = 8 (1/3)
+  // and p = 1 (no exposure, from p = 0: 0): 1/6. Never a rate pooled over progress.
+  CHECK(at(h.rate, 0, 9, SUB) == Approx(1.0 / 6.0));
   // Below the root, Gamma(a = 2) around the parent's rate rho: rho*(e + 2)/(rho*E + 2).
-  //   outbound p=0 (prior 0.14, 0 events, 2 weeks): 0.14*2/(0.28 + 2) = 0.28/2.28 = 7/57
-  //   inbound p=8 (prior 0.52, 1 event, 1 week): 0.52*3/(0.52 + 2) = 1.56/2.52 = 13/21
-  //   inbound p=0 (no exposure): the root's 0.14
-  CHECK(at(h.rate, O, 0, SUB) == Approx(7.0 / 57.0));
-  CHECK(at(h.rate, I, 8, SUB) == Approx(13.0 / 21.0));
-  CHECK(at(h.rate, I, 0, SUB) == Approx(0.14));
-  // First call: root pooled 1 event / (2 + 1) weeks = 1/3 (2/3 of an event's worth of prior).
-  //   root p=0 (1 event, 2 weeks): (1 + 2/3)/(2 + 2) = 5/12
-  //   root p=8 (0 events, 1 week): (0 + 2/3)/(1 + 2) = 2/9
-  //   outbound p=0 (prior 5/12, 1 event, 2 weeks): (5/12)*3/((5/12)*2 + 2) = (15/12)/(34/12) = 15/34
-  //   inbound p=8 (prior 2/9, 0 events, 1 week): (2/9)*2/((2/9) + 2) = (4/9)/(20/9) = 1/5
-  CHECK(at(h.rate, 0, 0, FC) == Approx(5.0 / 12.0));
-  CHECK(at(h.rate, 0, 8, FC) == Approx(2.0 / 9.0));
-  CHECK(at(h.rate, O, 0, FC) == Approx(15.0 / 34.0));
-  CHECK(at(h.rate, I, 8, FC) == Approx(1.0 / 5.0));
+  //   outbound p=0 (prior 0): 0
+  //   inbound p=8 (prior 1/3, 1 event, 1 week): (1/3)*3/((1/3) + 2) = 3/7
+  //   inbound p=0 (no exposure): the root's 0
+  CHECK(at(h.rate, O, 0, SUB) == 0.0);
+  CHECK(at(h.rate, I, 8, SUB) == Approx(3.0 / 7.0));
+  CHECK(at(h.rate, I, 0, SUB) == 0.0);
+  // First call:
+  //   root p=0 (1 event, 2 weeks): 1/2
+  //   root p=8 (0 events, 1 week, prior rate(0) = 1/2): (0 + 1)/(1 + 2) = 1/3
+  //   outbound p=0 (prior 1/2, 1 event, 2 weeks): (1/2)*3/((1/2)*2 + 2) = 1/2
+  //   inbound p=8 (prior 1/3, 0 events, 1 week): (1/3)*2/((1/3) + 2) = 2/7
+  CHECK(at(h.rate, 0, 0, FC) == Approx(0.5));
+  CHECK(at(h.rate, 0, 8, FC) == Approx(1.0 / 3.0));
+  CHECK(at(h.rate, O, 0, FC) == Approx(0.5));
+  CHECK(at(h.rate, I, 8, FC) == Approx(2.0 / 7.0));
   // A reached milestone has no hazard; an event never seen has rate 0 everywhere.
   CHECK(at(h.rate, 0, 3, FC) == 0.0);
   CHECK(at(h.rate, O, 3, DEMO) == 0.0);

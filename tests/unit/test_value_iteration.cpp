@@ -3,23 +3,27 @@
 #include <map>
 
 #include "reinforcer/parallel/communicator.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
 
 using namespace reinforcer;
 
 namespace {
-// One segment, horizon 2. With no milestone reached, only the first call can happen: its
-// weekly hazard is ln 4 (P = 3/4 when called, act = 1; P = 1/2 under any other action,
-// idle = 0.5; P = 1 - 4^-0.75 after a message, message = 0.75). Once the first call is
-// reached, the subscription hazard is 30 (P = 1 - e^-30, i.e. 1 to 13 digits, whatever the
-// action).
+// One segment, horizon 2. With no milestone reached, only the first call can happen: under the
+// status quo with weekly hazard ln 4 (P = 3/4); a call adds success 0.5 of the remaining
+// quarter (P = 7/8), a message 0.2 (P = 0.8). Once the first call is reached -- in the same
+// week too: milestones come before the subscription -- the subscription hazard is 30
+// (P = 1 - e^-30, i.e. 1 to 13 digits, whatever the action).
 FunnelModel tiny_model() {
   std::vector<double> rates(kProgressStates * kEvents, 0.0);
   rates[0 * kEvents + static_cast<std::size_t>(Milestone::first_call)] = std::log(4.0);
   rates[1 * kEvents + kSubscriptionEvent] = 30.0;
   FunnelConfig cfg;
   cfg.horizon_weeks = 2;
+  cfg.success.probability.fill(0.0);
+  cfg.success.probability[static_cast<std::size_t>(Action::call)] = 0.5;
+  cfg.success.probability[static_cast<std::size_t>(Action::message)] = 0.2;
   return FunnelModel(1, rates, cfg);
 }
 constexpr double kGamma = 0.9;
@@ -28,62 +32,91 @@ constexpr double kGamma = 0.9;
 TEST_CASE("value iteration matches a hand-solved MDP", "[dp]") {
   const FunnelModel m = tiny_model();
   const DpSolution d = solve_funnel(m, kGamma);
-  const auto V = [&](Progress p, int w) { return d.value[m.state_index(0, p, w)]; };
-  const auto Q = [&](Progress p, int w, Action a) { return d.q[m.state_index(0, p, w) * kActions + static_cast<std::size_t>(a)]; };
-  // Last week, first call reached: -cost + 100; waiting (cost 0) is best.
-  CHECK(V(1, 1) == Approx(100.0));
-  CHECK(Q(1, 1, Action::call) == Approx(95.0));
-  // Last week, nothing reached: no subscription is possible; waiting is best: 0.
-  CHECK(V(0, 1) == Approx(0.0));
-  // Week 0, first call reached: the subscription comes this week: 100.
-  CHECK(V(1, 0) == Approx(100.0));
-  // Week 0, nothing reached: -cost + 0.9 * P(first call | action) * 100.
-  CHECK(Q(0, 0, Action::call) == Approx(-5 + 90 * 0.75));                           // 62.5
-  CHECK(Q(0, 0, Action::wait) == Approx(90 * 0.5));                                  // 45
-  CHECK(Q(0, 0, Action::message) == Approx(-1 + 90 * (1 - std::pow(4.0, -0.75))));  // 57.18
-  CHECK(Q(0, 0, Action::demo) == Approx(-10 + 90 * 0.5));                            // 35
-  CHECK(V(0, 0) == Approx(62.5));
-  CHECK(d.policy[m.state_index(0, 0, 0)] == static_cast<std::uint8_t>(Action::call));
-  CHECK(d.policy[m.state_index(0, 1, 0)] == static_cast<std::uint8_t>(Action::wait));
-  // The random policy: every action with probability 1/7; mean cost 41/7.
-  const auto R = evaluate_random_policy(m, kGamma);
-  CHECK(R[m.state_index(0, 1, 1)] == Approx(100.0 - 41.0 / 7));
-  CHECK(R[m.state_index(0, 0, 1)] == Approx(-41.0 / 7));
-  // Evaluating the DP policy gives the DP values.
-  const auto P = evaluate_policy(m, kGamma, d.policy);
-  for (std::size_t s = 0; s < m.states(); ++s) CHECK(P[s] == Approx(d.value[s]));
+  const double s = 1 - std::exp(-30.0), R = 100;
+  // P(first call this week) from nothing, per action: 3/4 + success x 1/4.
+  auto fc = [](Action a) { return a == Action::call ? 0.875 : a == Action::message ? 0.8 : 0.75; };
+  // Week 1 (last): from first_call, subscribe now; from nothing, reach it and subscribe.
+  const double v11 = s * R;
+  double v01 = -1e9;
+  for (std::size_t a = 0; a < kActions; ++a) v01 = std::max(v01, -m.cost(Action(a)) + fc(Action(a)) * s * R);
+  CHECK(d.value[m.state_index(0, 1, 1)] == Approx(v11));
+  CHECK(d.value[m.state_index(0, 0, 1)] == Approx(v01));
+  CHECK(d.policy[m.state_index(0, 0, 1)] == static_cast<std::uint8_t>(Action::call));  // 87.5 - 5 > 80 - 1 > 75
+  // Week 0 from nothing: reached -> subscribe (else carry to week 1 at first_call); not -> V(0, 1).
+  double v00 = -1e9;
+  for (std::size_t a = 0; a < kActions; ++a) {
+    const double p = fc(Action(a));
+    v00 = std::max(v00, -m.cost(Action(a)) + p * s * R + kGamma * (p * (1 - s) * v11 + (1 - p) * v01));
+  }
+  CHECK(d.value[m.state_index(0, 0, 0)] == Approx(v00));
+  // Exact policy evaluation of "always wait" is the status quo's value.
+  const std::vector<double> wait = evaluate_policy(m, kGamma, std::vector<std::uint8_t>(m.states(), 6));
+  CHECK(wait[m.state_index(0, 0, 1)] == Approx(0.75 * s * R));
 }
 
-TEST_CASE("week outcomes: the subscription, then each open milestone on its own", "[dp]") {
+TEST_CASE("week outcomes: the status quo, the action's own chance, then the subscription", "[dp]") {
   std::vector<double> rates(kProgressStates * kEvents, 0.0);
-  rates[static_cast<std::size_t>(Milestone::first_call)] = 0.2;
-  rates[static_cast<std::size_t>(Milestone::demo)] = 0.1;
-  rates[kSubscriptionEvent] = 0.05;
+  for (std::size_t p = 0; p < 4; ++p) {  // none, first call, demo, both
+    rates[p * kEvents + static_cast<std::size_t>(Milestone::first_call)] = (p & 1) ? 0.0 : 0.2;
+    rates[p * kEvents + static_cast<std::size_t>(Milestone::demo)] = (p & 2) ? 0.0 : 0.1;
+  }
+  rates[0 * kEvents + kSubscriptionEvent] = 0.05;
+  rates[2 * kEvents + kSubscriptionEvent] = 0.5;  // after a demo
   FunnelConfig cfg;
+  cfg.success.probability.fill(0.0);
+  cfg.success.probability[static_cast<std::size_t>(Action::demo)] = 0.3;
   const FunnelModel m(1, rates, cfg);
-  // Under a demo invite: subscribe with P = 1 - e^-0.05; otherwise the demo (hazard 0.1 * 1.0)
-  // and the first call (0.2 * 0.5) each happen with 1 - e^-0.1, independently.
-  const WeekOutcome w = m.week(0, 0, Action::demo);
-  const double sub = 1 - std::exp(-0.05), q = 1 - std::exp(-0.1);
-  CHECK(w.subscribe == Approx(sub));
-  std::map<int, double> next;
-  for (const Transition* t = w.first; t != w.last; ++t) next[t->next] += t->probability;
-  REQUIRE(next.size() == 4);  // none, first call, demo, both
-  CHECK(next[0] == Approx((1 - sub) * (1 - q) * (1 - q)));
-  CHECK(next[1] == Approx((1 - sub) * q * (1 - q)));
-  CHECK(next[2] == Approx((1 - sub) * (1 - q) * q));
-  CHECK(next[3] == Approx((1 - sub) * q * q));
-  double total = w.subscribe;
-  for (const auto& [p, pr] : next) total += pr;
-  CHECK(total == Approx(1.0));
-  // A milestone already reached cannot happen again: from first_call, only the demo is open.
-  const WeekOutcome v = m.week(0, 1, Action::call);
-  for (const Transition* t = v.first; t != v.last; ++t) CHECK((t->next & 1) == 1);
-  // Sampling follows the same probabilities: the most likely outcome (nothing) comes first.
-  Progress out = 0;
-  CHECK(m.sample_week(0, 0, Action::demo, 0, out));  // u below P(subscribe)
-  CHECK_FALSE(m.sample_week(0, 0, Action::demo, static_cast<std::uint32_t>(std::ldexp(sub + 0.01, 32)), out));
-  CHECK(out == 0);
+  const double qf = 1 - std::exp(-0.2), qd = 1 - std::exp(-0.1);
+  const double sub0 = 1 - std::exp(-0.05), sub2 = 1 - std::exp(-0.5);
+  const WeekOutcome wait = m.week(0, 0, 0, Action::wait);
+  const WeekOutcome demo = m.week(0, 0, 0, Action::demo);
+  // With the invite the demo comes with qd + (1 - qd) x 0.3; the first call is untouched.
+  const double pd = qd + (1 - qd) * 0.3;
+  for (const auto& [w, d] : {std::pair<const WeekOutcome&, double>{wait, qd}, {demo, pd}}) {
+    std::map<int, double> next;
+    for (const Transition* t = w.first; t != w.last; ++t) next[t->next] += t->probability;
+    REQUIRE(next.size() == 4);  // none, first call, demo, both
+    CHECK(next[0] == Approx((1 - qf) * (1 - d) * (1 - sub0)));
+    CHECK(next[1] == Approx(qf * (1 - d)));  // no subscription hazard at first_call
+    CHECK(next[2] == Approx((1 - qf) * d * (1 - sub2)));
+    CHECK(next[3] == Approx(qf * d));
+    // The subscription at the hazard of the progress reached this week.
+    CHECK(w.subscribe == Approx((1 - qf) * (1 - d) * sub0 + (1 - qf) * d * sub2));
+    double total = w.subscribe;
+    for (const auto& [p, pr] : next) total += pr;
+    CHECK(total == Approx(1.0));
+  }
+  // Inviting to a demo already held adds nothing.
+  const WeekOutcome again = m.week(0, 2, 0, Action::demo), idle = m.week(0, 2, 0, Action::wait);
+  CHECK(again.subscribe == Approx(idle.subscribe));
+  // Sampling without a subscription follows the same probabilities, conditional on none.
+  const double none = (1 - qf) * (1 - pd) * (1 - sub0) / (1 - demo.subscribe);
+  CHECK(m.sample_no_subscription(0, 0, 0, Action::demo, 0) == demo.first->next);
+  CHECK(m.sample_no_subscription(0, 0, 0, Action::demo, static_cast<std::uint32_t>(std::ldexp(0.999, 32))) != 0);
+  CHECK(none > 0);
+}
+
+TEST_CASE("duration bands multiply the hazards of the weeks in them", "[dp]") {
+  std::vector<double> rates(kProgressStates * kEvents, 0.0);
+  rates[static_cast<std::size_t>(Milestone::first_call)] = 0.1;
+  BandFactors bands;
+  bands.event.assign(kBands * kEvents, 1.0);
+  bands.event[1 * kEvents + static_cast<std::size_t>(Milestone::first_call)] = 3.0;  // weeks 4-12
+  FunnelConfig cfg;
+  cfg.horizon_weeks = 20;
+  const FunnelModel m(1, rates, cfg, {}, bands);
+  auto p_call = [&](int week) {
+    const WeekOutcome w = m.week(0, 0, week, Action::wait);
+    double stay = 0;
+    for (const Transition* t = w.first; t != w.last; ++t) stay += t->next == 0 ? t->probability : 0.0;
+    return 1 - stay;
+  };
+  CHECK(p_call(3) == Approx(1 - std::exp(-0.1)));
+  CHECK(p_call(4) == Approx(1 - std::exp(-0.3)));
+  CHECK(p_call(12) == Approx(1 - std::exp(-0.3)));
+  CHECK(p_call(13) == Approx(1 - std::exp(-0.1)));
+  CHECK(band_of_week(51) == 3);
+  CHECK(band_of_week(52) == 4);
 }
 
 TEST_CASE("Q-learning reaches the optimum of the hand-solved MDP", "[qlearning]") {
@@ -94,17 +127,17 @@ TEST_CASE("Q-learning reaches the optimum of the hand-solved MDP", "[qlearning]"
   TrainSchedule s;
   s.episodes_per_worker = 400000;
   s.sync_every = 400000;
-  s.q.gamma = kGamma;
-  s.q.alpha = 0.002;  // small steps: the first call's coin flip makes targets noisy (sd ~39)
+  s.q.gamma = kGamma;  // visit-count step sizes (omega 0.6), expected subscription reward
   TrainState st;
-  const std::vector<std::vector<std::uint32_t>> shards = {{0, 1}};
+  const std::vector<FunnelShard> shards = {FunnelShard{{0, 1}, {}, 0}};
   train_distributed(local_communicator(), env, shards, s, st, TrainHooks{});
+  const auto policy = learned_policy(st.q, st.visits, kQStride);
   for (Progress p : {Progress{0}, Progress{1}})
     for (int w : {0, 1}) {
       const std::uint32_t state = m.state_index(0, p, w);
       INFO("progress " << int(p) << " week " << w);
-      CHECK(greedy_action(&st.q[state * kQStride]) == d.policy[state]);
-      for (std::size_t a = 0; a < kActions; ++a) CHECK(st.q[state * kQStride + a] == Approx(d.q[state * kActions + a]).margin(4.0));
+      CHECK(policy[state] == d.policy[state]);
+      for (std::size_t a = 0; a < kActions; ++a) CHECK(st.q[state * kQStride + a] == Approx(d.q[state * kActions + a]).margin(0.5));
     }
   CHECK(st.curve.size() == 1);
   CHECK(st.curve[0].episodes == 400000);
@@ -117,7 +150,7 @@ TEST_CASE("the same seed gives the same Q-table; another seed another", "[qlearn
   s.episodes_per_worker = 5000;
   s.sync_every = 1000;
   s.threads = 2;
-  const std::vector<std::vector<std::uint32_t>> shards = {{0, 1}, {0, 1}};
+  const std::vector<FunnelShard> shards(2, FunnelShard{{0, 1}, {}, 0});
   TrainState a, b, c;
   train_distributed(local_communicator(), env, shards, s, a, TrainHooks{});
   train_distributed(local_communicator(), env, shards, s, b, TrainHooks{});
@@ -135,15 +168,33 @@ TEST_CASE("jumps: milestones reached together come together", "[dp]") {
                                       (1u << static_cast<unsigned>(Milestone::platform_signup));  // 9
   jumps[0 * kProgressStates + call_and_signup] = std::log(2.0);
   FunnelConfig cfg;
+  cfg.success.probability.fill(0.0);
+  cfg.success.probability[static_cast<std::size_t>(Action::call)] = 0.4;
   const FunnelModel m(1, rates, cfg, jumps);
-  // Waiting: both milestones idle (0.5 each): hazard ln 2 * 0.25, P = 1 - 2^-0.25.
-  const WeekOutcome w = m.week(0, 0, Action::wait);
-  double both = 0, other = 0;
-  for (const Transition* t = w.first; t != w.last; ++t) (t->next == call_and_signup ? both : other) += t->probability;
-  CHECK(both == Approx(1 - std::pow(2.0, -0.25)));
-  CHECK(other == Approx(std::pow(2.0, -0.25)));  // nothing happens otherwise: no single-milestone jump
-  // Calling: the call acts (1.0), the signup idles (0.5): P = 1 - 2^-0.5.
-  const WeekOutcome c = m.week(0, 0, Action::call);
-  for (const Transition* t = c.first; t != c.last; ++t)
-    if (t->next == call_and_signup) CHECK(t->probability == Approx(1 - std::pow(2.0, -0.5)));
+  // Waiting: the status quo's jump, P = 1 - 1/2.
+  const WeekOutcome w = m.week(0, 0, 0, Action::wait);
+  std::map<int, double> next;
+  for (const Transition* t = w.first; t != w.last; ++t) next[t->next] += t->probability;
+  CHECK(next[static_cast<int>(call_and_signup)] == Approx(0.5));
+  CHECK(next[0] == Approx(0.5));  // nothing happens otherwise: no single-milestone jump
+  CHECK(next.size() == 2);
+  // Calling: besides the jump, the first call alone with 0.4 where the jump did not come.
+  const WeekOutcome c = m.week(0, 0, 0, Action::call);
+  next.clear();
+  for (const Transition* t = c.first; t != c.last; ++t) next[t->next] += t->probability;
+  CHECK(next[static_cast<int>(call_and_signup)] == Approx(0.5));
+  CHECK(next[1] == Approx(0.5 * 0.4));
+  CHECK(next[0] == Approx(0.5 * 0.6));
+}
+
+TEST_CASE("the learned policy: the best tried action; a state nobody visited waits", "[qlearning]") {
+  std::vector<double> q(3 * kQStride, 0.0);
+  std::vector<std::int64_t> visits(3 * kQStride, 0);
+  q[0 * kQStride + 1] = -2, visits[0 * kQStride + 1] = 5;  // tried: call (-2), survey (-1); untried 0s
+  q[0 * kQStride + 3] = -1, visits[0 * kQStride + 3] = 1;
+  q[1 * kQStride + 0] = 7;                                  // a value never visited: no estimate
+  const auto p = learned_policy(q, visits, kQStride);
+  CHECK(p[0] == static_cast<std::uint8_t>(Action::survey));
+  CHECK(p[1] == static_cast<std::uint8_t>(Action::wait));
+  CHECK(p[2] == static_cast<std::uint8_t>(Action::wait));
 }

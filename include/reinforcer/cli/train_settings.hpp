@@ -18,6 +18,8 @@ struct TrainSettings {
   TrainSchedule schedule;
   FunnelConfig funnel;
   double shrinkage = -1;  // < 0: empirical Bayes
+  double oversample = 0.1;  // share of episodes started at a subscriber's start state
+  int refits = 50;          // bootstrap refits for the learned-minus-best-constant interval
   ReplayConfig replay;
   std::string replay_rewards = "plain";
   std::string checkpoint_path;

@@ -21,13 +21,18 @@ struct EpisodeState {
 
 struct StepResult {
   double reward = 0.0;
-  bool subscribed = false;
+  bool subscribed = false;        // a sampled subscription ended the episode (replay)
+  // The funnel pays a subscription's expected reward instead of a sampled +100 (the same
+  // fixed point, far less variance): it reports the step's subscription probability, and
+  // the chance the episode goes on, by which the next state's value is weighted.
+  double subscription = 0.0;
+  double continuation = 1.0;
 };
 
 // An Environment provides:
 //   std::size_t states() const;
-//   void start(EpisodeState& e, const std::vector<std::uint32_t>& shard, RandomStream& rng) const;
+//   void start(EpisodeState& e, const Shard& shard, RandomStream& rng) const;
 //   StepResult step(EpisodeState& e, Action a, RandomStream& rng) const;   // sets e.state, e.done
-// `shard` lists the environment's customers this worker draws episodes from.
+// `shard` is what this worker draws episode starts from (its own type per environment).
 
 }  // namespace reinforcer

@@ -1,11 +1,15 @@
 #pragma once
-// The fitted funnel as a finite-horizon MDP: state = (segment, milestones reached, week);
-// each week one action, then the subscription (absorbing) may happen, and otherwise the
-// milestones not yet reached may come -- as a jump to a set of milestones reached together,
-// the jumps competing (hazards fitted per jump), so bursts such as a first call and a platform
-// signup in the same week are as likely as in the data. Action effects are explicit assumptions:
-// the targeted milestone's hazard times effect.act, every other milestone times
-// effect.idle, a message raises the first call's hazard by effect.message.
+// The fitted funnel as a finite-horizon MDP: state = (segment, milestones reached, week since
+// t0); each week, in this order:
+//   1. the status quo: the milestones not yet reached may come, as a jump to a set of
+//      milestones reached together (the jumps compete, hazards fitted per jump and duration
+//      band), so bursts such as a first call and a platform signup in one week are as likely as
+//      in the data;
+//   2. the action: besides that, with the assumed probability success.<action> it reaches its
+//      own milestone this week (a message: a first call), independently of step 1 -- "wait" is
+//      the status quo, and no action lowers any milestone's chance;
+//   3. the subscription (absorbing), at the hazard of the progress reached after steps 1-2
+//      (events within a week are ordered by day: milestones come before a subscription).
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -15,17 +19,30 @@
 
 namespace reinforcer {
 
-struct ActionEffects {
-  double act = 1.0;
-  double idle = 0.5;
-  double message = 0.75;
+// Assumptions, not data (the export records events, not actions): the chance that an action
+// reaches its milestone in the week it is taken, beyond the status quo. Placeholders until a
+// randomised test measures them; every output says so, and the break-even answers do not
+// depend on them.
+struct ActionSuccess {
+  std::array<double, kActions> probability{0.02, 0.05, 0.05, 0.05, 0.05, 0.10, 0.0};
+  double of(Action a) const { return probability[static_cast<std::size_t>(a)]; }
 };
 
 struct FunnelConfig {
-  int horizon_weeks = 26;
-  ActionEffects effects;
+  int horizon_weeks = 52;
+  ActionSuccess success;
   ActionCosts costs;
   double subscription_reward = 100.0;
+};
+
+// The status quo of a config: every action's success 0 (the historical process; costs kept).
+FunnelConfig status_quo(FunnelConfig c);
+
+// Duration dependence: multipliers of the hazards per (segment, band), for the events
+// ((segment * kBands + b) * kEvents + e) and the jumps (segment * kBands + b). Empty: 1.
+struct BandFactors {
+  std::vector<double> event;
+  std::vector<double> jump;
 };
 
 // What can happen in one week when the customer does not subscribe: the milestones reached
@@ -49,15 +66,15 @@ class FunnelModel {
   // jump_rates (optional): weekly hazards of reaching the milestone set S together, per
   // (segment, progress, S), flattened (segment * 32 + p) * 32 + S. With them, a week's
   // milestones come as one of these competing jumps (bursts as in the data); without them,
-  // each open milestone happens on its own.
+  // each open milestone happens on its own. bands (optional): duration multipliers.
   FunnelModel(std::size_t segments, std::vector<double> rates, FunnelConfig config,
-              std::vector<double> jump_rates = {});
+              std::vector<double> jump_rates = {}, BandFactors bands = {});
   // From estimated hazards: the segments are the encoder's leaves, in node order -- or, with
   // all_nodes, every node of the tree (so customers whose feature combination the fitting
   // customers lack, and who map to an inner node, have states too).
   static FunnelModel from_estimates(const SegmentEncoder& encoder, const HazardEstimates& h, FunnelConfig config,
                                     bool all_nodes = false);
-  // The same hazards under other assumptions (effects, costs).
+  // The same hazards under other assumptions (success, costs, reward, horizon).
   FunnelModel with_config(FunnelConfig config) const;
 
   std::size_t segments() const { return segments_; }
@@ -72,13 +89,17 @@ class FunnelModel {
   double rate(std::int32_t segment, Progress p, std::size_t event) const {
     return rates_[(static_cast<std::size_t>(segment) * kProgressStates + p) * kEvents + event];
   }
-  WeekOutcome week(std::int32_t segment, Progress p, Action a) const {
-    const std::size_t r = row(segment, p, a);
+  // Duration multiplier of event e in band b (1 without bands).
+  double band_factor(std::int32_t segment, std::size_t band, std::size_t event) const {
+    return bands_.event.empty() ? 1.0 : bands_.event[(static_cast<std::size_t>(segment) * kBands + band) * kEvents + event];
+  }
+  WeekOutcome week(std::int32_t segment, Progress p, int week, Action a) const {
+    const std::size_t r = row(segment, p, week, a);
     return WeekOutcome{subscribe_[r], transitions_.data() + begin_[r], transitions_.data() + begin_[r + 1]};
   }
   // Samples a week from a 32-bit uniform: true if the customer subscribes; else sets `next`.
-  bool sample_week(std::int32_t segment, Progress p, Action a, std::uint32_t u, Progress& next) const {
-    const std::size_t r = row(segment, p, a);
+  bool sample_week(std::int32_t segment, Progress p, int week, Action a, std::uint32_t u, Progress& next) const {
+    const std::size_t r = row(segment, p, week, a);
     if (u < subscribe_threshold_[r]) return true;
     std::size_t i = begin_[r];
     const std::size_t last = begin_[r + 1] - 1;
@@ -86,19 +107,40 @@ class FunnelModel {
     next = transitions_[i].next;
     return false;
   }
+  // Samples the progress after a week without a subscription, from a 32-bit uniform.
+  Progress sample_no_subscription(std::int32_t segment, Progress p, int week, Action a, std::uint32_t u) const {
+    const std::size_t r = row(segment, p, week, a);
+    const std::uint32_t lo = subscribe_threshold_[r];
+    const auto v = static_cast<std::uint32_t>(lo + ((static_cast<std::uint64_t>(0xFFFFFFFFu - lo) * u) >> 32));
+    std::size_t i = begin_[r];
+    const std::size_t last = begin_[r + 1] - 1;
+    while (i < last && v >= thresholds_[i]) ++i;
+    return transitions_[i].next;
+  }
+  // P(the week ends at progress q and the customer subscribes), per q: the subscription's
+  // share of WeekOutcome::subscribe by the milestones it comes with (for outcome tables).
+  std::array<double, kProgressStates> subscribed_by_progress(std::int32_t segment, Progress p, int week, Action a) const;
   double cost(Action a) const { return config_.costs.cost[static_cast<std::size_t>(a)]; }
   // Leaf node of each segment (set by from_estimates; empty otherwise).
   const std::vector<std::int32_t>& segment_nodes() const { return segment_nodes_; }
   std::int32_t segment_of_node(std::int32_t node) const;  // -1 if not a leaf
 
  private:
-  std::size_t row(std::int32_t segment, Progress p, Action a) const {
-    return (static_cast<std::size_t>(segment) * kProgressStates + p) * kActions + static_cast<std::size_t>(a);
+  // Rows per (segment, band, progress, action); the band of a week is looked up once.
+  std::size_t row(std::int32_t segment, Progress p, int week, Action a) const {
+    return ((static_cast<std::size_t>(segment) * kBands + week_band_[static_cast<std::size_t>(week)]) * kProgressStates +
+            p) * kActions + static_cast<std::size_t>(a);
   }
+  void add_action(Action a, Progress p, const std::array<double, kProgressStates>& status_quo,
+                  std::array<double, kProgressStates>& after) const;
+  // P(progress after the status quo's milestones of a week from p in band b), per progress.
+  void status_quo_week(std::int32_t segment, std::size_t band, Progress p, std::array<double, kProgressStates>& dist) const;
   std::size_t segments_;
   std::vector<double> rates_;
   FunnelConfig config_;
   std::vector<double> jump_rates_;
+  BandFactors bands_;
+  std::vector<std::uint8_t> week_band_;             // per week of the horizon
   std::vector<double> subscribe_;                   // per row
   std::vector<std::uint32_t> subscribe_threshold_;  // per row
   std::vector<std::uint32_t> begin_;                // per row + 1: into transitions_
@@ -108,7 +150,5 @@ class FunnelModel {
   std::vector<std::int32_t> node_segment_;
 };
 
-// Hazard multiplier of `event` under action a (1 for the subscription).
-double effect_multiplier(const ActionEffects& effects, Action a, std::size_t event);
 
 }  // namespace reinforcer

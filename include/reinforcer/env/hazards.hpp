@@ -1,6 +1,8 @@
 #pragma once
 // Weekly hazards of the funnel, estimated from the data as events per person-week at risk,
-// censored at the export date, with empirical-Bayes shrinkage toward the parent segment.
+// censored at the export date: per segment and progress (empirical-Bayes shrinkage toward the
+// parent segment; the root's progress states toward their lower-progress neighbours), times a
+// factor per band of weeks since t0 (duration dependence, shrunk toward no dependence).
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -16,25 +18,43 @@ namespace reinforcer {
 inline constexpr std::size_t kEvents = kStepMilestones + 1;
 inline constexpr std::size_t kSubscriptionEvent = kStepMilestones;
 
+// Bands of weeks since t0 over which hazards are piecewise constant: 0-3, 4-12, 13-25,
+// 26-51, 52 and later (a lead contacted a year ago is not as warm as a fresh one).
+inline constexpr std::size_t kBands = 5;
+inline constexpr std::array<int, kBands> kBandFirstWeek = {0, 4, 13, 26, 52};
+inline constexpr std::size_t band_of_week(int week) {
+  std::size_t b = 0;
+  while (b + 1 < kBands && week >= kBandFirstWeek[b + 1]) ++b;
+  return b;
+}
+
 struct HazardOptions {
-  int horizon_weeks = 26;                                   // follow-up counted per customer
+  int horizon_weeks = 52;                                   // follow-up counted per customer
   Day export_date = kNoDay;                                 // censoring date (inclusive)
   Day demo_survey_recorded_from = days_from_civil(2021, 8, 31);  // earlier weeks are not at risk
   // Prior strength a (in expected events) of the Gamma prior around the parent's rate;
   // negative: estimated by the method of moments per (depth, event) (empirical Bayes).
   double shrinkage_strength = -1.0;
-  // The root (all customers) is not shrunk across progress states -- progress is a known,
-  // strong effect -- but only given a weak prior worth this many person-weeks at the rate
-  // pooled over progress, so a state seen for a week or two is not taken at face value.
+  // The root (all customers) keeps a rate per progress state -- progress is a known, strong
+  // effect -- with a weak prior worth this many person-weeks at the mean rate of its
+  // lower-progress neighbours (the states with one milestone fewer), never at a rate pooled
+  // over progress, which the many weeks at "none" would dominate and make rare advanced
+  // states dead ends. A state seen for a week or two is then not taken at face value.
   double root_prior_weeks = 52.0;
+  // Prior strength (in expected events) of the Gamma(a, a) prior around 1 of each duration
+  // band's factor: a band with few events keeps close to the all-bands rate.
+  double band_prior_events = 3.0;
 };
 
 // Per (segment node, progress, event): flattened as ((node * kProgressStates) + p) * kEvents + e.
+// Within a week the milestones come first (ordered by day), then the subscription: a
+// subscription is at risk, and counted, in the progress state that holds the week's
+// milestones dated before it.
 struct HazardEstimates {
   std::size_t nodes = 0;
-  std::vector<double> events;    // observed events in the node's subtree
-  std::vector<double> exposure;  // person-weeks at risk in the node's subtree
-  std::vector<double> rate;      // shrunk weekly hazard; 0 for a milestone already in the progress
+  std::vector<double> events;    // observed events in the node's subtree, all bands
+  std::vector<double> exposure;  // person-weeks at risk in the node's subtree, all bands
+  std::vector<double> rate;      // shrunk weekly hazard (all bands); 0 for a milestone already in the progress
   // Per (depth, event), depth * kEvents + e: below the root the Gamma shape a used; at depth 0
   // the root's prior weight in person-weeks (root_prior_weeks).
   std::vector<double> prior_strength;
@@ -49,6 +69,18 @@ struct HazardEstimates {
   std::vector<double> jump_prior_strength;  // per depth, as prior_strength
   static std::size_t jump_index(std::size_t node, std::size_t progress, std::size_t jump) {
     return (node * kProgressStates + progress) * kProgressStates + jump;
+  }
+  // Person-weeks in (node, progress) per duration band, (node * kProgressStates + p) * kBands + b:
+  // the weeks that start in that state (the milestones' exposure, before the demo/survey rule).
+  std::vector<double> band_exposure;
+  // Duration dependence: the weekly hazard of event e in band b is rate x band_factor, the
+  // factor fitted per band on the node's top segment (depth 1: the first feature, e.g. the
+  // cohort) as (observed + a) / (expected + a), expected from the all-bands rates and a =
+  // band_prior_events. Flattened (node * kBands + b) * kEvents + e; jumps (node * kBands + b).
+  std::vector<double> band_events, band_expected, band_factor;
+  std::vector<double> jump_band_events, jump_band_expected, jump_band_factor;
+  static std::size_t band_index(std::size_t node, std::size_t band, std::size_t event) {
+    return (node * kBands + band) * kEvents + event;
   }
 };
 

@@ -10,6 +10,7 @@
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/parallel/communicator.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
 
 namespace reinforcer {
@@ -21,14 +22,16 @@ struct EvaluationSettings {
   HazardOptions hazards;         // export_date, horizon, shrinkage
   QLearningConfig q;
   std::int64_t episodes = 0;     // per fold: the run's episodes per worker x workers
+  double oversample = 0.1;       // the run's share of episodes started at a subscriber's state
   std::string fit_on = "all";
   // Evaluation itself.
   int bootstrap = 200;
   std::uint64_t seed = 1;
   std::string split = "cv";      // cv | val | test
   int threads = 1;
-  std::vector<double> grid_act = {0.5, 1.0, 1.5, 2.0};
-  std::vector<double> grid_idle = {0.25, 0.5, 0.75, 1.0};
+  // Sensitivity: every success probability and the subscription reward times these factors.
+  std::vector<double> grid_success = {0.25, 1.0, 4.0};
+  std::vector<double> grid_reward = {0.5, 1.0, 2.0, 5.0};
   std::int64_t min_segment_size = 30;
   double segment_prior = 20;     // customers' worth of prior in the segment-rate baseline
 };
@@ -39,7 +42,7 @@ struct ScoreRow { std::int64_t id; std::int32_t fold; std::string cohort; std::i
 struct PolicyRow { std::string policy, metric; double estimate, low95, high95; std::int64_t customers; };
 struct PolicyDifferenceRow { std::string policy, metric; double difference, low95, high95; };
 struct CalibrationRow { std::string cohort, event; std::int64_t customers; double predicted, observed, observed_low95, observed_high95; };
-struct SensitivityRow { double effect_act, effect_idle, reward_per_customer, subscriptions_per_1000; std::array<double, kActions> share; };
+struct SensitivityRow { double success_scale, reward_scale, reward_per_customer, subscriptions_per_1000; std::array<double, kActions> share; };
 struct ActionImpactRow { std::int32_t progress; std::string milestones, action; double delta, low95, high95, sensitivity_low, sensitivity_high; };
 struct ActionMixRow { std::int32_t progress; std::string milestones, action; double share, low95, high95; };
 struct CallListRow { std::int64_t id; std::string cohort, segment, stage, flag; double p_subscribe, low95, high95, expected_value; std::string next_action; };

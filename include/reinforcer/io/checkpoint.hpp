@@ -11,7 +11,7 @@
 namespace reinforcer {
 
 inline const std::string kCheckpointFormat = "reinforcer-checkpoint";
-inline constexpr std::int64_t kCheckpointFormatVersion = 2;  // 2: the learning curve has wait_seconds
+inline constexpr std::int64_t kCheckpointFormatVersion = 3;  // 2: the learning curve has wait_seconds; 3: regret replaces the gap
 
 using Fingerprint = std::map<std::string, std::string>;
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "reinforcer/eval/learner_quality.hpp"
 #include "reinforcer/io/provenance.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
@@ -12,7 +13,7 @@
 namespace reinforcer {
 
 inline const std::string kRunFormat = "reinforcer-run";
-inline constexpr std::int64_t kRunFormatVersion = 1;
+inline constexpr std::int64_t kRunFormatVersion = 2;
 
 struct RunContents {
   std::string prepared_path;       // its /customers table is copied
@@ -20,6 +21,7 @@ struct RunContents {
   int steps_per_episode = 0;       // horizon (funnel) or max steps (replay): the t axis of states
   const FunnelFit* fit = nullptr;  // the fitted funnel (referee), always present
   const TrainState* state = nullptr;
+  const LearnerQuality* quality = nullptr;  // funnel: the learned policy judged against the DP
   std::map<std::string, std::string> text_attributes;     // run settings, written as root attributes
   std::map<std::string, std::int64_t> int_attributes;
   std::map<std::string, double> double_attributes;

@@ -34,7 +34,7 @@ struct SyncCost {
   double seconds = 0;       // whole training
   double wait_seconds = 0;  // of which waiting at the barrier for the slowest rank
   double sync_seconds = 0;  // of which averaging (after the barrier)
-  double final_gap = 0;     // greedy policy's share of the random-to-DP gap left open
+  double final_regret = 0;  // the learned policy's regret to the DP optimum (regret_share)
 };
 SyncCost measure_sync(const FunnelFit& fit, const FunnelEnvironment& env, const Communicator& comm, int threads,
                       std::int64_t episodes_per_worker, std::int64_t sync_every, const QLearningConfig& q);

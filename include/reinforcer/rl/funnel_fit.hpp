@@ -1,6 +1,6 @@
 #pragma once
-// Everything learned from the fitting customers for the funnel: encoder, hazards, the MDP,
-// its exact DP solution and the reference values (random policy, optimum).
+// Everything learned from the fitting customers for the funnel: encoder, hazards, the MDP and
+// its exact DP solution (the recommendation, and the referee of the learned policy).
 #include <string>
 #include <vector>
 
@@ -16,6 +16,18 @@ namespace reinforcer {
 // Throws UsageError for a malformed value or an empty selection.
 std::vector<std::size_t> select_fitting(const CustomerTable& table, const std::string& fit_on);
 
+// The one rule that turns a learned Q-table into a policy, used by train, evaluate and
+// recommend alike: in each state the action of greatest value among those some worker tried
+// there (lowest action on ties); a state no worker visited waits (the status quo) -- an
+// untried action's initial 0 is no estimate.
+std::vector<std::uint8_t> learned_policy(const std::vector<double>& q, const std::vector<std::int64_t>& visits,
+                                         std::size_t stride);
+
+// Regret of a policy to the optimum, in shares: (V* - V^pi) / max(|V*|, floor), V averaged
+// over start states; floor = 1% of the subscription reward, so where the optimum is worth
+// almost nothing the figure is an absolute regret per customer in hundredths of a reward.
+double regret_share(double optimum, double value, double reward);
+
 struct FunnelFit {
   std::vector<std::size_t> fitting;
   SegmentEncoder encoder;
@@ -23,13 +35,12 @@ struct FunnelFit {
   FunnelModel model;
   std::vector<StartState> starts;      // one per fitting customer
   std::vector<CustomerHistory> histories;  // one per fitting customer (leaf segment index in .node)
+  std::vector<Cohort> cohorts;         // one per fitting customer
   DpSolution dp;
-  std::vector<double> random_value;
   double gamma;
   double dp_start_value() const { return mean_start_value(model, dp.value, starts); }
-  double random_start_value() const { return mean_start_value(model, random_value, starts); }
-  // Share of the random-to-optimum gap a Q-table's greedy policy leaves open (0 = optimal).
-  double gap_of(const std::vector<double>& q, std::size_t stride) const;
+  // Regret of a Q-table's learned policy (learned_policy) over all start states.
+  double regret_of(const std::vector<double>& q, const std::vector<std::int64_t>& visits) const;
 };
 
 FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask,

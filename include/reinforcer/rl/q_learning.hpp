@@ -17,8 +17,12 @@ namespace reinforcer {
 inline constexpr std::size_t kQStride = 8;
 
 struct QLearningConfig {
+  // Step size: 1 / (1 + N(s,a))^omega, N the visits of the cell so far (all workers' before
+  // this round, this worker's in it); omega <= 0: the constant alpha. A constant 0.1 let one
+  // sampled +100 move a value by 10 where the gaps between actions are 0.001-1.
+  double omega = 0.6;
   double alpha = 0.1;
-  double gamma = 0.95;
+  double gamma = 1.0;
   double epsilon_start = 1.0;
   double epsilon_end = 0.01;
   double epsilon_decay = 0.0;  // per global episode; <= 0: reach epsilon_end at half the budget
@@ -28,7 +32,7 @@ struct QLearningConfig {
 struct EpisodeBatchStats {
   std::int64_t episodes = 0;
   std::int64_t steps = 0;
-  std::int64_t subscriptions = 0;
+  double subscriptions = 0;  // expected (funnel) or sampled (replay)
   double reward = 0.0;
   double abs_dq = 0.0;  // sum of |update| over steps
 };
@@ -50,15 +54,43 @@ inline double max_q(const double* row) {
   return v;
 }
 
+// Step sizes (1 + n)^-omega by table: exact for n < 64, then per 1/64 of each power of two
+// (the value at the bucket's lowest n, so the schedule still never rises; within 1% of the
+// exact value) -- a pow per step would cost more than the rest of the step.
+class StepSizes {
+ public:
+  explicit StepSizes(const QLearningConfig& cfg) : constant_(cfg.omega <= 0 ? cfg.alpha : 0.0) {
+    if (constant_ > 0) return;
+    table_.resize(64 + 58 * 64);
+    for (std::size_t n = 0; n < 64; ++n) table_[n] = std::pow(1.0 + static_cast<double>(n), -cfg.omega);
+    for (std::size_t e = 6; e < 64; ++e)
+      for (std::size_t m = 0; m < 64; ++m) {
+        const double lowest = std::ldexp(1.0 + static_cast<double>(m) / 64.0, static_cast<int>(e));
+        table_[64 + (e - 6) * 64 + m] = std::pow(1.0 + lowest, -cfg.omega);
+      }
+  }
+  double operator()(std::uint64_t n) const {
+    if (constant_ > 0) return constant_;
+    if (n < 64) return table_[n];
+    const auto e = static_cast<std::size_t>(63 - __builtin_clzll(n));
+    return table_[64 + (e - 6) * 64 + static_cast<std::size_t>((n >> (e - 6)) & 63)];
+  }
+
+ private:
+  double constant_;
+  std::vector<double> table_;
+};
+
 // Runs episodes [first_episode, first_episode + count) of `worker` on `q` (states x kQStride),
 // counting visits per (state, action) and listing each cell the first time it is visited
-// (so a sync touches only those). Shard is whatever Env::start takes.
+// (so a sync touches only those). Shard is whatever Env::start takes. prior_visits (may be
+// null): every worker's visits per cell before this batch, for the step size.
 template <typename Env, typename Shard>
 EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<double>& q,
                                std::vector<std::int32_t>& visits, std::vector<std::uint32_t>& touched,
                                std::uint64_t seed, std::uint64_t worker,
                                std::int64_t first_episode, std::int64_t count, double epsilon,
-                               const QLearningConfig& cfg) {
+                               const QLearningConfig& cfg, const std::int64_t* prior_visits = nullptr) {
   const SubnormalsFlushedToZero flush;  // this thread, this batch
   EpisodeBatchStats st;
   const int width = cfg.interleave < 1 ? 1 : (cfg.interleave > 64 ? 64 : cfg.interleave);
@@ -66,7 +98,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
     EpisodeState e;
     RandomStream rng{0, 0};
     bool active = false;
-    double reward = 0, abs_dq = 0;  // per chain: no dependency between chains' additions
+    double reward = 0, abs_dq = 0, subscriptions = 0;  // per chain: no dependency between chains' additions
   };
   Chain chains[64];
   std::int64_t next_episode = first_episode;
@@ -94,6 +126,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
   }
   double* Q = q.data();
   std::int32_t* N = visits.data();
+  const StepSizes step_size(cfg);
   while (active > 0) {
     for (int i = 0; i < width; ++i) {
       Chain& c = chains[i];
@@ -105,26 +138,29 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       if (static_cast<std::uint32_t>(r) < eps_threshold)
         a = static_cast<std::size_t>(((r >> 32) * kActions) >> 32);  // uniform action from the high half
       const StepResult out = env.step(c.e, static_cast<Action>(a), c.rng);
-      const double target = c.e.done ? out.reward
-                                     : out.reward + cfg.gamma * max_q(Q + static_cast<std::size_t>(c.e.state) * kQStride);
-      const double dq = cfg.alpha * (target - row[a]);
-      row[a] += dq;
+      const double target =
+          c.e.done ? out.reward
+                   : out.reward + cfg.gamma * out.continuation * max_q(Q + static_cast<std::size_t>(c.e.state) * kQStride);
       const std::size_t cell = static_cast<std::size_t>(s) * kQStride + a;
+      const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
+      const double dq = step_size(n) * (target - row[a]);
+      row[a] += dq;
       if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
       ++st.steps;
       c.reward += out.reward;
+      c.subscriptions += out.subscription + (out.subscribed ? 1.0 : 0.0);
       // fabs, not a sign test: the compiler keeps `dq < 0 ? -dq : dq` as a branch (it must
       // keep -0.0), and the sign of an update is a coin flip that the predictor misses.
       c.abs_dq += std::fabs(dq);
       if (c.e.done) {
         ++st.episodes;
-        st.subscriptions += out.subscribed;
         launch(c);
         active -= !c.active;
       }
     }
   }
-  for (int i = 0; i < width; ++i) st.reward += chains[i].reward, st.abs_dq += chains[i].abs_dq;
+  for (int i = 0; i < width; ++i)
+    st.reward += chains[i].reward, st.abs_dq += chains[i].abs_dq, st.subscriptions += chains[i].subscriptions;
   return st;
 }
 

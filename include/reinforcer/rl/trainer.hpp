@@ -37,7 +37,7 @@ struct LearningCurveRow {
   double subscription_rate = 0;
   double epsilon = 0;
   double mean_abs_dq = 0;     // per step, this round
-  double gap = std::numeric_limits<double>::quiet_NaN();  // greedy policy's value gap to DP (share of random-to-DP gap)
+  double regret = std::numeric_limits<double>::quiet_NaN();  // learned policy's regret to the DP optimum, (V* - V)/|V*| over the starts
   double wall_seconds = 0;    // since the start of this process's training
   double wait_seconds = 0;    // of this round: waiting at the barrier for the slowest rank (load imbalance)
   double sync_seconds = 0;    // of this round: averaging the Q-tables (reduction + allreduce), after the barrier
@@ -51,8 +51,8 @@ struct TrainState {
 };
 
 struct TrainHooks {
-  std::function<double(const std::vector<double>& q)> gap;  // may be empty
-  int gap_every = 1;                                         // rounds
+  std::function<double(const TrainState&)> regret;  // may be empty
+  int regret_every = 1;                                        // rounds
   std::function<void(const TrainState&)> checkpoint;        // called on every rank; rank 0 writes
   std::function<void(const LearningCurveRow&, std::int64_t total_rounds)> progress;
   std::function<bool()> stop_requested;                     // a signal arrived on this rank
@@ -104,7 +104,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
       stats[static_cast<std::size_t>(t)] =
           run_episodes(env, shards[static_cast<std::size_t>(t)], local_q[static_cast<std::size_t>(t)],
                        local_n[static_cast<std::size_t>(t)], touched[static_cast<std::size_t>(t)], sched.seed, worker,
-                       first, n, epsilon, sched.q);
+                       first, n, epsilon, sched.q, state.visits.data());
     }
     // A barrier first, so that time spent waiting for a slower rank (uneven shards, a busy
     // core) is told apart from the cost of averaging itself.
@@ -151,13 +151,13 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
       }
     }
     for (auto& list : touched) list.clear();
-    double sum_dq = 0, reward = 0;
-    std::int64_t steps = 0, episodes = 0, subs = 0;
+    double sum_dq = 0, reward = 0, subs = 0;
+    std::int64_t steps = 0, episodes = 0;
     for (const auto& s : stats) sum_dq += s.abs_dq, reward += s.reward, steps += s.steps, episodes += s.episodes, subs += s.subscriptions;
     // Round statistics and the stop request travel in one allreduce.
     const double stop_here = hooks.stop_requested && hooks.stop_requested() ? 1.0 : 0.0;
     std::vector<double> sums = {sum_dq, reward, static_cast<double>(steps), static_cast<double>(episodes),
-                                static_cast<double>(subs), stop_here};
+                                subs, stop_here};
     comm.sum_in_place(sums);
     state.rounds_done = round + 1;
     LearningCurveRow row;
@@ -169,8 +169,8 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     row.subscription_rate = sums[3] > 0 ? sums[4] / sums[3] : 0;
     row.epsilon = epsilon;
     row.mean_abs_dq = sums[2] > 0 ? sums[0] / sums[2] : 0;
-    if (hooks.gap && (state.rounds_done % std::max(1, hooks.gap_every) == 0 || state.rounds_done == total_rounds))
-      row.gap = hooks.gap(state.q);
+    if (hooks.regret && (state.rounds_done % std::max(1, hooks.regret_every) == 0 || state.rounds_done == total_rounds))
+      row.regret = hooks.regret(state);
     row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     state.curve.push_back(row);
     if (hooks.progress) hooks.progress(row, total_rounds);

@@ -1,0 +1,89 @@
+#include "reinforcer/eval/learner_quality.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "reinforcer/eval/bootstrap.hpp"
+#include "reinforcer/parallel/rng.hpp"
+
+namespace reinforcer {
+namespace {
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const double at = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(at));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (at - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+std::vector<std::uint8_t> constant_policy(const FunnelModel& m, Action a) {
+  return std::vector<std::uint8_t>(m.states(), static_cast<std::uint8_t>(a));
+}
+
+}  // namespace
+
+LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit& fit, const HazardOptions& hazards,
+                                    const std::vector<std::uint8_t>& policy, int refits, std::uint64_t seed,
+                                    int threads) {
+  const FunnelModel& m = fit.model;
+  const double reward = m.config().subscription_reward;
+  const std::vector<double> learned = evaluate_policy(m, fit.gamma, policy);
+  LearnerQuality q;
+  const std::array<const char*, 3> names = {"all", "outbound", "inbound"};
+  for (std::size_t g = 0; g < names.size(); ++g) {
+    RegretRow row;
+    row.cohort = names[g];
+    std::vector<double> per_start;
+    for (std::size_t i = 0; i < fit.starts.size(); ++i) {
+      if (g > 0 && static_cast<std::size_t>(fit.cohorts[i]) != g - 1) continue;
+      const std::uint32_t s0 = m.state_index(fit.starts[i].segment, fit.starts[i].progress, 0);
+      row.optimum += fit.dp.value[s0];
+      row.learned += learned[s0];
+      per_start.push_back(fit.dp.value[s0] - learned[s0]);
+    }
+    row.customers = static_cast<std::int64_t>(per_start.size());
+    if (row.customers == 0) continue;
+    row.optimum /= static_cast<double>(row.customers);
+    row.learned /= static_cast<double>(row.customers);
+    row.regret = regret_share(row.optimum, row.learned, reward);
+    row.p95_start_regret = quantile(per_start, 0.95);
+    q.regret.push_back(row);
+  }
+  // The best constant policy on the fit; the difference is then taken paired in each refit.
+  Action best = Action::wait;
+  q.best_constant_value = -1e300;
+  for (std::size_t a = 0; a < kActions; ++a) {
+    const double v = mean_start_value(m, evaluate_policy(m, fit.gamma, constant_policy(m, static_cast<Action>(a))), fit.starts);
+    if (v > q.best_constant_value) q.best_constant_value = v, best = static_cast<Action>(a);
+  }
+  q.best_constant = std::string(kActionNames[static_cast<std::size_t>(best)]);
+  q.learned_minus_best_constant = mean_start_value(m, learned, fit.starts) - q.best_constant_value;
+  q.refits = refits;
+  std::vector<std::uint8_t> cohort(fit.fitting.size());
+  for (std::size_t k = 0; k < fit.fitting.size(); ++k) cohort[k] = static_cast<std::uint8_t>(fit.cohorts[k]);
+  const std::vector<std::uint8_t> constant = constant_policy(m, best);
+  std::vector<double> diffs(static_cast<std::size_t>(std::max(0, refits)));
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic)
+  for (int b = 0; b < refits; ++b) {
+    const std::vector<std::uint32_t> pick =
+        bootstrap_sample_stratified(cohort, splitmix64(seed ^ 0x1EA54EDULL), static_cast<std::uint64_t>(b));
+    std::vector<std::size_t> sample;
+    std::vector<StartState> starts;
+    for (std::uint32_t k : pick) sample.push_back(fit.fitting[k]), starts.push_back(fit.starts[k]);
+    const HazardEstimates h = estimate_hazards(table, sample, fit.encoder, hazards);
+    const FunnelModel refit = FunnelModel::from_estimates(fit.encoder, h, m.config());
+    diffs[static_cast<std::size_t>(b)] = mean_start_value(refit, evaluate_policy(refit, fit.gamma, policy), starts) -
+                                         mean_start_value(refit, evaluate_policy(refit, fit.gamma, constant), starts);
+  }
+  if (refits > 0) {
+    const Interval ci = percentile_interval(diffs);
+    q.low95 = ci.low, q.high95 = ci.high;
+  } else {
+    q.low95 = q.high95 = std::nan("");
+  }
+  return q;
+}
+
+}  // namespace reinforcer
