@@ -220,3 +220,26 @@ def test_real_export_evaluation(tmp_path):
         assert f"all       {scorer}" in report
     assert "learned - random" in report and "learned - historical" in report
 
+
+@requires_real_export
+def test_real_export_calibration_contains_one(tmp_path):
+    """The simulator's acceptance on the real export: held-out observed/expected events per
+    cohort and event (5 folds, historical process, only events after t0); every row with
+    E >= 10 must have an exact 95% interval that contains 1. Calibration does not depend on
+    the learned policy or the refits, so training and bootstrap are kept small."""
+    run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
+    run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--episodes", 20000, "--progress", "none", check=True)
+    run("evaluate", tmp_path / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 10, "--threads", 2, check=True)
+    data = reinforcer_analysis.load(tmp_path / "e.h5")
+    assert data.group_attrs["evaluation"]["folds"] == 5
+    cal = data.tables["evaluation/calibration"]
+    assert len(cal) == 18
+    check_calibration_rows(cal)
+    # At risk of subscribing: the 10,597 dated customers but the 1 (outbound) who subscribed on
+    # or before t0 (CONTRACT.md).
+    at_risk = cal[cal["event"] == "subscribed"].set_index("cohort")["customers"]
+    assert dict(at_risk) == {"all": 10596, "outbound": 10315, "inbound": 281}
+    judged = cal[cal["expected"] >= 10]
+    assert len(judged) > 0
+    outside = judged[(judged["o_e_low95"] > 1) | (judged["o_e_high95"] < 1)]
+    assert outside.empty, "O/E interval excludes 1:\n" + outside.to_string(index=False)
