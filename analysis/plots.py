@@ -15,7 +15,7 @@ its n (customers) and draws the 95% intervals the table has.
 | action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, for progress 0 and the commonest progress states |
 | policies.png | /evaluation/policies | every policy, one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
-| calibration.png | /evaluation/calibration | predicted vs observed rate per event, one panel per cohort |
+| calibration.png | /evaluation/calibration | observed / expected events (O/E) per event with its exact 95% interval and a line at 1, one panel per cohort |
 
 Each plot_* function takes the loaded file (reinforcer_analysis.H5Data) and the output
 directory and returns the Path it wrote, or raises Skip(reason). main(argv) returns the
@@ -283,34 +283,56 @@ def plot_lift_curve(data, outdir):
     return _save(fig, outdir, "lift_curve.png")
 
 
+def _ratio_limits(cal):
+    """Log-scale x limits that show every O/E and its interval, and always 1/2 to 2."""
+    rows = cal[cal["expected"] > 0]
+    values = np.r_[rows["o_e"], rows["o_e_low95"], rows["o_e_high95"]].astype(float)
+    positive = values[np.isfinite(values) & (values > 0)]
+    lo = min(0.5, positive.min() / 1.5) if positive.size else 0.5
+    hi = max(2.0, positive.max() * 1.5) if positive.size else 2.0
+    return lo, hi
+
+
 def plot_calibration(data, outdir):
     cal = _need(data, "evaluation/calibration")
     cohorts = list(dict.fromkeys(cal["cohort"]))
-    fig, axes = plt.subplots(1, len(cohorts), figsize=(5 * len(cohorts), 5), squeeze=False)
-    positive = (cal["predicted"] > 0).all() and (cal["observed"] > 0).all()
+    events = list(dict.fromkeys(cal["event"]))
+    lo, hi = _ratio_limits(cal)
+    fig, axes = plt.subplots(1, len(cohorts), figsize=(5.5 * len(cohorts), 0.45 * len(events) + 2.5), squeeze=False)
+    y = np.arange(len(events))[::-1]
     for ax, cohort in zip(axes[0], cohorts):
-        t = cal[cal["cohort"] == cohort]
-        ax.errorbar(t["predicted"], t["observed"], yerr=_err(t["observed"], t["observed_low95"], t["observed_high95"]),
-                    fmt="o", capsize=3, label="observed, 95% interval")
-        for r in t.itertuples():
-            ax.annotate(r.event, (r.predicted, r.observed), fontsize=7, xytext=(4, 4), textcoords="offset points")
-        values = np.r_[t["predicted"], t["observed_low95"], t["observed_high95"]]
-        values = values[np.isfinite(values)]
-        if positive:
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            lo = max(values[values > 0].min() / 2, 1e-6) if (values > 0).any() else 1e-4
-            hi = max(values.max() * 1.5, lo * 10) if values.size else 1
-        else:
-            lo, hi = 0, (max(values.max(), 0.01) * 1.1 if values.size else 1)
-        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="y = x")
+        t = cal[cal["cohort"] == cohort].set_index("event")
+        labels = []
+        for yi, event in zip(y, events):
+            if event not in t.index:
+                labels.append(event)
+                continue
+            r = t.loc[event]
+            labels.append(f"{event}\nO {_n(r['observed'])} / E {r['expected']:.1f}, n {_n(r['customers'])}")
+            if not r["expected"] > 0:
+                ax.annotate("no expected events", (lo, yi), fontsize=7, xytext=(4, 0), textcoords="offset points",
+                            va="center")
+                continue
+            # O = 0 has O/E = 0 and a lower bound of 0: drawn from the axis' left edge.
+            x = max(r["o_e"], lo)
+            judged = r["expected"] >= 10
+            ax.errorbar([x], [yi], xerr=_err([x], [max(r["o_e_low95"], lo)], [r["o_e_high95"]]), fmt="o", capsize=3,
+                        color="C0" if judged else "0.55", mfc="C0" if judged else "white")
+            ax.annotate(f"{r['o_e']:.2f} [{r['o_e_low95']:.2f}, {r['o_e_high95']:.2f}]", (x, yi), fontsize=7,
+                        xytext=(4, 6), textcoords="offset points", ha="left")
+        ax.axvline(1.0, color="k", ls="--", lw=0.8)
+        ax.set_xscale("log")
         ax.set_xlim(lo, hi)
-        ax.set_ylim(lo, hi)
-        ax.set_xlabel("predicted rate (historical process)")
-        ax.set_ylabel("observed rate")
-        ax.set_title(f"{cohort}: {_customers_label(t['customers'])}", fontsize=10)
-        ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("Calibration of the fitted funnel, per event" + (" (log scales)" if positive else ""))
+        ax.set_ylim(-0.7, len(events) - 0.3)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_xlabel("observed / expected events (log scale; 1 = calibrated)")
+        ax.set_title(f"{cohort}: {_customers_label(t['customers'])} at risk (held out)", fontsize=9)
+    handles = [plt.Line2D([], [], color="C0", marker="o", ls="", label="E >= 10"),
+               plt.Line2D([], [], color="0.55", mfc="white", marker="o", ls="", label="E < 10: few events, not judged")]
+    axes[0][-1].legend(handles=handles, fontsize=7, loc="lower right")
+    fig.suptitle("Calibration of the fitted funnel (historical process): observed / expected events after t0 per "
+                 "event, exact Poisson 95% interval")
     fig.tight_layout()
     return _save(fig, outdir, "calibration.png")
 

@@ -128,7 +128,7 @@ CommandSpec evaluate_command() {
       "policy against the optimum, random, always-wait, always-message, a textbook sequence and the\n"
       "historical process, each with intervals from B bootstrap refits of the model and paired\n"
       "differences; calibration of the simulator on held-out customers; sensitivity to the\n"
-      "action-effect assumptions; action impact; descriptive tables; the call list. Without -o the\n"
+      "assumed action success probabilities and reward; action impact; descriptive tables; the call list. Without -o the\n"
       "input is replaced (atomically). Tasks run over ranks and threads.";
   s.output_required = false;
   s.output_help = "output file (default: replace the input, atomically)";

@@ -9,7 +9,9 @@
 
 #include "reinforcer/cli/command.hpp"
 #include "reinforcer/cli/text_writer.hpp"
+#include "reinforcer/data/civil_date.hpp"
 #include "reinforcer/data/raw_table.hpp"
+#include "reinforcer/env/hazards.hpp"
 #include "reinforcer/errors.hpp"
 #include "reinforcer/io/atomic_output.hpp"
 #include "reinforcer/io/evaluation_file.hpp"
@@ -25,8 +27,34 @@ std::string num(double v, int digits = 2) {
   return buf;
 }
 std::string pct(double v, int digits = 2) { return std::isnan(v) ? "n/a" : num(100 * v, digits) + "%"; }
+// A lower bound as a percentage, rounded down so that "at least X%" stays true.
+std::string pct_at_least(double v, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::isnan(v) ? "n/a" : num(std::floor(100 * v * scale) / scale, digits) + "%";
+}
 std::string ci(double lo, double hi, int digits = 2, bool percent = false) {
   return "[" + (percent ? pct(lo, digits) : num(lo, digits)) + ", " + (percent ? pct(hi, digits) : num(hi, digits)) + "]";
+}
+
+// Every calibration row: held-out customers at risk, expected and observed events, O/E with
+// its exact Poisson interval and the verdict.
+void calibration_table(Writer& w, const h5::Group& ev, const std::string& path) {
+  const Frame cal = read_frame(ev, "calibration", path);
+  const std::string split = ev.string_attribute("split");
+  const std::string design = split == "cv" ? std::to_string(ev.int_attribute("folds")) + "-fold cross-validation"
+                                           : "temporal " + split + " split";
+  w.line("Calibration: observed (O) vs expected (E) events of the held-out customers (" + design +
+         "), E from the fitted historical process within each customer's own follow-up; only events after t0 count.");
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t r = 0; r < cal.rows; ++r)
+    rows.push_back({cal.s("cohort")[r], cal.s("event")[r], cal.cell("customers", r), num(cal.d("expected")[r], 1),
+                    cal.cell("observed", r), num(cal.d("o_e")[r]) + " " + ci(cal.d("o_e_low95")[r], cal.d("o_e_high95")[r]),
+                    cal.s("verdict")[r]});
+  w.table({"cohort", "event", "at risk", "E", "O", "O/E [95% CI]", "verdict"}, rows);
+  w.line("At risk: held-out customers who had not reached the event at t0 (demo and survey: only those with t0 on or after " +
+         format_day(HazardOptions{}.demo_survey_recorded_from) + ", when they began to be recorded).");
+  w.line("O/E interval: exact Poisson (Garwood) for O, divided by E. Verdict: consistent when it contains 1, "
+         "under-predicts when it lies above 1, over-predicts when below; not judged when E < 10.");
 }
 
 void report(const h5::File& f, const std::string& path, std::ostream& out, bool markdown) {
@@ -37,7 +65,8 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
   w.line(std::string(markdown ? "# " : "") + "SalesReinforcer report: " + path);
   w.line("Evaluation: " + (split == "cv" ? std::to_string(ev.int_attribute("folds")) + "-fold cross-validation (out-of-fold scores)"
                                          : "temporal " + split + " split") +
-         "; intervals are 95% (" + std::to_string(bootstrap) + " bootstrap resamples or refits; Wilson for proportions).");
+         "; intervals are 95% (" + std::to_string(bootstrap) +
+         " bootstrap resamples or refits; Wilson for proportions; exact Poisson for observed/expected).");
 
   // Base rates per cohort.
   const Frame splits = read_frame(f.open_group("summary"), "splits", path);
@@ -156,20 +185,14 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
   w.table({"milestone", "reached", "subscribed", "rate [95% CI]"}, rows);
 
   // Verdicts.
-  const Frame cal = read_frame(ev, "calibration", path);
   w.heading("How far to trust the simulator");
-  std::string verdict;
-  for (std::size_t r : cal.where({{"event", "subscribed"}})) {
-    const double p = cal.d("predicted")[r], lo = cal.d("observed_low95")[r], hi = cal.d("observed_high95")[r];
-    verdict += cal.s("cohort")[r] + ": predicted " + pct(p) + " vs observed " + pct(cal.d("observed")[r]) + " " + ci(lo, hi, 2, true) +
-               (p < lo ? " (under-predicts)" : p > hi ? " (over-predicts)" : " (consistent)") + "; ";
-  }
-  w.line("Calibration (subscriptions of held-out customers within their follow-up, historical process): " + verdict);
+  calibration_table(w, ev, path);
   const Frame sens = read_frame(ev, "sensitivity", path);
   double min_wait = 1;
   for (double x : sens.d("share_wait")) min_wait = std::min(min_wait, x);
-  w.line("Sensitivity (" + ev.string_attribute("sensitivity_grid") + "): the optimal policy waits in " +
-         num(std::floor(1000 * min_wait) / 10, 1) + "% or more of weeks at every point of the grid.");
+  w.line("");
+  w.line("Sensitivity (" + ev.string_attribute("sensitivity_grid") + "): the optimal policy waits in at least " +
+         pct_at_least(min_wait, 1) + " of weeks at every point of the grid.");
   w.line("Action success probabilities, costs and rewards are configuration, not data: the export records events, not actions.");
 
   const Frame calls = read_frame(ev, "call_list", path);
@@ -240,9 +263,10 @@ CommandSpec report_command() {
   s.description =
       "Reads the output of 'reinforcer evaluate' and writes the answers first: base rates, targeting\n"
       "(AUC, lift) of the learned ranking against its baselines, the best segments, policies against\n"
-      "baselines with paired differences, best actions by stage, then one-line calibration and\n"
-      "sensitivity verdicts and the top of the call list. Every figure carries its n and a 95%\n"
-      "interval. Text (default; to the terminal unless -o), Markdown, or one CSV per table (-o DIR).";
+      "baselines with paired differences, best actions by stage, then the simulator's calibration\n"
+      "(observed/expected per cohort and event), the sensitivity verdict and the top of the call\n"
+      "list. Every figure carries its n and a 95% interval. Text (default; to the terminal unless\n"
+      "-o), Markdown, or one CSV per table (-o DIR).";
   s.output_required = false;
   s.output_help = "output file (default: the terminal); with --format csv, a directory";
   s.add_options = [](po::options_description& d) {

@@ -22,7 +22,8 @@ using namespace evaluation;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::size_t kFoldFields = 20;  // per held-out customer, see run_fold_payload
+constexpr std::size_t kFoldFields = 8 + 3 * kEvents;  // per held-out customer, see fold_payload
+constexpr std::size_t kAtRiskAt = 8, kPredictedAt = kAtRiskAt + kEvents, kObservedAt = kPredictedAt + kEvents;
 
 enum class TaskKind { fold, fold_bootstrap, model, sensitivity };
 struct Task {
@@ -36,10 +37,45 @@ std::vector<double> fold_payload(const std::vector<HeldOutPrediction>& preds) {
   for (const auto& p : preds) {
     v.insert(v.end(), {static_cast<double>(p.customer), p.score.learned, p.score.segment_rate, p.score.cohort_rate,
                        p.score.random, p.p_subscribe, p.expected_value, static_cast<double>(p.next_action)});
+    for (auto x : p.at_risk) v.push_back(x);
     for (double x : p.predicted) v.push_back(x);
     for (auto x : p.observed) v.push_back(x);
   }
   return v;
+}
+
+// Calibration sums of one cohort group: per event, customers at risk, expected and observed events.
+struct CalibrationSums {
+  std::int64_t customers = 0;  // held out, at risk or not
+  std::array<std::int64_t, kEvents> at_risk{}, observed{};
+  std::array<double, kEvents> expected{};
+  void add(const double* fields) {
+    ++customers;
+    for (std::size_t e = 0; e < kEvents; ++e) {
+      at_risk[e] += fields[kAtRiskAt + e] != 0;
+      expected[e] += fields[kPredictedAt + e];
+      observed[e] += fields[kObservedAt + e] != 0;
+    }
+  }
+};
+
+// O/E per event with its exact Poisson interval, for every group with held-out customers.
+std::vector<CalibrationRow> calibration_rows(const std::array<CalibrationSums, 3>& groups) {
+  const std::array<std::string, 3> names = {"all", "outbound", "inbound"};
+  std::vector<CalibrationRow> rows;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const CalibrationSums& c = groups[g];
+    if (c.customers == 0) continue;
+    for (std::size_t e = 0; e < kEvents; ++e) {
+      const double expected = c.expected[e];
+      const std::int64_t observed = c.observed[e];
+      const Interval ci = poisson_ratio_interval(observed, expected);
+      const double o_e = expected > 0 ? static_cast<double>(observed) / expected : kNaN;
+      rows.push_back(CalibrationRow{names[g], std::string(kMilestoneKeys[e]), c.at_risk[e], expected, observed, o_e,
+                                    ci.low, ci.high, calibration_verdict(expected, ci)});
+    }
+  }
+  return rows;
 }
 
 // A model replicate's payload: the 7 x 4 policy metrics, then the impact table, then the
@@ -196,6 +232,13 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s) {
 
 }  // namespace
 
+std::string calibration_verdict(double expected, const Interval& o_e) {
+  if (!(expected >= kCalibrationMinExpected)) return "few events (E < 10)";
+  if (o_e.low > 1.0) return "under-predicts";
+  if (o_e.high < 1.0) return "over-predicts";
+  return "consistent";
+}
+
 std::vector<ScoreRow> score_held_out(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                      const std::vector<std::size_t>& held_out, const EvaluationSettings& settings,
                                      int fold) {
@@ -237,8 +280,7 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
   // Out-of-fold predictions.
   struct Pred { double p_subscribe, expected_value; std::uint8_t next_action; std::vector<double> boot; };
   std::vector<Pred> pred(table.customers.size(), Pred{kNaN, kNaN, 0, {}});
-  std::array<std::array<double, kEvents>, 3> predicted_sum{}, observed_sum{};
-  std::array<std::int64_t, 3> calib_n{};
+  std::array<CalibrationSums, 3> calibration{};  // all, outbound, inbound
   for (int f = 0; f < folds; ++f) {
     const auto& v = payload[static_cast<std::size_t>(f)];
     for (std::size_t off = 0; off + kFoldFields <= v.size(); off += kFoldFields) {
@@ -247,13 +289,7 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
       r.scores.push_back(ScoreRow{c.id, f, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
                                   static_cast<std::int8_t>(c.subscribed), v[off + 1], v[off + 2], v[off + 3], v[off + 4]});
       pred[i] = Pred{v[off + 5], v[off + 6], static_cast<std::uint8_t>(v[off + 7]), {}};
-      for (std::size_t g : {std::size_t{0}, 1 + static_cast<std::size_t>(c.cohort)}) {
-        ++calib_n[g];
-        for (std::size_t e = 0; e < kEvents; ++e) {
-          predicted_sum[g][e] += v[off + 8 + e];
-          observed_sum[g][e] += v[off + 8 + kEvents + e];
-        }
-      }
+      for (std::size_t g : {std::size_t{0}, 1 + static_cast<std::size_t>(c.cohort)}) calibration[g].add(&v[off]);
     }
   }
   std::size_t task = static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(s.bootstrap);
@@ -266,18 +302,7 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
   build_targeting(r, s);
 
   // Calibration of the simulator on the held-out customers.
-  const std::array<std::string, 3> groups = {"all", "outbound", "inbound"};
-  for (std::size_t g = 0; g < 3; ++g) {
-    if (calib_n[g] == 0) continue;
-    for (std::size_t e = 0; e < kEvents; ++e) {
-      const auto n = calib_n[g];
-      const auto k = static_cast<std::int64_t>(std::llround(observed_sum[g][e]));
-      const Interval w = wilson_interval(k, n);
-      r.calibration.push_back(CalibrationRow{groups[g], e == kSubscriptionEvent ? "subscribed" : std::string(kMilestoneKeys[e]), n,
-                                             predicted_sum[g][e] / static_cast<double>(n), static_cast<double>(k) / static_cast<double>(n),
-                                             w.low, w.high});
-    }
-  }
+  r.calibration = calibration_rows(calibration);
 
   // Policies: the fit on all fitting customers, and B refits on resamples (paired).
   const auto& main = payload[static_cast<std::size_t>(folds) + 1];

@@ -32,7 +32,11 @@ struct HeldOutPrediction {
   double p_subscribe = 0;     // under the optimal policy, within the horizon
   double expected_value = 0;  // optimal value of the start state
   std::uint8_t next_action = 0;
-  std::array<double, kEvents> predicted{};      // historical process, within the customer's follow-up
+  // Calibration, per event: whether the customer was at risk of it after t0; if so the
+  // historical process's probability of it within the customer's follow-up, and whether it
+  // happened there (both 0 when not at risk).
+  std::array<std::uint8_t, kEvents> at_risk{};
+  std::array<double, kEvents> predicted{};
   std::array<std::uint8_t, kEvents> observed{};
 };
 std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,

@@ -61,6 +61,25 @@ class SegmentRateScorer {
   std::vector<double> rate_;
 };
 
+// The events a held-out customer was at risk of after t0, the only ones calibration counts:
+// not a milestone already held at t0 (it cannot happen again); nothing for a customer whose
+// dated subscription is on or before t0 (no prospect at decision time); demo and survey only
+// when t0 is on or after the date they began to be recorded (before it their absence is
+// unknown, not "not reached").
+std::array<std::uint8_t, kEvents> calibration_at_risk(const Customer& c, const CustomerHistory& h, const HazardOptions& o) {
+  std::array<std::uint8_t, kEvents> at_risk{};
+  const Day subscribed = c.milestone[static_cast<std::size_t>(Milestone::subscribed)];
+  if (subscribed != kNoDay && subscribed <= c.t0) return at_risk;
+  const bool demo_survey_recorded = c.t0 >= o.demo_survey_recorded_from;
+  for (std::size_t e = 0; e < kStepMilestones; ++e) {
+    const auto m = static_cast<Milestone>(e);
+    const bool unrecorded = (m == Milestone::demo || m == Milestone::survey) && !demo_survey_recorded;
+    at_risk[e] = !(h.start >> e & 1u) && !unrecorded;
+  }
+  at_risk[kSubscriptionEvent] = 1;
+  return at_risk;
+}
+
 }  // namespace
 
 std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& split) {
@@ -155,19 +174,20 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     p.p_subscribe = optimal.subscribe[st0];
     p.expected_value = fm.dp.value[st0];
     p.next_action = learned[st0];
-    // Calibration: the historical process's chance of each event within the customer's own
-    // follow-up (to the export date, at most the horizon), against what happened.
+    // Calibration: the historical process's chance of each event the customer was at risk of
+    // after t0, within the customer's own follow-up (to the export date, at most the
+    // horizon), against what happened.
     auto it = forward.find({seg, h.start});
     if (it == forward.end())
       it = forward.emplace(std::make_pair(seg, h.start), cumulative_event_probabilities(hist, seg, h.start, always(Action::wait))).first;
     const double follow = std::min<double>(s.funnel.horizon_weeks, (hopt.export_date + 1 - c.t0) / 7.0);
     const int last_week = std::clamp(static_cast<int>(std::ceil(follow)) - 1, 0, s.funnel.horizon_weeks - 1);
+    p.at_risk = calibration_at_risk(c, h, hopt);
     for (std::size_t e = 0; e < kEvents; ++e) {
+      if (!p.at_risk[e]) continue;
       p.predicted[e] = it->second[static_cast<std::size_t>(last_week) * kEvents + e];
-      if (e < kStepMilestones)
-        p.observed[e] = (h.start >> e & 1u) || (h.step_week[e] >= 0 && h.step_week[e] <= last_week);
-      else
-        p.observed[e] = h.subscribed_week >= 0 && h.subscribed_week <= last_week;
+      const std::int32_t week = e < kStepMilestones ? h.step_week[e] : h.subscribed_week;
+      p.observed[e] = week >= 0 && week <= last_week;
     }
     out.push_back(p);
   }

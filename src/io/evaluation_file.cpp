@@ -43,10 +43,12 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
   g.write_table("calibration", h5::Table(r.calibration.size())
                                    .add("cohort", h5::column(r.calibration, &C::cohort)).add("event", h5::column(r.calibration, &C::event))
                                    .add("customers", h5::column(r.calibration, &C::customers))
-                                   .add("predicted", h5::column(r.calibration, &C::predicted))
+                                   .add("expected", h5::column(r.calibration, &C::expected))
                                    .add("observed", h5::column(r.calibration, &C::observed))
-                                   .add("observed_low95", h5::column(r.calibration, &C::observed_low95))
-                                   .add("observed_high95", h5::column(r.calibration, &C::observed_high95)));
+                                   .add("o_e", h5::column(r.calibration, &C::o_e))
+                                   .add("o_e_low95", h5::column(r.calibration, &C::o_e_low95))
+                                   .add("o_e_high95", h5::column(r.calibration, &C::o_e_high95))
+                                   .add("verdict", h5::column(r.calibration, &C::verdict)));
   using V = SensitivityRow;
   h5::Table sens(r.sensitivity.size());
   sens.add("success_scale", h5::column(r.sensitivity, &V::success_scale)).add("reward_scale", h5::column(r.sensitivity, &V::reward_scale))

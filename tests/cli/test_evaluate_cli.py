@@ -15,6 +15,45 @@ sys.path.insert(0, str(SOURCE_DIR / "analysis"))
 import reinforcer_analysis  # noqa: E402
 
 
+EVENTS = ["first_call", "demo", "survey", "platform_signup", "account_manager", "subscribed"]
+CALIBRATION_COLUMNS = ["cohort", "event", "customers", "expected", "observed", "o_e", "o_e_low95", "o_e_high95", "verdict"]
+MISSING_DAY = reinforcer_analysis.MISSING_DAY
+DEMO_SURVEY_RECORDED_FROM = int(np.datetime64("2021-08-31", "D").astype(np.int64))  # days since 1970-01-01
+
+
+def at_risk_after_t0(customers, event):
+    """Held-out customers at risk of `event` after t0, by the rule of docs/EVALUATION.md,
+    computed here from the customer table alone."""
+    def dated_by_t0(column):
+        day = customers[f"{column}_day"]
+        return (day != MISSING_DAY) & (day <= customers["t0_day"])
+    risk = ~dated_by_t0("subscribed")  # subscribed on or before t0: no prospect
+    if event != "subscribed":
+        risk &= ~dated_by_t0(event)  # held at t0: cannot happen again
+    if event in ("demo", "survey"):
+        risk &= customers["t0_day"] >= DEMO_SURVEY_RECORDED_FROM
+    return risk
+
+
+def check_calibration_rows(cal):
+    """The O/E arithmetic, interval and verdict of every calibration row."""
+    assert cal["observed"].dtype.kind == "i"
+    assert (cal["observed"] <= cal["customers"]).all()
+    with_e = cal[cal["expected"] > 0]
+    assert np.allclose(with_e["o_e"], with_e["observed"] / with_e["expected"])
+    assert ((with_e["o_e_low95"] <= with_e["o_e"]) & (with_e["o_e"] <= with_e["o_e_high95"])).all()
+    assert (with_e.loc[with_e["observed"] == 0, "o_e_low95"] == 0).all()
+    for r in cal.itertuples():
+        if r.expected < 10:
+            assert r.verdict == "few events (E < 10)", r
+        elif r.o_e_low95 > 1:
+            assert r.verdict == "under-predicts", r
+        elif r.o_e_high95 < 1:
+            assert r.verdict == "over-predicts", r
+        else:
+            assert r.verdict == "consistent", r
+
+
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
     d = tmp_path_factory.mktemp("evaluate")
@@ -45,6 +84,7 @@ def test_evaluated_file_has_every_table_with_its_intervals(evaluated):
         other = pol[(pol.policy == name) & (pol.metric == "reward_per_customer")].iloc[0]
         assert opt.estimate >= other.estimate - 1e-9, name  # the optimum is optimal
     assert len(t["evaluation/calibration"]) == 18  # 3 cohorts x 6 events
+    assert list(t["evaluation/calibration"].columns) == CALIBRATION_COLUMNS
     assert len(t["evaluation/sensitivity"]) == 16  # the 4 x 4 grid
     assert len(t["evaluation/descriptive/segments"]) > 0
     assert t["evaluation/lift_curve"]["captured"].between(0, 1).all()
@@ -53,6 +93,31 @@ def test_evaluated_file_has_every_table_with_its_intervals(evaluated):
     assert (mix["share"] > 0).all() and set(mix["action"]) <= set(t["actions"]["action"])
     assert ((mix["low95"] <= mix["share"]) & (mix["share"] <= mix["high95"])).all()
     assert (mix["high95"] > mix["low95"]).any()  # the refits do move it
+
+
+def test_calibration_counts_only_events_after_t0(evaluated):
+    data = reinforcer_analysis.load(evaluated / "e.h5")
+    cal = data.tables["evaluation/calibration"].set_index(["cohort", "event"])
+    customers = data.tables["customers"]
+    held_out = customers[customers["id"].isin(data.tables["evaluation/scores"]["id"])]
+    check_calibration_rows(cal.reset_index())
+    inbound = held_out[held_out["cohort"] == "inbound"]
+    # Every inbound customer holds a milestone at t0 (t0 is its earliest step), so for some
+    # milestone fewer inbound customers are at risk than there are inbound customers.
+    assert len(inbound) > 0
+    assert min(cal.loc[("inbound", e), "customers"] for e in EVENTS[:5]) < len(inbound)
+    # Exactly the customers the rule names are at risk, per cohort and event.
+    for cohort in ("all", "outbound", "inbound"):
+        group = held_out if cohort == "all" else held_out[held_out["cohort"] == cohort]
+        for event in EVENTS:
+            assert cal.loc[(cohort, event), "customers"] == at_risk_after_t0(group, event).sum(), (cohort, event)
+    # The cohorts add up to "all".
+    for event in EVENTS:
+        for column in ("customers", "observed"):
+            assert cal.loc[("all", event), column] == (cal.loc[("outbound", event), column] +
+                                                       cal.loc[("inbound", event), column])
+        assert cal.loc[("all", event), "expected"] == pytest.approx(cal.loc[("outbound", event), "expected"] +
+                                                                    cal.loc[("inbound", event), "expected"])
 
 
 def test_call_list_excludes_subscribers_and_do_not_contact(evaluated, tmp_path):
@@ -77,6 +142,13 @@ def test_report_in_text_markdown_and_csv(evaluated, tmp_path):
                     "How far to trust the simulator", "Call list"):
         assert section in text
     assert "ROC AUC" in text and "[" in text and "paired difference" in text
+    # The whole calibration table, after a line saying what it is; no Wilson verdict line.
+    trust = text[text.index("How far to trust the simulator"):text.index("Call list")]
+    assert "held-out customers (3-fold cross-validation)" in trust and "only events after t0 count" in trust
+    assert "historical process" in trust
+    table = [line.split() for line in trust.splitlines() if line.split()[:1] in (["all"], ["outbound"], ["inbound"])]
+    assert {(r[0], r[1]) for r in table} == {(c, e) for c in ("all", "outbound", "inbound") for e in EVENTS}
+    assert "predicted" not in trust and "Wilson" not in trust
     md = run("report", evaluated / "e.h5", "--format", "markdown", "-o", tmp_path / "r.md", check=True)
     assert (tmp_path / "r.md").read_text().startswith("# SalesReinforcer report")
     (tmp_path / "csv").mkdir()
@@ -147,3 +219,27 @@ def test_real_export_evaluation(tmp_path):
     for scorer in ("learned", "segment_rate", "cohort_rate", "random"):
         assert f"all       {scorer}" in report
     assert "learned - random" in report and "learned - historical" in report
+
+
+@requires_real_export
+def test_real_export_calibration_contains_one(tmp_path):
+    """The simulator's acceptance on the real export: held-out observed/expected events per
+    cohort and event (5 folds, historical process, only events after t0); every row with
+    E >= 10 must have an exact 95% interval that contains 1. Calibration does not depend on
+    the learned policy or the refits, so training and bootstrap are kept small."""
+    run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
+    run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--episodes", 20000, "--progress", "none", check=True)
+    run("evaluate", tmp_path / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 10, "--threads", 2, check=True)
+    data = reinforcer_analysis.load(tmp_path / "e.h5")
+    assert data.group_attrs["evaluation"]["folds"] == 5
+    cal = data.tables["evaluation/calibration"]
+    assert len(cal) == 18
+    check_calibration_rows(cal)
+    # At risk of subscribing: the 10,597 dated customers but the 1 (outbound) who subscribed on
+    # or before t0 (CONTRACT.md).
+    at_risk = cal[cal["event"] == "subscribed"].set_index("cohort")["customers"]
+    assert dict(at_risk) == {"all": 10596, "outbound": 10315, "inbound": 281}
+    judged = cal[cal["expected"] >= 10]
+    assert len(judged) > 0
+    outside = judged[(judged["o_e_low95"] > 1) | (judged["o_e_high95"] < 1)]
+    assert outside.empty, "O/E interval excludes 1:\n" + outside.to_string(index=False)

@@ -75,8 +75,8 @@ EVALUATION_TABLES = {
     "lift_curve": [("scorer", S), ("cohort", S), ("fraction", "f8"), ("captured", "f8")],
     "policies": [("policy", S), ("metric", S), ("estimate", "f8"), ("low95", "f8"), ("high95", "f8"),
                  ("customers", "i8")],
-    "calibration": [("cohort", S), ("event", S), ("customers", "i8"), ("predicted", "f8"), ("observed", "f8"),
-                    ("observed_low95", "f8"), ("observed_high95", "f8")],
+    "calibration": [("cohort", S), ("event", S), ("customers", "i8"), ("expected", "f8"), ("observed", "i8"),
+                    ("o_e", "f8"), ("o_e_low95", "f8"), ("o_e_high95", "f8"), ("verdict", S)],
     "action_impact": [("progress", "i4"), ("milestones", "S64"), ("action", S), ("delta", "f8"), ("low95", "f8"),
                       ("high95", "f8"), ("sensitivity_low", "f8"), ("sensitivity_high", "f8")],
     "descriptive/segments": [("grouping", "S20"), ("cohort", S), ("segment", "S40"), ("country", S),
@@ -113,9 +113,14 @@ def evaluation_rows(rng):
             rows["policies"].append((policy, metric, *interval(rng, rng.uniform(0, 50), 5), 2900))
     for cohort, (n, _) in sizes.items():
         for k, event in enumerate(EVENTS):
-            p = 0.3 / (k + 1) ** 2
-            o = p * rng.uniform(0.7, 1.3)
-            rows["calibration"].append((cohort, event, n, p, o, o * 0.6, o * 1.5))
+            # Customers at risk, expected events E and an observed count O near it; O = 0 and
+            # E < 10 occur, as they do in small cohorts (O/E 0 with a lower bound of 0).
+            at_risk = n // (k + 1)
+            e = 0.3 * at_risk / (k + 1) ** 2
+            o = int(rng.poisson(e))
+            low, high = (0.0 if o == 0 else o * 0.6) / e, (o + 3.7) * 1.4 / e
+            verdict = "few events (E < 10)" if e < 10 else "consistent" if low <= 1 <= high else "under-predicts"
+            rows["calibration"].append((cohort, event, at_risk, e, o, o / e, low, high, verdict))
     for progress in range(32):
         text = ",".join(m for bit, m in enumerate(MILESTONES) if progress >> bit & 1) or "none"
         for action in ACTIONS:

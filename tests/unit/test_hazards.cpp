@@ -470,3 +470,96 @@ TEST_CASE("estimate_hazards: milestones reached in the same week form one jump",
   // (also 1/2: the jump is possible only from progress 0): (1 + 26)/(2 + 52) = 1/2.
   CHECK(h.jump_rate[HazardEstimates::jump_index(0, 0, S)] == Approx(0.5));
 }
+
+TEST_CASE("estimate_hazards: cohorts whose rates differ 10x are not pooled", "[hazards]") {
+  // Two cohorts side by side at progress 0 (no milestones), horizon 10, no censoring: outbound
+  // subscribes at about 0.01 a week, inbound at 0.1 (>= 200 person-weeks each). The cell where
+  // a cohort is all of its parent (none here) must not enter the strength: it would be 1e6.
+  const Day T = days_from_civil(2022, 1, 3);
+  HazardOptions o;
+  o.export_date = T + 2000;
+  o.horizon_weeks = 10;
+  CustomerTable t;
+  auto add = [&](Cohort cohort, int subscribe_week) {
+    Customer c = dated(static_cast<std::int64_t>(t.customers.size() + 1), cohort, T);
+    if (cohort == Cohort::inbound) c.first_contact = kNoDay;
+    if (subscribe_week >= 0) subscribe_on(c, T + 7 * subscribe_week);
+    t.customers.push_back(c);
+  };
+  for (int i = 0; i < 60; ++i) add(Cohort::outbound, i < 6 ? i : -1);           // ~6 / 585 weeks
+  for (int i = 0; i < 40; ++i) add(Cohort::inbound, i < 24 ? i % 10 : -1);      // 24 / ~268 weeks
+  const auto fit = all_of(t);
+  const SegmentEncoder enc(t, fit, parse_feature_mask("cohort"));
+  const HazardEstimates h = estimate_hazards(t, fit, enc, o);
+  const auto O = static_cast<std::size_t>(enc.node_of(t.customers[0], t));
+  const auto I = static_cast<std::size_t>(enc.node_of(t.customers[60], t));
+  REQUIRE(at(h.exposure, O, 0, SUB) >= 200);
+  REQUIRE(at(h.exposure, I, 0, SUB) >= 200);
+  const double raw_o = at(h.events, O, 0, SUB) / at(h.exposure, O, 0, SUB);
+  const double raw_i = at(h.events, I, 0, SUB) / at(h.exposure, I, 0, SUB);
+  REQUIRE(raw_i / raw_o >= 8);
+  CHECK(h.prior_strength[1 * kEvents + SUB] < 1e3);
+  // The fitted rates keep most of the difference.
+  CHECK(at(h.rate, I, 0, SUB) / at(h.rate, O, 0, SUB) > 5);
+  // Every strength is in the run file's table: events and jumps.
+  CHECK(h.jump_prior_strength.size() == 2);
+}
+
+TEST_CASE("estimate_hazards: a first call on day 1 and a subscription on day 3 of one week", "[hazards]") {
+  // The subscription is credited to the state holding the first call, not to "none".
+  const Day T = days_from_civil(2022, 1, 3);
+  HazardOptions o;
+  o.export_date = T + 100;
+  CustomerTable t;
+  Customer c = dated(1, Cohort::outbound, T);
+  set(c, FC, T + 1);
+  subscribe_on(c, T + 3);
+  t.customers = {c};
+  const auto fit = all_of(t);
+  const SegmentEncoder enc(t, fit, parse_feature_mask("cohort"));
+  const HazardEstimates h = estimate_hazards(t, fit, enc, o);
+  CHECK(at(h.events, 0, 1, SUB) == 1.0);   // progress {first_call}
+  CHECK(at(h.events, 0, 0, SUB) == 0.0);
+  CHECK(at(h.events, 0, 0, FC) == 1.0);    // the first call from "none"
+  CHECK(at(h.exposure, 0, 1, SUB) == Approx(1.0));  // the week at risk where it ends
+  CHECK(at(h.exposure, 0, 0, SUB) == 0.0);
+}
+
+TEST_CASE("estimate_hazards: person-weeks per duration band equal hand counts", "[hazards]") {
+  // One customer, no milestones, followed 30 weeks (horizon 52): bands 0-3 (4 weeks), 4-12
+  // (9), 13-25 (13), 26-51 (4). A second reaches the first call on day 40 (week 5) and is
+  // followed 20 weeks: band 0 4 weeks and band 1 2 weeks at "none" (weeks 4 and 5), then at
+  // {first_call} band 1 7 weeks (6-12) and band 2 7 weeks (13-19).
+  const Day T = days_from_civil(2022, 1, 3);
+  HazardOptions o;
+  o.export_date = T + 30 * 7 - 1;
+  CustomerTable t;
+  t.customers.push_back(dated(1, Cohort::outbound, T));
+  Customer b = dated(2, Cohort::outbound, T - 0);
+  set(b, FC, T + 40);
+  t.customers.push_back(b);
+  // The second customer's follow-up ends after 20 weeks: a later t0.
+  t.customers[1].t0 = T + 10 * 7;
+  t.customers[1].first_contact = t.customers[1].t0;
+  t.customers[1].milestone[FC] = t.customers[1].t0 + 40;
+  const auto fit = all_of(t);
+  const SegmentEncoder enc(t, fit, parse_feature_mask("cohort"));
+  const HazardEstimates h = estimate_hazards(t, fit, enc, o);
+  auto band = [&](std::size_t p, std::size_t b_) { return h.band_exposure[(0 * kProgressStates + p) * kBands + b_]; };
+  CHECK(band(0, 0) == Approx(4.0 + 4.0));
+  CHECK(band(0, 1) == Approx(9.0 + 2.0));
+  CHECK(band(0, 2) == Approx(13.0));
+  CHECK(band(0, 3) == Approx(4.0));
+  CHECK(band(0, 4) == 0.0);
+  CHECK(band(1, 1) == Approx(7.0));
+  CHECK(band(1, 2) == Approx(7.0));
+  CHECK(band(1, 0) == 0.0);
+  // The band factors, fitted on the top segment (here the cohort): observed over expected
+  // per band, shrunk toward 1.
+  const auto O = static_cast<std::size_t>(enc.node_of(t.customers[0], t));
+  CHECK(h.band_events[HazardEstimates::band_index(O, 1, FC)] == 1.0);
+  for (std::size_t b_ = 0; b_ < kBands; ++b_)
+    if (b_ != 1) CHECK(h.band_events[HazardEstimates::band_index(O, b_, FC)] == 0.0);
+  CHECK(h.band_factor[HazardEstimates::band_index(O, 1, FC)] > 1.0);
+  CHECK(h.band_factor[HazardEstimates::band_index(O, 2, FC)] < 1.0);
+}

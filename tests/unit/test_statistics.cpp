@@ -11,6 +11,7 @@
 
 #include "reinforcer/eval/bootstrap.hpp"
 #include "reinforcer/eval/kaplan_meier.hpp"
+#include "reinforcer/eval/proportion.hpp"
 #include "reinforcer/eval/ranking_metrics.hpp"
 #include "reinforcer/parallel/rng.hpp"
 
@@ -41,6 +42,19 @@ double normal(RandomStream& rng) {
   const double u1 = 1.0 - rng.uniform();
   const double u2 = rng.uniform();
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
+}
+
+// A Poisson(mu) draw by inverting its distribution function (fine for mu up to a few hundred).
+std::int64_t poisson_draw(RandomStream& rng, double mu) {
+  const double u = rng.uniform();
+  double term = std::exp(-mu), cdf = term;
+  std::int64_t k = 0;
+  while (u >= cdf && term > 0) {
+    ++k;
+    term *= mu / static_cast<double>(k);
+    cdf += term;
+  }
+  return k;
 }
 
 }  // namespace
@@ -330,6 +344,43 @@ TEST_CASE("percentile interval uses type-7 quantiles and skips NaN", "[statistic
   CHECK_THROWS_AS(percentile_interval(v, 0.0), std::invalid_argument);
 }
 
+// ------------------------------------------------------------- Poisson (observed/expected)
+
+TEST_CASE("exact Poisson interval matches tabulated Garwood values", "[statistics]") {
+  // O = 0: no lower end; upper = chi2(0.975; 2) / 2 = -ln(0.025) = 3.688879.
+  const Interval zero = poisson_interval(0);
+  CHECK(zero.low == 0.0);
+  CHECK(zero.high == Approx(3.688879).epsilon(1e-6));
+  // O = 1: chi2(0.025; 2) / 2 = -ln(0.975) = 0.025318; chi2(0.975; 4) / 2 = 5.571643.
+  const Interval one = poisson_interval(1);
+  CHECK(one.low == Approx(-std::log(0.975)).epsilon(1e-9));
+  CHECK(one.high == Approx(5.571643).epsilon(1e-6));
+  // O = 10: chi2(0.025; 20) / 2 = 9.590777 / 2; chi2(0.975; 22) / 2 = 36.780714 / 2.
+  const Interval ten = poisson_interval(10);
+  CHECK(ten.low == Approx(4.795389).epsilon(1e-6));
+  CHECK(ten.high == Approx(18.390357).epsilon(1e-6));
+  // 90%: chi2(0.05; 20) / 2 = 10.850811 / 2; chi2(0.95; 22) / 2 = 33.924439 / 2.
+  const Interval ten90 = poisson_interval(10, 0.90);
+  CHECK(ten90.low == Approx(5.425406).epsilon(1e-6));
+  CHECK(ten90.high == Approx(16.962219).epsilon(1e-6));
+  CHECK_THROWS_AS(poisson_interval(-1), std::invalid_argument);
+  CHECK_THROWS_AS(poisson_interval(3, 1.0), std::invalid_argument);
+}
+
+TEST_CASE("observed/expected interval is the count's interval divided by E", "[statistics]") {
+  // O = 10, E = 8: O/E = 1.25 in [4.795389 / 8, 18.390357 / 8] = [0.599424, 2.298795].
+  const Interval r = poisson_ratio_interval(10, 8.0);
+  CHECK(r.low == Approx(0.599424).epsilon(1e-5));
+  CHECK(r.high == Approx(2.298795).epsilon(1e-5));
+  // O = 0, E = 20: [0, 3.688879 / 20].
+  const Interval z = poisson_ratio_interval(0, 20.0);
+  CHECK(z.low == 0.0);
+  CHECK(z.high == Approx(0.184444).epsilon(1e-5));
+  // No expected events: no ratio.
+  CHECK(std::isnan(poisson_ratio_interval(2, 0.0).low));
+  CHECK(std::isnan(poisson_ratio_interval(0, 0.0).high));
+}
+
 // -------------------------------------------------------------------- coverage acceptance
 
 TEST_CASE("bootstrap percentile intervals cover the truth about 95% of the time", "[statistics][coverage]") {
@@ -403,4 +454,53 @@ TEST_CASE("bootstrap percentile intervals cover the truth about 95% of the time"
   CHECK(cov_p <= 0.98);
   CHECK(cov_auc >= 0.92);
   CHECK(cov_auc <= 0.98);
+}
+
+TEST_CASE("exact Poisson intervals cover at least 95%, also for O/E of a sum of Bernoullis", "[statistics][coverage]") {
+  constexpr int kDataSets = 4000;
+  constexpr std::uint64_t kSeed = 20240715;
+  std::ostringstream msg;
+  msg << "nominal 95% exact Poisson interval (" << kDataSets << " data sets each):";
+  // (a) Poisson counts: the interval of the count covers its mean. Exact (Garwood) intervals
+  // are conservative, most of all for small means (98.6% exactly at mu = 0.5: k <= 2).
+  for (const double mu : {0.5, 3.0, 10.0, 40.0}) {
+    int covered = 0;
+    RandomStream rng(kSeed, static_cast<std::uint64_t>(mu * 1000));
+    for (int d = 0; d < kDataSets; ++d) {
+      const Interval ci = poisson_interval(poisson_draw(rng, mu));
+      covered += ci.low <= mu && mu <= ci.high;
+    }
+    const double cov = covered / static_cast<double>(kDataSets);
+    msg << " mu = " << mu << ": " << cov << ";";
+    // The standard error of a 95% coverage over 4000 data sets is 0.34 points: -4 se.
+    CHECK(cov >= 0.936);
+    CHECK(cov <= 0.995);
+  }
+  // (b) As calibration uses it: 2,000 customers with skewed event probabilities (E about 15),
+  // O = the events drawn from exactly those probabilities; a calibrated model's O/E interval
+  // contains 1. A sum of Bernoullis varies less than a Poisson count, so coverage is at least 95%.
+  {
+    constexpr std::size_t kCustomers = 2000;
+    std::vector<double> p(kCustomers);
+    RandomStream gen(kSeed + 1, 0);
+    double expected = 0;
+    for (double& pi : p) {
+      const double u = gen.uniform();
+      pi = 0.03 * u * u * u;  // most near 0, a few up to 3%
+      expected += pi;
+    }
+    int covered = 0;
+    for (int d = 0; d < kDataSets; ++d) {
+      RandomStream rng(kSeed + 2, static_cast<std::uint64_t>(d));
+      std::int64_t observed = 0;
+      for (double pi : p) observed += rng.uniform() < pi;
+      const Interval ci = poisson_ratio_interval(observed, expected);
+      covered += ci.low <= 1.0 && 1.0 <= ci.high;
+    }
+    const double cov = covered / static_cast<double>(kDataSets);
+    msg << " O/E with E = " << expected << ": " << cov;
+    CHECK(cov >= 0.936);
+    CHECK(cov <= 0.995);
+  }
+  WARN(msg.str());
 }

@@ -21,7 +21,7 @@ inline constexpr std::size_t kProgressStates = 1u << kStepMilestones;
 using Progress = std::uint8_t;
 
 // The milestone an action targets; none for wait. A message raises the first call's hazard
-// (with its own multiplier, effect.message).
+// (success.message: the chance of a first call).
 inline constexpr std::optional<Milestone> target_of(Action a) {
   switch (a) {
     case Action::message:

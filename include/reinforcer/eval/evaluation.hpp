@@ -1,7 +1,7 @@
 #pragma once
 // `reinforcer evaluate`: cross-validated targeting on real outcomes, policies compared in the
 // fitted funnel with bootstrap refits, calibration of the simulator, sensitivity to the
-// action-effect assumptions, action impact, descriptive tables and the call list.
+// assumed action success probabilities, action impact, descriptive tables and the call list.
 #include <string>
 #include <vector>
 
@@ -9,6 +9,7 @@
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/eval/descriptive.hpp"
+#include "reinforcer/eval/proportion.hpp"
 #include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
@@ -41,7 +42,10 @@ struct LiftPoint { std::string scorer, cohort; double fraction, captured; };
 struct ScoreRow { std::int64_t id; std::int32_t fold; std::string cohort; std::int8_t subscribed; double learned, segment_rate, cohort_rate, random; };
 struct PolicyRow { std::string policy, metric; double estimate, low95, high95; std::int64_t customers; };
 struct PolicyDifferenceRow { std::string policy, metric; double difference, low95, high95; };
-struct CalibrationRow { std::string cohort, event; std::int64_t customers; double predicted, observed, observed_low95, observed_high95; };
+// Held-out customers at risk of an event after t0 (`customers`), the events they had within
+// their follow-up (O, `observed`) and the sum of the model's probabilities for them (E,
+// `expected`); O/E with the exact Poisson interval and the verdict on it.
+struct CalibrationRow { std::string cohort, event; std::int64_t customers; double expected; std::int64_t observed; double o_e, o_e_low95, o_e_high95; std::string verdict; };
 struct SensitivityRow { double success_scale, reward_scale, reward_per_customer, subscriptions_per_1000; std::array<double, kActions> share; };
 struct ActionImpactRow { std::int32_t progress; std::string milestones, action; double delta, low95, high95, sensitivity_low, sensitivity_high; };
 struct ActionMixRow { std::int32_t progress; std::string milestones, action; double share, low95, high95; };
@@ -62,6 +66,13 @@ struct EvaluationResult {
   std::int64_t folds = 0;
   std::int64_t undated_set_aside = 0;
 };
+
+// Below this many expected events an O/E interval is too wide to say much: such a row keeps
+// its interval but gets the verdict "few events (E < 10)" instead of a judgement.
+inline constexpr double kCalibrationMinExpected = 10.0;
+// "consistent" when the O/E interval contains 1, "under-predicts" when it lies above 1 (more
+// events than the model expects), "over-predicts" when it lies below.
+std::string calibration_verdict(double expected, const Interval& o_e);
 
 // The run's learned Q-table must be over the leaf states of the funnel fitted on `fit_on`.
 // Every rank calls it; the result is complete on rank 0 only.

@@ -8,7 +8,7 @@
 namespace reinforcer {
 
 inline const std::string kEvaluatedFormat = "reinforcer-evaluated";
-inline constexpr std::int64_t kEvaluatedFormatVersion = 1;
+inline constexpr std::int64_t kEvaluatedFormatVersion = 2;  // 2: calibration as observed/expected
 
 void write_evaluated_file(const std::string& path, const std::string& run_path, const EvaluationResult& result,
                           const EvaluationSettings& settings, const Provenance& provenance);
