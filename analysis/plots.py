@@ -11,7 +11,7 @@ its n (customers) and draws the 95% intervals the table has.
 | customers_subscribers_by_country.png | /customers | subscribers of the top 15 countries (dated customers) |
 | customers_subscribers_by_education.png | /customers | subscribers by education (dated customers) |
 | customers_high_value_country_education.png | /customers | high-value customers (subscribed, or reached an account manager): top countries x educations |
-| learning_curve.png | /learning_curve | mean reward and gap to the DP optimum per round, with the DP, learned and random start values |
+| learning_curve.png | /learning_curve | mean reward and regret to the DP optimum per round, with the DP, learned and random start values |
 | action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, for progress 0 and the commonest progress states |
 | policies.png | /evaluation/policies | every policy, one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
@@ -170,11 +170,11 @@ def plot_learning_curve(data, outdir):
             ax1.axhline(v, color=color, ls=style, label=f"{label}: {v:.2f} per customer")
     ax1.set_ylabel("reward per customer")
     ax1.legend(fontsize=8)
-    gap = lc.dropna(subset=["gap_to_dp"])
-    ax2.plot(gap["episodes"], 100 * gap["gap_to_dp"], "o-", ms=3, color="tab:purple",
-             label="greedy policy's remaining gap")
+    gap = lc.dropna(subset=["regret"])
+    ax2.plot(gap["episodes"], 100 * gap["regret"], "o-", ms=3, color="tab:purple",
+             label="learned policy's regret to the DP")
     ax2.axhline(0, color="tab:green", label="DP optimum")
-    ax2.set_ylabel("gap to DP (% of random-to-optimum)")
+    ax2.set_ylabel("regret to DP (% of V*)")
     ax2.set_xlabel("episodes (global)")
     ax2.legend(fontsize=8)
     fig.suptitle(f"Learning curve ({len(lc)} sync rounds); start values: {_fitting_n(data)}")

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/errors.hpp"
+#include "reinforcer/eval/break_even.hpp"
 #include "reinforcer/eval/learner_quality.hpp"
 #include "reinforcer/io/atomic_output.hpp"
 #include "reinforcer/io/hdf5.hpp"
@@ -81,6 +83,24 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
 
 std::string signed_fixed(double v, int digits) { return (v >= 0 ? "+" : "") + fixed(v, digits); }
 
+std::string bound(double v, int digits) { return std::isinf(v) ? "never" : fixed(v, digits); }
+std::string probability_bound(double v) { return v > 1 ? "> 1 (never)" : fixed(v, 4); }
+
+// The break-even answers, which do not depend on the assumed success probabilities.
+void print_break_even(const std::vector<BreakEvenRow>& rows) {
+  std::cout << "Break-even (week 0, act now then wait; stages holding >= 20 fitting customers): the success\n"
+               "probability s* above which the action pays, the reward R* at which it pays at the assumed s,\n"
+               "and the customers per arm of a randomised test (alpha 0.05, power 80%) detecting s*:\n";
+  std::vector<std::vector<std::string>> out;
+  for (const BreakEvenRow& r : rows) {
+    if (r.customers < 20) continue;
+    out.push_back({r.cohort, r.stage, r.action, with_thousands(r.customers), probability_bound(r.break_even_success),
+                   fixed(r.configured_success, 2) + (r.pays() ? " pays" : ""), bound(r.break_even_reward, 0),
+                   bound(r.n_per_arm_milestone, 0), bound(r.n_per_arm_subscription, 0)});
+  }
+  Writer(std::cout, false).table({"cohort", "stage", "action", "n", "s*", "assumed s", "R*", "n/arm milestone", "n/arm subscription"}, out);
+}
+
 void print_quality(const LearnerQuality& q, const FunnelFit& fit) {
   const double floor = 0.01 * fit.model.config().subscription_reward;
   std::cout << "The recommendation is the exact DP policy of the fitted funnel; the learned policy (Q-learning workers)\n"
@@ -95,8 +115,8 @@ void print_quality(const LearnerQuality& q, const FunnelFit& fit) {
   std::cout << "learned minus the best constant policy (always " << q.best_constant << ", V " << fixed(q.best_constant_value, 3)
             << "): " << signed_fixed(q.learned_minus_best_constant, 3) << " [" << signed_fixed(q.low95, 3) << ", "
             << signed_fixed(q.high95, 3) << "] (95% interval over " << q.refits << " paired bootstrap refits of the funnel)\n"
-            << "Action success probabilities are assumptions (success.*), not data; 'reinforcer report' gives the\n"
-               "break-even probabilities that do not depend on them.\n";
+            << "Action success probabilities are assumptions (success.*), not data; the break-even table above does\n"
+               "not depend on them.\n";
 }
 
 int train(const Invocation& inv, const Communicator& comm) {
@@ -167,8 +187,13 @@ int train(const Invocation& inv, const Communicator& comm) {
   if (funnel)
     quality = judge_learned_policy(table, fit, hopt, learned_policy(state.q, state.visits, kQStride), s.refits,
                                    s.schedule.seed, s.schedule.threads);
+  std::vector<std::uint8_t> start_cohort;
+  for (Cohort c : fit.cohorts) start_cohort.push_back(static_cast<std::uint8_t>(c));
+  const std::vector<BreakEvenRow> break_even =
+      funnel ? break_even_table(fit.model, fit.gamma, fit.starts, start_cohort) : std::vector<BreakEvenRow>{};
   RunContents run;
   run.quality = funnel ? &quality : nullptr;
+  run.break_even = &break_even;
   run.prepared_path = inv.input;
   run.environment = s.environment;
   run.steps_per_episode = funnel ? s.funnel.horizon_weeks : s.replay.max_steps;
@@ -197,7 +222,10 @@ int train(const Invocation& inv, const Communicator& comm) {
   std::cout << "trained " << with_thousands(s.schedule.episodes_per_worker) << " episodes per worker x "
             << layout.workers() << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
             << state.rounds_done << " sync rounds, " << fixed(secs) << " s\n";
-  if (funnel) print_quality(quality, fit);
+  if (funnel) {
+    print_break_even(break_even);
+    print_quality(quality, fit);
+  }
   std::cout << "wrote " << inv.output << std::endl;
   return 0;
 }

@@ -25,11 +25,11 @@ def q_table(path):
 def test_train_writes_a_documented_run_file(prepared, tmp_path):
     p = run("train", prepared, "-o", tmp_path / "run.h5", "--episodes", 40000, "--sync-every", 10000,
             "--progress", "plain", check=True)
-    assert "closes" in p.stdout and "DP optimum" in p.stdout
+    assert "regret" in p.stdout and "V* (DP)" in p.stdout and "Break-even" in p.stdout and "closes" not in p.stdout
     assert "round 4/4" in p.stderr
     with h5py.File(tmp_path / "run.h5", "r") as f:
         assert f.attrs["format"] == "reinforcer-run"
-        assert f.attrs["format_version"] == 1
+        assert f.attrs["format_version"] == 2
         assert f.attrs["workers"] == 1 and f.attrs["rounds"] == 4
         assert len(f.attrs["prepared_sha256"]) == 64
         q = f["q/values"][()]
@@ -46,7 +46,7 @@ def test_train_writes_a_documented_run_file(prepared, tmp_path):
     assert visits.sum() > 0 and (states["visits"] == visits.sum(axis=1)).all()
     assert list(curve["round"]) == [1, 2, 3, 4]
     assert list(curve["episodes"]) == [10000, 20000, 30000, 40000]
-    assert curve["gap_to_dp"].notna().all()
+    assert curve["regret"].notna().all()
     assert [a.decode() for a in actions["action"]] == ["message", "call", "demo", "survey", "signup", "account_manager", "wait"]
     assert (hazards["weekly_hazard"] >= 0).all()
     dump = subprocess.run(["h5dump", "-H", str(tmp_path / "run.h5")], capture_output=True, text=True, check=True).stdout

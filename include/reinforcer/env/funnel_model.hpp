@@ -117,6 +117,14 @@ class FunnelModel {
     while (i < last && v >= thresholds_[i]) ++i;
     return transitions_[i].next;
   }
+  // P(the week's milestones end at progress q) under the status quo, before any action.
+  std::array<double, kProgressStates> status_quo_distribution(std::int32_t segment, Progress p, int week) const {
+    std::array<double, kProgressStates> d{};
+    status_quo_week(segment, week_band_[static_cast<std::size_t>(week)], p, d);
+    return d;
+  }
+  // P(subscribing in a week that ends at progress q), at the week's duration band.
+  double subscription_probability(std::int32_t segment, Progress q, int week) const;
   // P(the week ends at progress q and the customer subscribes), per q: the subscription's
   // share of WeekOutcome::subscribe by the milestones it comes with (for outcome tables).
   std::array<double, kProgressStates> subscribed_by_progress(std::int32_t segment, Progress p, int week, Action a) const;

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "reinforcer/eval/break_even.hpp"
 #include "reinforcer/eval/learner_quality.hpp"
 #include "reinforcer/io/provenance.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
@@ -22,6 +23,7 @@ struct RunContents {
   const FunnelFit* fit = nullptr;  // the fitted funnel (referee), always present
   const TrainState* state = nullptr;
   const LearnerQuality* quality = nullptr;  // funnel: the learned policy judged against the DP
+  const std::vector<BreakEvenRow>* break_even = nullptr;  // funnel: may be empty
   std::map<std::string, std::string> text_attributes;     // run settings, written as root attributes
   std::map<std::string, std::int64_t> int_attributes;
   std::map<std::string, double> double_attributes;

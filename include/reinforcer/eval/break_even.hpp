@@ -1,0 +1,47 @@
+#pragma once
+// Break-even answers that do not hang on the assumed success probabilities: for each cohort,
+// stage (milestones reached) and action, the smallest chance of reaching its milestone at
+// which acting this week beats waiting, the reward (and cost) at which it pays at the
+// configured chance, and the size of a randomised test that would detect that lift.
+// "Acting this week" is a one-week deviation from the status quo: act now, wait afterwards.
+// Its gain over waiting is then linear in the success probability s,
+//   Q(act) - Q(wait) = -cost + s * G,
+//   G = sum_q D(q) [W(q + milestone) - W(q)],
+// with D the status quo's distribution of the week's milestones and W(q) = P_sub(q) R +
+// (1 - P_sub(q)) gamma V_wait(q, next week); so s* = cost / G exactly, R* = cost / (s g),
+// cost* = s G, g = G / R (waiting costs nothing, so G is proportional to R).
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "reinforcer/env/funnel_env.hpp"
+#include "reinforcer/env/funnel_model.hpp"
+
+namespace reinforcer {
+
+struct BreakEvenRow {
+  std::string cohort, stage, action;
+  std::int32_t progress = 0;
+  std::int64_t customers = 0;       // fitting customers who start at this stage
+  double gain_per_success = 0;      // G, reward units per customer (mean over them)
+  double configured_success = 0;    // success.<action>
+  double break_even_success = std::numeric_limits<double>::infinity();  // s*; inf: never pays
+  double break_even_reward = std::numeric_limits<double>::infinity();   // R* at the configured s
+  double break_even_cost = 0;       // cost* at the configured s and reward
+  double milestone_base = 0;        // P(its milestone this week | status quo)
+  double subscription_base = 0;     // P(subscribe within the horizon | status quo)
+  double n_per_arm_milestone = std::numeric_limits<double>::infinity();     // to detect s*
+  double n_per_arm_subscription = std::numeric_limits<double>::infinity();
+  bool pays() const { return configured_success > break_even_success; }
+};
+
+// Customers per arm of a two-sided test of two proportions (alpha 0.05, power 80%).
+double two_proportion_sample_size(double p0, double p1);
+
+// Rows for every cohort (starts' cohort: 0 outbound, 1 inbound) x stage holding a start x
+// action with a milestone not yet reached, at week 0.
+std::vector<BreakEvenRow> break_even_table(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+                                           const std::vector<std::uint8_t>& cohort_of_start);
+
+}  // namespace reinforcer

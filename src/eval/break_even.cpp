@@ -1,0 +1,82 @@
+#include "reinforcer/eval/break_even.hpp"
+
+#include <cmath>
+#include <map>
+
+#include "reinforcer/data/customer_table.hpp"
+#include "reinforcer/rl/value_iteration.hpp"
+
+namespace reinforcer {
+
+double two_proportion_sample_size(double p0, double p1) {
+  constexpr double z_alpha = 1.959963984540054, z_beta = 0.8416212335729143;
+  const double d = std::fabs(p1 - p0);
+  if (!(d > 0) || p1 > 1) return std::numeric_limits<double>::infinity();
+  const double bar = (p0 + p1) / 2;
+  const double n = z_alpha * std::sqrt(2 * bar * (1 - bar)) + z_beta * std::sqrt(p0 * (1 - p0) + p1 * (1 - p1));
+  return std::ceil(n * n / (d * d));
+}
+
+std::vector<BreakEvenRow> break_even_table(const FunnelModel& m, double gamma, const std::vector<StartState>& starts,
+                                           const std::vector<std::uint8_t>& cohort_of_start) {
+  const double R = m.config().subscription_reward;
+  const std::vector<double> wait = evaluate_policy(m, gamma, std::vector<std::uint8_t>(m.states(), static_cast<std::uint8_t>(Action::wait)));
+  // W(q): the week ends at q; subscribe now, else wait from q next week.
+  auto end_value = [&](std::int32_t seg, Progress q) {
+    const double sub = m.subscription_probability(seg, q, 0);
+    return sub * R + (m.horizon() > 1 ? (1 - sub) * gamma * wait[m.state_index(seg, q, 1)] : 0.0);
+  };
+  struct Sum {
+    std::int64_t n = 0;
+    double gain = 0, milestone = 0, subscribe = 0;
+  };
+  std::map<std::tuple<std::uint8_t, Progress, std::size_t>, Sum> sums;
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    const StartState& st = starts[i];
+    const auto d = m.status_quo_distribution(st.segment, st.progress, 0);
+    for (std::size_t a = 0; a < kActions; ++a) {
+      const auto target = target_of(static_cast<Action>(a));
+      if (!target) continue;
+      const unsigned bit = 1u << static_cast<unsigned>(*target);
+      if (st.progress & bit) continue;
+      Sum& s = sums[{cohort_of_start[i], st.progress, a}];
+      s.n += 1;
+      for (std::size_t q = 0; q < kProgressStates; ++q) {
+        if (d[q] == 0) continue;
+        s.milestone += (q & bit) ? d[q] : 0.0;
+        s.gain += d[q] * (end_value(st.segment, static_cast<Progress>(q | bit)) - end_value(st.segment, static_cast<Progress>(q)));
+      }
+      s.subscribe += R > 0 ? wait[m.state_index(st.segment, st.progress, 0)] / R : 0.0;
+    }
+  }
+  std::vector<BreakEvenRow> rows;
+  for (const auto& [key, s] : sums) {
+    const auto [cohort, progress, a] = key;
+    BreakEvenRow r;
+    r.cohort = std::string(kCohortNames[cohort]);
+    r.progress = progress;
+    r.stage = milestones_text(progress);
+    r.action = std::string(kActionNames[a]);
+    r.customers = s.n;
+    const double n = static_cast<double>(s.n);
+    r.gain_per_success = s.gain / n;
+    r.milestone_base = s.milestone / n;
+    r.subscription_base = s.subscribe / n;
+    r.configured_success = m.config().success.probability[a];
+    const double cost = m.cost(static_cast<Action>(a));
+    const double g = R > 0 ? r.gain_per_success / R : 0.0;  // subscriptions per success
+    if (r.gain_per_success > 0) {
+      r.break_even_success = cost / r.gain_per_success;
+      if (r.break_even_success <= 1) {
+        r.n_per_arm_milestone = two_proportion_sample_size(r.milestone_base, r.milestone_base + (1 - r.milestone_base) * r.break_even_success);
+        r.n_per_arm_subscription = two_proportion_sample_size(r.subscription_base, r.subscription_base + r.break_even_success * g);
+      }
+    }
+    if (r.configured_success * g > 0) r.break_even_reward = cost / (r.configured_success * g);
+    r.break_even_cost = r.configured_success * r.gain_per_success;
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+}  // namespace reinforcer
