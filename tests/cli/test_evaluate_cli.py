@@ -85,7 +85,7 @@ def test_evaluated_file_has_every_table_with_its_intervals(evaluated):
         assert opt.estimate >= other.estimate - 1e-9, name  # the optimum is optimal
     assert len(t["evaluation/calibration"]) == 18  # 3 cohorts x 6 events
     assert list(t["evaluation/calibration"].columns) == CALIBRATION_COLUMNS
-    assert len(t["evaluation/sensitivity"]) == 16  # the 4 x 4 grid
+    assert len(t["evaluation/sensitivity"]) == 12  # the 3 success scales x 4 reward scales
     assert len(t["evaluation/descriptive/segments"]) > 0
     assert t["evaluation/lift_curve"]["captured"].between(0, 1).all()
     mix = t["evaluation/action_mix"]
