@@ -3,24 +3,14 @@
 
 #include "reinforcer/eval/break_even.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
+#include "hand_solved_funnel.hpp"
 
 using namespace reinforcer;
 
 namespace {
-// One segment, horizon 2, gamma 0.9. From nothing, the first call comes under the status quo
-// with P 3/4 a week (hazard ln 4); once reached -- that week too -- the subscription follows
-// (hazard 30). A call succeeds with 0.3; reward 100, cost of a call 2 (reward/cost 50).
-FunnelModel synthetic_funnel(double success) {
-  std::vector<double> rates(kProgressStates * kEvents, 0.0);
-  rates[static_cast<std::size_t>(Milestone::first_call)] = std::log(4.0);
-  rates[1 * kEvents + kSubscriptionEvent] = 30.0;
-  FunnelConfig cfg;
-  cfg.horizon_weeks = 2;
-  cfg.success.probability.fill(0.0);
-  cfg.success.probability[static_cast<std::size_t>(Action::call)] = success;
-  cfg.costs.cost[static_cast<std::size_t>(Action::call)] = 2.0;
-  return FunnelModel(1, rates, cfg);
-}
+// The hand-solved funnel (hand_solved_funnel.hpp) with a call that succeeds with `success`
+// at cost 2 (reward 100: reward/cost 50); gamma 0.9.
+FunnelModel synthetic_funnel(double success) { return test::hand_solved_funnel(success, 0.0, 2.0); }
 constexpr double kGamma = 0.9;
 }  // namespace
 

@@ -6,24 +6,14 @@
 #include "reinforcer/data/synth.hpp"
 #include "reinforcer/eval/evaluation.hpp"
 #include "reinforcer/eval/policy_outcomes.hpp"
+#include "hand_solved_funnel.hpp"
 #include "test_support.hpp"
 
 using namespace reinforcer;
 
 namespace {
-// The hand-solved model of test_value_iteration.cpp: first call hazard ln 4 with nothing
-// reached (P 3/4 a week; a call adds success 0.5 of the rest: 7/8); once it is reached -- in
-// the same week too -- a subscription hazard of 30 (P = 1 to 13 digits).
-FunnelModel tiny() {
-  std::vector<double> rates(kProgressStates * kEvents, 0.0);
-  rates[static_cast<std::size_t>(Milestone::first_call)] = std::log(4.0);
-  rates[1 * kEvents + kSubscriptionEvent] = 30.0;
-  FunnelConfig cfg;
-  cfg.horizon_weeks = 2;
-  cfg.success.probability.fill(0.0);
-  cfg.success.probability[static_cast<std::size_t>(Action::call)] = 0.5;
-  return FunnelModel(1, rates, cfg);
-}
+// The hand-solved funnel (hand_solved_funnel.hpp); a call adds 0.5 of the rest: P 7/8.
+FunnelModel tiny() { return test::hand_solved_funnel(0.5); }
 }  // namespace
 
 TEST_CASE("policy outcomes equal hand-computed values", "[evaluation]") {

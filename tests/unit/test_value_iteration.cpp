@@ -6,26 +6,14 @@
 #include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
+#include "hand_solved_funnel.hpp"
 
 using namespace reinforcer;
 
 namespace {
-// One segment, horizon 2. With no milestone reached, only the first call can happen: under the
-// status quo with weekly hazard ln 4 (P = 3/4); a call adds success 0.5 of the remaining
-// quarter (P = 7/8), a message 0.2 (P = 0.8). Once the first call is reached -- in the same
-// week too: milestones come before the subscription -- the subscription hazard is 30
-// (P = 1 - e^-30, i.e. 1 to 13 digits, whatever the action).
-FunnelModel tiny_model() {
-  std::vector<double> rates(kProgressStates * kEvents, 0.0);
-  rates[0 * kEvents + static_cast<std::size_t>(Milestone::first_call)] = std::log(4.0);
-  rates[1 * kEvents + kSubscriptionEvent] = 30.0;
-  FunnelConfig cfg;
-  cfg.horizon_weeks = 2;
-  cfg.success.probability.fill(0.0);
-  cfg.success.probability[static_cast<std::size_t>(Action::call)] = 0.5;
-  cfg.success.probability[static_cast<std::size_t>(Action::message)] = 0.2;
-  return FunnelModel(1, rates, cfg);
-}
+// The hand-solved funnel (hand_solved_funnel.hpp): a call adds 0.5 of the remaining quarter
+// (P 7/8), a message 0.2 (P 0.8).
+FunnelModel tiny_model() { return test::hand_solved_funnel(0.5, 0.2); }
 constexpr double kGamma = 0.9;
 }  // namespace
 
