@@ -107,6 +107,10 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
   for (int w = 0; w < config_.horizon_weeks; ++w) week_band_[static_cast<std::size_t>(w)] = static_cast<std::uint8_t>(band_of_week(w));
   const std::size_t bands_used = band_of_week(config_.horizon_weeks - 1) + 1;
   const std::size_t rows = segments_ * kBands * kProgressStates * kActions;
+  sq_begin_.assign(segments_ * kBands * kProgressStates + 1, 0);
+  end_subscription_.assign(segments_ * kBands * kProgressStates, 0.0);
+  for (std::size_t a = 0; a < kActions; ++a)
+    success_threshold_[a] = target_of(static_cast<Action>(a)) ? threshold_of(config_.success.probability[a]) : 0u;
   subscribe_.assign(rows, 0.0);
   subscribe_threshold_.assign(rows, 0);
   begin_.assign(rows + 1, 0);
@@ -120,11 +124,31 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
         const std::size_t first_row = ((s * kBands + b) * kProgressStates + p) * kActions;
         if (b >= bands_used) {  // beyond the horizon: empty rows
           for (std::size_t a = 0; a <= kActions; ++a) begin_[first_row + a] = static_cast<std::uint32_t>(transitions_.size());
+          const std::size_t sq_row = (s * kBands + b) * kProgressStates + p;
+          sq_begin_[sq_row] = sq_begin_[sq_row + 1] = static_cast<std::uint32_t>(sq_next_.size());
           continue;
         }
         status_quo_week(seg, b, prog, after_status_quo);
-        for (std::size_t q = 0; q < kProgressStates; ++q)
+        const std::size_t sq_row = (s * kBands + b) * kProgressStates + p;
+        sq_begin_[sq_row] = static_cast<std::uint32_t>(sq_next_.size());
+        {  // the status quo's outcomes, most likely first, for sampling
+          std::vector<Transition> outcomes;
+          for (std::size_t q = 0; q < kProgressStates; ++q)
+            if (after_status_quo[q] > 0) outcomes.push_back(Transition{after_status_quo[q], static_cast<Progress>(q)});
+          std::stable_sort(outcomes.begin(), outcomes.end(),
+                           [](const Transition& x, const Transition& y) { return x.probability > y.probability; });
+          double cum = 0;
+          for (const Transition& t : outcomes) {
+            cum += t.probability;
+            sq_next_.push_back(t.next);
+            sq_threshold_.push_back(threshold_of(cum));
+          }
+        }
+        sq_begin_[sq_row + 1] = static_cast<std::uint32_t>(sq_next_.size());
+        for (std::size_t q = 0; q < kProgressStates; ++q) {
           subscribe[q] = -std::expm1(-rate(seg, static_cast<Progress>(q), kSubscriptionEvent) * band_factor(seg, b, kSubscriptionEvent));
+          end_subscription_[(s * kBands + b) * kProgressStates + q] = subscribe[q];
+        }
         for (std::size_t a = 0; a < kActions; ++a) {
           const auto action = static_cast<Action>(a);
           add_action(action, prog, after_status_quo, after_action);

@@ -136,15 +136,28 @@ namespace {
 
 // Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k. The root keeps
 // a rate per progress state, each with a weak prior (root_prior_weeks person-weeks) at the
-// mean rate of its lower-progress neighbours, fitted in order of progress. Below the root:
+// highest rate its lower-progress neighbours give it, fitted in order of progress. Below the root:
 // Gamma(a) around the parent's rate, a estimated per depth and group of kinds by the method
 // of moments (or options.shrinkage_strength) -- only from cells where the child is not all of
 // its parent: such a cell equals its parent by construction and says nothing of the spread
 // between children (counting it added -mu to the excess and mu^2 to the denominator, which
 // drove a to its cap and pooled the cohorts fully). Closed cells (open(p, k) false) keep
 // rate 0. strength receives [depth * groups + g].
-template <typename Open>
-void shrink_family(std::size_t kinds, const Open& open, const std::vector<std::vector<std::size_t>>& groups,
+// What a lower-progress neighbour q = p - {m} says of kind k at p: for an event, its own rate
+// there; for a jump, the rate of reaching the same state p | k from q, which is the jump k or
+// the jump k + {m} (a first call and an account manager together from "demo+survey+signup" is
+// the first call alone from "demo+survey+signup+account_manager"). Without the second term a
+// rare advanced state loses the jumps that carry its extra milestone and becomes a dead end.
+struct EventNeighbour {
+  double operator()(const double* rate_at_q, std::size_t k, unsigned) const { return rate_at_q[k]; }
+};
+struct JumpNeighbour {
+  double operator()(const double* rate_at_q, std::size_t k, unsigned m) const { return rate_at_q[k] + rate_at_q[k | m]; }
+};
+
+template <typename Open, typename Neighbour>
+void shrink_family(std::size_t kinds, const Open& open, const Neighbour& neighbour_rate,
+                   const std::vector<std::vector<std::size_t>>& groups,
                    const std::vector<SegmentNode>& nodes, const std::vector<std::vector<std::size_t>>& by_depth,
                    const std::vector<double>& events, const std::vector<double>& exposure, std::vector<double>& rate,
                    std::vector<double>& strength, const HazardOptions& options) {
@@ -162,16 +175,16 @@ void shrink_family(std::size_t kinds, const Open& open, const std::vector<std::v
       for (std::size_t k = 0; k < kinds; ++k) {
         if (!open(p, k)) continue;
         const std::size_t i = at(root, p, k);
-        double prior = 0;
-        int neighbours = 0;
-        for (std::size_t bits = p; bits != 0; bits &= bits - 1, ++neighbours)
-          prior += rate[at(root, p & ~(bits & (~bits + 1)), k)];  // p without its lowest remaining milestone
-        if (neighbours == 0) {
+        if (p == 0) {  // no lower neighbour: its own rate
           rate[i] = exposure[i] > 0 ? events[i] / exposure[i] : 0.0;
-        } else {
-          prior /= neighbours;
-          rate[i] = (events[i] + w * prior) / (exposure[i] + w);
+          continue;
         }
+        double prior = 0;
+        for (std::size_t bits = p; bits != 0; bits &= bits - 1) {
+          const auto m = static_cast<unsigned>(bits & (~bits + 1));  // one of p's milestones
+          prior = std::max(prior, neighbour_rate(&rate[at(root, p & ~std::size_t{m}, 0)], k, m));
+        }
+        rate[i] = (events[i] + w * prior) / (exposure[i] + w);
       }
   }
   for (std::size_t d = 1; d < by_depth.size(); ++d)
@@ -231,7 +244,7 @@ void estimate_jumps(HazardEstimates& est, const std::vector<SegmentNode>& nodes,
   // One prior strength per depth for all jumps.
   std::vector<std::size_t> all_jumps;
   for (std::size_t j = 1; j < P; ++j) all_jumps.push_back(j);
-  shrink_family(P, jump_open, {all_jumps}, nodes, by_depth, est.jump_events, est.jump_exposure, est.jump_rate,
+  shrink_family(P, jump_open, JumpNeighbour{}, {all_jumps}, nodes, by_depth, est.jump_events, est.jump_exposure, est.jump_rate,
                 est.jump_prior_strength, options);
 }
 
@@ -428,7 +441,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   // One prior strength per depth and event.
   std::vector<std::vector<std::size_t>> each_event;
   for (std::size_t e = 0; e < kEvents; ++e) each_event.push_back({e});
-  shrink_family(kEvents, event_open, each_event, nodes, by_depth, est.events, est.exposure, est.rate,
+  shrink_family(kEvents, event_open, EventNeighbour{}, each_event, nodes, by_depth, est.events, est.exposure, est.rate,
                 est.prior_strength, options);
   estimate_jumps(est, nodes, by_depth, dc, options);
   estimate_bands(est, nodes, dc, options);

@@ -6,6 +6,7 @@
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/split.hpp"
 #include "reinforcer/eval/descriptive.hpp"
+#include "../unit/progress_value_check.hpp"
 
 using namespace reinforcer;
 
@@ -212,4 +213,12 @@ TEST_CASE("real export: descriptive status table sums to the cohort sizes", "[re
   CHECK(customers["outbound"] == 10316);
   CHECK(customers["inbound"] == 281);
   CHECK(subscribers["all"] == 50);
+}
+
+TEST_CASE("real export: progress never lowers the modelled P(subscribe) beyond its refit interval", "[real][model]") {
+  const test::ProgressValueCheck check = test::progress_value_check(real().table, real().report.export_date, 40);
+  CHECK(check.pairs >= 20);
+  for (const auto& v : check.violations)
+    FAIL_CHECK(v.cohort << ": " << v.from << " -> " << v.to << " changes V by " << v.difference << " (half-width "
+                        << v.half_width << ")");
 }

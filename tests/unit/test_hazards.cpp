@@ -5,6 +5,10 @@
 
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/env/hazards.hpp"
+#include "reinforcer/data/ingest.hpp"
+#include "reinforcer/data/synth.hpp"
+#include "progress_value_check.hpp"
+#include "test_support.hpp"
 
 using namespace reinforcer;
 
@@ -286,17 +290,18 @@ TEST_CASE("estimate_hazards: shrunk rates with a fixed prior strength a = 2", "[
   REQUIRE(h.prior_strength.size() == 2 * kEvents);  // depths 0 and 1
   for (double a : h.prior_strength) CHECK(a == 2.0);  // root: 2 person-weeks; below: a = 2
 
-  // The root keeps its own rate per progress state, with 2 person-weeks of prior at the mean
+  // The root keeps its own rate per progress state, with 2 person-weeks of prior at the highest
   // rate of its lower-progress neighbours (none at p = 0: its own rate). Subscription:
   //   root p=0: 0 events, 1 week:                      0
   //   root p=8: 1 event, 1 week, prior rate(0) = 0:     (1 + 0)/(1 + 2)    = 1/3
-  //   root p=3: 1 event, 32/7 weeks, prior mean(rate(1), rate(2)) = 0: 1/(32/7 + 2) = 7/46
+  //   root p=3: 1 event, 32/7 weeks, prior max(rate(1), rate(2)) = 0: 1/(32/7 + 2) = 7/46
   CHECK(at(h.rate, 0, 0, SUB) == 0.0);
   CHECK(at(h.rate, 0, 8, SUB) == Approx(1.0 / 3.0));
   CHECK(at(h.rate, 0, 3, SUB) == Approx(7.0 / 46.0));
-  // A state with no exposure takes its neighbours' mean: p = 9 = {fc, signup} from p = 8 (1/3)
-  // and p = 1 (no exposure, from p = 0: 0): 1/6. Never a rate pooled over progress.
-  CHECK(at(h.rate, 0, 9, SUB) == Approx(1.0 / 6.0));
+  // A state with no exposure takes the highest of its neighbours' rates: p = 9 = {fc, signup}
+  // from p = 8 (1/3) and p = 1 (no exposure, from p = 0: 0): 1/3. Never a rate pooled over
+  // progress, and progress alone never lowers a prior.
+  CHECK(at(h.rate, 0, 9, SUB) == Approx(1.0 / 3.0));
   // Below the root, Gamma(a = 2) around the parent's rate rho: rho*(e + 2)/(rho*E + 2).
   //   outbound p=0 (prior 0): 0
   //   inbound p=8 (prior 1/3, 1 event, 1 week): (1/3)*3/((1/3) + 2) = 3/7
@@ -562,4 +567,18 @@ TEST_CASE("estimate_hazards: person-weeks per duration band equal hand counts", 
     if (b_ != 1) CHECK(h.band_events[HazardEstimates::band_index(O, b_, FC)] == 0.0);
   CHECK(h.band_factor[HazardEstimates::band_index(O, 1, FC)] > 1.0);
   CHECK(h.band_factor[HazardEstimates::band_index(O, 2, FC)] < 1.0);
+}
+
+TEST_CASE("progress never lowers the modelled P(subscribe) beyond its refit interval (synthetic)", "[hazards][model]") {
+  test::TempDir dir;
+  SynthOptions so;
+  so.customers = 20000;
+  so.seed = 11;
+  write_synthetic_crm(so, dir.file("s.csv"));
+  const IngestResult r = ingest_crm(dir.file("s.csv"), IngestOptions{});
+  const test::ProgressValueCheck check = test::progress_value_check(r.table, r.report.export_date, 40);
+  CHECK(check.pairs >= 20);
+  for (const auto& v : check.violations)
+    FAIL_CHECK(v.cohort << ": " << v.from << " -> " << v.to << " changes V by " << v.difference << " (half-width "
+                        << v.half_width << ")");
 }

@@ -125,8 +125,17 @@ TEST_CASE("Q-learning reaches the optimum of the hand-solved MDP", "[qlearning]"
       const std::uint32_t state = m.state_index(0, p, w);
       INFO("progress " << int(p) << " week " << w);
       CHECK(policy[state] == d.policy[state]);
-      for (std::size_t a = 0; a < kActions; ++a) CHECK(st.q[state * kQStride + a] == Approx(d.q[state * kActions + a]).margin(0.5));
+      // The targets' coin flip (sd ~43) leaves a common error on a state's actions ...
+      for (std::size_t a = 0; a < kActions; ++a) CHECK(st.q[state * kQStride + a] == Approx(d.q[state * kActions + a]).margin(4.0));
     }
+  // ... but not on their differences: every action of a state is updated from the same sampled
+  // week, so where actions change nothing (the first call reached) they differ by their costs.
+  for (int w : {0, 1}) {
+    const double* row = &st.q[m.state_index(0, 1, w) * kQStride];
+    CHECK(row[static_cast<std::size_t>(Action::wait)] - row[static_cast<std::size_t>(Action::call)] == Approx(5.0).margin(1e-9));
+    CHECK(row[static_cast<std::size_t>(Action::wait)] - row[static_cast<std::size_t>(Action::account_manager)] ==
+          Approx(20.0).margin(1e-9));
+  }
   CHECK(st.curve.size() == 1);
   CHECK(st.curve[0].episodes == 400000);
 }

@@ -2,7 +2,9 @@
 // What a Q-learning worker needs of an environment: a start state per episode and one
 // transition per step. Both environments (funnel, replay) keep an episode's position in
 // this small struct, so a worker can interleave several episodes in lockstep.
+#include <array>
 #include <cstdint>
+#include <type_traits>
 
 #include "reinforcer/env/action.hpp"
 #include "reinforcer/parallel/rng.hpp"
@@ -29,10 +31,28 @@ struct StepResult {
   double continuation = 1.0;
 };
 
+// One week sampled for every action at once, with common random numbers (environments that
+// can: the funnel): what each action would pay, its chance to go on, and its next state.
+struct WeekSample {
+  std::array<double, kActions> reward{};
+  std::array<double, kActions> continuation{};
+  std::array<std::uint32_t, kActions> next_state{};
+  std::array<Progress, kActions> next_progress{};
+  bool last = false;  // the week ends the horizon: no next state
+};
+
 // An Environment provides:
 //   std::size_t states() const;
 //   void start(EpisodeState& e, const Shard& shard, RandomStream& rng) const;
 //   StepResult step(EpisodeState& e, Action a, RandomStream& rng) const;   // sets e.state, e.done
 // `shard` is what this worker draws episode starts from (its own type per environment).
+// Optionally (kSamplesAllActions = true):
+//   void sample_all(const EpisodeState& e, RandomStream& rng, WeekSample& w) const;
+//   StepResult advance(EpisodeState& e, const WeekSample& w, Action a) const;
+template <typename Env, typename = void>
+struct samples_all_actions : std::false_type {};
+template <typename Env>
+struct samples_all_actions<Env, std::void_t<decltype(Env::kSamplesAllActions)>>
+    : std::bool_constant<Env::kSamplesAllActions> {};
 
 }  // namespace reinforcer

@@ -117,6 +117,22 @@ class FunnelModel {
     while (i < last && v >= thresholds_[i]) ++i;
     return transitions_[i].next;
   }
+  // Samples the status quo's milestones of a week (before any action) from a 32-bit uniform.
+  Progress sample_status_quo(std::int32_t segment, Progress p, int week, std::uint32_t u) const {
+    const std::size_t r = (static_cast<std::size_t>(segment) * kBands + week_band_[static_cast<std::size_t>(week)]) *
+                              kProgressStates + p;
+    std::size_t i = sq_begin_[r];
+    const std::size_t last = sq_begin_[r + 1] - 1;
+    while (i < last && u >= sq_threshold_[i]) ++i;
+    return sq_next_[i];
+  }
+  // P(subscribing in a week that ends at progress q), from the table (as subscription_probability).
+  double subscription_at(std::int32_t segment, Progress q, int week) const {
+    return end_subscription_[(static_cast<std::size_t>(segment) * kBands + week_band_[static_cast<std::size_t>(week)]) *
+                                 kProgressStates + q];
+  }
+  // 2^32 x success.<action> (0 for an action without a milestone), for sampling by comparison.
+  std::uint32_t success_threshold(Action a) const { return success_threshold_[static_cast<std::size_t>(a)]; }
   // P(the week's milestones end at progress q) under the status quo, before any action.
   std::array<double, kProgressStates> status_quo_distribution(std::int32_t segment, Progress p, int week) const {
     std::array<double, kProgressStates> d{};
@@ -149,6 +165,12 @@ class FunnelModel {
   std::vector<double> jump_rates_;
   BandFactors bands_;
   std::vector<std::uint8_t> week_band_;             // per week of the horizon
+  // The status quo's week per (segment, band, progress): outcomes most likely first.
+  std::vector<std::uint32_t> sq_begin_;
+  std::vector<Progress> sq_next_;
+  std::vector<std::uint32_t> sq_threshold_;
+  std::vector<double> end_subscription_;            // per (segment, band, progress reached)
+  std::array<std::uint32_t, kActions> success_threshold_{};
   std::vector<double> subscribe_;                   // per row
   std::vector<std::uint32_t> subscribe_threshold_;  // per row
   std::vector<std::uint32_t> begin_;                // per row + 1: into transitions_

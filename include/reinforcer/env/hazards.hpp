@@ -36,10 +36,11 @@ struct HazardOptions {
   // negative: estimated by the method of moments per (depth, event) (empirical Bayes).
   double shrinkage_strength = -1.0;
   // The root (all customers) keeps a rate per progress state -- progress is a known, strong
-  // effect -- with a weak prior worth this many person-weeks at the mean rate of its
-  // lower-progress neighbours (the states with one milestone fewer), never at a rate pooled
-  // over progress, which the many weeks at "none" would dominate and make rare advanced
-  // states dead ends. A state seen for a week or two is then not taken at face value.
+  // effect -- with a weak prior worth this many person-weeks at the highest rate of its
+  // lower-progress neighbours (the states with one milestone fewer; for a jump, the rate of
+  // reaching the same state from there), never at a rate pooled over progress, which the many
+  // weeks at "none" would dominate and make rare advanced states dead ends. Reaching a
+  // milestone is thus not assumed to lower any hazard; enough data can still say it does.
   double root_prior_weeks = 52.0;
   // Prior strength (in expected events) of the Gamma(a, a) prior around 1 of each duration
   // band's factor: a band with few events keeps close to the all-bands rate.

@@ -137,6 +137,38 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       std::size_t a = greedy_action(row);
       if (static_cast<std::uint32_t>(r) < eps_threshold)
         a = static_cast<std::size_t>(((r >> 32) * kActions) >> 32);  // uniform action from the high half
+      if constexpr (samples_all_actions<Env>::value) {
+        // Every action of the state from one sampled week (common random numbers): all are
+        // updated as often, so none is judged on stale or few targets.
+        WeekSample w;
+        env.sample_all(c.e, c.rng, w);
+        const std::size_t base = static_cast<std::size_t>(s) * kQStride;
+        double next_max = 0;
+        std::uint32_t next_of = 0xFFFFFFFFu;
+        for (std::size_t b = 0; b < kActions; ++b) {
+          double target = w.reward[b];
+          if (!w.last) {
+            if (w.next_state[b] != next_of) next_of = w.next_state[b], next_max = max_q(Q + static_cast<std::size_t>(next_of) * kQStride);
+            target += cfg.gamma * w.continuation[b] * next_max;
+          }
+          const std::size_t cell = base + b;
+          const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
+          const double dq = step_size(n) * (target - row[b]);
+          row[b] += dq;
+          if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
+          c.abs_dq += std::fabs(dq);
+        }
+        const StepResult out = env.advance(c.e, w, static_cast<Action>(a));
+        ++st.steps;
+        c.reward += out.reward;
+        c.subscriptions += out.subscription;
+        if (c.e.done) {
+          ++st.episodes;
+          launch(c);
+          active -= !c.active;
+        }
+        continue;
+      }
       const StepResult out = env.step(c.e, static_cast<Action>(a), c.rng);
       const double target =
           c.e.done ? out.reward
