@@ -31,16 +31,24 @@ struct StepResult {
   double continuation = 1.0;
 };
 
-// One week sampled for every action at once, with common random numbers (environments that
-// can: the funnel): what each action would pay, its chance to go on, and its next state.
-struct WeekSample {
-  std::array<double, kActions> reward{};
-  std::array<double, kActions> continuation{};
-  std::array<std::uint32_t, kActions> next_state{};
-  std::array<Progress, kActions> next_progress{};
-  bool last = false;  // the week ends the horizon: no next state
+// One week sampled for every action at once (environments that can: the funnel): the status
+// quo's outcome, shared by all actions, and each action's outcome should it succeed, with
+// the probability it does (0 where it would change nothing). Q-learning takes the
+// expectation over that known chance and samples the rest.
+struct WeekOutcomeSample {
+  double subscription = 0;   // P(subscribing in the week), paid as its expectation
+  std::uint32_t next_state = 0;
+  Progress next_progress = 0;
 };
-
+struct WeekSample {
+  WeekOutcomeSample status_quo;
+  std::array<WeekOutcomeSample, kActions> success{};
+  std::array<double, kActions> success_probability{};
+  std::array<double, kActions> cost{};
+  double reward = 0;          // per subscription
+  bool last = false;          // the week ends the horizon: no next state
+  std::uint32_t coin = 0;     // the behaviour's own success draw (2^32 x uniform)
+};
 // An Environment provides:
 //   std::size_t states() const;
 //   void start(EpisodeState& e, const Shard& shard, RandomStream& rng) const;

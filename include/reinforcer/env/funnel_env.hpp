@@ -32,8 +32,10 @@ class FunnelEnvironment {
       : model_(model), starts_(std::move(starts)) {}
 
   // Q-learning updates every action of a visited state from one sampled week: the status
-  // quo's milestones drawn once for all actions, each action's own success by one shared
-  // uniform. Actions that change nothing then get identical targets but for their cost.
+  // quo's milestones drawn once for all actions; each action's own success (an assumption of
+  // known probability) taken in expectation. Actions that change nothing then get the same
+  // targets but for their cost, and an action's gain is learned from every sample, not from
+  // the few weeks its coin came up.
   static constexpr bool kSamplesAllActions = true;
 
   std::size_t states() const { return model_.states(); }
@@ -54,45 +56,45 @@ class FunnelEnvironment {
     e.state = model_.state_index(s.segment, s.progress, 0);
   }
 
-  // Every action's week from one draw: the status quo's milestones (high half), then each
-  // action's own success (low half against success.<action>), then the subscription paid as
-  // its probability at the progress reached (the same fixed point as a sampled +100).
+  // Every action's week from one draw: the status quo's milestones (high half); each action's
+  // outcome should it succeed; the low half as the behaviour's own success coin.
   void sample_all(const EpisodeState& e, RandomStream& rng, WeekSample& w) const {
     const std::uint64_t r = rng.next();
-    const Progress status_quo = model_.sample_status_quo(e.segment, e.progress, e.t, static_cast<std::uint32_t>(r >> 32));
-    const auto u = static_cast<std::uint32_t>(r);
-    const double R = model_.config().subscription_reward;
+    const Progress sq = model_.sample_status_quo(e.segment, e.progress, e.t, static_cast<std::uint32_t>(r >> 32));
+    w.coin = static_cast<std::uint32_t>(r);
+    w.reward = model_.config().subscription_reward;
     w.last = e.t + 1 >= model_.horizon();
-    // Most weeks no action succeeds: the status quo's outcome, computed once, serves them all.
-    const double sub = model_.subscription_at(e.segment, status_quo, e.t);
-    const std::uint32_t next = w.last ? 0u : model_.state_index(e.segment, status_quo, e.t + 1);
+    auto outcome = [&](Progress q) {
+      return WeekOutcomeSample{model_.subscription_at(e.segment, q, e.t),
+                               w.last ? 0u : model_.state_index(e.segment, q, e.t + 1), q};
+    };
+    w.status_quo = outcome(sq);
     for (std::size_t a = 0; a < kActions; ++a) {
       const auto action = static_cast<Action>(a);
-      w.reward[a] = -model_.cost(action) + sub * R;
-      w.continuation[a] = 1 - sub;
-      w.next_progress[a] = status_quo;
-      w.next_state[a] = next;
-      if (u >= model_.success_threshold(action)) continue;
-      const auto q = static_cast<Progress>(status_quo | (1u << static_cast<unsigned>(*target_of(action))));
-      if (q == status_quo) continue;  // its milestone came anyway
-      const double s = model_.subscription_at(e.segment, q, e.t);
-      w.reward[a] = -model_.cost(action) + s * R;
-      w.continuation[a] = 1 - s;
-      w.next_progress[a] = q;
-      w.next_state[a] = w.last ? 0u : model_.state_index(e.segment, q, e.t + 1);
+      w.cost[a] = model_.cost(action);
+      w.success_probability[a] = 0;
+      const auto target = target_of(action);
+      const double p = model_.config().success.of(action);
+      if (!target || !(p > 0)) continue;
+      const auto q = static_cast<Progress>(sq | (1u << static_cast<unsigned>(*target)));
+      if (q == sq) continue;  // its milestone came anyway (or was reached)
+      w.success_probability[a] = p;
+      w.success[a] = outcome(q);
     }
   }
-  // Moves the episode along the action taken.
+  // Moves the episode along the action taken (its success by the week's coin).
   StepResult advance(EpisodeState& e, const WeekSample& w, Action a) const {
     const auto i = static_cast<std::size_t>(a);
+    const bool succeeded = w.success_probability[i] > 0 && w.coin < model_.success_threshold(a);
+    const WeekOutcomeSample& o = succeeded ? w.success[i] : w.status_quo;
     StepResult r;
-    r.reward = w.reward[i];
-    r.subscription = 1 - w.continuation[i];
-    r.continuation = w.continuation[i];
-    e.progress = w.next_progress[i];
+    r.subscription = o.subscription;
+    r.continuation = 1 - o.subscription;
+    r.reward = -w.cost[i] + o.subscription * w.reward;
+    e.progress = o.next_progress;
     ++e.t;
     e.done = w.last;
-    if (!e.done) e.state = w.next_state[i];
+    if (!e.done) e.state = o.next_state;
     return r;
   }
 

@@ -138,19 +138,19 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       if (static_cast<std::uint32_t>(r) < eps_threshold)
         a = static_cast<std::size_t>(((r >> 32) * kActions) >> 32);  // uniform action from the high half
       if constexpr (samples_all_actions<Env>::value) {
-        // Every action of the state from one sampled week (common random numbers): all are
-        // updated as often, so none is judged on stale or few targets.
+        // Every action of the state from one sampled week: all are updated as often, so none
+        // is judged on stale or few targets, and their differences carry no status-quo noise.
         WeekSample w;
         env.sample_all(c.e, c.rng, w);
+        auto value_of = [&](const WeekOutcomeSample& o) {  // paid this week and after it
+          const double later = w.last ? 0.0 : cfg.gamma * max_q(Q + static_cast<std::size_t>(o.next_state) * kQStride);
+          return o.subscription * w.reward + (1 - o.subscription) * later;
+        };
+        const double status_quo = value_of(w.status_quo);
         const std::size_t base = static_cast<std::size_t>(s) * kQStride;
-        double next_max = 0;
-        std::uint32_t next_of = 0xFFFFFFFFu;
         for (std::size_t b = 0; b < kActions; ++b) {
-          double target = w.reward[b];
-          if (!w.last) {
-            if (w.next_state[b] != next_of) next_of = w.next_state[b], next_max = max_q(Q + static_cast<std::size_t>(next_of) * kQStride);
-            target += cfg.gamma * w.continuation[b] * next_max;
-          }
+          const double p = w.success_probability[b];
+          const double target = -w.cost[b] + (p > 0 ? (1 - p) * status_quo + p * value_of(w.success[b]) : status_quo);
           const std::size_t cell = base + b;
           const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
           const double dq = step_size(n) * (target - row[b]);
