@@ -181,12 +181,12 @@ int train(const Invocation& inv, const Communicator& comm) {
     train_distributed(comm, replay, rs, s.schedule, state, hooks);
   }
   progress.finish();
-  if (!comm.is_root()) return 0;
-  const double dp = fit.dp_start_value();
-  LearnerQuality quality;
+  LearnerQuality quality;  // every rank: the refits are shared among them
   if (funnel)
     quality = judge_learned_policy(table, fit, hopt, learned_policy(state.q, state.visits, kQStride), s.refits,
-                                   s.schedule.seed, s.schedule.threads);
+                                   s.schedule.seed, comm, s.schedule.threads);
+  if (!comm.is_root()) return 0;
+  const double dp = fit.dp_start_value();
   std::vector<std::uint8_t> start_cohort;
   for (Cohort c : fit.cohorts) start_cohort.push_back(static_cast<std::uint8_t>(c));
   const std::vector<BreakEvenRow> break_even =

@@ -26,7 +26,7 @@ std::vector<std::uint8_t> constant_policy(const FunnelModel& m, Action a) {
 
 LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit& fit, const HazardOptions& hazards,
                                     const std::vector<std::uint8_t>& policy, int refits, std::uint64_t seed,
-                                    int threads) {
+                                    const Communicator& comm, int threads) {
   const FunnelModel& m = fit.model;
   const double reward = m.config().subscription_reward;
   const std::vector<double> learned = evaluate_policy(m, fit.gamma, policy);
@@ -67,6 +67,7 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
   std::vector<double> diffs(static_cast<std::size_t>(std::max(0, refits)));
 #pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic)
   for (int b = 0; b < refits; ++b) {
+    if (b % comm.size() != comm.rank()) continue;
     const std::vector<std::uint32_t> pick =
         bootstrap_sample_stratified(cohort, splitmix64(seed ^ 0x1EA54EDULL), static_cast<std::uint64_t>(b));
     std::vector<std::size_t> sample;
@@ -77,6 +78,7 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
     diffs[static_cast<std::size_t>(b)] = mean_start_value(refit, evaluate_policy(refit, fit.gamma, policy), starts) -
                                          mean_start_value(refit, evaluate_policy(refit, fit.gamma, constant), starts);
   }
+  comm.sum_in_place(diffs);  // each refit was computed on one rank; the others hold 0
   if (refits > 0) {
     const Interval ci = percentile_interval(diffs);
     q.low95 = ci.low, q.high95 = ci.high;

@@ -58,7 +58,11 @@ def regret_table(path):
 
 @requires_real_export
 @pytest.mark.parametrize("ranks", [1, 2, 4])
-def test_real_funnel_regret_is_reported_and_no_policy_beats_the_optimum(tmp_path, ranks):
+def test_real_funnel_default_train_meets_the_regret_bar(tmp_path, ranks):
+    """The funnel-model issue's bar, for the default run: regret <= 5% overall and per cohort,
+    the 95th percentile of per-start regret <= 1 reward unit, and the learned policy minus the
+    best constant policy not wholly below 0 (a learner worse than waiting fails here: the
+    earlier trainer scored -0.24 [-0.28, -0.20])."""
     run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
     args = ["train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--progress", "none", "--refits", 20]
     p = run(*args, check=True) if ranks == 1 else mpirun(ranks, *args)
@@ -69,21 +73,11 @@ def test_real_funnel_regret_is_reported_and_no_policy_beats_the_optimum(tmp_path
     # The exact DP is the optimum: no learned policy is worth more, so regret >= 0.
     assert (t["learned"] <= t["optimum"] + 1e-9).all(), p.stdout
     assert (t["regret"] >= -1e-12).all()
+    assert (t["regret"] <= 0.05).all(), p.stdout
+    assert (t["p95_start_regret"] <= 1.0).all(), p.stdout
+    assert q["learned_minus_best_constant_high95"] >= 0, p.stdout
     assert q["learned_minus_best_constant_low95"] <= q["learned_minus_best_constant_high95"]
     assert "regret" in p.stdout and "gap" not in p.stdout
-
-
-@requires_real_export
-@pytest.mark.xfail(strict=True, reason="acceptance 3 of the funnel-model issue is not met yet: the default run's "
-                   "learned policy has ~24% regret and is worse than always waiting (see the closing note)")
-@pytest.mark.parametrize("ranks", [2])
-def test_real_funnel_default_train_meets_the_regret_bar(tmp_path, ranks):
-    run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
-    mpirun(ranks, "train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--progress", "none", "--refits", 20)
-    t, q, _ = regret_table(tmp_path / "run.h5")
-    assert (t["regret"] <= 0.05).all()
-    assert (t["p95_start_regret"] <= 1.0).all()
-    assert q["learned_minus_best_constant_high95"] >= 0
 
 
 def test_sigusr1_to_mpirun_checkpoints_every_rank_and_exits_75(prepared, tmp_path):

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "reinforcer/data/customer_table.hpp"
+#include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 
 namespace reinforcer {
@@ -31,9 +32,11 @@ struct LearnerQuality {
 };
 
 // policy: one action per state of fit.model. Refits resample the fitting customers within
-// cohorts (seeded) and re-estimate the hazards on fit's encoder; `threads` run them.
+// cohorts (seeded) and re-estimate the hazards on fit's encoder; they are dealt to the ranks
+// (refit b to rank b mod size) and to `threads` on each. Every rank calls it; the result is
+// the same on all.
 LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit& fit, const HazardOptions& hazards,
                                     const std::vector<std::uint8_t>& policy, int refits, std::uint64_t seed,
-                                    int threads);
+                                    const Communicator& comm, int threads);
 
 }  // namespace reinforcer
