@@ -109,8 +109,11 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
   const std::size_t rows = segments_ * kBands * kProgressStates * kActions;
   sq_begin_.assign(segments_ * kBands * kProgressStates + 1, 0);
   end_subscription_.assign(segments_ * kBands * kProgressStates, 0.0);
-  for (std::size_t a = 0; a < kActions; ++a)
-    success_threshold_[a] = target_of(static_cast<Action>(a)) ? threshold_of(config_.success.probability[a]) : 0u;
+  for (std::size_t a = 0; a < kActions; ++a) {
+    const auto target = target_of(static_cast<Action>(a));
+    success_threshold_[a] = target ? threshold_of(config_.success.probability[a]) : 0u;
+    if (target && config_.success.probability[a] > 0) actionable_ |= 1u << static_cast<unsigned>(*target);
+  }
   subscribe_.assign(rows, 0.0);
   subscribe_threshold_.assign(rows, 0);
   begin_.assign(rows + 1, 0);

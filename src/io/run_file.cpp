@@ -23,9 +23,9 @@ void write_states(const h5::Group& root, const RunContents& run, const std::vect
   for (std::size_t s = 0; s < segments; ++s) seg_names[s] = fit.encoder.describe(fit.model.segment_nodes()[s]);
   for (std::size_t i = 0; i < n; ++i) {
     state[i] = static_cast<std::int64_t>(i);
-    segment[i] = static_cast<std::int32_t>(i / (kProgressStates * T));
-    progress[i] = static_cast<std::int32_t>(i / T % kProgressStates);
-    t[i] = static_cast<std::int32_t>(i % T);
+    segment[i] = static_cast<std::int32_t>(i / (kProgressStates * T));  // rows (segment, t, progress)
+    t[i] = static_cast<std::int32_t>(i / kProgressStates % T);
+    progress[i] = static_cast<std::int32_t>(i % kProgressStates);
     seg_text[i] = seg_names[static_cast<std::size_t>(segment[i])];
     progress_text[i] = milestones_text(static_cast<Progress>(progress[i]));
     std::int64_t v = 0;

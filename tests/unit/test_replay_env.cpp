@@ -49,7 +49,7 @@ TEST_CASE("replay: named reward tables and state indexing", "[replay]") {
   const ReplayEnvironment env({history(3, 0, kNone, false)}, 4, ReplayConfig{});
   CHECK(env.states() == 4u * 32u * 10u);
   CHECK(env.state_index(0, 0, 0) == 0);
-  CHECK(env.state_index(2, 3, 7) == (2u * 32u + 3u) * 10u + 7u);
+  CHECK(env.state_index(2, 3, 7) == (2u * 10u + 7u) * 32u + 3u);  // (segment, step, progress)
   CHECK(env.state_index(3, 31, 9) == env.states() - 1);
 }
 
@@ -57,16 +57,16 @@ TEST_CASE("replay: hand-worked episode, bonus once, subscription on the last rev
   // Segment 2 of 4; reached first call (week 1) and demo (week 3); subscribed.
   const std::vector<CustomerHistory> customers = {history(2, 0, {1, 3, -1, -1, -1}, true)};
   const std::vector<Action> actions = {Action::wait, Action::call, Action::call, Action::demo};
-  // Costs: wait 0, call 5, demo 10. State index = ((2*32 + progress)*10 + t):
+  // Costs: wait 0, call 5, demo 10. State index = ((2*10 + t)*32 + progress):
   //   start:      progress 0, t 0 -> 640
-  //   wait:  0                               progress 0, t 1 -> 641
-  //   call: -5 (+15 legacy: first call revealed) progress 1, t 2 -> 652
-  //   call: -5 (no bonus: already revealed)  progress 1, t 3 -> 653
-  //   demo: -10 (+12 legacy) +100 subscribed  progress 3, t 3 (not advanced) -> 673, done
+  //   wait:  0                               progress 0, t 1 -> 672
+  //   call: -5 (+15 legacy: first call revealed) progress 1, t 2 -> 705
+  //   call: -5 (no bonus: already revealed)  progress 1, t 3 -> 737
+  //   demo: -10 (+12 legacy) +100 subscribed  progress 3, t 3 (not advanced) -> 739, done
   // plain:  0, -5, -5, 90  (total 80);  legacy: 0, 10, -5, 102 (total 107).
   const std::vector<double> plain_rewards = {0, -5, -5, 90};
   const std::vector<double> legacy_rewards = {0, 10, -5, 102};
-  const std::vector<std::uint32_t> states = {641, 652, 653, 673};
+  const std::vector<std::uint32_t> states = {672, 705, 737, 739};
   const std::vector<Progress> progress = {0, 1, 1, 3};
 
   for (const bool legacy : {false, true}) {
@@ -111,7 +111,7 @@ TEST_CASE("replay: a milestone the record did not reach is not revealed; message
   CHECK(r.subscribed);
   CHECK(e.done);
   CHECK(e.progress == 1);
-  CHECK(e.state == (0u * 32u + 1u) * 10u + 1u);
+  CHECK(e.state == (0u * 10u + 1u) * 32u + 1u);
 }
 
 TEST_CASE("replay: a non-subscriber runs to max_steps", "[replay]") {
@@ -121,7 +121,7 @@ TEST_CASE("replay: a non-subscriber runs to max_steps", "[replay]") {
   EpisodeState e;
   env.start(e, env.make_shard({0}), rng);
   CHECK(e.progress == 1);  // first call known at t0
-  CHECK(e.state == (1u * 32u + 1u) * 10u + 0u);
+  CHECK(e.state == (1u * 10u + 0u) * 32u + 1u);
   double total = 0;
   int steps = 0;
   while (!e.done) {
@@ -138,7 +138,7 @@ TEST_CASE("replay: a non-subscriber runs to max_steps", "[replay]") {
   CHECK(steps == 10);
   CHECK(total == -35);
   CHECK(e.progress == 0b00101);
-  CHECK(e.state == (1u * 32u + 5u) * 10u + 9u);  // stays at the last step
+  CHECK(e.state == (1u * 10u + 9u) * 32u + 5u);  // stays at the last step
 }
 
 TEST_CASE("replay: a Stage-only subscriber subscribes at step 1 whatever the action", "[replay]") {

@@ -32,29 +32,35 @@ struct StepResult {
 };
 
 // One week sampled for every action at once (environments that can: the funnel): the status
-// quo's outcome, shared by all actions, and each action's outcome should it succeed, with
-// the probability it does (0 where it would change nothing). Q-learning takes the
-// expectation over that known chance and samples the rest.
+// quo's outcome, shared by all actions, and for each milestone the outcome should an action
+// add it (valid where that changes the outcome). Q-learning weighs the latter by the
+// action's known chance of success and samples the rest.
 struct WeekOutcomeSample {
-  double subscription = 0;   // P(subscribing in the week), paid as its expectation
-  std::uint32_t next_state = 0;
-  Progress next_progress = 0;
+  double subscription;       // P(subscribing in the week), paid as its expectation
+  std::uint32_t next_state;
+  Progress next_progress;
 };
 struct WeekSample {
   WeekOutcomeSample status_quo;
-  std::array<WeekOutcomeSample, kActions> success{};
-  std::array<double, kActions> success_probability{};
-  std::array<double, kActions> cost{};
-  double reward = 0;          // per subscription
-  bool last = false;          // the week ends the horizon: no next state
-  std::uint32_t coin = 0;     // the behaviour's own success draw (2^32 x uniform)
+  std::array<WeekOutcomeSample, kStepMilestones> reached;  // by milestone; valid where `changes` has its bit
+  unsigned changes;          // bit m: adding milestone m changes the week's outcome
+  bool last;                 // the week ends the horizon: no next state
+  std::uint32_t coin;        // the behaviour's own success draw (2^32 x uniform)
 };
+// What an action is to the all-actions update: its cost, its chance of adding its milestone
+// (-1: none).
+struct ActionModel {
+  std::array<double, kActions> cost{}, success{};
+  std::array<int, kActions> milestone{};
+};
+
 // An Environment provides:
 //   std::size_t states() const;
 //   void start(EpisodeState& e, const Shard& shard, RandomStream& rng) const;
 //   StepResult step(EpisodeState& e, Action a, RandomStream& rng) const;   // sets e.state, e.done
 // `shard` is what this worker draws episode starts from (its own type per environment).
 // Optionally (kSamplesAllActions = true):
+//   ActionModel action_model() const;  double subscription_reward() const;
 //   void sample_all(const EpisodeState& e, RandomStream& rng, WeekSample& w) const;
 //   StepResult advance(EpisodeState& e, const WeekSample& w, Action a) const;
 template <typename Env, typename = void>

@@ -56,41 +56,47 @@ class FunnelEnvironment {
     e.state = model_.state_index(s.segment, s.progress, 0);
   }
 
-  // Every action's week from one draw: the status quo's milestones (high half); each action's
-  // outcome should it succeed; the low half as the behaviour's own success coin.
+  ActionModel action_model() const {
+    ActionModel m;
+    for (std::size_t a = 0; a < kActions; ++a) {
+      const auto action = static_cast<Action>(a);
+      const auto target = target_of(action);
+      m.cost[a] = model_.cost(action);
+      m.success[a] = target ? model_.config().success.of(action) : 0.0;
+      m.milestone[a] = target ? static_cast<int>(*target) : -1;
+    }
+    return m;
+  }
+  double subscription_reward() const { return model_.config().subscription_reward; }
+
+  // Every action's week from one draw: the status quo's milestones (high half); for each
+  // milestone an action could add, the outcome with it; the low half as the behaviour's coin.
   void sample_all(const EpisodeState& e, RandomStream& rng, WeekSample& w) const {
     const std::uint64_t r = rng.next();
     const Progress sq = model_.sample_status_quo(e.segment, e.progress, e.t, static_cast<std::uint32_t>(r >> 32));
     w.coin = static_cast<std::uint32_t>(r);
-    w.reward = model_.config().subscription_reward;
     w.last = e.t + 1 >= model_.horizon();
     auto outcome = [&](Progress q) {
       return WeekOutcomeSample{model_.subscription_at(e.segment, q, e.t),
                                w.last ? 0u : model_.state_index(e.segment, q, e.t + 1), q};
     };
     w.status_quo = outcome(sq);
-    for (std::size_t a = 0; a < kActions; ++a) {
-      const auto action = static_cast<Action>(a);
-      w.cost[a] = model_.cost(action);
-      w.success_probability[a] = 0;
-      const auto target = target_of(action);
-      const double p = model_.config().success.of(action);
-      if (!target || !(p > 0)) continue;
-      const auto q = static_cast<Progress>(sq | (1u << static_cast<unsigned>(*target)));
-      if (q == sq) continue;  // its milestone came anyway (or was reached)
-      w.success_probability[a] = p;
-      w.success[a] = outcome(q);
+    w.changes = model_.actionable_milestones() & ~static_cast<unsigned>(sq);
+    for (unsigned bits = w.changes; bits != 0; bits &= bits - 1) {
+      const auto m = static_cast<std::size_t>(__builtin_ctz(bits));
+      w.reached[m] = outcome(static_cast<Progress>(sq | (1u << m)));
     }
   }
   // Moves the episode along the action taken (its success by the week's coin).
   StepResult advance(EpisodeState& e, const WeekSample& w, Action a) const {
-    const auto i = static_cast<std::size_t>(a);
-    const bool succeeded = w.success_probability[i] > 0 && w.coin < model_.success_threshold(a);
-    const WeekOutcomeSample& o = succeeded ? w.success[i] : w.status_quo;
+    const auto target = target_of(a);
+    const bool succeeded = target && (w.changes >> static_cast<unsigned>(*target) & 1u) &&
+                           w.coin < model_.success_threshold(a);
+    const WeekOutcomeSample& o = succeeded ? w.reached[static_cast<std::size_t>(*target)] : w.status_quo;
     StepResult r;
     r.subscription = o.subscription;
     r.continuation = 1 - o.subscription;
-    r.reward = -w.cost[i] + o.subscription * w.reward;
+    r.reward = -model_.cost(a) + o.subscription * model_.config().subscription_reward;
     e.progress = o.next_progress;
     ++e.t;
     e.done = w.last;

@@ -80,10 +80,11 @@ class FunnelModel {
   std::size_t segments() const { return segments_; }
   int horizon() const { return config_.horizon_weeks; }
   std::size_t states() const { return segments_ * kProgressStates * static_cast<std::size_t>(config_.horizon_weeks); }
+  // Rows (segment, week, progress), progress innermost: the states a week can lead to lie
+  // within one 32-row block, which the all-actions update reads together.
   std::uint32_t state_index(std::int32_t segment, Progress p, int week) const {
-    return static_cast<std::uint32_t>((static_cast<std::size_t>(segment) * kProgressStates + p) *
-                                          static_cast<std::size_t>(config_.horizon_weeks) +
-                                      static_cast<std::size_t>(week));
+    return static_cast<std::uint32_t>((static_cast<std::size_t>(segment) * static_cast<std::size_t>(config_.horizon_weeks) +
+                                       static_cast<std::size_t>(week)) * kProgressStates + p);
   }
   const FunnelConfig& config() const { return config_; }
   double rate(std::int32_t segment, Progress p, std::size_t event) const {
@@ -131,6 +132,8 @@ class FunnelModel {
     return end_subscription_[(static_cast<std::size_t>(segment) * kBands + week_band_[static_cast<std::size_t>(week)]) *
                                  kProgressStates + q];
   }
+  // The milestones some action can add (success > 0), as a progress mask.
+  unsigned actionable_milestones() const { return actionable_; }
   // 2^32 x success.<action> (0 for an action without a milestone), for sampling by comparison.
   std::uint32_t success_threshold(Action a) const { return success_threshold_[static_cast<std::size_t>(a)]; }
   // P(the week's milestones end at progress q) under the status quo, before any action.
@@ -171,6 +174,7 @@ class FunnelModel {
   std::vector<std::uint32_t> sq_threshold_;
   std::vector<double> end_subscription_;            // per (segment, band, progress reached)
   std::array<std::uint32_t, kActions> success_threshold_{};
+  unsigned actionable_ = 0;
   std::vector<double> subscribe_;                   // per row
   std::vector<std::uint32_t> subscribe_threshold_;  // per row
   std::vector<std::uint32_t> begin_;                // per row + 1: into transitions_

@@ -75,8 +75,9 @@ class ReplayEnvironment {
 
   // ((segment * 32) + p) * max_steps + step, step in [0, max_steps).
   std::uint32_t state_index(std::int32_t segment, Progress p, int step) const {
-    return (static_cast<std::uint32_t>(segment) * static_cast<std::uint32_t>(kProgressStates) + p) * max_steps_ +
-           static_cast<std::uint32_t>(step);
+    // Rows (segment, step, progress), progress innermost, as the funnel's.
+    return (static_cast<std::uint32_t>(segment) * max_steps_ + static_cast<std::uint32_t>(step)) *
+               static_cast<std::uint32_t>(kProgressStates) + p;
   }
 
   // Splits a shard (environment customer indices) into the start pools. Throws
@@ -146,8 +147,7 @@ inline StepResult ReplayEnvironment::step(EpisodeState& e, Action a, RandomStrea
   e.progress = static_cast<Progress>(progress);
   e.t = static_cast<std::uint8_t>(t);
   e.done = subscribes || horizon;
-  e.state = (static_cast<std::uint32_t>(e.segment) * static_cast<std::uint32_t>(kProgressStates) + progress) * max_steps_ +
-            (horizon ? max_steps_ - 1 : t);
+  e.state = state_index(e.segment, static_cast<Progress>(progress), horizon ? static_cast<int>(max_steps_) - 1 : t);
   return StepResult{reward, subscribes};
 }
 

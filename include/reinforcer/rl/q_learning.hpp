@@ -127,6 +127,10 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
   double* Q = q.data();
   std::int32_t* N = visits.data();
   const StepSizes step_size(cfg);
+  // What the all-actions update needs of each action, looked up once.
+  [[maybe_unused]] ActionModel actions;
+  [[maybe_unused]] double reward_per_subscription = 0;
+  if constexpr (samples_all_actions<Env>::value) actions = env.action_model(), reward_per_subscription = env.subscription_reward();
   while (active > 0) {
     for (int i = 0; i < width; ++i) {
       Chain& c = chains[i];
@@ -144,13 +148,21 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
         env.sample_all(c.e, c.rng, w);
         auto value_of = [&](const WeekOutcomeSample& o) {  // paid this week and after it
           const double later = w.last ? 0.0 : cfg.gamma * max_q(Q + static_cast<std::size_t>(o.next_state) * kQStride);
-          return o.subscription * w.reward + (1 - o.subscription) * later;
+          return o.subscription * reward_per_subscription + (1 - o.subscription) * later;
         };
         const double status_quo = value_of(w.status_quo);
+        std::array<double, kStepMilestones> with{};
+        for (unsigned bits = w.changes; bits != 0; bits &= bits - 1) {
+          const auto m = static_cast<std::size_t>(__builtin_ctz(bits));
+          with[m] = value_of(w.reached[m]);
+        }
         const std::size_t base = static_cast<std::size_t>(s) * kQStride;
         for (std::size_t b = 0; b < kActions; ++b) {
-          const double p = w.success_probability[b];
-          const double target = -w.cost[b] + (p > 0 ? (1 - p) * status_quo + p * value_of(w.success[b]) : status_quo);
+          const int m = actions.milestone[b];
+          const bool changes = m >= 0 && (w.changes >> m & 1u);
+          const double p = actions.success[b];
+          const double target =
+              -actions.cost[b] + (changes ? (1 - p) * status_quo + p * with[static_cast<std::size_t>(m)] : status_quo);
           const std::size_t cell = base + b;
           const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
           const double dq = step_size(n) * (target - row[b]);
