@@ -12,6 +12,7 @@
 #include "reinforcer/io/hdf5.hpp"
 #include "reinforcer/io/prepared_file.hpp"
 #include "reinforcer/parallel/mpi_guard.hpp"
+#include "reinforcer/eval/learner_quality.hpp"
 #include "reinforcer/rl/benchmark.hpp"
 
 namespace reinforcer {
@@ -88,6 +89,9 @@ int run_bench(const Invocation& inv) {
   HazardOptions h;
   h.export_date = export_date;
   FunnelConfig fc;
+  const double success_scale = inv.options["success-scale"].as<double>();
+  if (!(success_scale >= 0)) throw UsageError("--success-scale: give a number >= 0");
+  for (double& p : fc.success.probability) p = std::min(1.0, p * success_scale);
   QLearningConfig q;
   const FunnelFit fit = fit_funnel(table, select_fitting(table, "all"), parse_feature_mask("cohort,country"), h, fc, q.gamma);
   const FunnelEnvironment funnel(fit.model, fit.starts);
@@ -168,6 +172,41 @@ int run_bench(const Invocation& inv) {
         num(c.sync_seconds, 3) + " | " + num(100 * c.sync_seconds / c.seconds, 1) + "% | " +
         num(100 * c.wait_seconds / c.seconds, 1) + "% | " + num(100 * c.final_regret, 2) + "% |\n");
   }
+  // Time to quality: the default training (shards, oversampling, step sizes) for each budget,
+  // judged exactly against the DP like train's summary.
+  const auto quality_list = int_list(inv, "quality-list", 100, INT64_C(1) << 34);
+  out("\ntime to quality (funnel, default training, success probabilities x " + num(success_scale, 2) + ", " +
+      std::to_string(comm.size()) + " x " + std::to_string(sync_threads) +
+      " workers; wall = training only; regret = (V* - V) / max(|V*|, 1% of the reward) over the fitting customers' "
+      "start states)\n\n| episodes per worker | wall s | regret all | outbound | inbound | p95 per-start regret (max over cohorts) |\n"
+      "|---|---|---|---|---|---|\n");
+  {  // the baseline a learner must beat: waiting everywhere (the status quo)
+    const LearnerQuality wait = judge_learned_policy(
+        table, fit, h, std::vector<std::uint8_t>(fit.model.states(), static_cast<std::uint8_t>(Action::wait)), 0, 1, comm, 1);
+    double p95 = 0;
+    std::string cells;
+    for (const RegretRow& r : wait.regret) cells += num(100 * r.regret, 2) + "% | ", p95 = std::max(p95, r.p95_start_regret);
+    out("| always wait (baseline) | | " + cells + num(p95, 3) + " |\n");
+  }
+  for (std::int64_t e : quality_list) {
+    std::vector<double> secs;
+    TimedTraining last;
+    for (int i = 0; i < repeat; ++i) {
+      last = measure_training(table, fit, funnel, comm, sync_threads, e, std::min<std::int64_t>(e, kDefaultSyncEvery),
+                              kDefaultOversample, q);
+      secs.push_back(last.seconds);
+    }
+    std::sort(secs.begin(), secs.end());
+    const LearnerQuality lq = judge_learned_policy(table, fit, h, learned_policy(last.state.q, last.state.visits, kQStride), 0,
+                                                   1, comm, sync_threads);
+    double p95 = 0;
+    std::string cells;
+    for (const RegretRow& r : lq.regret) {
+      cells += num(100 * r.regret, 2) + "% | ";
+      p95 = std::max(p95, r.p95_start_regret);
+    }
+    out("| " + std::to_string(e) + " | " + num(secs[secs.size() / 2], 2) + " | " + cells + num(p95, 3) + " |\n");
+  }
   return 0;
 }
 
@@ -183,7 +222,8 @@ CommandSpec bench_command() {
       "customers): environment steps per second per worker (a step = one transition plus its Q\n"
       "update) for the funnel and replay environments, against a bare epsilon-greedy Q-update loop\n"
       "on the same table; scaling over threads (and ranks under mpirun); and the sync period's\n"
-      "overhead and final regret to the DP optimum. Prints Markdown tables (medians of --repeat runs).";
+      "overhead and final regret to the DP optimum; time to quality: training time and regret to the\n"
+      "DP per episode budget. Prints Markdown tables (medians of --repeat runs).";
   s.input_optional = true;
   s.output_required = false;
   s.output_help = "not used (bench prints its tables)";
@@ -193,6 +233,10 @@ CommandSpec bench_command() {
         "threads-list", po::value<std::string>()->default_value("1,2"), "thread counts to measure")(
         "sync-list", po::value<std::string>()->default_value("1000,5000,25000,100000"), "sync periods E to measure")(
         "sync-episodes", po::value<std::int64_t>()->default_value(200000), "episodes per worker in the sync table")(
+        "quality-list", po::value<std::string>()->default_value("5000,20000,50000,200000"),
+        "episode budgets per worker for the time-to-quality table")(
+        "success-scale", po::value<double>()->default_value(1.0),
+        "multiply every action's assumed success probability (capped at 1): where acting pays more, learning is harder")(
         "bare-states", po::value<std::int64_t>()->default_value(0),
         "rows of the bare loop's table (0: as many as the funnel's, the ceiling the shares are of)");
   };

@@ -36,6 +36,70 @@ std::string ci(double lo, double hi, int digits = 2, bool percent = false) {
   return "[" + (percent ? pct(lo, digits) : num(lo, digits)) + ", " + (percent ? pct(hi, digits) : num(hi, digits)) + "]";
 }
 
+// What actions pay, first: the break-even success probability per cohort x stage x action (it
+// does not depend on the assumed ones), the flip points of the optimal policy over grids that
+// span the break-evens, and the size of a randomised test for the most promising action.
+void break_even_section(Writer& w, const h5::Group& ev, const std::string& path) {
+  const Frame be = read_frame(ev, "break_even", path);
+  const Frame share = read_frame(ev, "action_share", path);
+  w.heading("Which actions pay: break-even answers (they do not depend on the assumed success)");
+  w.line("An action's success (its chance to reach its milestone in the week it is taken, beyond the status quo) is an "
+         "assumption: the export records events, not actions. s* is the chance above which acting this week (then "
+         "waiting) beats waiting; R* the reward per subscription at which it pays at the assumed chance. Stages holding "
+         ">= " + std::to_string(kBreakEvenMinCustomers) + " fitting customers, week 0:");
+  std::vector<std::vector<std::string>> rows;
+  auto bound = [](double v, int digits) { return std::isinf(v) || v > 1e12 ? std::string("never") : num(v, digits); };
+  auto chance = [&](double v) { return v > 1 ? std::string("> 1 (never)") : num(v, 4); };
+  for (std::size_t r = 0; r < be.rows; ++r) {
+    if (be.d("customers")[r] < static_cast<double>(kBreakEvenMinCustomers)) continue;
+    const double s_star = be.d("break_even_success")[r], assumed = be.d("assumed_success")[r];
+    rows.push_back({be.s("cohort")[r], be.s("stage")[r], be.s("action")[r], be.cell("customers", r), chance(s_star),
+                    num(assumed, 2) + (assumed > s_star ? " (pays)" : ""), bound(be.d("break_even_reward")[r], 0),
+                    bound(be.d("n_per_arm_milestone")[r], 0), bound(be.d("n_per_arm_subscription")[r], 0)});
+  }
+  w.table({"cohort", "stage", "action", "customers", "s*", "assumed", "R*", "n/arm (milestone)", "n/arm (subscription)"}, rows);
+  w.line("n/arm: customers per arm of a randomised test (two proportions, alpha 0.05, power 80%) that detects the lift "
+         "of s*, on the milestone that week and on subscription within the horizon.");
+  for (const std::string cohort : {"outbound", "inbound"}) {
+    // The most promising action: the smallest break-even among stages with enough customers.
+    std::size_t best = be.rows;
+    for (std::size_t r : be.where({{"cohort", cohort}}))
+      if (be.d("customers")[r] >= static_cast<double>(kBreakEvenMinCustomers) &&
+          (best == be.rows || be.d("break_even_success")[r] < be.d("break_even_success")[best]))
+        best = r;
+    std::string line = cohort + ": ";
+    if (best == be.rows || be.d("break_even_success")[best] > 1) {
+      line += "no action pays at any success probability at these costs and this reward.";
+    } else {
+      line += "most promising: " + be.s("action")[best] + " at " + be.s("stage")[best] + " (s* = " +
+              num(be.d("break_even_success")[best], 4) + "; a test needs " + bound(be.d("n_per_arm_milestone")[best], 0) +
+              " customers per arm on the milestone, " + bound(be.d("n_per_arm_subscription")[best], 0) + " on subscription).";
+    }
+    // Flip points of the optimal policy over the grids, and whether the grids span the break-evens.
+    for (const std::string axis : {"success", "reward"}) {
+      const auto at = share.where({{"cohort", cohort}, {"axis", axis}});
+      if (at.empty()) continue;
+      double lo = share.d("value")[at.front()], hi = lo, flip = std::nan("");
+      for (std::size_t r : at) {
+        lo = std::min(lo, share.d("value")[r]), hi = std::max(hi, share.d("value")[r]);
+        if (share.d("share_acting")[r] > 0 && !(share.d("value")[r] >= flip)) flip = share.d("value")[r];
+      }
+      const int digits = axis == "success" ? 4 : 0;
+      std::string verdict;
+      if (std::isnan(flip)) verdict = "waits at every point";
+      else if (flip <= lo) verdict = "acts already at the lowest point";
+      else verdict = "starts acting between " + num(flip / 2, digits) + " and " + num(flip, digits);
+      line += std::string(" Optimal policy over ") + (axis == "success" ? "every action's success" : "the reward") + " " +
+              num(lo, digits) + " .. " + num(hi, digits) + " (x2 steps): " + verdict + "; at the top it acts for " +
+              pct_at_least(share.d("share_acting")[at.back()], 1) + " of " + cohort + " customers.";
+    }
+    w.line(line);
+  }
+  w.line("Grids: every action's success from a quarter of the smallest break-even below 1 to four times the largest "
+         "(capped at 1); the reward from a quarter of the smallest finite R* (or the configured reward) to four times the "
+         "largest -- each spans the finite break-evens of the table, so a flip point is read inside it.");
+}
+
 // Every calibration row: held-out customers at risk, expected and observed events, O/E with
 // its exact Poisson interval and the verdict.
 void calibration_table(Writer& w, const h5::Group& ev, const std::string& path) {
@@ -120,6 +184,8 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
       }
     }
   w.table({"grouping", "cohort", "segment", "customers", "subscribers", "rate [95% CI]", "lift", "share of subscribers"}, rows);
+
+  break_even_section(w, ev, path);
 
   // Policies.
   const Frame pol = read_frame(ev, "policies", path);

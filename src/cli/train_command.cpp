@@ -18,7 +18,6 @@
 #include "reinforcer/io/run_file.hpp"
 #include "reinforcer/io/sha256.hpp"
 #include "reinforcer/parallel/mpi_guard.hpp"
-#include "reinforcer/parallel/sharding.hpp"
 #include "reinforcer/parallel/stop_signal.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 
@@ -35,31 +34,6 @@ struct Layout {
   int ranks = 1, threads = 1;
   std::int64_t workers() const { return static_cast<std::int64_t>(ranks) * threads; }
 };
-
-// Shards of this rank's workers, over the fitting customers (positions in fit.fitting); with
-// replicate_subscribers (replay), every subscriber is in every shard.
-std::vector<std::vector<std::uint32_t>> rank_shards(const CustomerTable& table, const FunnelFit& fit, const Layout& l,
-                                                    int rank, bool replicate_subscribers) {
-  std::vector<std::int64_t> ids;
-  std::vector<bool> positive;
-  for (std::size_t i : fit.fitting)
-    ids.push_back(table.customers[i].id), positive.push_back(replicate_subscribers && table.customers[i].subscribed);
-  std::vector<std::vector<std::uint32_t>> out;
-  for (int t = 0; t < l.threads; ++t)
-    out.push_back(worker_shard(ids, positive, rank * l.threads + t, static_cast<int>(l.workers())));
-  return out;
-}
-
-// Funnel shards: a worker's own customers, and every subscriber's start at the configured share.
-std::vector<FunnelShard> funnel_shards(const CustomerTable& table, const FunnelFit& fit,
-                                       const std::vector<std::vector<std::uint32_t>>& own, double oversample) {
-  std::vector<std::uint32_t> subscribers;
-  for (std::size_t k = 0; k < fit.fitting.size(); ++k)
-    if (table.customers[fit.fitting[k]].subscribed) subscribers.push_back(static_cast<std::uint32_t>(k));
-  std::vector<FunnelShard> out;
-  for (const auto& o : own) out.push_back(FunnelShard{o, subscribers, FunnelShard::threshold_of(oversample)});
-  return out;
-}
 
 void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l, std::size_t states,
                    const std::vector<std::vector<std::uint32_t>>& shards) {
@@ -142,7 +116,8 @@ int train(const Invocation& inv, const Communicator& comm) {
                      std::to_string(layout.threads) + " threads) but only " + std::to_string(fit.fitting.size()) +
                      " fitting customers; use fewer ranks or --threads");
   const bool funnel = s.environment == "funnel";
-  const auto shards = rank_shards(table, fit, layout, comm.rank(), !funnel);
+  const auto shards = fitting_shards(table, fit, comm.rank() * layout.threads, layout.threads,
+                                     static_cast<int>(layout.workers()), !funnel);
   ReplayEnvironment replay(fit.histories, fit.model.segments(), s.replay);
   FunnelEnvironment funnel_env(fit.model, fit.starts);
   const std::size_t states = funnel ? funnel_env.states() : replay.states();

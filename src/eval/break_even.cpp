@@ -1,7 +1,9 @@
 #include "reinforcer/eval/break_even.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <stdexcept>
 
 #include "reinforcer/data/customer_table.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
@@ -77,6 +79,51 @@ std::vector<BreakEvenRow> break_even_table(const FunnelModel& m, double gamma, c
     rows.push_back(r);
   }
   return rows;
+}
+
+std::vector<ActionShareRow> action_share_grid(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+                                              const std::vector<std::uint8_t>& cohort_of_start, const std::string& axis,
+                                              const std::vector<double>& values) {
+  if (axis != "success" && axis != "reward") throw std::logic_error("action_share_grid: axis " + axis);
+  std::vector<ActionShareRow> rows;
+  for (double v : values) {
+    FunnelConfig c = model.config();
+    if (axis == "success") {
+      for (std::size_t a = 0; a < kActions; ++a)
+        if (target_of(static_cast<Action>(a))) c.success.probability[a] = std::min(1.0, v);
+    } else {
+      c.subscription_reward = v;
+    }
+    const FunnelModel m = model.with_config(c);
+    const DpSolution dp = solve_funnel(m, gamma);
+    std::array<std::int64_t, 2> n{}, acting{};
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      const std::size_t g = cohort_of_start[i] == 0 ? 0 : 1;
+      n[g] += 1;
+      acting[g] += dp.policy[m.state_index(starts[i].segment, starts[i].progress, 0)] != static_cast<std::uint8_t>(Action::wait);
+    }
+    for (std::size_t g = 0; g < 2; ++g)
+      if (n[g] > 0)
+        rows.push_back(ActionShareRow{std::string(kCohortNames[g]), axis, v,
+                                      static_cast<double>(acting[g]) / static_cast<double>(n[g]), n[g]});
+  }
+  return rows;
+}
+
+std::vector<double> spanning_grid(double lo, double hi, double cap) {
+  std::vector<double> out;
+  if (!(lo > 0) || !std::isfinite(lo)) return out;
+  if (!(hi >= lo) || !std::isfinite(hi)) hi = lo;
+  for (double v = lo / 4; v <= hi * 4 * (1 + 1e-12) && v <= cap * (1 + 1e-12); v *= 2) out.push_back(v);
+  if (out.empty() || out.back() < std::min(cap, hi * 4) * (1 - 1e-12)) out.push_back(std::min(cap, hi * 4));
+  return out;
+}
+
+double flip_point(const std::vector<ActionShareRow>& rows, const std::string& cohort, const std::string& axis) {
+  double best = std::numeric_limits<double>::quiet_NaN();
+  for (const ActionShareRow& r : rows)
+    if (r.cohort == cohort && r.axis == axis && r.share_acting > 0 && !(r.value >= best)) best = r.value;
+  return best;
 }
 
 }  // namespace reinforcer

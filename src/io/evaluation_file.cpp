@@ -5,10 +5,36 @@
 #include "reinforcer/io/hdf5.hpp"
 
 namespace reinforcer {
+
+void write_break_even_table(const h5::Group& g, const std::vector<BreakEvenRow>& r) {
+  using B = BreakEvenRow;
+  g.write_table("break_even", h5::Table(r.size())
+                                  .add("cohort", h5::column(r, &B::cohort)).add("progress", h5::column(r, &B::progress))
+                                  .add("stage", h5::column(r, &B::stage)).add("action", h5::column(r, &B::action))
+                                  .add("customers", h5::column(r, &B::customers))
+                                  .add("gain_per_success", h5::column(r, &B::gain_per_success))
+                                  .add("assumed_success", h5::column(r, &B::configured_success))
+                                  .add("break_even_success", h5::column(r, &B::break_even_success))
+                                  .add("break_even_reward", h5::column(r, &B::break_even_reward))
+                                  .add("break_even_cost", h5::column(r, &B::break_even_cost))
+                                  .add("milestone_base", h5::column(r, &B::milestone_base))
+                                  .add("subscription_base", h5::column(r, &B::subscription_base))
+                                  .add("n_per_arm_milestone", h5::column(r, &B::n_per_arm_milestone))
+                                  .add("n_per_arm_subscription", h5::column(r, &B::n_per_arm_subscription)));
+}
+
 namespace {
 
 
 void write_tables(const h5::Group& g, const EvaluationResult& r) {
+  write_break_even_table(g, r.break_even);
+  using AS = ActionShareRow;
+  g.write_table("action_share", h5::Table(r.action_share.size())
+                                    .add("cohort", h5::column(r.action_share, &AS::cohort))
+                                    .add("axis", h5::column(r.action_share, &AS::axis))
+                                    .add("value", h5::column(r.action_share, &AS::value))
+                                    .add("share_acting", h5::column(r.action_share, &AS::share_acting))
+                                    .add("customers", h5::column(r.action_share, &AS::customers)));
   using S = ScoreRow;
   g.write_table("scores", h5::Table(r.scores.size())
                               .add("id", h5::column(r.scores, &S::id)).add("fold", h5::column(r.scores, &S::fold))

@@ -1,6 +1,7 @@
 #include "reinforcer/io/run_file.hpp"
 
 #include "reinforcer/io/checkpoint.hpp"
+#include "reinforcer/io/evaluation_file.hpp"
 #include "reinforcer/io/hdf5.hpp"
 #include "reinforcer/io/prepared_file.hpp"
 
@@ -202,24 +203,7 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
     g.set_attribute("learned_minus_best_constant_high95", lq.high95);
     g.set_attribute("refits", static_cast<std::int64_t>(lq.refits));
   }
-  if (run.break_even && !run.break_even->empty()) {
-    using B = BreakEvenRow;
-    const auto& r = *run.break_even;
-    f.open_group("quality").write_table(
-        "break_even", h5::Table(r.size())
-                          .add("cohort", h5::column(r, &B::cohort)).add("progress", h5::column(r, &B::progress))
-                          .add("stage", h5::column(r, &B::stage)).add("action", h5::column(r, &B::action))
-                          .add("customers", h5::column(r, &B::customers))
-                          .add("gain_per_success", h5::column(r, &B::gain_per_success))
-                          .add("assumed_success", h5::column(r, &B::configured_success))
-                          .add("break_even_success", h5::column(r, &B::break_even_success))
-                          .add("break_even_reward", h5::column(r, &B::break_even_reward))
-                          .add("break_even_cost", h5::column(r, &B::break_even_cost))
-                          .add("milestone_base", h5::column(r, &B::milestone_base))
-                          .add("subscription_base", h5::column(r, &B::subscription_base))
-                          .add("n_per_arm_milestone", h5::column(r, &B::n_per_arm_milestone))
-                          .add("n_per_arm_subscription", h5::column(r, &B::n_per_arm_subscription)));
-  }
+  if (run.break_even && !run.break_even->empty()) write_break_even_table(f.open_group("quality"), *run.break_even);
   write_model(f, *run.fit);
   f.flush();
 }

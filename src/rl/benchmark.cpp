@@ -96,6 +96,25 @@ Throughput measure_bare_loop(std::size_t states, int workers, std::int64_t steps
   return t;
 }
 
+TimedTraining measure_training(const CustomerTable& table, const FunnelFit& fit, const FunnelEnvironment& env,
+                               const Communicator& comm, int threads, std::int64_t episodes_per_worker,
+                               std::int64_t sync_every, double oversample, const QLearningConfig& q) {
+  TrainSchedule s;
+  s.episodes_per_worker = episodes_per_worker;
+  s.sync_every = sync_every;
+  s.threads = threads;
+  s.q = q;
+  const int workers = comm.size() * threads;
+  const auto shards = funnel_shards(table, fit, fitting_shards(table, fit, comm.rank() * threads, threads, workers, false),
+                                    oversample);
+  TimedTraining t;
+  comm.barrier();
+  const auto t0 = Clock::now();
+  train_distributed(comm, env, shards, s, t.state, TrainHooks{});
+  t.seconds = std::chrono::duration<double>(Clock::now() - t0).count();  // the last round ends in an allreduce
+  return t;
+}
+
 SyncCost measure_sync(const FunnelFit& fit, const FunnelEnvironment& env, const Communicator& comm, int threads,
                       std::int64_t episodes_per_worker, std::int64_t sync_every, const QLearningConfig& q) {
   TrainSchedule s;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "reinforcer/errors.hpp"
+#include "reinforcer/parallel/sharding.hpp"
 #include "reinforcer/rl/q_learning.hpp"
 
 namespace reinforcer {
@@ -57,6 +58,28 @@ double regret_share(double optimum, double value, double reward) {
 double FunnelFit::regret_of(const std::vector<double>& q, const std::vector<std::int64_t>& visits) const {
   const double learned = mean_start_value(model, evaluate_policy(model, gamma, learned_policy(q, visits, kQStride)), starts);
   return regret_share(dp_start_value(), learned, model.config().subscription_reward);
+}
+
+std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& table, const FunnelFit& fit,
+                                                       int first_worker, int count, int workers,
+                                                       bool replicate_subscribers) {
+  std::vector<std::int64_t> ids;
+  std::vector<bool> positive;
+  for (std::size_t i : fit.fitting)
+    ids.push_back(table.customers[i].id), positive.push_back(replicate_subscribers && table.customers[i].subscribed);
+  std::vector<std::vector<std::uint32_t>> out;
+  for (int t = 0; t < count; ++t) out.push_back(worker_shard(ids, positive, first_worker + t, workers));
+  return out;
+}
+
+std::vector<FunnelShard> funnel_shards(const CustomerTable& table, const FunnelFit& fit,
+                                       const std::vector<std::vector<std::uint32_t>>& own, double oversample) {
+  std::vector<std::uint32_t> subscribers;
+  for (std::size_t k = 0; k < fit.fitting.size(); ++k)
+    if (table.customers[fit.fitting[k]].subscribed) subscribers.push_back(static_cast<std::uint32_t>(k));
+  std::vector<FunnelShard> out;
+  for (const auto& o : own) out.push_back(FunnelShard{o, subscribers, FunnelShard::threshold_of(oversample)});
+  return out;
 }
 
 FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask,

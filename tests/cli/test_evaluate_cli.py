@@ -157,6 +157,52 @@ def test_report_in_text_markdown_and_csv(evaluated, tmp_path):
     assert "wrote" in md.stdout
 
 
+def check_break_even_section(h5_path, text):
+    """The report leads its action section with the break-even table and the flip points, its
+    grids span the break-evens they are read against, 'at least' never rounds up, and no
+    conclusion is said to 'survive'."""
+    be = pd.DataFrame(h5py.File(h5_path, "r")["evaluation/break_even"][()])
+    share = pd.DataFrame(h5py.File(h5_path, "r")["evaluation/action_share"][()])
+    for df in (be, share):
+        for c in df.columns:
+            if df[c].dtype == object:
+                df[c] = df[c].str.decode("utf-8")
+    head = text.index("Which actions pay: break-even answers")
+    assert head < text.index("Which actions pay: policies") < text.index("Best actions by stage")
+    section = text[head:text.index("Which actions pay: policies")]
+    assert "survive" not in text
+    # The break-even arithmetic: s* = cost / G, and "pays" exactly when the assumed chance is above it.
+    costs = {"message": 1, "call": 5, "demo": 10, "survey": 2, "signup": 3, "account_manager": 20}
+    with_gain = be[be["gain_per_success"] > 0]
+    assert np.allclose(with_gain["break_even_success"], with_gain["action"].map(costs) / with_gain["gain_per_success"])
+    shown = be[be["customers"] >= 20]
+    for r in shown.itertuples():
+        assert f"{r.cohort}" in section and r.action in section
+    # Each grid spans the finite break-evens of the stages shown (and the reward grid the reward).
+    finite_s = shown.loc[shown["break_even_success"] <= 1, "break_even_success"]
+    success = share[share["axis"] == "success"]["value"]
+    if len(finite_s):
+        assert success.min() <= finite_s.min() and success.max() >= min(1.0, finite_s.max())
+    finite_r = shown.loc[np.isfinite(shown["break_even_reward"]), "break_even_reward"]
+    reward = share[share["axis"] == "reward"]["value"]
+    assert reward.min() <= min(100.0, finite_r.min() if len(finite_r) else 100.0)
+    assert reward.max() >= max(100.0, finite_r.max() if len(finite_r) else 100.0)
+    # "at least X%": X never above the value it bounds.
+    import re
+    for cohort in ("outbound", "inbound"):
+        top = share[share["axis"] == "reward"]
+        top = top[top["cohort"] == cohort]
+        if top.empty:
+            continue
+        printed = re.findall(rf"at the top it acts for ([0-9.]+)% of {cohort}", section)
+        assert printed and float(printed[-1]) <= 100 * top.sort_values("value")["share_acting"].iloc[-1] + 1e-9
+
+
+def test_report_leads_actions_with_break_even_answers(evaluated):
+    text = run("report", evaluated / "e.h5", check=True).stdout
+    check_break_even_section(evaluated / "e.h5", text)
+
+
 def test_plots_from_an_evaluated_file(evaluated, tmp_path):
     p = subprocess.run([sys.executable if sys.executable.startswith("/usr/bin") else "/usr/bin/python3",
                         str(SOURCE_DIR / "analysis" / "plots.py"), str(evaluated / "e.h5"), "-o", str(tmp_path)],
@@ -219,6 +265,7 @@ def test_real_export_evaluation(tmp_path):
     for scorer in ("learned", "segment_rate", "cohort_rate", "random"):
         assert f"all       {scorer}" in report
     assert "learned - random" in report and "learned - historical" in report
+    check_break_even_section(tmp_path / "e.h5", report)
 
 
 @requires_real_export

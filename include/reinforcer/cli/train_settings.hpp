@@ -18,7 +18,7 @@ struct TrainSettings {
   TrainSchedule schedule;
   FunnelConfig funnel;
   double shrinkage = -1;  // < 0: empirical Bayes
-  double oversample = 0.1;  // share of episodes started at a subscriber's start state
+  double oversample = kDefaultOversample;  // share of episodes started at a subscriber's start state
   int refits = 50;          // bootstrap refits for the learned-minus-best-constant interval
   ReplayConfig replay;
   std::string replay_rewards = "plain";

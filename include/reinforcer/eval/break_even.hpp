@@ -20,6 +20,9 @@
 
 namespace reinforcer {
 
+// Stages with fewer fitting customers are listed but do not set the grids or the headline.
+inline constexpr std::int64_t kBreakEvenMinCustomers = 20;
+
 struct BreakEvenRow {
   std::string cohort, stage, action;
   std::int32_t progress = 0;
@@ -43,5 +46,25 @@ double two_proportion_sample_size(double p0, double p1);
 // action with a milestone not yet reached, at week 0.
 std::vector<BreakEvenRow> break_even_table(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
                                            const std::vector<std::uint8_t>& cohort_of_start);
+
+// The optimal (DP) policy's share of each cohort's start states where it acts in week 0, as one
+// assumption moves over a grid: every action's success probability ("success"), or the
+// subscription reward ("reward"), the rest as configured. The DP is solved at each point.
+struct ActionShareRow {
+  std::string cohort, axis;
+  double value = 0;             // the success probability or the reward at this point
+  double share_acting = 0;      // of the cohort's start states
+  std::int64_t customers = 0;
+};
+std::vector<ActionShareRow> action_share_grid(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+                                              const std::vector<std::uint8_t>& cohort_of_start, const std::string& axis,
+                                              const std::vector<double>& values);
+
+// A grid that spans [lo, hi] with room on both sides: lo/4 .. hi*4 by factors of 2, capped at
+// `cap`; empty if lo is not positive and finite.
+std::vector<double> spanning_grid(double lo, double hi, double cap);
+
+// The smallest grid value at which the DP acts for some of the cohort; NaN if at none.
+double flip_point(const std::vector<ActionShareRow>& rows, const std::string& cohort, const std::string& axis);
 
 }  // namespace reinforcer

@@ -8,6 +8,7 @@
 #include "reinforcer/data/customer_table.hpp"
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/env/funnel_model.hpp"
+#include "reinforcer/eval/break_even.hpp"
 #include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/eval/proportion.hpp"
 #include "reinforcer/parallel/communicator.hpp"
@@ -52,6 +53,10 @@ struct ActionMixRow { std::int32_t progress; std::string milestones, action; dou
 struct CallListRow { std::int64_t id; std::string cohort, segment, stage, flag; double p_subscribe, low95, high95, expected_value; std::string next_action; };
 
 struct EvaluationResult {
+  // What actions pay, whatever their assumed success: break-evens per cohort x stage x action,
+  // and the DP's share of acting over grids that span them (the fit on all fitting customers).
+  std::vector<BreakEvenRow> break_even;
+  std::vector<ActionShareRow> action_share;
   std::vector<ScoreRow> scores;
   std::vector<TargetingRow> targeting;
   std::vector<LiftPoint> lift_curve;

@@ -36,6 +36,16 @@ struct SyncCost {
   double sync_seconds = 0;  // of which averaging (after the barrier)
   double final_regret = 0;  // the learned policy's regret to the DP optimum (regret_share)
 };
+// A default-like training run (hash shards, `oversample` of the starts at subscribers) on
+// `threads` workers per rank, timed from a common start; the final state for judging it.
+struct TimedTraining {
+  double seconds = 0;
+  TrainState state;
+};
+TimedTraining measure_training(const CustomerTable& table, const FunnelFit& fit, const FunnelEnvironment& env,
+                               const Communicator& comm, int threads, std::int64_t episodes_per_worker,
+                               std::int64_t sync_every, double oversample, const QLearningConfig& q);
+
 SyncCost measure_sync(const FunnelFit& fit, const FunnelEnvironment& env, const Communicator& comm, int threads,
                       std::int64_t episodes_per_worker, std::int64_t sync_every, const QLearningConfig& q);
 

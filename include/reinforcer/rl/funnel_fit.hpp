@@ -43,6 +43,19 @@ struct FunnelFit {
   double regret_of(const std::vector<double>& q, const std::vector<std::int64_t>& visits) const;
 };
 
+// Shards of workers first_worker .. first_worker + count - 1 of `workers`, over the fitting
+// customers (positions in fit.fitting, by a hash of their ID); with replicate_subscribers
+// (replay), every subscriber is in every shard.
+std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& table, const FunnelFit& fit,
+                                                       int first_worker, int count, int workers,
+                                                       bool replicate_subscribers);
+
+// Funnel episode starts of some workers, from their shards (positions in fit.fitting; see
+// worker_shard): a worker's own customers, and every subscriber's start at the `oversample`
+// share of episodes -- the same for any number of workers.
+std::vector<FunnelShard> funnel_shards(const CustomerTable& table, const FunnelFit& fit,
+                                       const std::vector<std::vector<std::uint32_t>>& own, double oversample);
+
 FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask,
                      const HazardOptions& hazard_options, const FunnelConfig& config, double gamma);
 

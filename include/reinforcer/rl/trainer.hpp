@@ -20,6 +20,11 @@
 
 namespace reinforcer {
 
+// Defaults of `train` that other commands (bench) reproduce.
+inline constexpr std::int64_t kDefaultEpisodesPerWorker = 200000;
+inline constexpr std::int64_t kDefaultSyncEvery = 100000;
+inline constexpr double kDefaultOversample = 0.1;  // share of funnel episodes started at a subscriber
+
 struct TrainSchedule {
   std::int64_t episodes_per_worker = 0;
   std::int64_t sync_every = 0;  // episodes per worker per round
