@@ -18,7 +18,7 @@ def rows(text, first_cell):
 
 def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
     p = run("bench", prepared, "--repeat", 1, "--episodes", 2000, "--threads-list", "1,2", "--sync-list", "500,1000",
-            "--sync-episodes", 2000, "--bare-states", 5000, check=True)
+            "--sync-episodes", 2000, "--bare-states", 5000, "--quality-list", "300,600", check=True)
     out = p.stdout
     assert "bare loop on 5000 states" in out
     for env in ("funnel", "replay", "bare Q-update loop"):
@@ -29,13 +29,22 @@ def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
         assert float(cells[2].rstrip(" M")) > 0  # steps/s per worker
         assert re.fullmatch(r"\d+% \(\d+-\d+%\)", cells[5]), r  # share of the bare loop, with its range
     assert "| sync every E episodes | rounds | wall s | sync s | sync overhead | waiting for the slowest rank |" in out
-    sync = {int(r.split("|")[1]): r for r in out.splitlines() if re.match(r"\| \d+ \|", r)}
+    sync_part, quality_part = out.split("time to quality")
+    sync = {int(r.split("|")[1]): r for r in sync_part.splitlines() if re.match(r"\| \d+ \|", r)}
     assert sorted(sync) == [500, 1000]
     assert sync[500].split("|")[2].strip() == "4" and sync[1000].split("|")[2].strip() == "2"  # rounds
+    # Time to quality: a row per budget, after the always-wait baseline, with regret per cohort.
+    quality = {r.split("|")[1].strip(): [c.strip() for c in r.strip("|").split("|")] for r in quality_part.splitlines()
+               if r.startswith("| ") and not r.startswith("| episodes")}
+    assert list(quality) == ["always wait (baseline)", "300", "600"]
+    for cells in quality.values():
+        assert all(re.fullmatch(r"-?\d+\.\d\d%", c) for c in cells[2:5]), cells  # all, outbound, inbound
+    assert float(quality["600"][1]) > 0  # wall seconds
 
 
 @pytest.mark.parametrize("option, value", [("--threads-list", "0"), ("--sync-list", "10,x"), ("--repeat", "0"),
-                                           ("--bare-states", "-1")])
+                                           ("--bare-states", "-1"), ("--quality-list", "5"),
+                                           ("--success-scale", "-1")])
 def test_bench_refuses_bad_options(prepared, option, value):
     p = run("bench", prepared, option, value)
     assert p.returncode == 2, p.stderr
