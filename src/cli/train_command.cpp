@@ -42,6 +42,9 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
   const double per_state_worker = kQStride * (8.0 + 4.0);
   const double per_state_rank = kQStride * (8.0 * 4);
   const double mb = (static_cast<double>(states) * (per_state_worker * l.threads + per_state_rank)) / 1e6;
+  // The fitted model and its exact DP (Q, values, policy) and the policy values judged after training.
+  const double model_mb = (static_cast<double>(fit.model.memory_bytes()) +
+                           static_cast<double>(fit.model.states()) * (kActions * 8.0 + 8 + 1 + 2 * 8.0)) / 1e6;
   std::cout << "environment " << s.environment << "; features " << s.features.text() << "; fitted on " << s.fit_on
             << " (" << with_thousands(static_cast<std::int64_t>(fit.fitting.size())) << " customers)\n"
             << "segments " << fit.model.segments() << "; states " << with_thousands(static_cast<std::int64_t>(states))
@@ -52,7 +55,9 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
                                           : " (subscribers replicated to every shard)\n")
             << "episodes " << with_thousands(s.schedule.episodes_per_worker) << " per worker in "
             << s.schedule.rounds() << " sync rounds of " << with_thousands(s.schedule.sync_every) << "\n"
-            << "memory estimate per rank: " << fixed(mb, 1) << " MB (Q-table copies and visit counts)\n";
+            << "memory estimate per rank: " << fixed(mb + model_mb, 1) << " MB (Q-table copies and visit counts "
+            << fixed(mb, 1) << " MB; fitted model and exact DP " << fixed(model_mb, 1)
+            << " MB), on top of the customer table and the libraries\n";
 }
 
 std::string signed_fixed(double v, int digits) { return (v >= 0 ? "+" : "") + fixed(v, digits); }

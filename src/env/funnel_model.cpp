@@ -115,6 +115,7 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
     if (target && config_.success.probability[a] > 0) actionable_ |= 1u << static_cast<unsigned>(*target);
   }
   subscribe_.assign(rows, 0.0);
+  subscribe_first_call_.assign(rows, 0.0);
   subscribe_threshold_.assign(rows, 0);
   begin_.assign(rows + 1, 0);
   std::vector<Transition> week;
@@ -156,16 +157,18 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
           const auto action = static_cast<Action>(a);
           add_action(action, prog, after_status_quo, after_action);
           week.clear();
-          double sub = 0;
+          double sub = 0, sub_first_call = 0;
           for (std::size_t q = 0; q < kProgressStates; ++q) {
             if (after_action[q] <= 0) continue;
             sub += after_action[q] * subscribe[q];
+            if (q & (1u << static_cast<unsigned>(Milestone::first_call))) sub_first_call += after_action[q] * subscribe[q];
             week.push_back(Transition{after_action[q] * (1 - subscribe[q]), static_cast<Progress>(q)});
           }
           std::stable_sort(week.begin(), week.end(),
                            [](const Transition& x, const Transition& y) { return x.probability > y.probability; });
           const std::size_t r = first_row + a;
           subscribe_[r] = sub;
+          subscribe_first_call_[r] = sub_first_call;
           subscribe_threshold_[r] = threshold_of(sub);
           begin_[r] = static_cast<std::uint32_t>(transitions_.size());
           double cum = sub;

@@ -54,12 +54,7 @@ OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const Policy
           const double c = m.cost(static_cast<Action>(a));
           double r = -c + wk.subscribe * R, su = wk.subscribe, f = 0, co = c;
           // A subscription ends the episode with the milestones of its week (they come first).
-          if (p & kFirstCall) {
-            f += wk.subscribe;
-          } else if (wk.subscribe > 0) {
-            const auto by = m.subscribed_by_progress(s, p, w, static_cast<Action>(a));
-            for (std::size_t q = 0; q < kProgressStates; ++q) f += (q & kFirstCall) ? by[q] : 0.0;
-          }
+          f += wk.subscribe_with_first_call;
           for (const Transition* t = wk.first; t != wk.last; ++t) {
             if (w + 1 < m.horizon()) {
               const std::uint32_t ns = m.state_index(s, t->next, w + 1);

@@ -57,6 +57,7 @@ struct WeekOutcome {
   double subscribe;          // P(subscribing this week); absorbing
   const Transition* first;   // the other outcomes, most likely first
   const Transition* last;
+  double subscribe_with_first_call;  // P(subscribing this week with the first call reached by then)
 };
 
 class FunnelModel {
@@ -96,7 +97,8 @@ class FunnelModel {
   }
   WeekOutcome week(std::int32_t segment, Progress p, int week, Action a) const {
     const std::size_t r = row(segment, p, week, a);
-    return WeekOutcome{subscribe_[r], transitions_.data() + begin_[r], transitions_.data() + begin_[r + 1]};
+    return WeekOutcome{subscribe_[r], transitions_.data() + begin_[r], transitions_.data() + begin_[r + 1],
+                       subscribe_first_call_[r]};
   }
   // Samples a week from a 32-bit uniform: true if the customer subscribes; else sets `next`.
   bool sample_week(std::int32_t segment, Progress p, int week, Action a, std::uint32_t u, Progress& next) const {
@@ -148,6 +150,12 @@ class FunnelModel {
   // share of WeekOutcome::subscribe by the milestones it comes with (for outcome tables).
   std::array<double, kProgressStates> subscribed_by_progress(std::int32_t segment, Progress p, int week, Action a) const;
   double cost(Action a) const { return config_.costs.cost[static_cast<std::size_t>(a)]; }
+  // Bytes held by the model's tables (for memory estimates).
+  std::size_t memory_bytes() const {
+    return rates_.size() * 8 + jump_rates_.size() * 8 + subscribe_.size() * 20 + begin_.size() * 4 +
+           transitions_.size() * (sizeof(Transition) + 4) + sq_next_.size() * 5 + sq_begin_.size() * 4 +
+           end_subscription_.size() * 8;
+  }
   // Leaf node of each segment (set by from_estimates; empty otherwise).
   const std::vector<std::int32_t>& segment_nodes() const { return segment_nodes_; }
   std::int32_t segment_of_node(std::int32_t node) const;  // -1 if not a leaf
@@ -176,6 +184,7 @@ class FunnelModel {
   std::array<std::uint32_t, kActions> success_threshold_{};
   unsigned actionable_ = 0;
   std::vector<double> subscribe_;                   // per row
+  std::vector<double> subscribe_first_call_;        // per row: of which with the first call reached
   std::vector<std::uint32_t> subscribe_threshold_;  // per row
   std::vector<std::uint32_t> begin_;                // per row + 1: into transitions_
   std::vector<Transition> transitions_;
