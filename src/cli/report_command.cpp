@@ -47,17 +47,18 @@ void break_even_section(Writer& w, const h5::Group& ev, const std::string& path)
          "assumption: the export records events, not actions. s* is the chance above which acting this week (then "
          "waiting) beats waiting; R* the reward per subscription at which it pays at the assumed chance. Stages holding "
          ">= " + std::to_string(kBreakEvenMinCustomers) + " fitting customers, week 0:");
-  std::vector<std::vector<std::string>> rows;
-  auto bound = [](double v, int digits) { return std::isinf(v) || v > 1e12 ? std::string("never") : num(v, digits); };
-  auto chance = [&](double v) { return v > 1 ? std::string("> 1 (never)") : num(v, 4); };
+  std::vector<BreakEvenRow> rows;
   for (std::size_t r = 0; r < be.rows; ++r) {
-    if (be.d("customers")[r] < static_cast<double>(kBreakEvenMinCustomers)) continue;
-    const double s_star = be.d("break_even_success")[r], assumed = be.d("assumed_success")[r];
-    rows.push_back({be.s("cohort")[r], be.s("stage")[r], be.s("action")[r], be.cell("customers", r), chance(s_star),
-                    num(assumed, 2) + (assumed > s_star ? " (pays)" : ""), bound(be.d("break_even_reward")[r], 0),
-                    bound(be.d("n_per_arm_milestone")[r], 0), bound(be.d("n_per_arm_subscription")[r], 0)});
+    BreakEvenRow b;
+    b.cohort = be.s("cohort")[r], b.stage = be.s("stage")[r], b.action = be.s("action")[r];
+    b.customers = static_cast<std::int64_t>(be.d("customers")[r]);
+    b.break_even_success = be.d("break_even_success")[r], b.configured_success = be.d("assumed_success")[r];
+    b.break_even_reward = be.d("break_even_reward")[r];
+    b.n_per_arm_milestone = be.d("n_per_arm_milestone")[r], b.n_per_arm_subscription = be.d("n_per_arm_subscription")[r];
+    rows.push_back(b);
   }
-  w.table({"cohort", "stage", "action", "customers", "s*", "assumed", "R*", "n/arm (milestone)", "n/arm (subscription)"}, rows);
+  write_break_even_table(w, rows);
+  auto bound = [](double v, int digits) { return std::isinf(v) || v > 1e12 ? std::string("never") : num(v, digits); };
   w.line("n/arm: customers per arm of a randomised test (two proportions, alpha 0.05, power 80%) that detects the lift "
          "of s*, on the milestone that week and on subscription within the horizon.");
   for (const std::string cohort : {"outbound", "inbound"}) {

@@ -62,22 +62,15 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
 
 std::string signed_fixed(double v, int digits) { return (v >= 0 ? "+" : "") + fixed(v, digits); }
 
-std::string bound(double v, int digits) { return std::isinf(v) ? "never" : fixed(v, digits); }
-std::string probability_bound(double v) { return v > 1 ? "> 1 (never)" : fixed(v, 4); }
 
 // The break-even answers, which do not depend on the assumed success probabilities.
 void print_break_even(const std::vector<BreakEvenRow>& rows) {
-  std::cout << "Break-even (week 0, act now then wait; stages holding >= 20 fitting customers): the success\n"
-               "probability s* above which the action pays, the reward R* at which it pays at the assumed s,\n"
-               "and the customers per arm of a randomised test (alpha 0.05, power 80%) detecting s*:\n";
-  std::vector<std::vector<std::string>> out;
-  for (const BreakEvenRow& r : rows) {
-    if (r.customers < 20) continue;
-    out.push_back({r.cohort, r.stage, r.action, with_thousands(r.customers), probability_bound(r.break_even_success),
-                   fixed(r.configured_success, 2) + (r.pays() ? " pays" : ""), bound(r.break_even_reward, 0),
-                   bound(r.n_per_arm_milestone, 0), bound(r.n_per_arm_subscription, 0)});
-  }
-  Writer(std::cout, false).table({"cohort", "stage", "action", "n", "s*", "assumed s", "R*", "n/arm milestone", "n/arm subscription"}, out);
+  std::cout << "Break-even (week 0, act now then wait; stages holding >= " << kBreakEvenMinCustomers
+            << " fitting customers): the success\nprobability s* above which the action pays, the reward R* at which "
+               "it pays at the assumed s,\nand the customers per arm of a randomised test (alpha 0.05, power 80%) "
+               "detecting s*:\n";
+  Writer w(std::cout, false);
+  write_break_even_table(w, rows);
 }
 
 void print_quality(const LearnerQuality& q, const FunnelFit& fit) {

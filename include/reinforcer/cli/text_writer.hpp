@@ -1,9 +1,13 @@
 #pragma once
 // Reports for people: aligned text tables on a terminal, or Markdown.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "reinforcer/eval/break_even.hpp"
 
 namespace reinforcer {
 
@@ -36,5 +40,25 @@ class Writer {
   std::ostream& out_;
   bool md_;
 };
+
+// The break-even table (train's summary and the report): stages holding at least
+// kBreakEvenMinCustomers fitting customers.
+inline void write_break_even_table(Writer& w, const std::vector<BreakEvenRow>& rows) {
+  auto fixed = [](double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return std::string(buf);
+  };
+  auto bound = [&](double v, int digits) { return std::isinf(v) || v > 1e12 ? std::string("never") : fixed(v, digits); };
+  std::vector<std::vector<std::string>> out;
+  for (const BreakEvenRow& r : rows) {
+    if (r.customers < kBreakEvenMinCustomers) continue;
+    out.push_back({r.cohort, r.stage, r.action, std::to_string(r.customers),
+                   r.break_even_success > 1 ? std::string("> 1 (never)") : fixed(r.break_even_success, 4),
+                   fixed(r.configured_success, 2) + (r.pays() ? " (pays)" : ""), bound(r.break_even_reward, 0),
+                   bound(r.n_per_arm_milestone, 0), bound(r.n_per_arm_subscription, 0)});
+  }
+  w.table({"cohort", "stage", "action", "customers", "s*", "assumed", "R*", "n/arm (milestone)", "n/arm (subscription)"}, out);
+}
 
 }  // namespace reinforcer
