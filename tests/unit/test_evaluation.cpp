@@ -57,12 +57,7 @@ TEST_CASE("calibration verdict reads the O/E interval, and not below E = 10", "[
 }
 
 TEST_CASE("targeting never sees a held-out customer's outcome or later progress", "[evaluation][leakage]") {
-  test::TempDir dir;
-  SynthOptions so;
-  so.customers = 3000;
-  so.seed = 5;
-  write_synthetic_crm(so, dir.file("s.csv"));
-  IngestResult r = ingest_crm(dir.file("s.csv"), IngestOptions{});
+  IngestResult r = test::synthetic_ingest(3000, 5);
   CustomerTable t = r.table;
   assign_temporal_split(t, {70, 15, 15});
   assign_folds(t, 5, 1);

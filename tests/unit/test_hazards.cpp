@@ -570,12 +570,7 @@ TEST_CASE("estimate_hazards: person-weeks per duration band equal hand counts", 
 }
 
 TEST_CASE("progress never lowers the modelled P(subscribe) beyond its refit interval (synthetic)", "[hazards][model]") {
-  test::TempDir dir;
-  SynthOptions so;
-  so.customers = 20000;
-  so.seed = 11;
-  write_synthetic_crm(so, dir.file("s.csv"));
-  const IngestResult r = ingest_crm(dir.file("s.csv"), IngestOptions{});
+  const IngestResult r = test::synthetic_ingest(20000, 11);
   const test::ProgressValueCheck check = test::progress_value_check(r.table, r.report.export_date, 40);
   CHECK(check.pairs >= 20);
   for (const auto& v : check.violations)

@@ -6,6 +6,9 @@
 #include <string>
 #include <unistd.h>
 
+#include "reinforcer/data/ingest.hpp"
+#include "reinforcer/data/synth.hpp"
+
 namespace reinforcer::test {
 
 class TempDir {
@@ -36,5 +39,16 @@ class TempDir {
 inline std::string kCrmHeader =
     "ID,Country,Education,First Contact,Last Contact,Status,Stage,First Call,Signed up for a demo,"
     "Filled in customer survey,Did sign up to the platform,Account Manager assigned,Subscribed\n";
+
+// A synthetic export of `customers` customers (the generator's defaults, this seed), read as
+// `prepare` reads it.
+inline IngestResult synthetic_ingest(std::int64_t customers, std::uint64_t seed) {
+  TempDir dir;
+  SynthOptions so;
+  so.customers = customers;
+  so.seed = seed;
+  write_synthetic_crm(so, dir.file("s.csv"));
+  return ingest_crm(dir.file("s.csv"), IngestOptions{});
+}
 
 }  // namespace reinforcer::test
