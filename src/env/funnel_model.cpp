@@ -74,11 +74,6 @@ void FunnelModel::add_action(Action a, Progress p, const std::array<double, kPro
   }
 }
 
-double FunnelModel::subscription_probability(std::int32_t segment, Progress q, int week) const {
-  const std::size_t b = week_band_[static_cast<std::size_t>(week)];
-  return -std::expm1(-rate(segment, q, kSubscriptionEvent) * band_factor(segment, b, kSubscriptionEvent));
-}
-
 std::array<double, kProgressStates> FunnelModel::subscribed_by_progress(std::int32_t segment, Progress p, int week,
                                                                         Action a) const {
   const std::size_t b = week_band_[static_cast<std::size_t>(week)];
@@ -86,7 +81,7 @@ std::array<double, kProgressStates> FunnelModel::subscribed_by_progress(std::int
   status_quo_week(segment, b, p, status);
   add_action(a, p, status, after);
   for (std::size_t q = 0; q < kProgressStates; ++q)
-    if (after[q] > 0) after[q] *= subscription_probability(segment, static_cast<Progress>(q), week);
+    if (after[q] > 0) after[q] *= subscription_at(segment, static_cast<Progress>(q), week);
   return after;
 }
 

@@ -25,7 +25,7 @@ std::vector<BreakEvenRow> break_even_table(const FunnelModel& m, double gamma, c
   const std::vector<double> wait = evaluate_policy(m, gamma, std::vector<std::uint8_t>(m.states(), static_cast<std::uint8_t>(Action::wait)));
   // W(q): the week ends at q; subscribe now, else wait from q next week.
   auto end_value = [&](std::int32_t seg, Progress q) {
-    const double sub = m.subscription_probability(seg, q, 0);
+    const double sub = m.subscription_at(seg, q, 0);
     return sub * R + (m.horizon() > 1 ? (1 - sub) * gamma * wait[m.state_index(seg, q, 1)] : 0.0);
   };
   struct Sum {

@@ -53,32 +53,11 @@ std::vector<double> evaluate_policy(const FunnelModel& m, double gamma, const st
   return value;
 }
 
-std::vector<double> evaluate_random_policy(const FunnelModel& m, double gamma) {
-  std::vector<double> value;
-  backward(m, value, [&](std::int32_t s, Progress p, int w) {
-    double sum = 0;
-    for (std::size_t a = 0; a < kActions; ++a) sum += action_value(m, gamma, value, s, p, w, static_cast<Action>(a));
-    return sum / static_cast<double>(kActions);
-  });
-  return value;
-}
-
 double mean_start_value(const FunnelModel& m, const std::vector<double>& value, const std::vector<StartState>& starts) {
   if (starts.empty()) return 0.0;
   double sum = 0;
   for (const StartState& s : starts) sum += value[m.state_index(s.segment, s.progress, 0)];
   return sum / static_cast<double>(starts.size());
-}
-
-std::vector<std::uint8_t> greedy_policy(const std::vector<double>& q, std::size_t stride) {
-  std::vector<std::uint8_t> policy(q.size() / stride);
-  for (std::size_t s = 0; s < policy.size(); ++s) {
-    std::size_t best = 0;
-    for (std::size_t a = 1; a < kActions; ++a)
-      if (q[s * stride + a] > q[s * stride + best]) best = a;
-    policy[s] = static_cast<std::uint8_t>(best);
-  }
-  return policy;
 }
 
 }  // namespace reinforcer

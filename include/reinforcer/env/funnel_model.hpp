@@ -100,16 +100,6 @@ class FunnelModel {
     return WeekOutcome{subscribe_[r], transitions_.data() + begin_[r], transitions_.data() + begin_[r + 1],
                        subscribe_first_call_[r]};
   }
-  // Samples a week from a 32-bit uniform: true if the customer subscribes; else sets `next`.
-  bool sample_week(std::int32_t segment, Progress p, int week, Action a, std::uint32_t u, Progress& next) const {
-    const std::size_t r = row(segment, p, week, a);
-    if (u < subscribe_threshold_[r]) return true;
-    std::size_t i = begin_[r];
-    const std::size_t last = begin_[r + 1] - 1;
-    while (i < last && u >= thresholds_[i]) ++i;
-    next = transitions_[i].next;
-    return false;
-  }
   // Samples the progress after a week without a subscription, from a 32-bit uniform.
   Progress sample_no_subscription(std::int32_t segment, Progress p, int week, Action a, std::uint32_t u) const {
     const std::size_t r = row(segment, p, week, a);
@@ -129,7 +119,7 @@ class FunnelModel {
     while (i < last && u >= sq_threshold_[i]) ++i;
     return sq_next_[i];
   }
-  // P(subscribing in a week that ends at progress q), from the table (as subscription_probability).
+  // P(subscribing in a week that ends at progress q), at the week's duration band.
   double subscription_at(std::int32_t segment, Progress q, int week) const {
     return end_subscription_[(static_cast<std::size_t>(segment) * kBands + week_band_[static_cast<std::size_t>(week)]) *
                                  kProgressStates + q];
@@ -144,8 +134,6 @@ class FunnelModel {
     status_quo_week(segment, week_band_[static_cast<std::size_t>(week)], p, d);
     return d;
   }
-  // P(subscribing in a week that ends at progress q), at the week's duration band.
-  double subscription_probability(std::int32_t segment, Progress q, int week) const;
   // P(the week ends at progress q and the customer subscribes), per q: the subscription's
   // share of WeekOutcome::subscribe by the milestones it comes with (for outcome tables).
   std::array<double, kProgressStates> subscribed_by_progress(std::int32_t segment, Progress p, int week, Action a) const;

@@ -19,13 +19,8 @@ DpSolution solve_funnel(const FunnelModel& model, double gamma);
 
 // Exact value of a deterministic policy (one action per state).
 std::vector<double> evaluate_policy(const FunnelModel& model, double gamma, const std::vector<std::uint8_t>& policy);
-// Exact value of the uniformly random policy.
-std::vector<double> evaluate_random_policy(const FunnelModel& model, double gamma);
 
 // Mean of value[state at week 0] over start states.
 double mean_start_value(const FunnelModel& model, const std::vector<double>& value, const std::vector<StartState>& starts);
-
-// Greedy policy of a Q-table (states x stride, kActions used; lowest action on ties).
-std::vector<std::uint8_t> greedy_policy(const std::vector<double>& q, std::size_t stride);
 
 }  // namespace reinforcer
