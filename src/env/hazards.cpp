@@ -134,15 +134,6 @@ double moment_strength(double excess, double mu_squared) {
 
 namespace {
 
-// Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k. The root keeps
-// a rate per progress state, each with a weak prior (root_prior_weeks person-weeks) at the
-// highest rate its lower-progress neighbours give it, fitted in order of progress. Below the root:
-// Gamma(a) around the parent's rate, a estimated per depth and group of kinds by the method
-// of moments (or options.shrinkage_strength) -- only from cells where the child is not all of
-// its parent: such a cell equals its parent by construction and says nothing of the spread
-// between children (counting it added -mu to the excess and mu^2 to the denominator, which
-// drove a to its cap and pooled the cohorts fully). Closed cells (open(p, k) false) keep
-// rate 0. strength receives [depth * groups + g].
 // What a lower-progress neighbour q = p - {m} says of kind k at p: for an event, its own rate
 // there; for a jump, the rate of reaching the same state p | k from q, which is the jump k or
 // the jump k + {m} (a first call and an account manager together from "demo+survey+signup" is
@@ -155,6 +146,16 @@ struct JumpNeighbour {
   double operator()(const double* rate_at_q, std::size_t k, unsigned m) const { return rate_at_q[k] + rate_at_q[k | m]; }
 };
 
+// Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k. The root keeps
+// a rate per progress state, each with a weak prior (root_prior_weeks person-weeks) at the
+// highest rate its lower-progress neighbours give it (neighbour_rate), fitted in order of
+// progress. Below the root:
+// Gamma(a) around the parent's rate, a estimated per depth and group of kinds by the method
+// of moments (or options.shrinkage_strength) -- only from cells where the child is not all of
+// its parent: such a cell equals its parent by construction and says nothing of the spread
+// between children (counting it added -mu to the excess and mu^2 to the denominator, which
+// drove a to its cap and pooled the cohorts fully). Closed cells (open(p, k) false) keep
+// rate 0. strength receives [depth * groups + g].
 template <typename Open, typename Neighbour>
 void shrink_family(std::size_t kinds, const Open& open, const Neighbour& neighbour_rate,
                    const std::vector<std::vector<std::size_t>>& groups,

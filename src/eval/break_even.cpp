@@ -119,11 +119,24 @@ std::vector<double> spanning_grid(double lo, double hi, double cap) {
   return out;
 }
 
-double flip_point(const std::vector<ActionShareRow>& rows, const std::string& cohort, const std::string& axis) {
-  double best = std::numeric_limits<double>::quiet_NaN();
-  for (const ActionShareRow& r : rows)
-    if (r.cohort == cohort && r.axis == axis && r.share_acting > 0 && !(r.value >= best)) best = r.value;
-  return best;
+BreakEvenAnswers break_even_answers(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+                                    const std::vector<std::uint8_t>& cohort_of_start) {
+  BreakEvenAnswers out;
+  out.table = break_even_table(model, gamma, starts, cohort_of_start);
+  const double reward = model.config().subscription_reward;
+  double s_lo = std::numeric_limits<double>::infinity(), s_hi = 0, r_lo = reward, r_hi = reward;
+  for (const BreakEvenRow& b : out.table) {
+    if (b.customers < kBreakEvenMinCustomers) continue;
+    if (b.break_even_success <= 1) s_lo = std::min(s_lo, b.break_even_success), s_hi = std::max(s_hi, b.break_even_success);
+    if (std::isfinite(b.break_even_reward)) r_lo = std::min(r_lo, b.break_even_reward), r_hi = std::max(r_hi, b.break_even_reward);
+  }
+  if (!std::isfinite(s_lo)) s_lo = s_hi = 1.0;  // nothing pays at any chance: show up to certainty
+  for (const auto& [axis, grid] : {std::make_pair(std::string("success"), spanning_grid(s_lo, s_hi, 1.0)),
+                                   std::make_pair(std::string("reward"), spanning_grid(r_lo, r_hi, 1e9))}) {
+    const auto shares = action_share_grid(model, gamma, starts, cohort_of_start, axis, grid);
+    out.action_share.insert(out.action_share.end(), shares.begin(), shares.end());
+  }
+  return out;
 }
 
 }  // namespace reinforcer

@@ -376,23 +376,9 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
       starts.push_back(StartState{all.model.segment_of_node(node), history_of(c, node, hopt).start});
       cohort.push_back(static_cast<std::uint8_t>(c.cohort));
     }
-    r.break_even = break_even_table(all.model, s.q.gamma, starts, cohort);
-    // The grids span every finite break-even of the stages that set them (and the configured
-    // reward), so a flip point is read inside a grid, never extrapolated.
-    double s_lo = std::numeric_limits<double>::infinity(), s_hi = 0;
-    double r_lo = s.funnel.subscription_reward, r_hi = s.funnel.subscription_reward;
-    for (const BreakEvenRow& b : r.break_even) {
-      if (b.customers < kBreakEvenMinCustomers) continue;
-      if (b.break_even_success <= 1) s_lo = std::min(s_lo, b.break_even_success), s_hi = std::max(s_hi, b.break_even_success);
-      if (std::isfinite(b.break_even_reward)) r_lo = std::min(r_lo, b.break_even_reward), r_hi = std::max(r_hi, b.break_even_reward);
-    }
-    if (!std::isfinite(s_lo)) s_lo = s_hi = 1.0;  // nothing pays at any chance: show up to certainty
-    const auto success_grid = spanning_grid(s_lo, s_hi, 1.0);
-    const auto reward_grid = spanning_grid(r_lo, r_hi, 1e9);
-    for (const auto& [axis, grid] : {std::make_pair(std::string("success"), success_grid), std::make_pair(std::string("reward"), reward_grid)}) {
-      const auto shares = action_share_grid(all.model, s.q.gamma, starts, cohort, axis, grid);
-      r.action_share.insert(r.action_share.end(), shares.begin(), shares.end());
-    }
+    BreakEvenAnswers answers = break_even_answers(all.model, s.q.gamma, starts, cohort);
+    r.break_even = std::move(answers.table);
+    r.action_share = std::move(answers.action_share);
   }
 
   // Descriptive tables (observed data only).

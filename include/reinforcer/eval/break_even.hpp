@@ -64,7 +64,14 @@ std::vector<ActionShareRow> action_share_grid(const FunnelModel& model, double g
 // `cap`; empty if lo is not positive and finite.
 std::vector<double> spanning_grid(double lo, double hi, double cap);
 
-// The smallest grid value at which the DP acts for some of the cohort; NaN if at none.
-double flip_point(const std::vector<ActionShareRow>& rows, const std::string& cohort, const std::string& axis);
+// The break-even table and the DP's action share over a success grid and a reward grid that
+// span its finite break-evens (stages of >= kBreakEvenMinCustomers; the reward grid also the
+// configured reward), so a flip point is read inside a grid, never extrapolated.
+struct BreakEvenAnswers {
+  std::vector<BreakEvenRow> table;
+  std::vector<ActionShareRow> action_share;
+};
+BreakEvenAnswers break_even_answers(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+                                    const std::vector<std::uint8_t>& cohort_of_start);
 
 }  // namespace reinforcer
