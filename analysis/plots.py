@@ -170,8 +170,8 @@ def plot_learning_curve(data, outdir):
             ax1.axhline(v, color=color, ls=style, label=f"{label}: {v:.2f} per customer")
     ax1.set_ylabel("reward per customer")
     ax1.legend(fontsize=8)
-    gap = lc.dropna(subset=["regret"])
-    ax2.plot(gap["episodes"], 100 * gap["regret"], "o-", ms=3, color="tab:purple",
+    judged = lc.dropna(subset=["regret"])
+    ax2.plot(judged["episodes"], 100 * judged["regret"], "o-", ms=3, color="tab:purple",
              label="learned policy's regret to the DP")
     ax2.axhline(0, color="tab:green", label="DP optimum")
     ax2.set_ylabel("regret to DP (% of V*)")
@@ -210,7 +210,7 @@ def plot_action_impact(data, outdir):
         t = ai[ai["progress"] == p]
         y = np.arange(len(t))
         ax.hlines(y, 100 * t["sensitivity_low"], 100 * t["sensitivity_high"], color="0.75", lw=6,
-                  label="range over the effect grid")
+                  label="range over the sensitivity grid")
         ax.errorbar(100 * t["delta"], y, xerr=100 * _err(t["delta"], t["low95"], t["high95"]),
                     fmt="o", color="tab:blue", capsize=3, label="estimate, 95% interval")
         ax.axvline(0, color="k", lw=0.8)
