@@ -173,7 +173,7 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
                        RandomStream(s.seed, static_cast<std::uint64_t>(c.id)).uniform()};
     p.p_subscribe = optimal.subscribe[st0];
     p.expected_value = fm.dp.value[st0];
-    p.next_action = learned[st0];
+    p.next_action = fm.dp.policy[st0];  // the recommendation is the exact DP policy of the fold's model
     // Calibration: the historical process's chance of each event the customer was at risk of
     // after t0, within the customer's own follow-up (to the export date, at most the
     // horizon), against what happened.
