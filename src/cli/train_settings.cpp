@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -24,6 +25,13 @@ double in_range(const Invocation& inv, const std::string& name, double lo, doubl
     throw UsageError("--" + name + ": " + std::to_string(v) + " is out of range; give a value from " +
                      std::to_string(lo) + " to " + std::to_string(hi));
   return v;
+}
+
+// A default as --help shows it: 0.1, not 0.10000000000000001.
+po::typed_value<double>* decimal(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return po::value<double>()->default_value(v, buf);
 }
 
 int default_threads() {
@@ -50,28 +58,28 @@ void add_train_options(po::options_description& d) {
       ("progress", po::value<std::string>()->default_value("auto"), "progress display: auto (live line on a terminal, a line every few seconds otherwise), plain, none")
       ("horizon", po::value<int>()->default_value(52), "episode horizon in weeks (funnel); hazards change over bands of weeks since t0 (0-3, 4-12, 13-25, 26-51, 52+)")
       ("shrinkage", po::value<std::string>()->default_value("auto"), "prior strength of the hazard shrinkage toward the parent segment: auto (empirical Bayes) or a number >= 0")
-      ("reward.subscription", po::value<double>()->default_value(100.0), "reward for a subscription")
-      ("oversample", po::value<double>()->default_value(kDefaultOversample), "share of episodes that start at a subscriber's start state (the same for any number of workers)")
+      ("reward.subscription", decimal(100.0), "reward for a subscription")
+      ("oversample", decimal(kDefaultOversample), "share of episodes that start at a subscriber's start state (the same for any number of workers)")
       ("step-size", po::value<std::string>()->default_value("visits"), "Q-learning step size: visits (1/(1+N(s,a))^omega, N the cell's visits so far) or constant (--alpha)")
-      ("omega", po::value<double>()->default_value(0.6), "exponent of the visit-count step size (0.5 < omega <= 1 converges)")
-      ("alpha", po::value<double>()->default_value(0.1), "the constant step size (with --step-size constant)")
-      ("gamma", po::value<double>()->default_value(1.0), "discount per week (1: the finite horizon is the only limit)")
+      ("omega", decimal(0.6), "exponent of the visit-count step size (0.5 < omega <= 1 converges)")
+      ("alpha", decimal(0.1), "the constant step size (with --step-size constant)")
+      ("gamma", decimal(1.0), "discount per week (1: the finite horizon is the only limit)")
       ("refits", po::value<int>()->default_value(50), "bootstrap refits of the funnel for the interval of the learned policy minus the best constant policy (funnel)")
-      ("epsilon-start", po::value<double>()->default_value(1.0), "exploration at the start")
-      ("epsilon-end", po::value<double>()->default_value(0.01), "exploration floor")
-      ("epsilon-decay", po::value<double>()->default_value(0.0), "decay per global episode (0: reach the floor at half the episode budget)")
+      ("epsilon-start", decimal(1.0), "exploration at the start")
+      ("epsilon-end", decimal(0.01), "exploration floor")
+      ("epsilon-decay", decimal(0.0), "decay per global episode (0: reach the floor at half the episode budget)")
       ("interleave", po::value<int>()->default_value(8), "episodes run in lockstep per worker (part of the algorithm)")
       ("replay-steps", po::value<int>()->default_value(10), "steps per replay episode")
       ("replay-rewards", po::value<std::string>()->default_value("plain"), "replay reward table: plain (+100 subscription) or legacy (+15 first call, +12 demo, once each)");
   for (std::size_t a = 0; a < kActions; ++a)
-    d.add_options()(("cost." + std::string(kActionNames[a])).c_str(), po::value<double>()->default_value(costs.cost[a]),
+    d.add_options()(("cost." + std::string(kActionNames[a])).c_str(), decimal(costs.cost[a]),
                     ("cost of the action " + std::string(kActionNames[a])).c_str());
   const ActionSuccess success;
   for (std::size_t a = 0; a < kActions; ++a) {
     if (static_cast<Action>(a) == Action::wait) continue;  // wait is the status quo
     const auto target = target_of(static_cast<Action>(a));
     d.add_options()(("success." + std::string(kActionNames[a])).c_str(),
-                    po::value<double>()->default_value(success.probability[a]),
+                    decimal(success.probability[a]),
                     ("ASSUMED chance that " + std::string(kActionNames[a]) + " reaches " +
                      std::string(kMilestoneKeys[static_cast<std::size_t>(*target)]) +
                      " in the week it is taken, beyond the status quo (a placeholder: see the break-even table)").c_str());
