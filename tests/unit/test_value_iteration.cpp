@@ -7,6 +7,8 @@
 #include "reinforcer/rl/trainer.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
 #include "hand_solved_funnel.hpp"
+#include "reinforcer/parallel/sharding.hpp"
+#include "test_support.hpp"
 
 using namespace reinforcer;
 
@@ -194,4 +196,59 @@ TEST_CASE("the learned policy: the best tried action; a state nobody visited wai
   CHECK(p[0] == static_cast<std::uint8_t>(Action::survey));
   CHECK(p[1] == static_cast<std::uint8_t>(Action::wait));
   CHECK(p[2] == static_cast<std::uint8_t>(Action::wait));
+}
+
+TEST_CASE("funnel starts: the subscribers' share is the configured one for any number of workers", "[qlearning][shards]") {
+  // Replicating every subscriber into every shard made their share of starts grow with W (1% at
+  // W = 2, 83% at W = 1,024 on the real export). Now a worker starts from its own customers and,
+  // with probability `oversample`, from a subscriber: over all workers the share is
+  // oversample + (1 - oversample) x (subscribers / customers), whatever W.
+  // 1. The shards train builds: every fitting customer in exactly one, every subscriber in the pool.
+  const IngestResult r = test::synthetic_ingest(4000, 3);
+  HazardOptions h;
+  h.export_date = r.report.export_date;
+  const FunnelFit fit = fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask("cohort"), h, FunnelConfig{}, 1.0);
+  std::size_t subscribers = 0;
+  for (std::size_t i : fit.fitting) subscribers += r.table.customers[i].subscribed;
+  REQUIRE(subscribers > 0);
+  for (int workers : {1, 2, 64}) {
+    const auto own = fitting_shards(r.table, fit, 0, workers, workers, false);
+    const auto shards = funnel_shards(r.table, fit, own, 0.1);
+    std::size_t total = 0;
+    for (const auto& o : own) total += o.size();
+    CHECK(total == fit.fitting.size());
+    for (const FunnelShard& sh : shards) CHECK(sh.subscribers.size() == subscribers);
+  }
+  // 2. What start() draws: a model of two segments, the subscribers' starts marked by segment 1;
+  // each worker runs episodes in proportion to its shard, as a whole run does.
+  std::vector<double> rates(2 * kProgressStates * kEvents, 0.0);
+  FunnelConfig cfg;
+  cfg.horizon_weeks = 2;
+  const FunnelModel m(2, rates, cfg);
+  std::vector<StartState> starts(1000, StartState{0, 0});
+  std::vector<std::int64_t> ids(1000);
+  std::vector<bool> positive(1000, false);
+  std::vector<std::uint32_t> subscriber_starts;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    ids[i] = static_cast<std::int64_t>(7 * i + 3);
+    if (i % 100 == 0) starts[i].segment = 1, subscriber_starts.push_back(static_cast<std::uint32_t>(i));  // 1%
+  }
+  const FunnelEnvironment env(m, starts);
+  constexpr double kOversample = 0.1;
+  const double expected = kOversample + (1 - kOversample) * 0.01;
+  for (int workers : {1, 2, 64}) {
+    double drawn = 0, marked = 0;
+    for (int w = 0; w < workers; ++w) {
+      const FunnelShard shard{worker_shard(ids, positive, w, workers), subscriber_starts, FunnelShard::threshold_of(kOversample)};
+      RandomStream rng(9, static_cast<std::uint64_t>(w));
+      for (std::size_t k = 0; k < 200 * shard.own.size(); ++k) {
+        EpisodeState e;
+        env.start(e, shard, rng);
+        drawn += 1;
+        marked += e.segment == 1;
+      }
+    }
+    INFO("workers " << workers);
+    CHECK(marked / drawn == Approx(expected).margin(0.005));
+  }
 }
