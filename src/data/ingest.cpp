@@ -286,7 +286,8 @@ class Ingest {
     QualityReport& rep = result_.report;
     rep.warnings = {RowWarning{"last contact before first contact", 0, {}},
                     RowWarning{"pipeline step dated before first contact", 0, {}},
-                    RowWarning{"account manager assigned on or after subscription", 0, {}}};
+                    RowWarning{"account manager assigned on or after subscription", 0, {}},
+                    RowWarning{"subscribed on or before decision time t0", 0, {}}};
     auto& out = result_.table.customers;
     out.reserve(records_.size());
     std::vector<bool> country_used(result_.table.countries.size(), false);
@@ -333,7 +334,7 @@ class Ingest {
     }
     if (csv_) {
       rep.warnings.push_back(RowWarning{"CSV row with fewer fields than the header (padded with empty cells)", 0, {}});
-      for (std::int64_t row : padded_rows_) warn(3, row, "short row", "missing trailing cells taken as empty");
+      for (std::int64_t row : padded_rows_) warn(4, row, "short row", "missing trailing cells taken as empty");
     }
     rep.customers = static_cast<std::int64_t>(out.size());
     rep.distinct_countries = std::count(country_used.begin(), country_used.end(), true);
@@ -362,6 +363,9 @@ class Ingest {
     if (am != kNoDay && sub != kNoDay && am >= sub)
       warn(2, c.sheet_row, "Account Manager " + format_day(am) + " >= Subscribed " + format_day(sub),
            "not a cause of the subscription");
+    if (subscribed_by_t0(c))
+      warn(3, c.sheet_row, "Subscribed " + format_day(sub) + " <= t0 " + format_day(c.t0),
+           "no prospect at decision time: kept as a subscriber, set aside from targeting, training starts and the call list");
   }
 
   std::string path_;

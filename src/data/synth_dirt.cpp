@@ -22,6 +22,7 @@ enum Kind : int {
   sub_impossible,      // impossible Subscribed date on a customer Stage labels anyway
   manager_after_sub,   // row warning: Account Manager on or after the subscription
   step_before_fc,      // row warning: First Call before First Contact
+  sub_before_fc,       // row warning: subscribed on or before t0 (no prospect at decision time)
   platform_no,         // "No" in an empty platform signup: negative
   huge_serial,         // xlsx only: serial 6,691,845 (Excel's #VALUE!): out of range
   country_normalised,  // "Usa", "usa", "uSA", "USA "
@@ -35,8 +36,8 @@ struct Spec {
   double per_real_file;  // count in the real export
   std::int64_t at_least;
 };
-constexpr Spec kSpec[kKinds] = {{31, 1}, {2, 2},  {3, 1},  {3, 1},  {1, 1},  {14, 1},
-                                {14, 1}, {127, 1}, {0, 1}, {44, 4}, {15, 3}, {16, 3}};
+constexpr Spec kSpec[kKinds] = {{31, 1}, {2, 2},  {3, 1}, {3, 1},  {1, 1},  {14, 1}, {14, 1},
+                                {1, 1},  {127, 1}, {0, 1}, {44, 4}, {15, 3}, {16, 3}};
 constexpr double kFillDownPerRealFile = 42;
 constexpr std::int64_t kFillRunLength = 20;
 constexpr double kBlankPerRealFile = 778;
@@ -225,6 +226,13 @@ void DirtPlan::apply(std::int64_t index, const Record& rec, Row& row, Valid& val
           valid.day[slot_of(kCall)] = fc - 1 - static_cast<Day>(rng.below(20));
           set_date(row.cells[kCall], valid.day[slot_of(kCall)]);
           take(kCall);
+        }
+        break;
+      case sub_before_fc:
+        if ((done = is_free(kSubscribed) && sub != kNoDay && fc != kNoDay && rec.cohort == Cohort::outbound)) {
+          valid.day[slot_of(kSubscribed)] = fc - static_cast<Day>(rng.below(20));
+          set_date(row.cells[kSubscribed], valid.day[slot_of(kSubscribed)]);
+          take(kSubscribed);
         }
         break;
       case platform_no:

@@ -91,7 +91,10 @@ std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& 
     for (std::size_t i = 0; i < table.customers.size(); ++i) {
       const Customer& c = table.customers[i];
       if (c.cohort == Cohort::undated || c.fold < 0) continue;
-      for (int f = 0; f < folds; ++f) (c.fold == f ? plans[static_cast<std::size_t>(f)].held_out : plans[static_cast<std::size_t>(f)].fitting).push_back(i);
+      for (int f = 0; f < folds; ++f) {
+        if (c.fold != f) plans[static_cast<std::size_t>(f)].fitting.push_back(i);
+        else if (!subscribed_by_t0(c)) plans[static_cast<std::size_t>(f)].held_out.push_back(i);  // no prospect: not targeted
+      }
     }
     return plans;
   }
@@ -101,8 +104,11 @@ std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& 
   for (std::size_t i = 0; i < table.customers.size(); ++i) {
     const Customer& c = table.customers[i];
     if (c.cohort == Cohort::undated) continue;
-    if (c.split == held) p.held_out.push_back(i);
-    else if (c.split == Split::train || (held == Split::test && c.split == Split::val)) p.fitting.push_back(i);
+    if (c.split == held) {
+      if (!subscribed_by_t0(c)) p.held_out.push_back(i);  // no prospect: not targeted
+    } else if (c.split == Split::train || (held == Split::test && c.split == Split::val)) {
+      p.fitting.push_back(i);
+    }
   }
   plans.push_back(std::move(p));
   return plans;

@@ -68,15 +68,21 @@ std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& tabl
   for (std::size_t i : fit.fitting)
     ids.push_back(table.customers[i].id), positive.push_back(replicate_subscribers && table.customers[i].subscribed);
   std::vector<std::vector<std::uint32_t>> out;
-  for (int t = 0; t < count; ++t) out.push_back(worker_shard(ids, positive, first_worker + t, workers));
+  for (int t = 0; t < count; ++t) {
+    out.push_back({});
+    for (std::uint32_t k : worker_shard(ids, positive, first_worker + t, workers))
+      if (!subscribed_by_t0(table.customers[fit.fitting[k]])) out.back().push_back(k);  // no prospect: no start
+  }
   return out;
 }
 
 std::vector<FunnelShard> funnel_shards(const CustomerTable& table, const FunnelFit& fit,
                                        const std::vector<std::vector<std::uint32_t>>& own, double oversample) {
   std::vector<std::uint32_t> subscribers;
-  for (std::size_t k = 0; k < fit.fitting.size(); ++k)
-    if (table.customers[fit.fitting[k]].subscribed) subscribers.push_back(static_cast<std::uint32_t>(k));
+  for (std::size_t k = 0; k < fit.fitting.size(); ++k) {
+    const Customer& c = table.customers[fit.fitting[k]];
+    if (c.subscribed && !subscribed_by_t0(c)) subscribers.push_back(static_cast<std::uint32_t>(k));
+  }
   std::vector<FunnelShard> out;
   for (const auto& o : own) out.push_back(FunnelShard{o, subscribers, FunnelShard::threshold_of(oversample)});
   return out;

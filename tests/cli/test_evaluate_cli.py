@@ -260,6 +260,11 @@ def test_real_export_evaluation(tmp_path):
     do_not_contact = set(customers.index[customers["stage"] == "do not contact"])
     assert len(subscribers) == 50 and len(do_not_contact) == 28
     assert not (set(calls["id"]) & (subscribers | do_not_contact))
+    # The customer subscribed on or before t0 (CONTRACT.md: 1, outbound) is no prospect: not targeted.
+    sub_day, t0 = customers["subscribed_day"], customers["t0_day"]
+    no_prospect = set(customers.index[(sub_day != MISSING_DAY) & (sub_day <= t0) & (t0 != MISSING_DAY)])
+    assert len(no_prospect) == 1
+    assert not (no_prospect & set(data.tables["evaluation/scores"]["id"]))
     report = run("report", tmp_path / "e.h5", check=True).stdout
     assert "outbound  10316      23" in report and "inbound   281        27" in report
     for scorer in ("learned", "segment_rate", "cohort_rate", "random"):

@@ -118,6 +118,11 @@ TEST_CASE("real export: row warnings", "[real]") {
   CHECK(q.warning("last contact before first contact").count == 3);
   CHECK(q.warning("pipeline step dated before first contact").count == 14);
   CHECK(q.warning("account manager assigned on or after subscription").count == 14);
+  // CONTRACT.md: 1 customer subscribed on or before t0 (outbound), no prospect at decision time.
+  CHECK(q.warning("subscribed on or before decision time t0").count == 1);
+  std::int64_t outbound = 0;
+  for (const Customer& c : real().table.customers) outbound += subscribed_by_t0(c) && c.cohort == Cohort::outbound;
+  CHECK(outbound == 1);
 }
 
 TEST_CASE("real export: temporal split and folds", "[real]") {

@@ -204,20 +204,36 @@ TEST_CASE("funnel starts: the subscribers' share is the configured one for any n
   // with probability `oversample`, from a subscriber: over all workers the share is
   // oversample + (1 - oversample) x (subscribers / customers), whatever W.
   // 1. The shards train builds: every fitting customer in exactly one, every subscriber in the pool.
-  const IngestResult r = test::synthetic_ingest(4000, 3);
+  IngestResult r = test::synthetic_ingest(4000, 3);
+  // One subscriber made no prospect: subscribed on its decision day. It starts no episode.
+  std::size_t no_prospect = r.table.customers.size();
+  for (std::size_t i = 0; i < r.table.customers.size() && no_prospect == r.table.customers.size(); ++i) {
+    Customer& c = r.table.customers[i];
+    if (c.subscribed && c.cohort == Cohort::outbound) {
+      c.milestone[static_cast<std::size_t>(Milestone::subscribed)] = c.t0;
+      no_prospect = i;
+    }
+  }
+  REQUIRE(no_prospect < r.table.customers.size());
   HazardOptions h;
   h.export_date = r.report.export_date;
   const FunnelFit fit = fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask("cohort"), h, FunnelConfig{}, 1.0);
   std::size_t subscribers = 0;
   for (std::size_t i : fit.fitting) subscribers += r.table.customers[i].subscribed;
-  REQUIRE(subscribers > 0);
+  REQUIRE(subscribers > 1);
   for (int workers : {1, 2, 64}) {
     const auto own = fitting_shards(r.table, fit, 0, workers, workers, false);
     const auto shards = funnel_shards(r.table, fit, own, 0.1);
     std::size_t total = 0;
-    for (const auto& o : own) total += o.size();
-    CHECK(total == fit.fitting.size());
-    for (const FunnelShard& sh : shards) CHECK(sh.subscribers.size() == subscribers);
+    for (const auto& o : own) {
+      total += o.size();
+      for (std::uint32_t k : o) CHECK(fit.fitting[k] != no_prospect);
+    }
+    CHECK(total == fit.fitting.size() - 1);  // each prospect in exactly one shard; none replicated
+    for (const FunnelShard& sh : shards) {
+      CHECK(sh.subscribers.size() == subscribers - 1);
+      for (std::uint32_t k : sh.subscribers) CHECK(fit.fitting[k] != no_prospect);
+    }
   }
   // 2. What start() draws: a model of two segments, the subscribers' starts marked by segment 1;
   // each worker runs episodes in proportion to its shard, as a whole run does.

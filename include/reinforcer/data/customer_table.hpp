@@ -28,6 +28,14 @@ struct Customer {
   std::int8_t fold = -1;    // -1: not in any fold (undated)
 };
 
+// Subscribed on or before the decision time (a valid Subscribed date <= t0): no prospect then.
+// Such a customer keeps its label and its place in descriptive tables and in the hazards, but
+// is set aside from targeting, training starts and the call list (CONTRACT.md).
+inline bool subscribed_by_t0(const Customer& c) {
+  const Day sub = c.milestone[static_cast<std::size_t>(Milestone::subscribed)];
+  return c.t0 != kNoDay && sub != kNoDay && sub <= c.t0;
+}
+
 struct CustomerTable {
   std::vector<Customer> customers;
   std::vector<std::string> countries;  // cleaned names, in order of first appearance

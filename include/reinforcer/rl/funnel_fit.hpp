@@ -45,7 +45,8 @@ struct FunnelFit {
 
 // Shards of workers first_worker .. first_worker + count - 1 of `workers`, over the fitting
 // customers (positions in fit.fitting, by a hash of their ID); with replicate_subscribers
-// (replay), every subscriber is in every shard.
+// (replay), every subscriber is in every shard. A customer subscribed on or before t0 is no
+// prospect and starts no episode (it still counts in the hazards).
 std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& table, const FunnelFit& fit,
                                                        int first_worker, int count, int workers,
                                                        bool replicate_subscribers);
