@@ -127,6 +127,28 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
   double* Q = q.data();
   std::int32_t* N = visits.data();
   const StepSizes step_size(cfg);
+  // One Q-update of cell (state row `base`, action b) toward `target`, with its visit count.
+  auto learn = [&](Chain& c, double* row, std::size_t base, std::size_t b, double target) {
+    const std::size_t cell = base + b;
+    const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
+    const double dq = step_size(n) * (target - row[b]);
+    row[b] += dq;
+    if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
+    // fabs, not a sign test: the compiler keeps `dq < 0 ? -dq : dq` as a branch (it must
+    // keep -0.0), and the sign of an update is a coin flip that the predictor misses.
+    c.abs_dq += std::fabs(dq);
+  };
+  // The step's statistics; a finished episode makes room for the next.
+  auto finish = [&](Chain& c, const StepResult& out) {
+    ++st.steps;
+    c.reward += out.reward;
+    c.subscriptions += out.subscription + (out.subscribed ? 1.0 : 0.0);
+    if (c.e.done) {
+      ++st.episodes;
+      launch(c);
+      active -= !c.active;
+    }
+  };
   // What the all-actions update needs of each action, looked up once.
   [[maybe_unused]] ActionModel actions;
   [[maybe_unused]] double reward_per_subscription = 0;
@@ -163,44 +185,17 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
           const double p = actions.success[b];
           const double target =
               -actions.cost[b] + (changes ? (1 - p) * status_quo + p * with[static_cast<std::size_t>(m)] : status_quo);
-          const std::size_t cell = base + b;
-          const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
-          const double dq = step_size(n) * (target - row[b]);
-          row[b] += dq;
-          if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
-          c.abs_dq += std::fabs(dq);
+          learn(c, row, base, b, target);
         }
-        const StepResult out = env.advance(c.e, w, static_cast<Action>(a));
-        ++st.steps;
-        c.reward += out.reward;
-        c.subscriptions += out.subscription;
-        if (c.e.done) {
-          ++st.episodes;
-          launch(c);
-          active -= !c.active;
-        }
+        finish(c, env.advance(c.e, w, static_cast<Action>(a)));
         continue;
       }
       const StepResult out = env.step(c.e, static_cast<Action>(a), c.rng);
       const double target =
           c.e.done ? out.reward
                    : out.reward + cfg.gamma * out.continuation * max_q(Q + static_cast<std::size_t>(c.e.state) * kQStride);
-      const std::size_t cell = static_cast<std::size_t>(s) * kQStride + a;
-      const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
-      const double dq = step_size(n) * (target - row[a]);
-      row[a] += dq;
-      if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
-      ++st.steps;
-      c.reward += out.reward;
-      c.subscriptions += out.subscription + (out.subscribed ? 1.0 : 0.0);
-      // fabs, not a sign test: the compiler keeps `dq < 0 ? -dq : dq` as a branch (it must
-      // keep -0.0), and the sign of an update is a coin flip that the predictor misses.
-      c.abs_dq += std::fabs(dq);
-      if (c.e.done) {
-        ++st.episodes;
-        launch(c);
-        active -= !c.active;
-      }
+      learn(c, row, static_cast<std::size_t>(s) * kQStride, a, target);
+      finish(c, out);
     }
   }
   for (int i = 0; i < width; ++i)
