@@ -84,13 +84,14 @@ int run_bench(const Invocation& inv) {
   const auto sync_list = int_list(inv, "sync-list", 1, INT64_C(1) << 34);
   const std::int64_t sync_episodes = int_option(inv, "sync-episodes", 100, INT64_C(1) << 34);
   const std::int64_t bare_states_option = int_option(inv, "bare-states", 0, INT64_C(1) << 28);
+  const auto quality_list = int_list(inv, "quality-list", 100, INT64_C(1) << 34);
+  const double success_scale = inv.options["success-scale"].as<double>();
+  if (!(success_scale >= 0)) throw UsageError("--success-scale: " + std::to_string(success_scale) + " is negative; give a number >= 0");
   Day export_date = kNoDay;
   const CustomerTable table = bench_customers(inv, export_date);
   HazardOptions h;
   h.export_date = export_date;
   FunnelConfig fc;
-  const double success_scale = inv.options["success-scale"].as<double>();
-  if (!(success_scale >= 0)) throw UsageError("--success-scale: give a number >= 0");
   for (double& p : fc.success.probability) p = std::min(1.0, p * success_scale);
   QLearningConfig q;
   const FunnelFit fit = fit_funnel(table, select_fitting(table, "all"), parse_feature_mask("cohort,country"), h, fc, q.gamma);
@@ -174,7 +175,6 @@ int run_bench(const Invocation& inv) {
   }
   // Time to quality: the default training (shards, oversampling, step sizes) for each budget,
   // judged exactly against the DP like train's summary.
-  const auto quality_list = int_list(inv, "quality-list", 100, INT64_C(1) << 34);
   out("\ntime to quality (funnel, default training, success probabilities x " + num(success_scale, 2) + ", " +
       std::to_string(comm.size()) + " x " + std::to_string(sync_threads) +
       " workers; wall = training only; regret = (V* - V) / max(|V*|, 1% of the reward) over the fitting customers' "
