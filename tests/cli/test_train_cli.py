@@ -80,7 +80,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(prepared, tmp_path):
 
 
 def test_sigterm_writes_a_checkpoint_exits_75_and_resume_matches(prepared, tmp_path):
-    args = ["--episodes", 3000000, "--sync-every", 30000, "--progress", "none", "--seed", 3]
+    args = ["--episodes", 600000, "--sync-every", 6000, "--progress", "none", "--refits", 0, "--seed", 3]
     run("train", prepared, "-o", tmp_path / "full.h5", *args, check=True)
     proc = subprocess.Popen([BIN, "train", str(prepared), "-o", str(tmp_path / "cut.h5"), *map(str, args),
                              "--checkpoint-every", "1"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
