@@ -59,7 +59,7 @@ struct ModelReplicate {
 ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                    const SegmentEncoder& encoder, const TrainState& learned,
                                    const EvaluationSettings& s, std::int64_t replicate);
-// The optimal policy under each (act, idle) of the grid; and the action-impact range.
+// The optimal policy under each (success scale, reward scale) of the grid; and the action-impact range.
 std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                             const SegmentEncoder& encoder, const EvaluationSettings& s,
                                             ActionTable& impact_low, ActionTable& impact_high);

@@ -119,6 +119,12 @@ def test_resume_without_a_checkpoint_is_a_path_error(prepared, tmp_path):
     (["--cost.fax", "3"], 2, "unknown action 'fax'"),
     (["--env", "gym"], 2, "--env: 'gym' is not funnel or replay"),
     (["--fit-on", "except-fold:9"], 2, "fold 9 does not exist"),
+    (["--effect.act", "2"], 2, "effect multipliers were replaced by success.<action> probabilities"),
+    (["--success.wait", "0.5"], 2, "wait has no success: it is the status quo"),
+    (["--success.call", "1.5"], 2, "--success.call: 1.500000 is out of range"),
+    (["--step-size", "adam"], 2, "--step-size: 'adam' is not visits or constant"),
+    (["--omega", "0.3"], 2, "--omega: 0.300000 is out of range"),
+    (["--oversample", "-0.1"], 2, "--oversample: -0.100000 is out of range"),
 ])
 def test_bad_options(prepared, tmp_path, args, code, text):
     p = run("train", prepared, "-o", tmp_path / "x.h5", *args)
