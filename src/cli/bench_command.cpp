@@ -94,7 +94,7 @@ int run_bench(const Invocation& inv) {
   FunnelConfig fc;
   for (double& p : fc.success.probability) p = std::min(1.0, p * success_scale);
   QLearningConfig q;
-  const FunnelFit fit = fit_funnel(table, select_fitting(table, "all"), parse_feature_mask("cohort,country"), h, fc, q.gamma);
+  const FunnelFit fit = fit_funnel(table, select_fitting(table, "all"), parse_feature_mask(std::string(kDefaultFeatures)), h, fc, q.gamma);
   const FunnelEnvironment funnel(fit.model, fit.starts);
   ReplayConfig rc;
   const ReplayEnvironment replay(fit.histories, fit.model.segments(), rc);

@@ -24,12 +24,6 @@
 namespace reinforcer {
 namespace {
 
-std::string fixed(double v, int digits = 2) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 struct Layout {
   int ranks = 1, threads = 1;
   std::int64_t workers() const { return static_cast<std::int64_t>(ranks) * threads; }
@@ -60,7 +54,6 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
             << " MB), on top of the customer table and the libraries\n";
 }
 
-std::string signed_fixed(double v, int digits) { return (v >= 0 ? "+" : "") + fixed(v, digits); }
 
 
 // The break-even answers, which do not depend on the assumed success probabilities.
@@ -104,7 +97,6 @@ int train(const Invocation& inv, const Communicator& comm) {
   const CustomerTable table = read_prepared_customers(inv.input);
   const std::string input_sha = sha256_of_file(inv.input);
   HazardOptions hopt;
-  hopt.horizon_weeks = s.funnel.horizon_weeks;
   hopt.export_date = export_date;
   hopt.shrinkage_strength = s.shrinkage;
   const FunnelFit fit = fit_funnel(table, select_fitting(table, s.fit_on), s.features, hopt, s.funnel,

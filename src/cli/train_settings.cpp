@@ -46,7 +46,7 @@ void add_train_options(po::options_description& d) {
   d.add_options()
       ("env", po::value<std::string>()->default_value("funnel"), "environment: funnel (fitted, actions change outcomes) or replay (records, for comparison)")
       ("fit-on", po::value<std::string>()->default_value("all"), "customers the funnel is fitted on: all, train, or except-fold:I")
-      ("features", po::value<std::string>()->default_value("cohort,country"), "decision-time features of the segment, in shrinkage order: cohort, country, education, month")
+      ("features", po::value<std::string>()->default_value(std::string(kDefaultFeatures)), "decision-time features of the segment, in shrinkage order: cohort, country, education, month")
       ("episodes", po::value<std::int64_t>()->default_value(kDefaultEpisodesPerWorker), "episodes per worker")
       ("seed", po::value<std::uint64_t>()->default_value(1), "random seed")
       ("sync-every", po::value<std::int64_t>()->default_value(kDefaultSyncEvery), "episodes per worker between Q-table averages (a sync round)")

@@ -345,7 +345,7 @@ CustomerHistory history_of(const Customer& c, std::int32_t node, const HazardOpt
     }
   }
 
-  const int horizon = std::max(0, options.horizon_weeks);
+  const int horizon = std::max(0, options.follow_up_weeks);
   if (c.subscribed) {
     const std::int64_t week = (std::max(sub_day, t0) - t0) / 7;
     if (week < horizon && sub_day <= static_cast<std::int64_t>(options.export_date))
@@ -363,7 +363,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   require_export_date(options);
   const std::vector<SegmentNode>& nodes = encoder.nodes();
   const std::size_t n_nodes = nodes.size(), P = kProgressStates;
-  const int horizon = std::max(0, options.horizon_weeks);
+  const int horizon = std::max(0, options.follow_up_weeks);
 
   DayCounts dc(n_nodes);
   NodeLookup lookup(table, encoder);
@@ -378,7 +378,12 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
     if (h.subscribed_week >= 0) weeks = std::min<std::int64_t>(weeks, h.subscribed_week + 1);
     const std::size_t base = static_cast<std::size_t>(node) * P;
     Progress p = h.start;
-    for (std::int64_t k = 0; k < weeks; ++k) {
+    // Week by week while events can happen; after the last one the state no longer changes,
+    // so the quiet tail's exposure is added per (band, recorded) run in one go.
+    std::int64_t last_event = h.subscribed_week;
+    for (std::size_t m = 0; m < kStepMilestones; ++m) last_event = std::max<std::int64_t>(last_event, h.step_week[m]);
+    const std::int64_t busy = std::min<std::int64_t>(weeks, last_event + 1);
+    for (std::int64_t k = 0; k < busy; ++k) {
       const std::int64_t week_start = static_cast<std::int64_t>(c.t0) + 7 * k;
       const bool recorded = week_start >= static_cast<std::int64_t>(options.demo_survey_recorded_from);
       const std::size_t b = band_of_week(static_cast<int>(k));
@@ -402,6 +407,18 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
       dc.sub_days[(base + next) * kBands + b] += days;
       if (k == h.subscribed_week) ++dc.counts[((base + next) * kBands + b) * kEvents + kSubscriptionEvent];
       p = next;
+    }
+    for (std::int64_t k = busy; k < weeks;) {
+      // A run of weeks [k, end) in one band with one recorded flag; days = min(avail, 7 end) - 7 k.
+      const std::size_t b = band_of_week(static_cast<int>(std::min<std::int64_t>(k, kBandFirstWeek[kBands - 1])));
+      std::int64_t end = b + 1 < kBands ? std::min<std::int64_t>(weeks, kBandFirstWeek[b + 1]) : weeks;
+      const std::int64_t switch_day = static_cast<std::int64_t>(options.demo_survey_recorded_from) - static_cast<std::int64_t>(c.t0);
+      const bool recorded = 7 * k >= switch_day;
+      if (!recorded) end = std::min<std::int64_t>(end, std::max<std::int64_t>(k + 1, (switch_day + 6) / 7));
+      const std::int64_t days = std::min<std::int64_t>(avail, 7 * end) - 7 * k;
+      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += days;
+      dc.sub_days[(base + p) * kBands + b] += days;
+      k = end;
     }
   }
 

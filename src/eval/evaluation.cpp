@@ -22,10 +22,12 @@ using namespace evaluation;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::size_t kFoldFields = 8 + 3 * kEvents;  // per held-out customer, see fold_payload
-constexpr std::size_t kAtRiskAt = 8, kPredictedAt = kAtRiskAt + kEvents, kObservedAt = kPredictedAt + kEvents;
+constexpr std::size_t kScoresAt = 1;  // per held-out customer: its index, its kScorers scores, calibration
+constexpr std::size_t kAtRiskAt = kScoresAt + kScorers.size(), kPredictedAt = kAtRiskAt + kEvents,
+                      kObservedAt = kPredictedAt + kEvents, kFoldFields = kObservedAt + kEvents;
 
-enum class TaskKind { fold, fold_bootstrap, model, sensitivity };
+enum class TaskKind { fold, model, sensitivity };
+const std::vector<LeadKey> kNoLeads;
 struct Task {
   TaskKind kind;
   int fold = 0;
@@ -35,8 +37,8 @@ struct Task {
 std::vector<double> fold_payload(const std::vector<HeldOutPrediction>& preds) {
   std::vector<double> v;
   for (const auto& p : preds) {
-    v.insert(v.end(), {static_cast<double>(p.customer), p.score.learned, p.score.segment_rate, p.score.cohort_rate,
-                       p.score.random, p.p_subscribe, p.expected_value, static_cast<double>(p.next_action)});
+    v.insert(v.end(), {static_cast<double>(p.customer), p.score.status_quo, p.score.call_list, p.score.segment_rate,
+                       p.score.cohort_rate, p.score.random});
     for (auto x : p.at_risk) v.push_back(x);
     for (double x : p.predicted) v.push_back(x);
     for (auto x : p.observed) v.push_back(x);
@@ -79,21 +81,74 @@ std::vector<CalibrationRow> calibration_rows(const std::array<CalibrationSums, 3
 }
 
 // A model replicate's payload: the 7 x 4 policy metrics, then the impact table, then the
-// action mix (each kProgressStates x kActions, row-major).
+// action mix (each kProgressStates x kActions, row-major), then the call list's leads'
+// P(subscribe) and gain.
 constexpr std::size_t kImpactAt = 7 * 4;
 constexpr std::size_t kMixAt = kImpactAt + kProgressStates * kActions;
+constexpr std::size_t kLeadsAt = kMixAt + kProgressStates * kActions;
 std::vector<double> model_payload(const ModelReplicate& r) {
   std::vector<double> v;
   for (const auto& row : r.policy) v.insert(v.end(), row.begin(), row.end());
   for (const auto& row : r.impact) v.insert(v.end(), row.begin(), row.end());
   for (const auto& row : r.action_mix) v.insert(v.end(), row.begin(), row.end());
+  v.insert(v.end(), r.lead_p_subscribe.begin(), r.lead_p_subscribe.end());
+  v.insert(v.end(), r.lead_gain.begin(), r.lead_gain.end());
   return v;
+}
+
+// The call list from the fit on all fitting customers: every open lead at its state on the
+// export date. Rows in customer order; intervals are filled in from the refits later.
+struct CallListPlan {
+  std::vector<CallListRow> rows;
+  std::vector<LeadKey> keys;
+};
+CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                            const SegmentEncoder& encoder, const EvaluationSettings& s) {
+  const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
+  const FunnelModel model = call_list_model(encoder, est, s.funnel);
+  LeadScorer scorer(model, s.q.gamma);
+  CallListPlan plan;
+  for (const Customer& c : table.customers) {
+    if (!open_lead(c)) continue;
+    const std::int32_t node = encoder.node_of(c, table);
+    const std::int32_t seg = model.segment_of_node(node);
+    const LeadState st = lead_state_at(c, s.hazards.export_date);
+    const LeadScore sc = scorer.score(seg, st.progress, st.scored_week);
+    const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
+    CallListRow r;
+    r.id = c.id;
+    r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
+    r.country = c.country >= 0 ? table.countries.at(static_cast<std::size_t>(c.country)) : "unknown";
+    r.education = c.education > 0 ? education_name(c.education) : "unknown";
+    r.segment = encoder.describe(node);
+    r.stage = c.stage > 0 ? std::string(kStageValues[c.stage]) : "unknown";
+    r.milestones = milestones_text(st.progress);
+    r.section = std::string(kLeadSectionNames[static_cast<std::size_t>(section)]);
+    r.next_action = std::string(kActionNames[sc.next_action]);
+    r.break_even_action = std::string(kActionNames[sc.break_even_action]);
+    r.reason = lead_reason(section, c, st, sc);
+    r.progress = st.progress;
+    r.weeks_since_t0 = st.weeks_since_t0;
+    r.scored_week = st.scored_week;
+    r.band = static_cast<std::int32_t>(band_of_week(st.scored_week));
+    r.weeks_since_activity = st.weeks_since_activity;
+    r.p_subscribe = r.low95 = r.high95 = sc.p_subscribe;
+    r.p_subscribe_acting = sc.p_subscribe_acting;
+    r.extra_subscriptions = sc.extra_subscriptions;
+    r.gain = sc.gain;
+    r.assumed_success = sc.assumed_success;
+    r.break_even_success = sc.break_even_success;
+    r.expected_value = sc.value;
+    plan.rows.push_back(std::move(r));
+    plan.keys.push_back(LeadKey{node, st.progress, st.scored_week, section == LeadSection::act});
+  }
+  return plan;
 }
 
 // Runs this rank's share of the tasks; returns (task index, payload) pairs serialised.
 std::string run_tasks(const std::vector<Task>& tasks, const CustomerTable& table, const std::vector<FoldPlan>& plans,
                       const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder, const TrainState& learned,
-                      const EvaluationSettings& s, const Communicator& comm) {
+                      const EvaluationSettings& s, const std::vector<LeadKey>& leads, const Communicator& comm) {
   std::vector<std::size_t> mine;
   for (std::size_t i = 0; i < tasks.size(); ++i)
     if (static_cast<int>(i % static_cast<std::size_t>(comm.size())) == comm.rank()) mine.push_back(i);
@@ -107,12 +162,10 @@ std::string run_tasks(const std::vector<Task>& tasks, const CustomerTable& table
         case TaskKind::fold:
           results[k] = fold_payload(run_fold(table, plans[static_cast<std::size_t>(t.fold)], s, t.fold));
           break;
-        case TaskKind::fold_bootstrap:
-          results[k] = run_fold_bootstrap(table, plans[static_cast<std::size_t>(t.fold)], s, t.fold,
-                                          static_cast<std::uint64_t>(t.replicate));
-          break;
         case TaskKind::model:
-          results[k] = model_payload(run_model_replicate(table, fitting, encoder, learned, s, t.replicate));
+          // The refits score the call list's leads; the main fit (replicate -1) did so already.
+          results[k] = model_payload(run_model_replicate(table, fitting, encoder, learned, s, t.replicate,
+                                                         t.replicate >= 0 ? leads : kNoLeads));
           break;
         case TaskKind::sensitivity: {
           ActionTable lo{}, hi{};
@@ -160,11 +213,16 @@ std::vector<std::vector<double>> collect(const std::vector<std::string>& parts, 
   return out;
 }
 
-const std::array<const char*, 4> kScorers = {"learned", "segment_rate", "cohort_rate", "random"};
 const std::array<double, 4> kTops = {0.05, 0.10, 0.20, 0.30};
 
 double scorer_value(const ScoreRow& r, std::size_t k) {
-  return k == 0 ? r.learned : k == 1 ? r.segment_rate : k == 2 ? r.cohort_rate : r.random;
+  switch (k) {
+    case 0: return r.status_quo;
+    case 1: return r.call_list;
+    case 2: return r.segment_rate;
+    case 3: return r.cohort_rate;
+    default: return r.random;
+  }
 }
 
 // The rows `idx` (repeats allowed) ranked by one scorer.
@@ -175,27 +233,41 @@ Ranking ranking_of(const std::vector<ScoreRow>& rows, const std::vector<std::uin
   return Ranking(score, label, "targeting");
 }
 
-// AUC, lift@ and captured@ for one scorer on a set of rows.
+// The fold-stratified AUC of one scorer on the rows `idx` (repeats allowed).
+FoldAuc fold_auc(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
+  std::vector<double> score;
+  std::vector<std::uint8_t> label;
+  std::vector<std::int32_t> fold;
+  for (std::uint32_t i : idx)
+    score.push_back(scorer_value(rows[i], scorer)), label.push_back(static_cast<std::uint8_t>(rows[i].subscribed)),
+        fold.push_back(rows[i].fold);
+  return fold_stratified_auc(score, label, fold);
+}
+
+// auc, auc_fold, lift@ and captured@ for one scorer on a set of rows.
 std::vector<double> targeting_metrics(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx,
                                       std::size_t scorer) {
-  const Ranking ranking = ranking_of(rows, idx, scorer);  // ranked once for all nine metrics
-  std::vector<double> m = {ranking.roc_auc()};
+  const Ranking ranking = ranking_of(rows, idx, scorer);  // ranked once for the pooled metrics
+  std::vector<double> m = {ranking.roc_auc(), fold_auc(rows, idx, scorer).mean};
   for (double f : kTops) m.push_back(ranking.top_share(f).lift);
   for (double f : kTops) m.push_back(ranking.top_share(f).captured);
   return m;
 }
 
 std::vector<std::string> metric_names() {
-  std::vector<std::string> n = {"auc"};
+  std::vector<std::string> n = {"auc", "auc_fold"};
   for (double f : kTops) n.push_back("lift@" + std::to_string(static_cast<int>(std::lround(100 * f))));
   for (double f : kTops) n.push_back("captured@" + std::to_string(static_cast<int>(std::lround(100 * f))));
   return n;
 }
 
+// Targeting per cohort and scorer, with intervals and paired differences from one set of
+// bootstrap resamples of the held-out customers (stratified by fold x cohort, so every fold
+// and cohort keeps its size): the scores are fixed, the sample varies.
 void build_targeting(EvaluationResult& r, const EvaluationSettings& s) {
   const auto names = metric_names();
   std::vector<std::uint8_t> stratum;
-  for (const auto& row : r.scores) stratum.push_back(row.cohort == "inbound");
+  for (const auto& row : r.scores) stratum.push_back(static_cast<std::uint8_t>(row.fold * 2 + (row.cohort == "inbound")));
   for (const std::string cohort : {"all", "outbound", "inbound"}) {
     std::vector<std::uint32_t> idx;
     for (std::size_t i = 0; i < r.scores.size(); ++i)
@@ -205,28 +277,40 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s) {
     for (auto i : idx) positives += r.scores[i].subscribed;
     std::vector<std::uint8_t> sub_stratum;
     for (auto i : idx) sub_stratum.push_back(stratum[i]);
+    std::vector<std::vector<double>> estimate(kScorers.size());
+    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) estimate[sc] = targeting_metrics(r.scores, idx, sc);
+    // reps[b][scorer][metric]
+    std::vector<std::vector<std::vector<double>>> reps(static_cast<std::size_t>(s.bootstrap));
+#pragma omp parallel for num_threads(s.threads) schedule(dynamic, 4)
+    for (int b = 0; b < s.bootstrap; ++b) {
+      std::vector<std::uint32_t> sample;
+      for (std::uint32_t k : bootstrap_sample_stratified(sub_stratum, splitmix64(s.seed ^ 0x7A6E7ULL), static_cast<std::uint64_t>(b)))
+        sample.push_back(idx[k]);
+      auto& rep = reps[static_cast<std::size_t>(b)];
+      for (std::size_t sc = 0; sc < kScorers.size(); ++sc) rep.push_back(targeting_metrics(r.scores, sample, sc));
+    }
+    const FoldAuc fold_count = fold_auc(r.scores, idx, 0);
     for (std::size_t sc = 0; sc < kScorers.size(); ++sc) {
-      const auto estimate = targeting_metrics(r.scores, idx, sc);
-      // Bootstrap over customers (cohort sizes kept): the scores are fixed, the sample varies.
-      std::vector<std::vector<double>> reps(static_cast<std::size_t>(s.bootstrap));
-#pragma omp parallel for num_threads(s.threads) schedule(dynamic, 8)
-      for (int b = 0; b < s.bootstrap; ++b) {
-        std::vector<std::uint32_t> sample;
-        for (std::uint32_t k : bootstrap_sample_stratified(sub_stratum, splitmix64(s.seed ^ 0x7A6E7ULL), static_cast<std::uint64_t>(b)))
-          sample.push_back(idx[k]);
-        reps[static_cast<std::size_t>(b)] = targeting_metrics(r.scores, sample, sc);
-      }
       for (std::size_t m = 0; m < names.size(); ++m) {
         std::vector<double> values;
-        for (const auto& rep : reps) values.push_back(rep[m]);
+        for (const auto& rep : reps) values.push_back(rep[sc][m]);
         const Interval ci = percentile_interval(values);
-        r.targeting.push_back(TargetingRow{kScorers[sc], cohort, names[m], estimate[m], ci.low, ci.high,
-                                           static_cast<std::int64_t>(idx.size()), positives});
+        r.targeting.push_back(TargetingRow{kScorers[sc], cohort, names[m], estimate[sc][m], ci.low, ci.high,
+                                           static_cast<std::int64_t>(idx.size()), positives, fold_count.folds});
       }
       if (positives > 0)
         for (const auto& [f, c] : ranking_of(r.scores, idx, sc).lift_curve(20))
           r.lift_curve.push_back(LiftPoint{kScorers[sc], cohort, f, c});
     }
+    for (std::size_t sc = 0; sc < kFirstBaseline; ++sc)
+      for (std::size_t base = kFirstBaseline; base < kScorers.size(); ++base)
+        for (std::size_t m = 0; m < names.size(); ++m) {
+          std::vector<double> diffs;
+          for (const auto& rep : reps) diffs.push_back(rep[sc][m] - rep[base][m]);
+          const Interval ci = percentile_interval(diffs);
+          r.targeting_differences.push_back(TargetingDifferenceRow{kScorers[sc], kScorers[base], cohort, names[m],
+                                                                   estimate[sc][m] - estimate[base][m], ci.low, ci.high});
+        }
   }
 }
 
@@ -247,6 +331,11 @@ std::vector<ScoreRow> score_held_out(const CustomerTable& table, const std::vect
   return rows;
 }
 
+std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const EvaluationSettings& s) {
+  const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
+  return plan_call_list(table, fitting, SegmentEncoder(table, fitting, s.features), s).rows;
+}
+
 EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned, const EvaluationSettings& s,
                           const Communicator& comm) {
   const std::vector<FoldPlan> plans = plan_folds(table, s.split);
@@ -259,17 +348,16 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
                      " dated subscribers: every fold needs subscribers; prepare with fewer --folds");
   std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
   const SegmentEncoder encoder(table, fitting, s.features);
+  // The call list's main fit, on every rank: the refits score its leads.
+  CallListPlan call_list = plan_call_list(table, fitting, encoder, s);
   // Task list: the heavy fold tasks first, then refits.
   std::vector<Task> tasks;
   const int folds = static_cast<int>(plans.size());
-  const std::int64_t per_fold = (s.bootstrap + folds - 1) / folds;
   for (int f = 0; f < folds; ++f) tasks.push_back(Task{TaskKind::fold, f, -1});
   tasks.push_back(Task{TaskKind::sensitivity, 0, -1});
   tasks.push_back(Task{TaskKind::model, 0, -1});
   for (std::int64_t b = 0; b < s.bootstrap; ++b) tasks.push_back(Task{TaskKind::model, 0, b});
-  for (int f = 0; f < folds; ++f)
-    for (std::int64_t b = 0; b < per_fold; ++b) tasks.push_back(Task{TaskKind::fold_bootstrap, f, b});
-  const std::string mine = run_tasks(tasks, table, plans, fitting, encoder, learned, s, comm);
+  const std::string mine = run_tasks(tasks, table, plans, fitting, encoder, learned, s, call_list.keys, comm);
   const std::vector<std::string> parts = comm.gather(mine, 0);
   EvaluationResult r;
   r.folds = folds;
@@ -278,27 +366,18 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
   const auto payload = collect(parts, tasks.size());
 
   // Out-of-fold predictions.
-  struct Pred { double p_subscribe, expected_value; std::uint8_t next_action; std::vector<double> boot; };
-  std::vector<Pred> pred(table.customers.size(), Pred{kNaN, kNaN, 0, {}});
   std::array<CalibrationSums, 3> calibration{};  // all, outbound, inbound
   for (int f = 0; f < folds; ++f) {
     const auto& v = payload[static_cast<std::size_t>(f)];
     for (std::size_t off = 0; off + kFoldFields <= v.size(); off += kFoldFields) {
       const auto i = static_cast<std::size_t>(v[off]);
       const Customer& c = table.customers[i];
+      const double* score = &v[off + kScoresAt];
       r.scores.push_back(ScoreRow{c.id, f, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
-                                  static_cast<std::int8_t>(c.subscribed), v[off + 1], v[off + 2], v[off + 3], v[off + 4]});
-      pred[i] = Pred{v[off + 5], v[off + 6], static_cast<std::uint8_t>(v[off + 7]), {}};
+                                  static_cast<std::int8_t>(c.subscribed), score[0], score[1], score[2], score[3], score[4]});
       for (std::size_t g : {std::size_t{0}, 1 + static_cast<std::size_t>(c.cohort)}) calibration[g].add(&v[off]);
     }
   }
-  std::size_t task = static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(s.bootstrap);
-  for (int f = 0; f < folds; ++f)
-    for (std::int64_t b = 0; b < per_fold; ++b, ++task) {
-      const auto& v = payload[task];
-      const auto& held = plans[static_cast<std::size_t>(f)].held_out;
-      for (std::size_t k = 0; k < held.size() && k < v.size(); ++k) pred[held[k]].boot.push_back(v[k]);
-    }
   build_targeting(r, s);
 
   // Calibration of the simulator on the held-out customers.
@@ -369,7 +448,6 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
     std::vector<StartState> starts;
     std::vector<std::uint8_t> cohort;
     HazardOptions hopt = s.hazards;
-    hopt.horizon_weeks = s.funnel.horizon_weeks;
     for (std::size_t i : fitting) {
       const Customer& c = table.customers[i];
       const std::int32_t node = all.encoder.node_of(c, table);
@@ -387,18 +465,29 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
   d.export_date = s.hazards.export_date;
   r.descriptive = describe_customers(table, d);
 
-  // The call list: open leads with an out-of-fold prediction.
-  for (std::size_t i = 0; i < table.customers.size(); ++i) {
-    const Customer& c = table.customers[i];
-    if (std::isnan(pred[i].p_subscribe) || c.subscribed || c.stage == 5 /* do not contact */) continue;
-    const Interval ci = percentile_interval(pred[i].boot);
-    r.call_list.push_back(CallListRow{c.id, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
-                                      encoder.describe(encoder.node_of(c, table)), std::string(kStageValues[c.stage]),
-                                      c.stage == 2 ? "not interested" : "", pred[i].p_subscribe, ci.low, ci.high,
-                                      pred[i].expected_value, std::string(kActionNames[pred[i].next_action])});
+  // The call list: intervals and the refits' scores (for rank stability) from the same refits.
+  {
+    const std::size_t leads = call_list.rows.size(), B = static_cast<std::size_t>(s.bootstrap);
+    r.call_list_refits.refits = B;
+    r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
+    r.call_list_refits.gain.assign(leads * B, kNaN);
+    for (std::size_t b = 0; b < B; ++b) {
+      const auto& v = refit(static_cast<std::int64_t>(b));
+      if (v.size() != kLeadsAt + 2 * leads) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
+      for (std::size_t k = 0; k < leads; ++k) {
+        r.call_list_refits.p_subscribe[k * B + b] = v[kLeadsAt + k];
+        r.call_list_refits.gain[k * B + b] = v[kLeadsAt + leads + k];
+      }
+    }
+    for (std::size_t k = 0; k < leads; ++k) {
+      CallListRow& row = call_list.rows[k];
+      const auto* first = r.call_list_refits.p_subscribe.data() + k * B;
+      const PointInterval ci = interval_holding(row.p_subscribe, std::vector<double>(first, first + B));
+      row.low95 = ci.low, row.high95 = ci.high;
+      r.call_list_widened += ci.widened;
+    }
+    r.call_list = std::move(call_list.rows);
   }
-  std::stable_sort(r.call_list.begin(), r.call_list.end(),
-                   [](const CallListRow& a, const CallListRow& b) { return a.p_subscribe > b.p_subscribe; });
   return r;
 }
 

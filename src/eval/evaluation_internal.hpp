@@ -29,9 +29,6 @@ FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& f
 struct HeldOutPrediction {
   std::size_t customer = 0;  // index into the table
   ScoreRow score;
-  double p_subscribe = 0;     // under the optimal policy, within the horizon
-  double expected_value = 0;  // optimal value of the start state
-  std::uint8_t next_action = 0;
   // Calibration, per event: whether the customer was at risk of it after t0; if so the
   // historical process's probability of it within the customer's follow-up, and whether it
   // happened there (both 0 when not at risk).
@@ -41,9 +38,6 @@ struct HeldOutPrediction {
 };
 std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
                                         int fold);
-// p_subscribe of the held-out customers (in plan order) after refitting on a resample.
-std::vector<double> run_fold_bootstrap(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
-                                       int fold, std::uint64_t replicate);
 
 // Policies compared in the model fitted on the fitting customers (resampled when replicate >= 0).
 inline const std::array<const char*, 7> kPolicies = {"learned", "optimal", "random", "always_wait",
@@ -51,14 +45,26 @@ inline const std::array<const char*, 7> kPolicies = {"learned", "optimal", "rand
 inline const std::array<const char*, 4> kPolicyMetrics = {"subscriptions_per_1000", "first_calls_per_1000",
                                                           "reward_per_customer", "cost_per_acquisition"};
 using ActionTable = std::array<std::array<double, kActions>, kProgressStates>;  // [progress][action]
+// A call-list lead as a refit scores it: its segment node and state at the export date, and
+// whether the main fit put it in the "act" section (only those need the refit's gain).
+struct LeadKey {
+  std::int32_t node = 0;
+  Progress progress = 0;
+  std::int32_t week = 0;
+  bool act = false;
+};
 struct ModelReplicate {
   std::array<std::array<double, 4>, 7> policy{};  // [policy][metric]
   ActionTable impact{};      // change in P(subscribe) from acting this week rather than waiting
   ActionTable action_mix{};  // share of the weeks the optimal policy spends in each cell
+  std::vector<double> lead_p_subscribe, lead_gain;  // per lead, as LeadScore
 };
 ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                    const SegmentEncoder& encoder, const TrainState& learned,
-                                   const EvaluationSettings& s, std::int64_t replicate);
+                                   const EvaluationSettings& s, std::int64_t replicate,
+                                   const std::vector<LeadKey>& leads);
+// The funnel for the call list (horizon kCallListHorizon, every node of the tree a segment).
+FunnelModel call_list_model(const SegmentEncoder& encoder, const HazardEstimates& hazards, const FunnelConfig& config);
 // The optimal policy under each (success scale, reward scale) of the grid; and the action-impact range.
 std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                             const SegmentEncoder& encoder, const EvaluationSettings& s,

@@ -11,12 +11,6 @@
 namespace reinforcer::evaluation {
 namespace {
 
-HazardOptions hazard_options(const EvaluationSettings& s) {
-  HazardOptions h = s.hazards;
-  h.horizon_weeks = s.funnel.horizon_weeks;
-  return h;
-}
-
 // The historical process: the fitted hazards (the status quo) and no known cost.
 FunnelConfig historical(FunnelConfig c) {
   c = status_quo(c);
@@ -116,7 +110,7 @@ std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& 
 
 FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& fitting, const EvaluationSettings& s) {
   SegmentEncoder encoder(table, fitting, s.features);
-  HazardEstimates h = estimate_hazards(table, fitting, encoder, hazard_options(s));
+  HazardEstimates h = estimate_hazards(table, fitting, encoder, s.hazards);
   FunnelModel model = FunnelModel::from_estimates(encoder, h, s.funnel, /*all_nodes=*/true);
   DpSolution dp = solve_funnel(model, s.q.gamma);
   return FoldModel{std::move(encoder), std::move(h), std::move(model), std::move(dp)};
@@ -124,36 +118,15 @@ FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& f
 
 std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
                                         int fold) {
-  const HazardOptions hopt = hazard_options(s);
+  const HazardOptions& hopt = s.hazards;
   const FoldModel fm = fit_fold(table, plan.fitting, s);
   const FunnelModel& m = fm.model;
-  // Q-learning on the fold's model, from the fitting customers' start states.
-  std::vector<StartState> starts;
-  for (std::size_t i : plan.fitting) {
-    const Customer& c = table.customers[i];
-    const std::int32_t node = fm.encoder.node_of(c, table);
-    starts.push_back(StartState{m.segment_of_node(node), history_of(c, node, hopt).start});
-  }
-  const FunnelEnvironment env(m, starts);
-  FunnelShard shard;
-  TrainSchedule sched;
-  sched.episodes_per_worker = s.episodes;
-  sched.sync_every = s.episodes;
-  sched.q = s.q;
-  sched.seed = splitmix64(s.seed ^ (0xF0D0ULL + static_cast<std::uint64_t>(fold)));
-  for (std::size_t i = 0; i < starts.size(); ++i) {
-    shard.own.push_back(static_cast<std::uint32_t>(i));
-    if (table.customers[plan.fitting[i]].subscribed) shard.subscribers.push_back(static_cast<std::uint32_t>(i));
-  }
-  shard.subscriber_threshold = FunnelShard::threshold_of(s.oversample);
-  TrainState st;
-  train_distributed(local_communicator(), env, std::vector<FunnelShard>{shard}, sched, st, TrainHooks{});
-  const std::vector<std::uint8_t> learned = learned_policy(st.q, st.visits, kQStride);
-  // The learned ranking: each customer's chance of subscribing within the horizon under the
-  // learned policy, from the decision-time state (costs do not enter whom to contact first).
-  const OutcomeTables learned_outcomes = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, learned));
-  const OutcomeTables optimal = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, fm.dp.policy));
+  // The targeting score: P(subscribe within the horizon) under the status quo (the fitted
+  // historical process, "wait" every week), exact, from the decision-time state; and the
+  // call list's ranking at that state (costs and assumed success enter only the latter).
   const FunnelModel hist = m.with_config(historical(s.funnel));
+  std::map<std::int32_t, std::array<double, kProgressStates>> status_quo;  // per segment
+  LeadScorer call_list(m, s.q.gamma, std::min(kCallListWeeks, m.horizon()));
   const SegmentRateScorer segment_rate(table, plan.fitting, fm.encoder, s.segment_prior);
   std::array<double, 2> cohort_rate{}, cohort_n{};
   for (std::size_t i : plan.fitting) {
@@ -170,16 +143,16 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     const std::int32_t seg = m.segment_of_node(node);
     const CustomerHistory h = history_of(c, node, hopt);  // outcomes: calibration only
     const Progress start = decision_progress(c);          // no outcome enters the scores
-    const std::uint32_t st0 = m.state_index(seg, start, 0);
+    auto sq = status_quo.find(seg);
+    if (sq == status_quo.end()) sq = status_quo.emplace(seg, status_quo_subscription(m, seg, 0, m.horizon())).first;
+    const LeadScore listed = call_list.score(seg, start, 0);
     HeldOutPrediction p;
     p.customer = i;
     p.score = ScoreRow{c.id, fold, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
-                       static_cast<std::int8_t>(c.subscribed), learned_outcomes.subscribe[st0], segment_rate.score(node, start),
-                       cohort_rate[static_cast<std::size_t>(c.cohort)],
+                       static_cast<std::int8_t>(c.subscribed), sq->second[start],
+                       listed.next_action != static_cast<std::uint8_t>(Action::wait) ? 1 + listed.gain : listed.p_subscribe,
+                       segment_rate.score(node, start), cohort_rate[static_cast<std::size_t>(c.cohort)],
                        RandomStream(s.seed, static_cast<std::uint64_t>(c.id)).uniform()};
-    p.p_subscribe = optimal.subscribe[st0];
-    p.expected_value = fm.dp.value[st0];
-    p.next_action = fm.dp.policy[st0];  // the recommendation is the exact DP policy of the fold's model
     // Calibration: the historical process's chance of each event the customer was at risk of
     // after t0, within the customer's own follow-up (to the export date, at most the
     // horizon), against what happened.
@@ -198,31 +171,6 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     out.push_back(p);
   }
   return out;
-}
-
-std::vector<double> run_fold_bootstrap(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
-                                       int fold, std::uint64_t replicate) {
-  const HazardOptions hopt = hazard_options(s);
-  // The encoder (the state space) stays the fold's; the hazards are re-estimated on a
-  // resample of the fitting customers, cohort sizes kept.
-  const SegmentEncoder encoder(table, plan.fitting, s.features);
-  std::vector<std::uint8_t> cohort(plan.fitting.size());
-  for (std::size_t k = 0; k < plan.fitting.size(); ++k)
-    cohort[k] = static_cast<std::uint8_t>(table.customers[plan.fitting[k]].cohort);
-  std::vector<std::size_t> resample;
-  for (std::uint32_t k : bootstrap_sample_stratified(cohort, splitmix64(s.seed ^ (0xB007ULL + static_cast<std::uint64_t>(fold))), replicate))
-    resample.push_back(plan.fitting[k]);
-  const HazardEstimates h = estimate_hazards(table, resample, encoder, hopt);
-  const FunnelModel m = FunnelModel::from_estimates(encoder, h, s.funnel, true);
-  const DpSolution dp = solve_funnel(m, s.q.gamma);
-  const OutcomeTables optimal = evaluate_outcomes(m, s.q.gamma, deterministic_policy(m, dp.policy));
-  std::vector<double> p;
-  for (std::size_t i : plan.held_out) {
-    const Customer& c = table.customers[i];
-    const std::int32_t node = encoder.node_of(c, table);
-    p.push_back(optimal.subscribe[m.state_index(m.segment_of_node(node), decision_progress(c), 0)]);
-  }
-  return p;
 }
 
 }  // namespace reinforcer::evaluation

@@ -13,6 +13,7 @@ namespace reinforcer::evaluation {
 namespace {
 
 struct Fitted {
+  HazardEstimates hazards;
   FunnelModel model;
   DpSolution dp;
   std::vector<StartState> starts;
@@ -21,8 +22,7 @@ struct Fitted {
 Fitted fit(const CustomerTable& table, const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder,
            const EvaluationSettings& s, const FunnelConfig& config) {
   HazardOptions h = s.hazards;
-  h.horizon_weeks = config.horizon_weeks;
-  const HazardEstimates est = estimate_hazards(table, fitting, encoder, h);
+  HazardEstimates est = estimate_hazards(table, fitting, encoder, h);
   FunnelModel model = FunnelModel::from_estimates(encoder, est, config);
   DpSolution dp = solve_funnel(model, s.q.gamma);
   std::vector<StartState> starts;
@@ -31,7 +31,7 @@ Fitted fit(const CustomerTable& table, const std::vector<std::size_t>& fitting, 
     const std::int32_t node = encoder.node_of(c, table);
     starts.push_back(StartState{model.segment_of_node(node), history_of(c, node, h).start});
   }
-  return Fitted{std::move(model), std::move(dp), std::move(starts)};
+  return Fitted{std::move(est), std::move(model), std::move(dp), std::move(starts)};
 }
 
 // Change in P(subscribed within the horizon) from taking action a this week (week 0, with
@@ -72,7 +72,8 @@ std::array<double, kActions> action_shares(const ActionTable& mix) {
 
 ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                    const SegmentEncoder& encoder, const TrainState& learned,
-                                   const EvaluationSettings& s, std::int64_t replicate) {
+                                   const EvaluationSettings& s, std::int64_t replicate,
+                                   const std::vector<LeadKey>& leads) {
   std::vector<std::size_t> sample = fitting;
   if (replicate >= 0) {
     std::vector<std::uint8_t> cohort(fitting.size());
@@ -108,7 +109,22 @@ ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector
   record(6, mean_outcome(hist, evaluate_outcomes(hist, s.q.gamma, always(Action::wait)), f.starts), false);
   r.impact = action_impact(f, optimal);
   r.action_mix = optimal_action_mix(m, f.dp, f.starts);
+  if (!leads.empty()) {
+    const FunnelModel listed = call_list_model(encoder, f.hazards, s.funnel);
+    LeadScorer scorer(listed, s.q.gamma);
+    for (const LeadKey& k : leads) {
+      const std::int32_t seg = listed.segment_of_node(k.node);
+      r.lead_p_subscribe.push_back(scorer.p_subscribe(seg, k.progress, k.week));
+      r.lead_gain.push_back(k.act ? scorer.score(seg, k.progress, k.week).gain : 0.0);
+    }
+  }
   return r;
+}
+
+FunnelModel call_list_model(const SegmentEncoder& encoder, const HazardEstimates& hazards, const FunnelConfig& config) {
+  FunnelConfig c = config;
+  c.horizon_weeks = kCallListHorizon;
+  return FunnelModel::from_estimates(encoder, hazards, c, /*all_nodes=*/true);
 }
 
 ActionTable optimal_action_mix(const FunnelModel& m, const DpSolution& dp, const std::vector<StartState>& starts) {

@@ -40,8 +40,10 @@ OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const Policy
   const double R = m.config().subscription_reward;
   constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
   std::array<double, kActions> probs{};
-  for (int w = m.horizon() - 1; w >= 0; --w)
-    for (std::size_t sg = 0; sg < m.segments(); ++sg)
+  // Segments are independent: each is solved backward on its own rows, which lie together
+  // (state layout: segment, week, progress), so the pass streams through memory.
+  for (std::size_t sg = 0; sg < m.segments(); ++sg)
+    for (int w = m.horizon() - 1; w >= 0; --w)
       for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
         const auto s = static_cast<std::int32_t>(sg);
         const auto p = static_cast<Progress>(pp);

@@ -1,6 +1,7 @@
 #include "reinforcer/eval/ranking_metrics.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -115,6 +116,29 @@ TopShare top_share(const std::vector<double>& score, const std::vector<std::uint
 std::vector<std::pair<double, double>> lift_curve(const std::vector<double>& score,
                                                   const std::vector<std::uint8_t>& label, int points) {
   return Ranking(score, label, "lift_curve").lift_curve(points);
+}
+
+FoldAuc fold_stratified_auc(const std::vector<double>& score, const std::vector<std::uint8_t>& label,
+                            const std::vector<std::int32_t>& fold) {
+  if (score.size() != label.size() || score.size() != fold.size())
+    throw std::invalid_argument("fold_stratified_auc: score, label and fold differ in length");
+  std::map<std::int32_t, std::pair<std::vector<double>, std::vector<std::uint8_t>>> by_fold;
+  for (std::size_t i = 0; i < score.size(); ++i) {
+    auto& f = by_fold[fold[i]];
+    f.first.push_back(score[i]);
+    f.second.push_back(label[i]);
+  }
+  FoldAuc out;
+  double sum = 0;
+  for (const auto& [id, f] : by_fold) {
+    std::size_t pos = 0;
+    for (auto y : f.second) pos += y != 0;
+    if (pos == 0 || pos == f.second.size()) continue;
+    sum += roc_auc(f.first, f.second);
+    ++out.folds;
+  }
+  out.mean = out.folds > 0 ? sum / static_cast<double>(out.folds) : std::numeric_limits<double>::quiet_NaN();
+  return out;
 }
 
 }  // namespace reinforcer

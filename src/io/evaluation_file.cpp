@@ -1,6 +1,10 @@
 #include "reinforcer/io/evaluation_file.hpp"
 
 #include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "reinforcer/errors.hpp"
 
 #include "reinforcer/io/hdf5.hpp"
 
@@ -25,6 +29,76 @@ void write_break_even_table(const h5::Group& g, const std::vector<BreakEvenRow>&
 
 namespace {
 
+// The call list's columns, declared once for writing and reading.
+using K = CallListRow;
+const std::vector<std::pair<const char*, std::string K::*>> kListText = {
+    {"section", &K::section}, {"cohort", &K::cohort}, {"country", &K::country}, {"education", &K::education},
+    {"stage", &K::stage}, {"milestones", &K::milestones}, {"next_action", &K::next_action},
+    {"break_even_action", &K::break_even_action}, {"segment", &K::segment},
+    {"reason", &K::reason}};
+const std::vector<std::pair<const char*, std::int32_t K::*>> kListInts = {
+    {"weeks_since_t0", &K::weeks_since_t0}, {"weeks_since_activity", &K::weeks_since_activity},
+    {"scored_week", &K::scored_week}, {"band", &K::band}, {"progress", &K::progress}};
+const std::vector<std::pair<const char*, double K::*>> kListNumbers = {
+    {"p_subscribe", &K::p_subscribe}, {"low95", &K::low95}, {"high95", &K::high95},
+    {"extra_subscriptions", &K::extra_subscriptions}, {"gain", &K::gain}, {"assumed_success", &K::assumed_success},
+    {"break_even_success", &K::break_even_success}, {"p_subscribe_acting", &K::p_subscribe_acting},
+    {"expected_value", &K::expected_value}};
+
+}  // namespace
+
+void write_call_list(const h5::Group& g, const std::vector<CallListRow>& rows, const RefitScores& refits,
+                     std::int64_t widened) {
+  h5::Table t(rows.size());
+  t.add("id", h5::column(rows, &K::id));
+  for (const auto& [name, member] : kListText) t.add(name, h5::column(rows, member));
+  for (const auto& [name, member] : kListInts) t.add(name, h5::column(rows, member));
+  for (const auto& [name, member] : kListNumbers) t.add(name, h5::column(rows, member));
+  g.write_table("call_list", t);
+  const h5::Group r = g.create_group("call_list_refits");
+  r.set_attribute("refits", static_cast<std::int64_t>(refits.refits));
+  r.set_attribute("widened_intervals", widened);
+  r.write_matrix("p_subscribe", refits.p_subscribe, refits.refits ? rows.size() : 0, refits.refits);
+  r.write_matrix("gain", refits.gain, refits.refits ? rows.size() : 0, refits.refits);
+}
+
+CallList read_call_list(const h5::File& f, const std::string& path) {
+  if (!f.exists("evaluation") || !f.open_group("evaluation").exists("call_list") ||
+      !f.open_group("evaluation").exists("call_list_refits"))
+    throw InputError(path + ": no call list (/evaluation/call_list); make one with 'reinforcer evaluate run.h5 -o " +
+                     "evaluated.h5' and pass that file");
+  const h5::Group g = f.open_group("evaluation");
+  CallList out;
+  const std::size_t n = g.table_rows("call_list");
+  out.rows.resize(n);
+  const auto ids = g.read_int_column("call_list", "id");
+  for (std::size_t i = 0; i < n; ++i) out.rows[i].id = ids[i];
+  for (const auto& [name, member] : kListText) {
+    const auto v = g.read_string_column("call_list", name);
+    for (std::size_t i = 0; i < n; ++i) out.rows[i].*member = v[i];
+  }
+  for (const auto& [name, member] : kListInts) {
+    const auto v = g.read_int_column("call_list", name);
+    for (std::size_t i = 0; i < n; ++i) out.rows[i].*member = static_cast<std::int32_t>(v[i]);
+  }
+  for (const auto& [name, member] : kListNumbers) {
+    const auto v = g.read_double_column("call_list", name);
+    for (std::size_t i = 0; i < n; ++i) out.rows[i].*member = v[i];
+  }
+  const h5::Group r = g.open_group("call_list_refits");
+  out.refits.refits = static_cast<std::size_t>(r.int_attribute("refits"));
+  out.widened = r.int_attribute("widened_intervals");
+  std::size_t rows = 0, cols = 0;
+  out.refits.p_subscribe = r.read_matrix("p_subscribe", rows, cols);
+  out.refits.gain = r.read_matrix("gain", rows, cols);
+  if (out.refits.refits > 0 && (rows != n || cols != out.refits.refits))
+    throw InputError(path + ": /evaluation/call_list_refits does not match /evaluation/call_list (" + std::to_string(rows) +
+                     " x " + std::to_string(cols) + " for " + std::to_string(n) + " leads)");
+  out.bootstrap = g.has_attribute("bootstrap") ? g.int_attribute("bootstrap") : 0;
+  return out;
+}
+
+namespace {
 
 void write_tables(const h5::Group& g, const EvaluationResult& r) {
   write_break_even_table(g, r.break_even);
@@ -39,7 +113,8 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
   g.write_table("scores", h5::Table(r.scores.size())
                               .add("id", h5::column(r.scores, &S::id)).add("fold", h5::column(r.scores, &S::fold))
                               .add("cohort", h5::column(r.scores, &S::cohort)).add("subscribed", h5::column(r.scores, &S::subscribed))
-                              .add("learned", h5::column(r.scores, &S::learned)).add("segment_rate", h5::column(r.scores, &S::segment_rate))
+                              .add("status_quo", h5::column(r.scores, &S::status_quo)).add("call_list", h5::column(r.scores, &S::call_list))
+                              .add("segment_rate", h5::column(r.scores, &S::segment_rate))
                               .add("cohort_rate", h5::column(r.scores, &S::cohort_rate)).add("random", h5::column(r.scores, &S::random)));
   using T = TargetingRow;
   g.write_table("targeting", h5::Table(r.targeting.size())
@@ -47,7 +122,15 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
                                  .add("metric", h5::column(r.targeting, &T::metric)).add("estimate", h5::column(r.targeting, &T::estimate))
                                  .add("low95", h5::column(r.targeting, &T::low95)).add("high95", h5::column(r.targeting, &T::high95))
                                  .add("customers", h5::column(r.targeting, &T::customers))
-                                 .add("subscribers", h5::column(r.targeting, &T::subscribers)));
+                                 .add("subscribers", h5::column(r.targeting, &T::subscribers))
+                                 .add("folds", h5::column(r.targeting, &T::folds)));
+  using TD = TargetingDifferenceRow;
+  const auto& td = r.targeting_differences;
+  g.write_table("targeting_differences", h5::Table(td.size())
+                                             .add("scorer", h5::column(td, &TD::scorer)).add("baseline", h5::column(td, &TD::baseline))
+                                             .add("cohort", h5::column(td, &TD::cohort)).add("metric", h5::column(td, &TD::metric))
+                                             .add("difference", h5::column(td, &TD::difference))
+                                             .add("low95", h5::column(td, &TD::low95)).add("high95", h5::column(td, &TD::high95)));
   using L = LiftPoint;
   g.write_table("lift_curve", h5::Table(r.lift_curve.size())
                                   .add("scorer", h5::column(r.lift_curve, &L::scorer)).add("cohort", h5::column(r.lift_curve, &L::cohort))
@@ -100,14 +183,7 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
                                   .add("milestones", h5::column(r.action_mix, &M::milestones))
                                   .add("action", h5::column(r.action_mix, &M::action)).add("share", h5::column(r.action_mix, &M::share))
                                   .add("low95", h5::column(r.action_mix, &M::low95)).add("high95", h5::column(r.action_mix, &M::high95)));
-  using K = CallListRow;
-  g.write_table("call_list", h5::Table(r.call_list.size())
-                                 .add("id", h5::column(r.call_list, &K::id)).add("cohort", h5::column(r.call_list, &K::cohort))
-                                 .add("segment", h5::column(r.call_list, &K::segment)).add("stage", h5::column(r.call_list, &K::stage))
-                                 .add("flag", h5::column(r.call_list, &K::flag)).add("p_subscribe", h5::column(r.call_list, &K::p_subscribe))
-                                 .add("low95", h5::column(r.call_list, &K::low95)).add("high95", h5::column(r.call_list, &K::high95))
-                                 .add("expected_value", h5::column(r.call_list, &K::expected_value))
-                                 .add("next_action", h5::column(r.call_list, &K::next_action)));
+  write_call_list(g, r.call_list, r.call_list_refits, r.call_list_widened);
   write_descriptive(g, r.descriptive);
 }
 
@@ -146,6 +222,15 @@ void write_evaluated_file(const std::string& path, const std::string& run_path, 
                            list(settings.grid_reward);
   g.set_attribute("sensitivity_grid", grid);
   g.set_attribute("undated_set_aside", result.undated_set_aside);
+  // The call list's assumptions, for the list's explanation sheet.
+  g.set_attribute("call_list_weeks", static_cast<std::int64_t>(kCallListWeeks));
+  g.set_attribute("stale_weeks", static_cast<std::int64_t>(settings.stale_weeks));
+  g.set_attribute("export_date", format_day(settings.hazards.export_date));
+  g.set_attribute("subscription_reward", settings.funnel.subscription_reward);
+  for (std::size_t a = 0; a < kActions; ++a) {
+    g.set_attribute("success_" + std::string(kActionNames[a]), settings.funnel.success.probability[a]);
+    g.set_attribute("cost_" + std::string(kActionNames[a]), settings.funnel.costs.cost[a]);
+  }
   write_tables(g, result);
   f.flush();
 }

@@ -1,5 +1,8 @@
 #include "reinforcer/rl/value_iteration.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace reinforcer {
 namespace {
 
@@ -19,8 +22,9 @@ double action_value(const FunnelModel& m, double gamma, const std::vector<double
 template <typename ChooseValue>
 void backward(const FunnelModel& m, std::vector<double>& value, ChooseValue choose) {
   value.assign(m.states(), 0.0);
-  for (int w = m.horizon() - 1; w >= 0; --w)
-    for (std::size_t s = 0; s < m.segments(); ++s)
+  // Segments are independent; each one's rows lie together (segment, week, progress).
+  for (std::size_t s = 0; s < m.segments(); ++s)
+    for (int w = m.horizon() - 1; w >= 0; --w)
       for (std::size_t p = 0; p < kProgressStates; ++p)
         value[m.state_index(static_cast<std::int32_t>(s), static_cast<Progress>(p), w)] =
             choose(static_cast<std::int32_t>(s), static_cast<Progress>(p), w);
@@ -58,6 +62,96 @@ double mean_start_value(const FunnelModel& m, const std::vector<double>& value, 
   double sum = 0;
   for (const StartState& s : starts) sum += value[m.state_index(s.segment, s.progress, 0)];
   return sum / static_cast<double>(starts.size());
+}
+
+namespace {
+void require_window(const FunnelModel& m, std::int32_t segment, int from_week, int weeks) {
+  if (from_week < 0 || weeks < 1 || from_week + weeks > m.horizon() || segment < 0 ||
+      static_cast<std::size_t>(segment) >= m.segments())
+    throw std::logic_error("solve_window: weeks [" + std::to_string(from_week) + ", " + std::to_string(from_week + weeks) +
+                           ") of segment " + std::to_string(segment) + " outside the model");
+}
+}  // namespace
+
+WindowSolution solve_window(const FunnelModel& m, double gamma, std::int32_t seg, int from_week, int weeks) {
+  require_window(m, seg, from_week, weeks);
+  const double R = m.config().subscription_reward;
+  constexpr auto wait = static_cast<std::size_t>(Action::wait);
+  // Next week's values (0 past the window's end): the policy's value, its and the status
+  // quo's P(subscribe).
+  std::array<double, kProgressStates> v_next{}, s_next{}, sq_next{};
+  WindowSolution out;
+  for (int w = from_week + weeks - 1; w >= from_week; --w) {
+    std::array<double, kProgressStates> v{}, sub{}, sq{};
+    const bool last = w == from_week + weeks - 1;
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      double best = 0;
+      std::size_t best_a = 0;
+      std::array<double, kActions> q{}, s_after{};
+      for (std::size_t a = 0; a < kActions; ++a) {
+        const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, static_cast<Action>(a));
+        double cont = 0, cont_sub = 0, cont_sq = 0;
+        if (!last)
+          for (const Transition* t = o.first; t != o.last; ++t) {
+            cont += t->probability * v_next[t->next];
+            cont_sub += t->probability * s_next[t->next];
+            cont_sq += t->probability * sq_next[t->next];
+          }
+        q[a] = -m.cost(static_cast<Action>(a)) + o.subscribe * R + gamma * cont;
+        s_after[a] = o.subscribe + cont_sub;
+        if (a == wait) sq[p] = o.subscribe + cont_sq;
+        if (a == 0 || q[a] > best) best = q[a], best_a = a;
+      }
+      v[p] = best;
+      sub[p] = s_after[best_a];
+      if (w == from_week) {
+        out.q[p] = q;
+        out.subscribe_after[p] = s_after;
+        out.policy[p] = static_cast<std::uint8_t>(best_a);
+      }
+    }
+    if (w == from_week) {
+      out.value = v;
+      out.subscribe = sub;
+      out.subscribe_status_quo = sq;
+      // G(p, a) = sum_q D(q) [W(q + milestone) - W(q)], W(q) = P_sub(q) R + (1 - P_sub(q)) gamma V(q, next week).
+      auto end_value = [&](Progress q) {
+        const double ps = m.subscription_at(seg, q, w);
+        return ps * R + (last ? 0.0 : (1 - ps) * gamma * v_next[q]);
+      };
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        const auto d = m.status_quo_distribution(seg, static_cast<Progress>(p), w);
+        for (std::size_t a = 0; a < kActions; ++a) {
+          const auto target = target_of(static_cast<Action>(a));
+          if (!target) continue;
+          const unsigned bit = 1u << static_cast<unsigned>(*target);
+          double g = 0;
+          for (std::size_t q = 0; q < kProgressStates; ++q)
+            if (d[q] != 0) g += d[q] * (end_value(static_cast<Progress>(q | bit)) - end_value(static_cast<Progress>(q)));
+          out.gain_per_success[p][a] = g;
+        }
+      }
+    }
+    v_next = v, s_next = sub, sq_next = sq;
+  }
+  return out;
+}
+
+std::array<double, kProgressStates> status_quo_subscription(const FunnelModel& m, std::int32_t seg, int from_week,
+                                                            int weeks) {
+  require_window(m, seg, from_week, weeks);
+  std::array<double, kProgressStates> next{};
+  for (int w = from_week + weeks - 1; w >= from_week; --w) {
+    std::array<double, kProgressStates> now{};
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, Action::wait);
+      double cont = 0;
+      for (const Transition* t = o.first; t != o.last; ++t) cont += t->probability * next[t->next];
+      now[p] = o.subscribe + cont;
+    }
+    next = now;
+  }
+  return next;
 }
 
 }  // namespace reinforcer

@@ -94,7 +94,8 @@ TEST_CASE("targeting never sees a held-out customer's outcome or later progress"
   REQUIRE(before.size() == after.size());
   for (std::size_t k = 0; k < before.size(); ++k) {
     INFO("customer " << before[k].id);
-    CHECK(before[k].learned == after[k].learned);  // bit for bit
+    CHECK(before[k].status_quo == after[k].status_quo);  // bit for bit
+    CHECK(before[k].call_list == after[k].call_list);
     CHECK(before[k].segment_rate == after[k].segment_rate);
     CHECK(before[k].cohort_rate == after[k].cohort_rate);
     CHECK(before[k].random == after[k].random);

@@ -165,7 +165,7 @@ TEST_CASE("history_of: start progress, step weeks, causes, Stage-only subscriber
   }
   SECTION("the horizon caps follow-up and the subscription week") {
     HazardOptions e = o;
-    e.horizon_weeks = 4;
+    e.follow_up_weeks = 4;
     Customer c = dated(7, Cohort::outbound, T);
     subscribe_on(c, T + 40);  // week floor(40/7) = 5 >= 4: not within follow-up
     set(c, AM, T + 35);       // week 5: a cause, kept as it is
@@ -331,7 +331,7 @@ TEST_CASE("estimate_hazards: empirical-Bayes prior strength by the method of mom
   const Day T = days_from_civil(2022, 1, 3);
   HazardOptions o;
   o.export_date = T + 1000;
-  o.horizon_weeks = 5;
+  o.follow_up_weeks = 5;
   CustomerTable t;
   t.countries = {"A", "B"};
   auto add = [&](std::int32_t country, Day subscribed) {
@@ -462,7 +462,7 @@ TEST_CASE("estimate_hazards: milestones reached in the same week form one jump",
   t.customers.push_back(c);
   HazardOptions o;
   o.export_date = T + 1000;
-  o.horizon_weeks = 5;
+  o.follow_up_weeks = 5;
   const std::vector<std::size_t> fit = {0};
   const SegmentEncoder enc(t, fit, parse_feature_mask("cohort"));
   const HazardEstimates h = estimate_hazards(t, fit, enc, o);
@@ -483,7 +483,7 @@ TEST_CASE("estimate_hazards: cohorts whose rates differ 10x are not pooled", "[h
   const Day T = days_from_civil(2022, 1, 3);
   HazardOptions o;
   o.export_date = T + 2000;
-  o.horizon_weeks = 10;
+  o.follow_up_weeks = 10;
   CustomerTable t;
   auto add = [&](Cohort cohort, int subscribe_week) {
     Customer c = dated(static_cast<std::int64_t>(t.customers.size() + 1), cohort, T);

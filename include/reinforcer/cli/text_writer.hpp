@@ -11,6 +11,14 @@
 
 namespace reinforcer {
 
+// A number with `digits` decimals; with a sign always ("+0.12").
+inline std::string fixed(double v, int digits = 2) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+inline std::string signed_fixed(double v, int digits) { return (v >= 0 ? "+" : "") + fixed(v, digits); }
+
 // Text on a terminal (aligned columns) or Markdown (pipe tables).
 class Writer {
  public:

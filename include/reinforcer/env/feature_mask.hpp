@@ -14,6 +14,10 @@ enum class Feature : std::uint8_t { cohort, country, education, month };
 inline constexpr std::size_t kFeatures = 4;
 inline constexpr std::array<std::string_view, kFeatures> kFeatureNames = {"cohort", "country", "education", "month"};
 
+// The default segment: education carries most of the outbound signal (one country x
+// education cell holds half the outbound subscribers of the real export).
+inline constexpr std::string_view kDefaultFeatures = "cohort,country,education";
+
 struct FeatureMask {
   std::vector<Feature> order;  // non-empty, no repeats
   std::string text() const;   // "cohort,country"

@@ -28,8 +28,13 @@ inline constexpr std::size_t band_of_week(int week) {
   return b;
 }
 
+inline constexpr int kAllFollowUp = 1 << 30;
+
 struct HazardOptions {
-  int horizon_weeks = 52;                                   // follow-up counted per customer
+  // Follow-up counted per customer, in weeks from t0 (default: all of it, to the export date).
+  // Not the decision horizon: the last duration band (52 weeks and later) is estimated from
+  // the weeks after it, which scoring an old open lead at the export date needs.
+  int follow_up_weeks = kAllFollowUp;
   Day export_date = kNoDay;                                 // censoring date (inclusive)
   Day demo_survey_recorded_from = days_from_civil(2021, 8, 31);  // earlier weeks are not at risk
   // Prior strength a (in expected events) of the Gamma prior around the parent's rate;

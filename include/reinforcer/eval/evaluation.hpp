@@ -9,6 +9,7 @@
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/eval/break_even.hpp"
+#include "reinforcer/eval/call_list.hpp"
 #include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/eval/proportion.hpp"
 #include "reinforcer/parallel/communicator.hpp"
@@ -36,11 +37,24 @@ struct EvaluationSettings {
   std::vector<double> grid_reward = {0.5, 1.0, 2.0, 5.0};
   std::int64_t min_segment_size = 30;
   double segment_prior = 20;     // customers' worth of prior in the segment-rate baseline
+  int stale_weeks = kDefaultStaleWeeks;  // the call list's stale section
 };
 
-struct TargetingRow { std::string scorer, cohort, metric; double estimate, low95, high95; std::int64_t customers, subscribers; };
+// Targeting metrics per scorer and cohort: auc (pooled over the folds' out-of-fold scores),
+// auc_fold (the mean over folds of the AUC within each fold -- a score that is constant within
+// a fold scores 0.5, where pooling could not), lift@ and captured@ the top 5/10/20/30%.
+// folds: the folds with subscribers and non-subscribers of the cohort (auc_fold's terms).
+struct TargetingRow { std::string scorer, cohort, metric; double estimate, low95, high95; std::int64_t customers, subscribers, folds; };
+// A scorer minus a baseline on the same bootstrap resamples (paired).
+struct TargetingDifferenceRow { std::string scorer, baseline, cohort, metric; double difference, low95, high95; };
 struct LiftPoint { std::string scorer, cohort; double fraction, captured; };
-struct ScoreRow { std::int64_t id; std::int32_t fold; std::string cohort; std::int8_t subscribed; double learned, segment_rate, cohort_rate, random; };
+// Out-of-fold scores of a held-out customer at its decision-time state. status_quo: P(subscribe
+// within the horizon) under the fitted historical process, exact by DP -- the targeting score;
+// call_list: the call list's own ranking applied at that state (1 + gain where an action pays,
+// else P(subscribe within kCallListWeeks)); segment_rate, cohort_rate, random: baselines.
+struct ScoreRow { std::int64_t id; std::int32_t fold; std::string cohort; std::int8_t subscribed; double status_quo, call_list, segment_rate, cohort_rate, random; };
+inline constexpr std::array<const char*, 5> kScorers = {"status_quo", "call_list", "segment_rate", "cohort_rate", "random"};
+inline constexpr std::size_t kFirstBaseline = 2;  // scorers from here on are baselines
 struct PolicyRow { std::string policy, metric; double estimate, low95, high95; std::int64_t customers; };
 struct PolicyDifferenceRow { std::string policy, metric; double difference, low95, high95; };
 // Held-out customers at risk of an event after t0 (`customers`), the events they had within
@@ -50,7 +64,6 @@ struct CalibrationRow { std::string cohort, event; std::int64_t customers; doubl
 struct SensitivityRow { double success_scale, reward_scale, reward_per_customer, subscriptions_per_1000; std::array<double, kActions> share; };
 struct ActionImpactRow { std::int32_t progress; std::string milestones, action; double delta, low95, high95, sensitivity_low, sensitivity_high; };
 struct ActionMixRow { std::int32_t progress; std::string milestones, action; double share, low95, high95; };
-struct CallListRow { std::int64_t id; std::string cohort, segment, stage, flag; double p_subscribe, low95, high95, expected_value; std::string next_action; };
 
 struct EvaluationResult {
   // What actions pay, whatever their assumed success: break-evens per cohort x stage x action,
@@ -59,6 +72,7 @@ struct EvaluationResult {
   std::vector<ActionShareRow> action_share;
   std::vector<ScoreRow> scores;
   std::vector<TargetingRow> targeting;
+  std::vector<TargetingDifferenceRow> targeting_differences;
   std::vector<LiftPoint> lift_curve;
   std::vector<PolicyRow> policies;
   std::vector<PolicyDifferenceRow> policy_differences;
@@ -67,7 +81,11 @@ struct EvaluationResult {
   std::vector<ActionImpactRow> action_impact;
   std::vector<ActionMixRow> action_mix;
   DescriptiveTables descriptive;
+  // The call list: open leads at the export date, scored by the fit on all fitting customers,
+  // intervals and rank stability from the policies' refits (same resamples).
   std::vector<CallListRow> call_list;
+  RefitScores call_list_refits;
+  std::int64_t call_list_widened = 0;  // rows whose refit interval was widened to hold the estimate
   std::int64_t folds = 0;
   std::int64_t undated_set_aside = 0;
 };
@@ -84,10 +102,14 @@ std::string calibration_verdict(double expected, const Interval& o_e);
 EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned, const EvaluationSettings& settings,
                           const Communicator& comm);
 
-// Out-of-fold targeting scores of the held-out customers (learned, segment_rate, cohort_rate,
-// random), for one fitting/held-out split: exposed for the leakage test.
+// Out-of-fold targeting scores of the held-out customers (kScorers), for one fitting/held-out
+// split: exposed for the leakage test.
 std::vector<ScoreRow> score_held_out(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                      const std::vector<std::size_t>& held_out, const EvaluationSettings& settings,
                                      int fold);
+
+// The call list from the fit on the fitting customers (settings.fit_on) alone: every open lead
+// at its state on the export date, before the refits (low95 = high95 = the estimate).
+std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const EvaluationSettings& settings);
 
 }  // namespace reinforcer

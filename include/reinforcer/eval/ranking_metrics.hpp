@@ -19,6 +19,17 @@ namespace reinforcer {
 // O(n log n). NaN when there are no positives or no negatives.
 double roc_auc(const std::vector<double>& score, const std::vector<std::uint8_t>& label);
 
+// The mean over folds of the AUC within each fold, over the folds holding both classes
+// (`folds` of them; NaN when none). Scores of different folds come from different models and
+// are never compared: a score constant within each fold scores exactly 0.5, where pooling the
+// folds can score it anywhere.
+struct FoldAuc {
+  double mean = 0;
+  std::int64_t folds = 0;
+};
+FoldAuc fold_stratified_auc(const std::vector<double>& score, const std::vector<std::uint8_t>& label,
+                            const std::vector<std::int32_t>& fold);
+
 // The top `fraction` of customers by score.
 //
 // selected = ceil(fraction * n) customers (a product within 1e-9 of an integer counts as

@@ -9,10 +9,24 @@
 namespace reinforcer {
 
 inline const std::string kEvaluatedFormat = "reinforcer-evaluated";
-inline constexpr std::int64_t kEvaluatedFormatVersion = 2;  // 2: calibration as observed/expected; break-even tables
+// 2: calibration as observed/expected; break-even tables. 3: the targeting score (status quo),
+// fold-stratified AUC and paired differences; the call list at the export date, with its refits.
+inline constexpr std::int64_t kEvaluatedFormatVersion = 3;
 
 // The break-even table (run.h5 /quality/break_even, evaluated.h5 /evaluation/break_even).
 void write_break_even_table(const h5::Group& g, const std::vector<BreakEvenRow>& rows);
+
+// The call list (/evaluation/call_list) and its refits' scores (/evaluation/call_list_refits).
+void write_call_list(const h5::Group& g, const std::vector<CallListRow>& rows, const RefitScores& refits,
+                     std::int64_t widened);
+struct CallList {
+  std::vector<CallListRow> rows;
+  RefitScores refits;
+  std::int64_t widened = 0;    // rows whose interval was widened to hold the estimate
+  std::int64_t bootstrap = 0;  // the evaluation's refits
+};
+// InputError naming the file and how to make one when it has no call list.
+CallList read_call_list(const h5::File& f, const std::string& path);
 
 void write_evaluated_file(const std::string& path, const std::string& run_path, const EvaluationResult& result,
                           const EvaluationSettings& settings, const Provenance& provenance);

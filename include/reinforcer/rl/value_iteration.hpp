@@ -1,6 +1,7 @@
 #pragma once
 // The fitted funnel is small and known, so dynamic programming solves it exactly (backward
 // induction over the finite horizon): the referee for Q-learning, and exact policy values.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -22,5 +23,29 @@ std::vector<double> evaluate_policy(const FunnelModel& model, double gamma, cons
 
 // Mean of value[state at week 0] over start states.
 double mean_start_value(const FunnelModel& model, const std::vector<double>& value, const std::vector<StartState>& starts);
+
+// The same backward induction over a window of weeks [from_week, from_week + weeks) of one
+// segment (the model's horizon must reach its end): the decision for a lead at an arbitrary
+// week since t0, valuing only what happens within the window. It equals solve_funnel on the
+// model cut at horizon from_week + weeks, at from_week.
+struct WindowSolution {
+  using PerAction = std::array<std::array<double, kActions>, kProgressStates>;
+  std::array<double, kProgressStates> value{};          // max_a q
+  std::array<std::uint8_t, kProgressStates> policy{};   // argmax (lowest action on ties)
+  PerAction q{};
+  // P(subscribing within the window): acting a this week then following the policy; under
+  // the policy; under the status quo throughout (wait every week).
+  PerAction subscribe_after{};
+  std::array<double, kProgressStates> subscribe{}, subscribe_status_quo{};
+  // Q(a) - Q(wait) = -cost(a) + s * gain_per_success[p][a] for a success probability s of a
+  // this week (the later weeks as the policy): the break-even success is cost / gain.
+  PerAction gain_per_success{};
+};
+WindowSolution solve_window(const FunnelModel& model, double gamma, std::int32_t segment, int from_week, int weeks);
+
+// P(subscribing within the window) under the status quo, per progress at from_week: the
+// status-quo part of solve_window alone (cheap enough for every bootstrap refit).
+std::array<double, kProgressStates> status_quo_subscription(const FunnelModel& model, std::int32_t segment,
+                                                            int from_week, int weeks);
 
 }  // namespace reinforcer

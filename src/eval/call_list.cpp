@@ -1,0 +1,180 @@
+#include "reinforcer/eval/call_list.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "reinforcer/errors.hpp"
+#include "reinforcer/eval/bootstrap.hpp"
+
+namespace reinforcer {
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr auto kWait = static_cast<std::size_t>(Action::wait);
+
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, x < 0.1 ? "%.1f%%" : "%.0f%%", 100 * x);
+  return buf;
+}
+}  // namespace
+
+bool negative_stage(std::uint8_t stage) { return stage == 2 || stage == 3 || stage == 4; }
+
+bool open_lead(const Customer& c) {
+  return c.cohort != Cohort::undated && c.t0 != kNoDay && !c.subscribed && c.stage != 5 /* do not contact */;
+}
+
+LeadState lead_state_at(const Customer& c, Day export_date) {
+  LeadState s;
+  Day last = c.t0;
+  for (std::size_t m = 0; m < kStepMilestones; ++m) {
+    const Day d = c.milestone[m];
+    if (d == kNoDay || d > export_date) continue;
+    s.progress = static_cast<Progress>(s.progress | (1u << m));
+    last = std::max(last, d);
+  }
+  if (c.last_contact != kNoDay && c.last_contact <= export_date) last = std::max(last, c.last_contact);
+  const auto weeks = [&](Day from) { return static_cast<std::int32_t>(std::max<std::int64_t>(0, (static_cast<std::int64_t>(export_date) - from) / 7)); };
+  s.weeks_since_t0 = weeks(c.t0);
+  s.scored_week = std::min(s.weeks_since_t0, kLastBandWeek);
+  s.weeks_since_activity = weeks(last);
+  return s;
+}
+
+LeadScorer::LeadScorer(const FunnelModel& model, double gamma, int weeks) : model_(model), gamma_(gamma), weeks_(weeks) {}
+
+LeadScore LeadScorer::score(std::int32_t segment, Progress p, int week) {
+  auto it = windows_.find({segment, week});
+  if (it == windows_.end())
+    it = windows_.emplace(std::make_pair(segment, week), solve_window(model_, gamma_, segment, week, weeks_)).first;
+  const WindowSolution& w = it->second;
+  LeadScore s;
+  s.p_subscribe = w.subscribe_status_quo[p];
+  s.next_action = w.policy[p];
+  s.value = w.value[p];
+  const std::size_t a = s.next_action;
+  s.p_subscribe_acting = w.subscribe_after[p][a];
+  auto break_even = [&](std::size_t action) {
+    const double g = w.gain_per_success[p][action];
+    return g > 0 ? model_.cost(static_cast<Action>(action)) / g : std::numeric_limits<double>::infinity();
+  };
+  if (a != kWait) {
+    s.extra_subscriptions = w.subscribe_after[p][a] - w.subscribe_after[p][kWait];
+    const double cost = model_.cost(static_cast<Action>(a));
+    s.gain = cost > 0 ? s.extra_subscriptions / cost : s.extra_subscriptions;
+    s.assumed_success = model_.config().success.probability[a];
+    s.break_even_success = break_even(a);
+    s.break_even_action = s.next_action;
+  } else {
+    for (std::size_t b = 0; b < kActions; ++b)
+      if (b != kWait && break_even(b) < s.break_even_success)
+        s.break_even_success = break_even(b), s.break_even_action = static_cast<std::uint8_t>(b);
+  }
+  return s;
+}
+
+double LeadScorer::p_subscribe(std::int32_t segment, Progress p, int week) {
+  auto it = status_quo_.find({segment, week});
+  if (it == status_quo_.end())
+    it = status_quo_.emplace(std::make_pair(segment, week), status_quo_subscription(model_, segment, week, weeks_)).first;
+  return it->second[p];
+}
+
+LeadSection lead_section(const Customer& c, const LeadState& state, const LeadScore& score, int stale_weeks) {
+  if (negative_stage(c.stage)) return LeadSection::negative_stage;
+  if (state.weeks_since_activity >= stale_weeks) return LeadSection::stale;
+  return score.next_action != kWait ? LeadSection::act : LeadSection::wait;
+}
+
+std::string lead_reason(LeadSection section, const Customer& c, const LeadState& state, const LeadScore& score) {
+  const std::string p26 = percent(score.p_subscribe) + " chance to subscribe in " + std::to_string(kCallListWeeks) + " weeks";
+  switch (section) {
+    case LeadSection::act:
+    case LeadSection::beyond_capacity: {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%s adds %.1f subscriptions per 1,000 leads (pays above %s success; assumed %s)",
+                    std::string(kActionNames[score.next_action]).c_str(), 1000 * score.extra_subscriptions,
+                    percent(score.break_even_success).c_str(), percent(score.assumed_success).c_str());
+      return buf;
+    }
+    case LeadSection::wait: return "no action pays at the assumed success; " + p26;
+    case LeadSection::negative_stage: return "Stage says '" + std::string(kStageValues[c.stage]) + "'; " + p26;
+    case LeadSection::stale: return "no activity for " + std::to_string(state.weeks_since_activity) + " weeks; " + p26;
+  }
+  return "";
+}
+
+RankBy rank_by_named(const std::string& name) {
+  if (name == "gain") return RankBy::gain;
+  if (name == "probability") return RankBy::probability;
+  throw UsageError("--rank-by: '" + name + "' is not gain or probability");
+}
+
+PointInterval interval_holding(double estimate, std::vector<double> refits) {
+  const Interval ci = percentile_interval(std::move(refits));
+  PointInterval out{ci.low, ci.high, false};
+  if (std::isnan(out.low) || std::isnan(out.high)) return PointInterval{estimate, estimate, false};
+  if (estimate < out.low) out.low = estimate, out.widened = true;
+  if (estimate > out.high) out.high = estimate, out.widened = true;
+  return out;
+}
+
+ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const RefitScores& refits, RankBy rank_by,
+                                   std::int64_t capacity, std::int64_t top_k) {
+  const std::size_t n = rows.size();
+  if (refits.refits > 0 && (refits.p_subscribe.size() != n * refits.refits || refits.gain.size() != n * refits.refits))
+    throw InputError("the call list's refit scores do not match its rows");
+  std::vector<std::size_t> section(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto it = std::find(kLeadSectionNames.begin(), kLeadSectionNames.end(), rows[i].section);
+    if (it == kLeadSectionNames.end()) throw InputError("call list row " + std::to_string(i) + ": unknown section '" + rows[i].section + "'");
+    section[i] = static_cast<std::size_t>(it - kLeadSectionNames.begin());
+    if (section[i] == static_cast<std::size_t>(LeadSection::beyond_capacity)) section[i] = static_cast<std::size_t>(LeadSection::act);
+  }
+  const bool by_gain = rank_by == RankBy::gain;
+  // Ranking key of row i (by refit r when r < refits): act by the chosen key, others by probability.
+  auto before = [&](std::size_t i, std::size_t j, std::size_t r) {
+    const bool act = section[i] == static_cast<std::size_t>(LeadSection::act);
+    auto p = [&](std::size_t k) { return r < refits.refits ? refits.p_subscribe[k * refits.refits + r] : rows[k].p_subscribe; };
+    auto g = [&](std::size_t k) { return r < refits.refits ? refits.gain[k * refits.refits + r] : rows[k].gain; };
+    if (act && by_gain && g(i) != g(j)) return g(i) > g(j);
+    if (p(i) != p(j)) return p(i) > p(j);
+    return i < j;
+  };
+  ArrangedCallList out;
+  out.top_k = capacity > 0 ? capacity : top_k;
+  std::vector<std::vector<std::size_t>> members(kLeadSectionNames.size());
+  for (std::size_t i = 0; i < n; ++i) members[section[i]].push_back(i);
+  std::vector<double> in_top(n, 0.0);
+  for (auto& m : members) {
+    std::sort(m.begin(), m.end(), [&](std::size_t i, std::size_t j) { return before(i, j, refits.refits); });
+    if (out.top_k <= 0 || refits.refits == 0) continue;
+    std::vector<std::size_t> by_refit = m;
+    const auto k = static_cast<std::size_t>(std::min<std::int64_t>(out.top_k, static_cast<std::int64_t>(m.size())));
+    for (std::size_t r = 0; r < refits.refits; ++r) {
+      std::partial_sort(by_refit.begin(), by_refit.begin() + static_cast<std::ptrdiff_t>(k), by_refit.end(),
+                        [&](std::size_t i, std::size_t j) { return before(i, j, r); });
+      for (std::size_t x = 0; x < k; ++x) in_top[by_refit[x]] += 1;
+    }
+  }
+  for (std::size_t sec = 0; sec < members.size(); ++sec) {
+    std::int64_t rank = 0;
+    for (std::size_t i : members[sec]) {
+      ++rank;
+      LeadSection shown = static_cast<LeadSection>(sec);
+      if (shown == LeadSection::act && capacity > 0 && rank > capacity) shown = LeadSection::beyond_capacity;
+      const auto s = static_cast<std::size_t>(shown);
+      out.order.push_back(i);
+      out.section.push_back(std::string(kLeadSectionNames[s]));
+      out.rank.push_back(rank);
+      out.top_share.push_back(out.top_k > 0 && refits.refits > 0 ? in_top[i] / static_cast<double>(refits.refits) : kNaN);
+      out.leads[s] += 1;
+      out.extra[s] += rows[i].extra_subscriptions;
+    }
+  }
+  return out;
+}
+
+}  // namespace reinforcer
