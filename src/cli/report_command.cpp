@@ -1,4 +1,5 @@
 // `reinforcer report`: the answers first, every figure with its n and interval.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/env/hazards.hpp"
 #include "reinforcer/errors.hpp"
+#include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/io/atomic_output.hpp"
 #include "reinforcer/io/evaluation_file.hpp"
 #include "reinforcer/io/frame.hpp"
@@ -172,19 +174,46 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
 
   const Frame seg = read_frame(ev.open_group("descriptive"), "segments", path);
   w.heading("Segments worth contacting (observed; ranked by the interval's lower bound)");
+  w.line("Recommended: segments of at least the minimum size (--min-segment-size) with at least " +
+         std::to_string(kMinSegmentSubscribers) + " subscribers and a known country and education; the best 5 per "
+         "grouping and cohort.");
+  w.line("");
+  // A missing country or education is a data-quality matter, never a segment to contact.
+  auto unknown = [&seg](std::size_t r) { return seg.s("country")[r] == "unknown" || seg.s("education")[r] == "unknown"; };
   rows.clear();
+  std::vector<std::vector<std::string>> unknown_rows;
   for (const std::string grouping : {"country x education", "country"})
     for (const std::string cohort : {"outbound", "inbound"}) {
       int shown = 0;
+      std::vector<std::size_t> missing;
       for (std::size_t r : seg.where({{"grouping", grouping}, {"cohort", cohort}})) {
+        if (unknown(r)) {
+          missing.push_back(r);
+          continue;
+        }
         if (seg.d("rank")[r] < 1 || shown >= 5) continue;
         ++shown;
         rows.push_back({grouping, cohort, seg.s("segment")[r], seg.cell("customers", r), seg.cell("subscribers", r),
                         pct(seg.d("rate")[r]) + " " + ci(seg.d("low95")[r], seg.d("high95")[r], 2, true),
                         num(seg.d("lift")[r]), pct(seg.d("share_of_subscribers")[r], 0)});
       }
+      // The unknown segments with most subscribers (then customers), at most 5 per block.
+      std::stable_sort(missing.begin(), missing.end(), [&seg](std::size_t a, std::size_t b) {
+        if (seg.d("subscribers")[a] != seg.d("subscribers")[b]) return seg.d("subscribers")[a] > seg.d("subscribers")[b];
+        return seg.d("customers")[a] > seg.d("customers")[b];
+      });
+      for (std::size_t i = 0; i < missing.size() && i < 5; ++i)
+        unknown_rows.push_back({grouping, cohort, seg.s("segment")[missing[i]], seg.cell("customers", missing[i]),
+                                seg.cell("subscribers", missing[i])});
     }
   w.table({"grouping", "cohort", "segment", "customers", "subscribers", "rate [95% CI]", "lift", "share of subscribers"}, rows);
+  if (!unknown_rows.empty()) {
+    w.line("");
+    w.line("Data quality: customers whose country or education is missing (\"unknown\") are never recommended; "
+           "their segments (at most 5 per grouping and cohort):");
+    w.line("");
+    w.table({"grouping", "cohort", "segment", "customers", "subscribers"}, unknown_rows);
+  }
 
   break_even_section(w, ev, path);
 

@@ -33,21 +33,26 @@ std::string education_label(std::int32_t education) {
   return education > 0 ? education_name(static_cast<std::uint8_t>(education)) : std::string("unknown");
 }
 
-// Ranks the rows of one (grouping, cohort) block and puts them in table order.
+// Notes why each row of one (grouping, cohort) block is not recommended, ranks the others and
+// puts the block in table order: ranked rows by rank, then the other rows by name, the
+// data-quality (unknown) rows last. Rows of an unknown country or education come noted.
 void rank_and_sort(std::vector<SegmentRow>& block, std::int64_t min_segment_size) {
   std::vector<SegmentRow*> eligible;
-  for (SegmentRow& r : block)
-    if (r.customers >= min_segment_size) eligible.push_back(&r);
+  for (SegmentRow& r : block) {
+    if (r.note.empty() && r.customers < min_segment_size) r.note = kSegmentTooSmall;
+    if (r.note.empty() && r.subscribers < kMinSegmentSubscribers) r.note = kSegmentFewSubscribers;
+    if (r.note.empty()) eligible.push_back(&r);
+  }
   std::sort(eligible.begin(), eligible.end(), [](const SegmentRow* a, const SegmentRow* b) {
     if (a->low95 != b->low95) return a->low95 > b->low95;
     if (a->customers != b->customers) return a->customers > b->customers;
     return a->segment < b->segment;
   });
   for (std::size_t i = 0; i < eligible.size(); ++i) eligible[i]->rank = static_cast<std::int32_t>(i + 1);
-  std::sort(block.begin(), block.end(), [](const SegmentRow& a, const SegmentRow& b) {
-    const bool ra = a.rank > 0, rb = b.rank > 0;
-    if (ra != rb) return ra;
-    if (ra && a.rank != b.rank) return a.rank < b.rank;
+  auto order = [](const SegmentRow& r) { return r.rank > 0 ? 0 : r.note == kSegmentUnknown ? 2 : 1; };
+  std::sort(block.begin(), block.end(), [&order](const SegmentRow& a, const SegmentRow& b) {
+    if (order(a) != order(b)) return order(a) < order(b);
+    if (a.rank != b.rank) return a.rank < b.rank;
     return a.segment < b.segment;
   });
 }
@@ -80,6 +85,9 @@ void add_segments(const CustomerTable& table, std::int64_t min_segment_size, Des
         r.segment = g.kind == Grouping::country_x_education ? r.country + " x " + r.education
                     : g.kind == Grouping::country           ? r.country
                                                             : r.education;
+        const bool unknown_country = key.first != -2 && key.first < 0;
+        const bool unknown_education = key.second != -2 && key.second <= 0;
+        if (unknown_country || unknown_education) r.note = kSegmentUnknown;
         r.customers = n.customers;
         r.first_calls = n.first_calls;
         r.subscribers = n.subscribers;
@@ -157,7 +165,8 @@ void write_descriptive(const h5::Group& evaluation_group, const DescriptiveTable
                                 .add("high95", h5::column(t.segments, &S::high95))
                                 .add("lift", h5::column(t.segments, &S::lift))
                                 .add("share_of_subscribers", h5::column(t.segments, &S::share_of_subscribers))
-                                .add("rank", h5::column(t.segments, &S::rank)));
+                                .add("rank", h5::column(t.segments, &S::rank))
+                                .add("note", h5::column(t.segments, &S::note)));
   using St = StatusRow;
   g.write_table("status", h5::Table(t.status.size())
                               .add("status", h5::column(t.status, &St::status))

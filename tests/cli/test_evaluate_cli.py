@@ -157,6 +157,41 @@ def test_report_in_text_markdown_and_csv(evaluated, tmp_path):
     assert "wrote" in md.stdout
 
 
+def test_segments_recommend_only_known_segments_with_two_subscribers(evaluated):
+    """Ranked exactly when the note is empty; unknown country or education never ranked; the
+    report's recommended table has no unknown segment, which is listed apart after a note."""
+    seg = reinforcer_analysis.load(evaluated / "e.h5").tables["evaluation/descriptive/segments"]
+    unknown = (seg["country"] == "unknown") | (seg["education"] == "unknown")
+    assert ((seg["rank"] > 0) == (seg["note"] == "")).all()
+    assert (seg.loc[unknown, "note"] == "unknown country/education (data quality)").all()
+    known = seg[~unknown]
+    assert (known.loc[known["customers"] < 30, "note"] == "too small").all()
+    assert (known.loc[(known["customers"] >= 30) & (known["subscribers"] < 2), "note"] == "fewer than 2 subscribers").all()
+    assert (seg.loc[seg["rank"] > 0, "subscribers"] >= 2).all()
+    text = run("report", evaluated / "e.h5", check=True).stdout
+    section = text[text.index("Segments worth contacting"):text.index("Which actions pay: break-even answers")]
+    shown = seg[seg["grouping"].isin(["country x education", "country"]) & seg["cohort"].isin(["outbound", "inbound"])]
+    recommended = section.split("Data quality:")[0]
+    table = [line for line in recommended.splitlines() if line.startswith(("country ", "country x education "))]
+    ranked = shown[shown["rank"] > 0].groupby(["grouping", "cohort"]).size()
+    assert len(table) == sum(min(5, n) for n in ranked)
+    assert not any("unknown" in line for line in table)
+    if unknown[shown.index].any():
+        assert "Data quality:" in section
+        apart = section.split("Data quality:")[1]
+        assert "unknown" in apart
+    md = run("report", evaluated / "e.h5", "--format", "markdown", check=True).stdout
+    md_section = md[md.index("Segments worth contacting"):md.index("Which actions pay: break-even answers")]
+    for line in md_section.splitlines():
+        if line.startswith("Data quality:") or line.startswith("Recommended:"):
+            assert "|" not in line
+    # A note after a table needs a blank line before it, or Markdown reads it as a table row.
+    lines = md_section.splitlines()
+    for i, line in enumerate(lines[1:], 1):
+        if line.startswith("Data quality:"):
+            assert lines[i - 1] == ""
+
+
 def check_break_even_section(h5_path, text):
     """The report leads its action section with the break-even table and the flip points, its
     grids span the break-evens they are read against, 'at least' never rounds up, and no

@@ -82,7 +82,7 @@ EVALUATION_TABLES = {
     "descriptive/segments": [("grouping", "S20"), ("cohort", S), ("segment", "S40"), ("country", S),
                              ("education", S), ("customers", "i8"), ("first_calls", "i8"), ("subscribers", "i8"),
                              ("rate", "f8"), ("low95", "f8"), ("high95", "f8"), ("lift", "f8"),
-                             ("share_of_subscribers", "f8"), ("rank", "i4")],
+                             ("share_of_subscribers", "f8"), ("rank", "i4"), ("note", "S48")],
 }
 SCORERS = ["learned", "segment_rate", "cohort_rate", "random"]
 POLICIES = ["learned", "optimal", "random", "always_wait", "always_message", "textbook", "historical"]
@@ -127,8 +127,9 @@ def evaluation_rows(rng):
             d = 0.0 if action == "wait" else rng.uniform(-0.01, 0.03)
             rows["action_impact"].append((progress, text, action, *interval(rng, d, 0.01), d - 0.02, d + 0.02))
     rows["descriptive/segments"] = [
-        ("country", "all", "country=USA", "USA", "", 1700, 90, 8, 0.0047, 0.002, 0.009, 1.0, 0.57, 1),
-        ("education", "all", "education=B27", "", "B27", 600, 30, 4, 0.0067, 0.002, 0.017, 1.4, 0.29, 0)]
+        ("country", "all", "country=USA", "USA", "", 1700, 90, 8, 0.0047, 0.002, 0.009, 1.0, 0.57, 1, ""),
+        ("education", "all", "education=B27", "", "B27", 600, 30, 4, 0.0067, 0.002, 0.017, 1.4, 0.29, 0,
+         "fewer than 2 subscribers")]
     return rows
 
 
@@ -223,6 +224,7 @@ def test_load_evaluated_like(evaluated):
             if dtype.startswith("S"):
                 assert df[column].dtype == object and df[column].map(type).eq(str).all(), (name, column)
     assert data.tables["evaluation/descriptive/segments"]["education"].tolist() == ["", "B27"]
+    assert data.tables["evaluation/descriptive/segments"]["note"].tolist() == ["", "fewer than 2 subscribers"]
     assert data.group_attrs["evaluation"] == {"folds": 5, "bootstrap": 200, "seed": 1, "split": "cv"}
     assert "customers" in data.tables and "q/values" in data.arrays  # everything in run.h5 too
 

@@ -1,9 +1,11 @@
 // Descriptive tables on small hand-built customer tables, every expected value worked out by
 // hand in the comments.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/eval/proportion.hpp"
@@ -157,10 +159,13 @@ TEST_CASE("descriptive: country segments count, rate, lift, share and rank by ha
   CHECK(unknown.country == "unknown");
   CHECK(unknown.customers == 1);
   CHECK(unknown.lift == Approx(3.0));
-  // Ranked (>= 3 customers): UK (low95 0.061) before USA (0.036); unknown too small: rank 0.
-  CHECK(uk.rank == 1);
-  CHECK(usa.rank == 2);
+  // Big enough (>= 3 customers) but one subscriber each: not recommended; unknown never is.
+  CHECK(uk.rank == 0);
+  CHECK(uk.note == "fewer than 2 subscribers");
+  CHECK(usa.rank == 0);
+  CHECK(usa.note == "fewer than 2 subscribers");
   CHECK(unknown.rank == 0);
+  CHECK(unknown.note == "unknown country/education (data quality)");
   CHECK(segment_names(t, "country", "all") == std::vector<std::string>{"UK", "USA", "unknown"});
 
   // outbound: USA {1,2,3,4} 4 with subscriber #2, UK {5,10} 2 with none. Base rate 1/6.
@@ -169,8 +174,9 @@ TEST_CASE("descriptive: country segments count, rate, lift, share and rank by ha
   CHECK(usa_out.subscribers == 1);
   CHECK(usa_out.lift == Approx(1.5));                // (1/4) / (1/6)
   CHECK(usa_out.share_of_subscribers == Approx(1.0));
-  CHECK(usa_out.rank == 1);
+  CHECK(usa_out.rank == 0);  // 1 subscriber
   CHECK(segment(t, "country", "outbound", "UK").rank == 0);  // 2 customers < 3
+  CHECK(segment(t, "country", "outbound", "UK").note == "too small");
   // inbound: unknown {6} 1/1, UK {7} 1/1, USA {8} 0/1. Base rate 2/3.
   const SegmentRow& usa_in = segment(t, "country", "inbound", "USA");
   CHECK(usa_in.subscribers == 0);
@@ -183,7 +189,7 @@ TEST_CASE("descriptive: country segments count, rate, lift, share and rank by ha
 TEST_CASE("descriptive: education and country x education segments by hand", "[descriptive]") {
   const DescriptiveTables t = describe_hand();
   // all: B1 {1,2,5,6,8,10} 6, subscribers #2 #6, all six called; B2 {3,7} 2, subscriber #7,
-  // first call #7 only; unknown {4} 1. Only B1 is big enough to rank.
+  // first call #7 only; unknown {4} 1. Only B1 is big enough to rank (and has 2 subscribers).
   const SegmentRow& b1 = segment(t, "education", "all", "B1");
   CHECK(b1.education == "B1");
   CHECK(b1.country.empty());
@@ -191,25 +197,30 @@ TEST_CASE("descriptive: education and country x education segments by hand", "[d
   CHECK(b1.first_calls == 6);
   CHECK(b1.subscribers == 2);
   CHECK(b1.rank == 1);
+  CHECK(b1.note.empty());
   const SegmentRow& b2 = segment(t, "education", "all", "B2");
   CHECK(b2.customers == 2);
   CHECK(b2.first_calls == 1);
   CHECK(b2.subscribers == 1);
   CHECK(b2.rank == 0);
+  CHECK(b2.note == "too small");
   CHECK(segment(t, "education", "all", "unknown").customers == 1);
   CHECK(segment_names(t, "education", "all") == std::vector<std::string>{"B1", "B2", "unknown"});
 
-  // all: USA x B1 {1,2,8} 3 (ranked 1), the rest single customers or UK x B1 {5,10}; unranked
-  // rows follow in name order.
+  // all: USA x B1 {1,2,8} 3 with 1 subscriber, the rest single customers or UK x B1 {5,10}:
+  // nothing is ranked; rows in name order, the unknown ones last.
   const SegmentRow& usa_b1 = segment(t, "country x education", "all", "USA x B1");
   CHECK(usa_b1.country == "USA");
   CHECK(usa_b1.education == "B1");
   CHECK(usa_b1.customers == 3);
   CHECK(usa_b1.subscribers == 1);
-  CHECK(usa_b1.rank == 1);
+  CHECK(usa_b1.rank == 0);
+  CHECK(usa_b1.note == "fewer than 2 subscribers");
   CHECK(segment(t, "country x education", "all", "UK x B1").customers == 2);
+  CHECK(segment(t, "country x education", "all", "USA x unknown").note == "unknown country/education (data quality)");
+  CHECK(segment(t, "country x education", "all", "unknown x B1").note == "unknown country/education (data quality)");
   CHECK(segment_names(t, "country x education", "all") ==
-        std::vector<std::string>{"USA x B1", "UK x B1", "UK x B2", "USA x B2", "USA x unknown", "unknown x B1"});
+        std::vector<std::string>{"UK x B1", "UK x B2", "USA x B1", "USA x B2", "USA x unknown", "unknown x B1"});
 
   // Table order: groupings, then cohorts, in the declared order.
   std::vector<std::string> blocks;
@@ -223,15 +234,90 @@ TEST_CASE("descriptive: education and country x education segments by hand", "[d
                                            "education/inbound"});
 }
 
-TEST_CASE("descriptive: rank ties go to more customers, then the name", "[descriptive]") {
-  // min size 1, inbound countries: UK 1/1 and unknown 1/1 tie on low95 and size, so the name
-  // decides ("UK" < "unknown"); USA 0/1 has low95 0.
-  const DescriptiveTables t = describe_hand(1);
-  CHECK(segment(t, "country", "inbound", "UK").rank == 1);
-  CHECK(segment(t, "country", "inbound", "unknown").rank == 2);
-  CHECK(segment(t, "country", "inbound", "USA").rank == 3);
-  // all, min size 1: UK 1/3 (low 0.0615) and unknown 1/1 (low 0.2065), USA 1/5 (0.0362).
-  CHECK(segment_names(t, "country", "all") == std::vector<std::string>{"unknown", "UK", "USA"});
+TEST_CASE("descriptive: a segment is recommended only with enough customers and subscribers", "[descriptive]") {
+  // Outbound, default minimum size 30. Countries 0 Chile, 1 Peru; -1 unknown; education 0 unknown.
+  //   Chile x B5      40 customers,  1 subscriber   big enough, too few subscribers
+  //   Peru x B5       60 customers,  5 subscribers  recommended
+  //   Peru x unknown  50 customers, 20 subscribers  the best rate, but education is missing
+  //   unknown x B5    45 customers,  9 subscribers  country missing
+  //   Chile x B6      10 customers,  4 subscribers  too small
+  CustomerTable t;
+  t.countries = {"Chile", "Peru"};
+  std::int64_t id = 0;
+  auto add = [&](std::int32_t country, std::uint8_t education, int n, int subscribers) {
+    for (int i = 0; i < n; ++i) {
+      Customer c = make(++id, country, education, Cohort::outbound, 1);
+      c.subscribed = i < subscribers;
+      t.customers.push_back(c);
+    }
+  };
+  add(0, 5, 40, 1);
+  add(1, 5, 60, 5);
+  add(1, 0, 50, 20);
+  add(-1, 5, 45, 9);
+  add(0, 6, 10, 4);
+  DescriptiveOptions o;
+  o.export_date = D;
+  const DescriptiveTables d = describe_customers(t, o);
+
+  const SegmentRow& few = segment(d, "country x education", "outbound", "Chile x B5");
+  CHECK(few.customers == 40);
+  CHECK(few.subscribers == 1);
+  CHECK(few.rank == 0);
+  CHECK(few.note == "fewer than 2 subscribers");
+  const SegmentRow& ok = segment(d, "country x education", "outbound", "Peru x B5");
+  CHECK(ok.rank == 1);
+  CHECK(ok.note.empty());
+  const SegmentRow& no_education = segment(d, "country x education", "outbound", "Peru x unknown");
+  CHECK(no_education.subscribers == 20);
+  CHECK(no_education.low95 > ok.low95);  // it would have ranked first
+  CHECK(no_education.rank == 0);
+  CHECK(no_education.note == "unknown country/education (data quality)");
+  CHECK(segment(d, "country x education", "outbound", "unknown x B5").rank == 0);
+  CHECK(segment(d, "country x education", "outbound", "unknown x B5").note ==
+        "unknown country/education (data quality)");
+  CHECK(segment(d, "country x education", "outbound", "Chile x B6").note == "too small");
+  CHECK(segment_names(d, "country x education", "outbound") ==
+        std::vector<std::string>{"Peru x B5", "Chile x B5", "Chile x B6", "Peru x unknown", "unknown x B5"});
+
+  // education: B5 145 customers, 15 subscribers ranked; unknown 50 / 20 not; B6 too small.
+  const SegmentRow& unknown_education = segment(d, "education", "outbound", "unknown");
+  CHECK(unknown_education.subscribers == 20);
+  CHECK(unknown_education.rank == 0);
+  CHECK(unknown_education.note == "unknown country/education (data quality)");
+  CHECK(segment(d, "education", "outbound", "B5").rank == 1);
+  CHECK(segment(d, "education", "outbound", "B6").rank == 0);
+  // country: Peru 110 / 25 (low95 0.159) before Chile 50 / 5 (0.043); unknown 45 / 9 never.
+  CHECK(segment(d, "country", "outbound", "Peru").rank == 1);
+  CHECK(segment(d, "country", "outbound", "Chile").rank == 2);
+  CHECK(segment(d, "country", "outbound", "unknown").rank == 0);
+  CHECK(segment(d, "country", "outbound", "unknown").note == "unknown country/education (data quality)");
+  // Every row: ranked exactly when it has no note.
+  for (const SegmentRow& r : d.segments) CHECK((r.rank > 0) == r.note.empty());
+}
+
+TEST_CASE("descriptive: rank ties on the interval and size go to the name", "[descriptive]") {
+  // Inbound, minimum size 1: Brazil and Chile 3 of 10 each tie on low95 and size, so the name
+  // decides; Denmark 6 of 20 has the same rate but a higher lower bound; Egypt 1 of 10 is not
+  // ranked.
+  CustomerTable t;
+  t.countries = {"Chile", "Brazil", "Denmark", "Egypt"};
+  std::int64_t id = 0;
+  for (auto [country, n, subscribers] : {std::tuple<std::int32_t, int, int>{0, 10, 3}, {1, 10, 3}, {2, 20, 6}, {3, 10, 1}})
+    for (int i = 0; i < n; ++i) {
+      Customer c = make(++id, country, 1, Cohort::inbound, 1);
+      c.subscribed = i < subscribers;
+      t.customers.push_back(c);
+    }
+  DescriptiveOptions o;
+  o.min_segment_size = 1;
+  o.export_date = D;
+  const DescriptiveTables d = describe_customers(t, o);
+  CHECK(segment(d, "country", "inbound", "Denmark").rank == 1);
+  CHECK(segment(d, "country", "inbound", "Brazil").rank == 2);
+  CHECK(segment(d, "country", "inbound", "Chile").rank == 3);
+  CHECK(segment(d, "country", "inbound", "Egypt").rank == 0);
+  CHECK(segment_names(d, "country", "inbound") == std::vector<std::string>{"Denmark", "Brazil", "Chile", "Egypt"});
 }
 
 TEST_CASE("descriptive: status table by hand", "[descriptive]") {
@@ -414,11 +500,15 @@ TEST_CASE("descriptive: tables written under evaluation/descriptive", "[descript
   CHECK(g.table_rows("milestones") == 15);
   const auto seg = g.read_string_column("segments", "segment");
   const auto rank = g.read_int_column("segments", "rank");
+  const auto note = g.read_string_column("segments", "note");
   REQUIRE(seg.size() == t.segments.size());
+  REQUIRE(note.size() == t.segments.size());
   for (std::size_t i = 0; i < seg.size(); ++i) {
     CHECK(seg[i] == t.segments[i].segment);
     CHECK(rank[i] == t.segments[i].rank);
+    CHECK(note[i] == t.segments[i].note);
   }
+  CHECK(std::count(note.begin(), note.end(), "unknown country/education (data quality)") > 0);
   CHECK(g.read_string_column("funnel", "to")[0] == "demo");
   CHECK(g.read_double_column("time_to_next", "week")[0] == Approx(t.time_to_next[0].week));
   CHECK(g.read_int_column("milestones", "reached")[0] == t.milestones[0].reached);

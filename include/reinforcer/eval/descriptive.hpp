@@ -15,8 +15,17 @@
 
 namespace reinforcer {
 
+// Segment recommendation: the minimum subscribers, and the notes of segments not recommended.
+inline constexpr std::int64_t kMinSegmentSubscribers = 2;
+inline constexpr const char* kSegmentUnknown = "unknown country/education (data quality)";
+inline constexpr const char* kSegmentTooSmall = "too small";
+inline constexpr const char* kSegmentFewSubscribers = "fewer than 2 subscribers";
+
 struct DescriptiveOptions {
-  std::int64_t min_segment_size = 30;  // segments smaller than this are listed but not ranked
+  // A segment is recommended (ranked) only with at least min_segment_size customers and at
+  // least kMinSegmentSubscribers subscribers, and never when its country or education is
+  // unknown (missing in the data): those are listed apart as a data-quality note.
+  std::int64_t min_segment_size = 30;
   // Censoring date for the time to the next step; kNoDay: the latest milestone or First
   // Contact date of any dated customer.
   Day export_date = kNoDay;
@@ -33,8 +42,12 @@ struct SegmentRow {
   double rate = 0.0, low95 = 0.0, high95 = 1.0;  // subscribers / customers, Wilson 95%
   double lift = 0.0;                  // rate / the cohort's base rate (NaN if that is 0)
   double share_of_subscribers = 0.0;  // of the cohort's subscribers (NaN if it has none)
-  std::int32_t rank = 0;  // 1.. by low95 among segments of >= min_segment_size; 0 unranked
+  std::int32_t rank = 0;  // 1.. by low95 among the recommended segments; 0 not recommended
+  // Why a segment is not recommended ("" when it is), the first that applies:
+  // kSegmentUnknown, kSegmentTooSmall, kSegmentFewSubscribers.
+  std::string note;
 };
+
 
 // Subscription by Status ("1st message", ..., "missing"): an outcome of outreach, never a
 // feature.
