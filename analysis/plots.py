@@ -23,6 +23,7 @@ list of Paths written.
 """
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -46,6 +47,16 @@ class Skip(Exception):
 
 def _n(k):
     return f"{int(k):,}"
+
+
+def _pretty(name):
+    """A table's identifier as words: 'always_wait' -> 'always wait',
+    'first_call+platform_signup' -> 'first call + platform signup'."""
+    return str(name).replace("_", " ").replace("+", " + ")
+
+
+def _wrap(text, width):
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
 def _need(data, path):
@@ -109,15 +120,16 @@ def plot_subscribers_by_education(data, outdir):
     c = _dated_customers(data)
     education = c["education"].replace("", "unknown")
     g = pd.DataFrame({"customers": education.value_counts(), "subscribers": c.groupby(education)["subscribed"].sum()})
-    g = g.loc[_education_order(g.index)]
-    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(g) + 2), 4.5))
-    ax.bar(g.index, g["subscribers"], color="tab:blue")
-    for x, (s, n) in enumerate(zip(g["subscribers"], g["customers"])):
-        ax.text(x, s, f"{_n(n)}", ha="center", va="bottom", fontsize=6, rotation=90)
-    ax.set_ylabel("subscribers")
-    ax.set_xlabel("education (bar labels: customers with that education)")
-    ax.set_ylim(0, max(1, g["subscribers"].max()) * 1.35)
-    ax.tick_params(axis="x", labelrotation=90)
+    g = g.loc[_education_order(g.index)][::-1]  # B1 on top
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(g) + 1.6))
+    ax.barh(g.index, g["subscribers"], color="tab:blue")
+    for y, (s, n) in enumerate(zip(g["subscribers"], g["customers"])):
+        ax.text(s, y, f" {int(s)} of {_n(n)} ({100 * s / n:.1f}%)", va="center", fontsize=8)
+    ax.set_ylim(-0.6, len(g) - 0.4)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xlabel("subscribers (bar labels: subscribers of the education's customers, and the rate)")
+    ax.set_ylabel("education")
+    ax.set_xlim(0, max(1, g["subscribers"].max()) * 1.45)
     ax.set_title(f"Subscribers by education\n"
                  f"n = {_n(len(c))} dated customers, {_n(c['subscribed'].sum())} subscribers")
     return _save(fig, outdir, "customers_subscribers_by_education.png")
