@@ -12,7 +12,7 @@ its n (customers) and draws the 95% intervals the table has.
 | customers_subscribers_by_education.png | /customers | subscribers by education (dated customers) |
 | customers_high_value_country_education.png | /customers | high-value customers (subscribed, or reached an account manager): top countries x educations |
 | learning_curve.png | /learning_curve | mean reward and regret to the DP optimum per round, with the DP, learned and random start values |
-| action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, for progress 0 and the commonest progress states |
+| action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, with its 95% interval and sensitivity range, for progress 0 and the three commonest other progress states (n customers at each) |
 | policies.png | /evaluation/policies | every policy, one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
 | calibration.png | /evaluation/calibration | observed / expected events (O/E) per event with its exact 95% interval and a line at 1, one panel per cohort |
@@ -195,15 +195,18 @@ def plot_learning_curve(data, outdir):
 
 def _common_progress(data, available, k=3):
     """Progress 0 and the k commonest other progress masks among the dated customers'
-    milestones (table order when there is no customer table), among `available`."""
+    milestones (table order when there is no customer table), among `available`; and the
+    dated customers at each progress mask ({} without a customer table)."""
     available = list(dict.fromkeys(available))
     order = available
+    counts = {}
     c = data.table("customers")
     if c is not None and not c.empty:
         mask = np.zeros(len(c), dtype=np.int64)
         for bit, col in enumerate(MILESTONE_DAYS):
             mask |= (c[col].to_numpy() != MISSING_DAY).astype(np.int64) << bit
         mask = pd.Series(mask)[(c["cohort"] != "undated").to_numpy()]
+        counts = mask.value_counts().to_dict()
         order = [p for p in mask.value_counts().index if p in available] + available
     chosen = [0] if 0 in available else []
     for p in order:
@@ -211,27 +214,37 @@ def _common_progress(data, available, k=3):
             break
         if p not in chosen:
             chosen.append(p)
-    return chosen
+    return chosen, counts
 
 
 def plot_action_impact(data, outdir):
     ai = _need(data, "evaluation/action_impact")
-    progress = _common_progress(data, ai["progress"].tolist())
-    fig, axes = plt.subplots(1, len(progress), figsize=(4.2 * len(progress), 4), sharey=True, squeeze=False)
-    for ax, p in zip(axes[0], progress):
+    progress, counts = _common_progress(data, ai["progress"].tolist())
+    cols = min(2, len(progress))
+    rows = -(-len(progress) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.4 * rows + 1.0), squeeze=False)
+    for ax, p in zip(axes.flat, progress):
         t = ai[ai["progress"] == p]
         y = np.arange(len(t))
-        ax.hlines(y, 100 * t["sensitivity_low"], 100 * t["sensitivity_high"], color="0.75", lw=6,
-                  label="range over the sensitivity grid")
+        ax.hlines(y, 100 * t["sensitivity_low"], 100 * t["sensitivity_high"], color="0.75", lw=7)
         ax.errorbar(100 * t["delta"], y, xerr=100 * _err(t["delta"], t["low95"], t["high95"]),
-                    fmt="o", color="tab:blue", capsize=3, label="estimate, 95% interval")
+                    fmt="o", color="tab:blue", capsize=3)
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_yticks(y, t["action"])
-        ax.set_title(f"progress {p}: {t['milestones'].iloc[0] or 'none'}", fontsize=9)
-        ax.set_xlabel("change in P(subscribe), points")
-    axes[0][0].legend(fontsize=7, loc="best")
-    fig.suptitle(f"Action impact vs waiting this week, then acting optimally ({_fitting_n(data)})")
-    fig.tight_layout()
+        ax.set_yticks(y, [_pretty(a) for a in t["action"]], fontsize=9)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+        stage = _pretty(t["milestones"].iloc[0] or "none")
+        here = f"n = {_n(counts[p])} dated customers at this stage" if p in counts else f"progress {p}"
+        ax.set_title(_wrap(f"reached: {stage}", 60) + f"\n({here})", fontsize=9)
+        ax.set_xlabel("change in P(subscribe), percentage points", fontsize=9)
+    for ax in axes.flat[len(progress):]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], color="0.75", lw=7, label="range over the sensitivity grid"),
+               plt.Line2D([], [], color="tab:blue", marker="o", label="estimate with its 95% interval")]
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle("Action impact: acting this week vs waiting, then acting optimally\n"
+                 f"at stage 'none' and the commonest other stages; {_fitting_n(data)}", fontsize=11)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     return _save(fig, outdir, "action_impact.png")
 
 
