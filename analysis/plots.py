@@ -13,7 +13,7 @@ its n (customers) and draws the 95% intervals the table has.
 | customers_high_value_country_education.png | /customers | high-value customers (subscribed, or reached an account manager): top countries x educations |
 | learning_curve.png | /learning_curve | mean reward and regret to the DP optimum per round, with the DP, learned and random start values |
 | action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, with its 95% interval and sensitivity range, for progress 0 and the three commonest other progress states (n customers at each) |
-| policies.png | /evaluation/policies | every policy, one panel per metric |
+| policies.png | /evaluation/policies | every policy with its 95% interval (drawn, and written out), one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
 | calibration.png | /evaluation/calibration | observed / expected events (O/E) per event with its exact 95% interval and a line at 1, one panel per cohort |
 
@@ -255,24 +255,53 @@ def _customers_label(values):
     return f"n = {_n(values[0])} to {_n(values[-1])} customers"
 
 
+def _metric_title(metric):
+    """'subscriptions_per_1000' -> 'subscriptions per 1,000 customers'."""
+    return _pretty(metric.replace("_per_1000", " per 1,000 customers"))
+
+
+def _value(v):
+    """Three significant digits (9.55, 12.0, 509), thousands as whole numbers (3,727)."""
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:#.3g}".rstrip(".")
+
+
 def plot_policies(data, outdir):
     pol = _need(data, "evaluation/policies")
     metrics = list(dict.fromkeys(pol["metric"]))
     cols = min(2, len(metrics))
     rows = -(-len(metrics) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 0.42 * pol["policy"].nunique() * rows + 1.2 * rows + 0.8),
+                             squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
-        t = pol[pol["metric"] == metric]
+        t = pol[pol["metric"] == metric].reset_index(drop=True)
         y = np.arange(len(t))
         ax.errorbar(t["estimate"], y, xerr=_err(t["estimate"], t["low95"], t["high95"]),
-                    fmt="o", capsize=3)
-        ax.set_yticks(y, t["policy"])
-        ax.invert_yaxis()
-        ax.set_title(metric, fontsize=10)
+                    fmt="o", color="tab:blue", ecolor="tab:blue", elinewidth=1.5, capsize=4)
+        finite = np.r_[t["estimate"], t["low95"], t["high95"]].astype(float)
+        finite = finite[np.isfinite(finite)]
+        lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        span = max(hi - lo, 1e-9 * max(1.0, abs(hi)), 1e-12)
+        # Room on the right for each row's value and interval, written out: many intervals are
+        # narrower than the marker at this scale.
+        ax.set_xlim(lo - 0.04 * span, hi + 0.6 * span)
+        for yi, r in t.iterrows():
+            if np.isfinite(r["estimate"]):
+                text = f"{_value(r['estimate'])} [{_value(r['low95'])}, {_value(r['high95'])}]"
+                x = r["high95"] if np.isfinite(r["high95"]) else r["estimate"]
+                ax.annotate(text, (x, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)
+            else:
+                ax.annotate("not defined", (lo, yi), xytext=(2, 0), textcoords="offset points", va="center",
+                            fontsize=7.5, color="0.4")
+        ax.set_yticks(y, [_pretty(p) for p in t["policy"]], fontsize=9)
+        ax.set_ylim(len(t) - 0.5, -0.5)
+        ax.set_title(_metric_title(metric), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     for ax in axes.flat[len(metrics):]:
         ax.set_visible(False)
-    fig.suptitle(f"Policies: estimate and 95% interval ({_customers_label(pol['customers'])})")
+    fig.suptitle(f"Policies compared in the fitted model: estimate and 95% interval [low, high]\n"
+                 f"{_customers_label(pol['customers'])}", fontsize=11)
     fig.tight_layout()
     return _save(fig, outdir, "policies.png")
 
