@@ -15,7 +15,7 @@ its n (customers) and draws the 95% intervals the table has.
 | action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, with its 95% interval and sensitivity range, for progress 0 and the three commonest other progress states (n customers at each) |
 | policies.png | /evaluation/policies | every policy with its 95% interval (drawn, and written out), one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
-| calibration.png | /evaluation/calibration | observed / expected events (O/E) per event with its exact 95% interval and a line at 1, one panel per cohort |
+| calibration.png | /evaluation/calibration | observed / predicted (expected) events (O/E) per event with its exact 95% interval, O, E and n at risk, and a line at 1, one panel per cohort |
 
 Each plot_* function takes the loaded file (reinforcer_analysis.H5Data) and the output
 directory and returns the Path it wrote, or raises Skip(reason). main(argv) returns the
@@ -30,6 +30,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -347,47 +348,63 @@ def _ratio_limits(cal):
     return lo, hi
 
 
+def _ratio_ticks(lo, hi):
+    """Plain-number ticks for a log axis from lo to hi: 1/8, 1/4, 1/2, 1, 2, 4, 8, ..."""
+    return [2.0 ** k for k in range(-10, 11) if lo <= 2.0 ** k <= hi]
+
+
 def plot_calibration(data, outdir):
     cal = _need(data, "evaluation/calibration")
     cohorts = list(dict.fromkeys(cal["cohort"]))
     events = list(dict.fromkeys(cal["event"]))
     lo, hi = _ratio_limits(cal)
-    fig, axes = plt.subplots(1, len(cohorts), figsize=(5.5 * len(cohorts), 0.45 * len(events) + 2.5), squeeze=False)
+    ticks = _ratio_ticks(lo, hi)
+    fig, axes = plt.subplots(1, len(cohorts), figsize=(5.8 * len(cohorts), 0.62 * len(events) + 2.6), squeeze=False)
     y = np.arange(len(events))[::-1]
     for ax, cohort in zip(axes[0], cohorts):
         t = cal[cal["cohort"] == cohort].set_index("event")
         labels = []
         for yi, event in zip(y, events):
             if event not in t.index:
-                labels.append(event)
+                labels.append(_pretty(event))
                 continue
             r = t.loc[event]
-            labels.append(f"{event}\nO {_n(r['observed'])} / E {r['expected']:.1f}, n {_n(r['customers'])}")
+            labels.append(f"{_pretty(event)}\nobserved {_n(r['observed'])}, predicted {r['expected']:.1f}\n"
+                          f"n = {_n(r['customers'])} at risk")
             if not r["expected"] > 0:
-                ax.annotate("no expected events", (lo, yi), fontsize=7, xytext=(4, 0), textcoords="offset points",
-                            va="center")
+                ax.annotate("nothing predicted (E = 0)", (lo, yi), fontsize=7, xytext=(4, 0),
+                            textcoords="offset points", va="center")
                 continue
             # O = 0 has O/E = 0 and a lower bound of 0: drawn from the axis' left edge.
             x = max(r["o_e"], lo)
             judged = r["expected"] >= 10
             ax.errorbar([x], [yi], xerr=_err([x], [max(r["o_e_low95"], lo)], [r["o_e_high95"]]), fmt="o", capsize=3,
                         color="C0" if judged else "0.55", mfc="C0" if judged else "white")
+            # Above the point, clear of the marker and the bar.
             ax.annotate(f"{r['o_e']:.2f} [{r['o_e_low95']:.2f}, {r['o_e_high95']:.2f}]", (x, yi), fontsize=7,
-                        xytext=(4, 6), textcoords="offset points", ha="left")
+                        xytext=(0, 7), textcoords="offset points", ha="center", va="bottom",
+                        bbox=dict(fc="white", ec="none", alpha=0.85, pad=0.3))
         ax.axvline(1.0, color="k", ls="--", lw=0.8)
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
-        ax.set_ylim(-0.7, len(events) - 0.3)
+        ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_ylim(-0.6, len(events) - 0.25)
         ax.set_yticks(y)
         ax.set_yticklabels(labels, fontsize=8)
-        ax.set_xlabel("observed / expected events (log scale; 1 = calibrated)")
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel("observed / predicted events (O/E, log scale)\n"
+                      "1 = as predicted; > 1: more happened than predicted", fontsize=9)
         ax.set_title(f"{cohort}: {_customers_label(t['customers'])} at risk (held out)", fontsize=9)
-    handles = [plt.Line2D([], [], color="C0", marker="o", ls="", label="E >= 10"),
-               plt.Line2D([], [], color="0.55", mfc="white", marker="o", ls="", label="E < 10: few events, not judged")]
-    axes[0][-1].legend(handles=handles, fontsize=7, loc="lower right")
-    fig.suptitle("Calibration of the fitted funnel (historical process): observed / expected events after t0 per "
-                 "event, exact Poisson 95% interval")
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color="C0", marker="o", label="O/E with its exact Poisson 95% interval"),
+               plt.Line2D([], [], color="0.55", mfc="white", marker="o",
+                          label="fewer than 10 predicted events: too few to judge"),
+               plt.Line2D([], [], color="k", ls="--", lw=0.8, label="O/E = 1: observed as predicted")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle("Calibration of the fitted funnel (historical process): events observed after t0 vs the number "
+                 "it predicts,\nper event and cohort, held-out customers", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return _save(fig, outdir, "calibration.png")
 
 
