@@ -11,7 +11,7 @@ its n (customers) and draws the 95% intervals the table has.
 | customers_subscribers_by_country.png | /customers | subscribers of the top 15 countries (dated customers) |
 | customers_subscribers_by_education.png | /customers | subscribers by education (dated customers) |
 | customers_high_value_country_education.png | /customers | high-value customers (subscribed, or reached an account manager): top countries x educations |
-| learning_curve.png | /learning_curve | mean reward and regret to the DP optimum per round, with the DP, learned and random start values |
+| learning_curve.png | /learning_curve | mean reward and regret to the DP optimum per sync round (one point each, the number stated; with few points, each one's exploration and how to get more), with the DP, learned and random start values |
 | action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, with its 95% interval and sensitivity range, for progress 0 and the three commonest other progress states (n customers at each) |
 | policies.png | /evaluation/policies | every policy with its 95% interval (drawn, and written out), one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
@@ -170,27 +170,48 @@ def _fitting_n(data):
     return f"n = {_n(n)} fitting customers" if n is not None else "n not recorded"
 
 
+FEW_CURVE_POINTS = 10
+
+
 def plot_learning_curve(data, outdir):
     lc = _need(data, "learning_curve")
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
-    ax1.plot(lc["episodes"], lc["mean_reward"], "o-", ms=3, label="mean reward per episode (with exploration)")
+    points = len(lc)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 7.5), sharex=True)
+    ax1.plot(lc["episodes"], lc["mean_reward"], "o-", ms=6, label="mean reward per episode (with exploration)")
+    if points <= FEW_CURVE_POINTS:  # few points: say what exploration each was made with
+        for r in lc.itertuples():
+            ax1.annotate(f"\u03b5 = {r.epsilon:.2f}", (r.episodes, r.mean_reward), xytext=(0, 8),
+                         textcoords="offset points", ha="center", fontsize=8)
     lines = [("dp_start_value", "DP optimum", "tab:green", "-"),
              ("learned_start_value", "learned (greedy)", "tab:orange", "--"),
              ("random_start_value", "random", "tab:red", ":")]
     for attr, label, color, style in lines:
         if attr in data.attrs:
             v = data.attrs[attr]
-            ax1.axhline(v, color=color, ls=style, label=f"{label}: {v:.2f} per customer")
+            ax1.axhline(v, color=color, ls=style, label=f"{label}: {v:.2f} per customer ({_fitting_n(data)})")
     ax1.set_ylabel("reward per customer")
     ax1.legend(fontsize=8)
     judged = lc.dropna(subset=["regret"])
-    ax2.plot(judged["episodes"], 100 * judged["regret"], "o-", ms=3, color="tab:purple",
-             label="learned policy's regret to the DP")
+    ax2.plot(judged["episodes"], 100 * judged["regret"], "o-", ms=6, color="tab:purple",
+             label=f"learned policy's regret to the DP ({len(judged)} points)")
     ax2.axhline(0, color="tab:green", label="DP optimum")
     ax2.set_ylabel("regret to DP (% of V*)")
-    ax2.set_xlabel("episodes (global)")
+    ax2.set_xlabel("episodes (global, all workers)")
     ax2.legend(fontsize=8)
-    fig.suptitle(f"Learning curve ({len(lc)} sync rounds); start values: {_fitting_n(data)}")
+    ax2.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    sync = data.attrs.get("sync_every")
+    per_round = f" of {_n(sync)} episodes per worker" if sync is not None else ""
+    fig.suptitle(f"Learning curve: {points} point{'s' if points != 1 else ''}, one per sync round{per_round}")
+    if points <= FEW_CURVE_POINTS:
+        budget = data.attrs.get("episodes_per_worker")
+        finer = (f"; e.g. train --sync-every {_n(max(1, budget // 20))} for 20" if budget else "")
+        fig.text(0.5, 0.005, f"Only {points} points: the curve is recorded once per sync round, and exploration "
+                 f"\u03b5 is constant within a round.\nA finer curve needs a smaller --sync-every{finer} "
+                 "(more syncs: a little more overhead, and a finer \u03b5 schedule).",
+                 ha="center", va="bottom", fontsize=8, color="0.3")
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+    else:
+        fig.tight_layout()
     return _save(fig, outdir, "learning_curve.png")
 
 
