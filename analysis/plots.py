@@ -11,11 +11,11 @@ its n (customers) and draws the 95% intervals the table has.
 | customers_subscribers_by_country.png | /customers | subscribers of the top 15 countries (dated customers) |
 | customers_subscribers_by_education.png | /customers | subscribers by education (dated customers) |
 | customers_high_value_country_education.png | /customers | high-value customers (subscribed, or reached an account manager): top countries x educations |
-| learning_curve.png | /learning_curve | mean reward and regret to the DP optimum per round, with the DP, learned and random start values |
-| action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, for progress 0 and the commonest progress states |
-| policies.png | /evaluation/policies | every policy, one panel per metric |
+| learning_curve.png | /learning_curve | mean reward and regret to the DP optimum per sync round (one point each, the number stated; with few points, each one's exploration and how to get more), with the DP, learned and random start values |
+| action_impact.png | /evaluation/action_impact | change in P(subscribe) of each action vs waiting, with its 95% interval and sensitivity range, for progress 0 and the three commonest other progress states (n customers at each) |
+| policies.png | /evaluation/policies | every policy with its 95% interval (drawn, and written out), one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
-| calibration.png | /evaluation/calibration | observed / expected events (O/E) per event with its exact 95% interval and a line at 1, one panel per cohort |
+| calibration.png | /evaluation/calibration | observed / predicted (expected) events (O/E) per event with its exact 95% interval, O, E and n at risk, and a line at 1, one panel per cohort |
 
 Each plot_* function takes the loaded file (reinforcer_analysis.H5Data) and the output
 directory and returns the Path it wrote, or raises Skip(reason). main(argv) returns the
@@ -23,12 +23,14 @@ list of Paths written.
 """
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -46,6 +48,16 @@ class Skip(Exception):
 
 def _n(k):
     return f"{int(k):,}"
+
+
+def _pretty(name):
+    """A table's identifier as words: 'always_wait' -> 'always wait',
+    'first_call+platform_signup' -> 'first call + platform signup'."""
+    return str(name).replace("_", " ").replace("+", " + ")
+
+
+def _wrap(text, width):
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
 
 
 def _need(data, path):
@@ -109,15 +121,16 @@ def plot_subscribers_by_education(data, outdir):
     c = _dated_customers(data)
     education = c["education"].replace("", "unknown")
     g = pd.DataFrame({"customers": education.value_counts(), "subscribers": c.groupby(education)["subscribed"].sum()})
-    g = g.loc[_education_order(g.index)]
-    fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(g) + 2), 4.5))
-    ax.bar(g.index, g["subscribers"], color="tab:blue")
-    for x, (s, n) in enumerate(zip(g["subscribers"], g["customers"])):
-        ax.text(x, s, f"{_n(n)}", ha="center", va="bottom", fontsize=6, rotation=90)
-    ax.set_ylabel("subscribers")
-    ax.set_xlabel("education (bar labels: customers with that education)")
-    ax.set_ylim(0, max(1, g["subscribers"].max()) * 1.35)
-    ax.tick_params(axis="x", labelrotation=90)
+    g = g.loc[_education_order(g.index)][::-1]  # B1 on top
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(g) + 1.6))
+    ax.barh(g.index, g["subscribers"], color="tab:blue")
+    for y, (s, n) in enumerate(zip(g["subscribers"], g["customers"])):
+        ax.text(s, y, f" {int(s)} of {_n(n)} ({100 * s / n:.1f}%)", va="center", fontsize=8)
+    ax.set_ylim(-0.6, len(g) - 0.4)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xlabel("subscribers (bar labels: subscribers of the education's customers, and the rate)")
+    ax.set_ylabel("education")
+    ax.set_xlim(0, max(1, g["subscribers"].max()) * 1.45)
     ax.set_title(f"Subscribers by education\n"
                  f"n = {_n(len(c))} dated customers, {_n(c['subscribed'].sum())} subscribers")
     return _save(fig, outdir, "customers_subscribers_by_education.png")
@@ -157,41 +170,65 @@ def _fitting_n(data):
     return f"n = {_n(n)} fitting customers" if n is not None else "n not recorded"
 
 
+FEW_CURVE_POINTS = 10
+
+
 def plot_learning_curve(data, outdir):
     lc = _need(data, "learning_curve")
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
-    ax1.plot(lc["episodes"], lc["mean_reward"], "o-", ms=3, label="mean reward per episode (with exploration)")
+    points = len(lc)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 7.5), sharex=True)
+    ax1.plot(lc["episodes"], lc["mean_reward"], "o-", ms=6, label="mean reward per episode (with exploration)")
+    if points <= FEW_CURVE_POINTS:  # few points: say what exploration each was made with
+        for r in lc.itertuples():
+            ax1.annotate(f"\u03b5 = {r.epsilon:.2f}", (r.episodes, r.mean_reward), xytext=(0, 8),
+                         textcoords="offset points", ha="center", fontsize=8)
     lines = [("dp_start_value", "DP optimum", "tab:green", "-"),
              ("learned_start_value", "learned (greedy)", "tab:orange", "--"),
              ("random_start_value", "random", "tab:red", ":")]
     for attr, label, color, style in lines:
         if attr in data.attrs:
             v = data.attrs[attr]
-            ax1.axhline(v, color=color, ls=style, label=f"{label}: {v:.2f} per customer")
+            ax1.axhline(v, color=color, ls=style, label=f"{label}: {v:.2f} per customer ({_fitting_n(data)})")
     ax1.set_ylabel("reward per customer")
     ax1.legend(fontsize=8)
     judged = lc.dropna(subset=["regret"])
-    ax2.plot(judged["episodes"], 100 * judged["regret"], "o-", ms=3, color="tab:purple",
-             label="learned policy's regret to the DP")
+    ax2.plot(judged["episodes"], 100 * judged["regret"], "o-", ms=6, color="tab:purple",
+             label=f"learned policy's regret to the DP ({len(judged)} points)")
     ax2.axhline(0, color="tab:green", label="DP optimum")
     ax2.set_ylabel("regret to DP (% of V*)")
-    ax2.set_xlabel("episodes (global)")
+    ax2.set_xlabel("episodes (global, all workers)")
     ax2.legend(fontsize=8)
-    fig.suptitle(f"Learning curve ({len(lc)} sync rounds); start values: {_fitting_n(data)}")
+    ax2.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    sync = data.attrs.get("sync_every")
+    per_round = f" of {_n(sync)} episodes per worker" if sync is not None else ""
+    fig.suptitle(f"Learning curve: {points} point{'s' if points != 1 else ''}, one per sync round{per_round}")
+    if points <= FEW_CURVE_POINTS:
+        budget = data.attrs.get("episodes_per_worker")
+        finer = (f"; e.g. train --sync-every {_n(max(1, budget // 20))} for 20" if budget else "")
+        fig.text(0.5, 0.005, f"Only {points} points: the curve is recorded once per sync round, and exploration "
+                 f"\u03b5 is constant within a round.\nA finer curve needs a smaller --sync-every{finer} "
+                 "(more syncs: a little more overhead, and a finer \u03b5 schedule).",
+                 ha="center", va="bottom", fontsize=8, color="0.3")
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+    else:
+        fig.tight_layout()
     return _save(fig, outdir, "learning_curve.png")
 
 
 def _common_progress(data, available, k=3):
     """Progress 0 and the k commonest other progress masks among the dated customers'
-    milestones (table order when there is no customer table), among `available`."""
+    milestones (table order when there is no customer table), among `available`; and the
+    dated customers at each progress mask ({} without a customer table)."""
     available = list(dict.fromkeys(available))
     order = available
+    counts = {}
     c = data.table("customers")
     if c is not None and not c.empty:
         mask = np.zeros(len(c), dtype=np.int64)
         for bit, col in enumerate(MILESTONE_DAYS):
             mask |= (c[col].to_numpy() != MISSING_DAY).astype(np.int64) << bit
         mask = pd.Series(mask)[(c["cohort"] != "undated").to_numpy()]
+        counts = mask.value_counts().to_dict()
         order = [p for p in mask.value_counts().index if p in available] + available
     chosen = [0] if 0 in available else []
     for p in order:
@@ -199,27 +236,37 @@ def _common_progress(data, available, k=3):
             break
         if p not in chosen:
             chosen.append(p)
-    return chosen
+    return chosen, counts
 
 
 def plot_action_impact(data, outdir):
     ai = _need(data, "evaluation/action_impact")
-    progress = _common_progress(data, ai["progress"].tolist())
-    fig, axes = plt.subplots(1, len(progress), figsize=(4.2 * len(progress), 4), sharey=True, squeeze=False)
-    for ax, p in zip(axes[0], progress):
+    progress, counts = _common_progress(data, ai["progress"].tolist())
+    cols = min(2, len(progress))
+    rows = -(-len(progress) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.4 * rows + 1.0), squeeze=False)
+    for ax, p in zip(axes.flat, progress):
         t = ai[ai["progress"] == p]
         y = np.arange(len(t))
-        ax.hlines(y, 100 * t["sensitivity_low"], 100 * t["sensitivity_high"], color="0.75", lw=6,
-                  label="range over the sensitivity grid")
+        ax.hlines(y, 100 * t["sensitivity_low"], 100 * t["sensitivity_high"], color="0.75", lw=7)
         ax.errorbar(100 * t["delta"], y, xerr=100 * _err(t["delta"], t["low95"], t["high95"]),
-                    fmt="o", color="tab:blue", capsize=3, label="estimate, 95% interval")
+                    fmt="o", color="tab:blue", capsize=3)
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_yticks(y, t["action"])
-        ax.set_title(f"progress {p}: {t['milestones'].iloc[0] or 'none'}", fontsize=9)
-        ax.set_xlabel("change in P(subscribe), points")
-    axes[0][0].legend(fontsize=7, loc="best")
-    fig.suptitle(f"Action impact vs waiting this week, then acting optimally ({_fitting_n(data)})")
-    fig.tight_layout()
+        ax.set_yticks(y, [_pretty(a) for a in t["action"]], fontsize=9)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+        stage = _pretty(t["milestones"].iloc[0] or "none")
+        here = f"n = {_n(counts[p])} dated customers at this stage" if p in counts else f"progress {p}"
+        ax.set_title(_wrap(f"reached: {stage}", 60) + f"\n({here})", fontsize=9)
+        ax.set_xlabel("change in P(subscribe), percentage points", fontsize=9)
+    for ax in axes.flat[len(progress):]:
+        ax.set_visible(False)
+    handles = [plt.Line2D([], [], color="0.75", lw=7, label="range over the sensitivity grid"),
+               plt.Line2D([], [], color="tab:blue", marker="o", label="estimate with its 95% interval")]
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle("Action impact: acting this week vs waiting, then acting optimally\n"
+                 f"at stage 'none' and the commonest other stages; {_fitting_n(data)}", fontsize=11)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     return _save(fig, outdir, "action_impact.png")
 
 
@@ -230,24 +277,53 @@ def _customers_label(values):
     return f"n = {_n(values[0])} to {_n(values[-1])} customers"
 
 
+def _metric_title(metric):
+    """'subscriptions_per_1000' -> 'subscriptions per 1,000 customers'."""
+    return _pretty(metric.replace("_per_1000", " per 1,000 customers"))
+
+
+def _value(v):
+    """Three significant digits (9.55, 12.0, 509), thousands as whole numbers (3,727)."""
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:#.3g}".rstrip(".")
+
+
 def plot_policies(data, outdir):
     pol = _need(data, "evaluation/policies")
     metrics = list(dict.fromkeys(pol["metric"]))
     cols = min(2, len(metrics))
     rows = -(-len(metrics) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(7 * cols, 0.42 * pol["policy"].nunique() * rows + 1.2 * rows + 0.8),
+                             squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
-        t = pol[pol["metric"] == metric]
+        t = pol[pol["metric"] == metric].reset_index(drop=True)
         y = np.arange(len(t))
         ax.errorbar(t["estimate"], y, xerr=_err(t["estimate"], t["low95"], t["high95"]),
-                    fmt="o", capsize=3)
-        ax.set_yticks(y, t["policy"])
-        ax.invert_yaxis()
-        ax.set_title(metric, fontsize=10)
+                    fmt="o", color="tab:blue", ecolor="tab:blue", elinewidth=1.5, capsize=4)
+        finite = np.r_[t["estimate"], t["low95"], t["high95"]].astype(float)
+        finite = finite[np.isfinite(finite)]
+        lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        span = max(hi - lo, 1e-9 * max(1.0, abs(hi)), 1e-12)
+        # Room on the right for each row's value and interval, written out: many intervals are
+        # narrower than the marker at this scale.
+        ax.set_xlim(lo - 0.04 * span, hi + 0.6 * span)
+        for yi, r in t.iterrows():
+            if np.isfinite(r["estimate"]):
+                text = f"{_value(r['estimate'])} [{_value(r['low95'])}, {_value(r['high95'])}]"
+                x = r["high95"] if np.isfinite(r["high95"]) else r["estimate"]
+                ax.annotate(text, (x, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)
+            else:
+                ax.annotate("not defined", (lo, yi), xytext=(2, 0), textcoords="offset points", va="center",
+                            fontsize=7.5, color="0.4")
+        ax.set_yticks(y, [_pretty(p) for p in t["policy"]], fontsize=9)
+        ax.set_ylim(len(t) - 0.5, -0.5)
+        ax.set_title(_metric_title(metric), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     for ax in axes.flat[len(metrics):]:
         ax.set_visible(False)
-    fig.suptitle(f"Policies: estimate and 95% interval ({_customers_label(pol['customers'])})")
+    fig.suptitle(f"Policies compared in the fitted model: estimate and 95% interval [low, high]\n"
+                 f"{_customers_label(pol['customers'])}", fontsize=11)
     fig.tight_layout()
     return _save(fig, outdir, "policies.png")
 
@@ -293,47 +369,63 @@ def _ratio_limits(cal):
     return lo, hi
 
 
+def _ratio_ticks(lo, hi):
+    """Plain-number ticks for a log axis from lo to hi: 1/8, 1/4, 1/2, 1, 2, 4, 8, ..."""
+    return [2.0 ** k for k in range(-10, 11) if lo <= 2.0 ** k <= hi]
+
+
 def plot_calibration(data, outdir):
     cal = _need(data, "evaluation/calibration")
     cohorts = list(dict.fromkeys(cal["cohort"]))
     events = list(dict.fromkeys(cal["event"]))
     lo, hi = _ratio_limits(cal)
-    fig, axes = plt.subplots(1, len(cohorts), figsize=(5.5 * len(cohorts), 0.45 * len(events) + 2.5), squeeze=False)
+    ticks = _ratio_ticks(lo, hi)
+    fig, axes = plt.subplots(1, len(cohorts), figsize=(5.8 * len(cohorts), 0.62 * len(events) + 2.6), squeeze=False)
     y = np.arange(len(events))[::-1]
     for ax, cohort in zip(axes[0], cohorts):
         t = cal[cal["cohort"] == cohort].set_index("event")
         labels = []
         for yi, event in zip(y, events):
             if event not in t.index:
-                labels.append(event)
+                labels.append(_pretty(event))
                 continue
             r = t.loc[event]
-            labels.append(f"{event}\nO {_n(r['observed'])} / E {r['expected']:.1f}, n {_n(r['customers'])}")
+            labels.append(f"{_pretty(event)}\nobserved {_n(r['observed'])}, predicted {r['expected']:.1f}\n"
+                          f"n = {_n(r['customers'])} at risk")
             if not r["expected"] > 0:
-                ax.annotate("no expected events", (lo, yi), fontsize=7, xytext=(4, 0), textcoords="offset points",
-                            va="center")
+                ax.annotate("nothing predicted (E = 0)", (lo, yi), fontsize=7, xytext=(4, 0),
+                            textcoords="offset points", va="center")
                 continue
             # O = 0 has O/E = 0 and a lower bound of 0: drawn from the axis' left edge.
             x = max(r["o_e"], lo)
             judged = r["expected"] >= 10
             ax.errorbar([x], [yi], xerr=_err([x], [max(r["o_e_low95"], lo)], [r["o_e_high95"]]), fmt="o", capsize=3,
                         color="C0" if judged else "0.55", mfc="C0" if judged else "white")
+            # Above the point, clear of the marker and the bar.
             ax.annotate(f"{r['o_e']:.2f} [{r['o_e_low95']:.2f}, {r['o_e_high95']:.2f}]", (x, yi), fontsize=7,
-                        xytext=(4, 6), textcoords="offset points", ha="left")
+                        xytext=(0, 7), textcoords="offset points", ha="center", va="bottom",
+                        bbox=dict(fc="white", ec="none", alpha=0.85, pad=0.3))
         ax.axvline(1.0, color="k", ls="--", lw=0.8)
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
-        ax.set_ylim(-0.7, len(events) - 0.3)
+        ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set_ylim(-0.6, len(events) - 0.25)
         ax.set_yticks(y)
         ax.set_yticklabels(labels, fontsize=8)
-        ax.set_xlabel("observed / expected events (log scale; 1 = calibrated)")
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel("observed / predicted events (O/E, log scale)\n"
+                      "1 = as predicted; > 1: more happened than predicted", fontsize=9)
         ax.set_title(f"{cohort}: {_customers_label(t['customers'])} at risk (held out)", fontsize=9)
-    handles = [plt.Line2D([], [], color="C0", marker="o", ls="", label="E >= 10"),
-               plt.Line2D([], [], color="0.55", mfc="white", marker="o", ls="", label="E < 10: few events, not judged")]
-    axes[0][-1].legend(handles=handles, fontsize=7, loc="lower right")
-    fig.suptitle("Calibration of the fitted funnel (historical process): observed / expected events after t0 per "
-                 "event, exact Poisson 95% interval")
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color="C0", marker="o", label="O/E with its exact Poisson 95% interval"),
+               plt.Line2D([], [], color="0.55", mfc="white", marker="o",
+                          label="fewer than 10 predicted events: too few to judge"),
+               plt.Line2D([], [], color="k", ls="--", lw=0.8, label="O/E = 1: observed as predicted")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle("Calibration of the fitted funnel (historical process): events observed after t0 vs the number "
+                 "it predicts,\nper event and cohort, held-out customers", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return _save(fig, outdir, "calibration.png")
 
 

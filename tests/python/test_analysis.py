@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import h5py
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,6 +24,9 @@ PLOTS = SOURCE_DIR / "analysis" / "plots.py"
 sys.path.insert(0, str(SOURCE_DIR / "analysis"))
 
 from reinforcer_analysis import MISSING_DAY, dates, load  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.container  # noqa: E402
 
 CUSTOMERS = 3000
 DAY_COLUMNS = ["first_contact_day", "last_contact_day", "first_call_day", "demo_day", "survey_day",
@@ -305,3 +309,169 @@ def test_customer_plots_of_the_real_export(tmp_path):
     plots(tmp_path / "real.h5", tmp_path / "png")
     for name in CUSTOMER_PLOTS:
         assert_png(tmp_path / "png" / name)
+
+
+# --- what the figures show (drawn in this process; plots._save is wrapped to keep each figure) --
+
+def draw(monkeypatch, h5, outdir):
+    """Runs plots.main on h5; returns {file name: matplotlib Figure} of every figure written."""
+    import plots
+    figures = {}
+    save = plots._save
+
+    def keep(fig, out, name):
+        figures[name] = fig
+        return save(fig, out, name)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.main([str(h5), "-o", str(outdir)])
+    for fig in figures.values():
+        fig.canvas.draw()  # lays out the text, so its extents are known
+    return figures
+
+
+def value(v):
+    """As the policies plot writes numbers: 3 significant digits, thousands as whole numbers."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:#.3g}".rstrip(".")
+
+
+def words(name):
+    return name.replace("_", " ").replace("+", " + ")
+
+
+def visible_axes(fig):
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def tick_texts(labels):
+    return [t.get_text() for t in labels]
+
+
+def assert_no_overlap(texts, what):
+    """No two of the (drawn, non-empty) Text artists' boxes overlap."""
+    boxes = [(t.get_text(), t.get_window_extent()) for t in texts if t.get_visible() and t.get_text().strip()]
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1:]:
+            assert not box_a.overlaps(box_b), f"{what}: {a!r} overlaps {b!r}"
+
+
+def assert_legible(fig, name):
+    """Tick labels at 7 points or more, not overlapping one another, nor the panels' titles and
+    axis labels overlapping one another."""
+    titles = []
+    for ax in visible_axes(fig):
+        for labels in (ax.get_yticklabels(), ax.get_xticklabels()):
+            assert all(t.get_fontsize() >= 7 for t in labels if t.get_text()), name
+            assert_no_overlap(labels, name)
+        titles += [ax.title, ax.xaxis.label, ax.yaxis.label]
+    assert_no_overlap(titles, name)
+
+
+@pytest.fixture(scope="module")
+def tables(evaluated):
+    return load(evaluated).tables
+
+
+@pytest.fixture()
+def figures(evaluated, tmp_path, monkeypatch):
+    return draw(monkeypatch, evaluated, tmp_path)
+
+
+def test_policies_draw_every_interval_as_error_bars(figures, tables):
+    fig = figures["policies.png"]
+    pol = tables["evaluation/policies"]
+    axes = visible_axes(fig)
+    assert len(axes) == len(POLICY_METRICS)
+    for ax, metric in zip(axes, POLICY_METRICS):
+        t = pol[pol["metric"] == metric].reset_index(drop=True)
+        assert tick_texts(ax.get_yticklabels()) == [words(p) for p in POLICIES]
+        assert words(metric.replace("_per_1000", " per 1,000 customers")) == ax.get_title()
+        bars = [c for c in ax.containers if isinstance(c, matplotlib.container.ErrorbarContainer)]
+        assert len(bars) == 1, metric
+        segments = bars[0].lines[2][0].get_segments()  # one horizontal segment per policy
+        assert len(segments) == len(t)
+        for seg, r in zip(segments, t.itertuples()):
+            assert seg[0][0] == pytest.approx(r.low95) and seg[1][0] == pytest.approx(r.high95), (metric, r.policy)
+        written = [x.get_text() for x in ax.texts]
+        for r in t.itertuples():  # every estimate and interval is also written out
+            assert f"{value(r.estimate)} [{value(r.low95)}, {value(r.high95)}]" in written, (metric, r.policy)
+    assert "n = 2,900 customers" in fig._suptitle.get_text()
+    assert "95% interval" in fig._suptitle.get_text()
+    assert_legible(fig, "policies.png")
+
+
+def test_action_impact_names_actions_and_stages_in_words(figures, tables, evaluated):
+    fig = figures["action_impact.png"]
+    ai = tables["evaluation/action_impact"]
+    axes = visible_axes(fig)
+    assert len(axes) == 4  # stage 'none' and the three commonest others
+    customers = load(evaluated).tables["customers"]
+    dated = (customers["cohort"] != "undated").sum()
+    for ax in axes:
+        assert tick_texts(ax.get_yticklabels()) == [words(a) for a in ACTIONS]
+        title = ax.get_title()
+        assert "_" not in title and "n = " in title and "dated customers at this stage" in title
+        bars = [c for c in ax.containers if isinstance(c, matplotlib.container.ErrorbarContainer)]
+        assert len(bars) == 1 and len(bars[0].lines[2][0].get_segments()) == len(ACTIONS)
+        assert "percentage points" in ax.get_xlabel()
+    at_none = int(axes[0].get_title().split("n = ")[1].split()[0].replace(",", ""))
+    assert 0 < at_none <= dated
+    assert "reached: none" in axes[0].get_title()
+    assert len(ai["progress"].unique()) == 32
+    assert "n = " in fig._suptitle.get_text()
+    assert_legible(fig, "action_impact.png")
+
+
+def test_calibration_says_what_is_observed_and_predicted(figures, tables):
+    fig = figures["calibration.png"]
+    cal = tables["evaluation/calibration"]
+    axes = visible_axes(fig)
+    assert len(axes) == 3
+    for ax, cohort in zip(axes, ["all", "outbound", "inbound"]):
+        t = cal[cal["cohort"] == cohort]
+        assert "observed" in ax.get_xlabel() and "predicted" in ax.get_xlabel()
+        labels = tick_texts(ax.get_yticklabels())
+        assert len(labels) == len(EVENTS)
+        for label, r in zip(labels, t.itertuples()):
+            assert label.startswith(words(r.event)), label
+            assert f"observed {r.observed:,}" in label and f"predicted {r.expected:.1f}" in label, label
+            assert f"n = {r.customers:,} at risk" in label, label
+        bars = [c for c in ax.containers if isinstance(c, matplotlib.container.ErrorbarContainer)]
+        assert len(bars) == (t["expected"] > 0).sum()
+        written = [x.get_text() for x in ax.texts]
+        for r in t[t["expected"] > 0].itertuples():
+            assert f"{r.o_e:.2f} [{r.o_e_low95:.2f}, {r.o_e_high95:.2f}]" in written
+        assert "customers at risk" in ax.get_title() and "n = " in ax.get_title()
+        assert all(x.get_text().replace(".", "").isdigit() for x in ax.get_xticklabels() if x.get_text()), \
+            "log-axis ticks as plain numbers"
+    assert_legible(fig, "calibration.png")
+
+
+def test_education_bars_are_labelled_with_their_n(figures, evaluated):
+    fig = figures["customers_subscribers_by_education.png"]
+    (ax,) = visible_axes(fig)
+    c = load(evaluated).tables["customers"]
+    c = c[c["cohort"] != "undated"]
+    education = c["education"].replace("", "unknown")
+    labels = tick_texts(ax.get_yticklabels())
+    assert sorted(labels) == sorted(education.unique())
+    assert labels[-1] != "unknown" or len(labels) == 1  # B1 ... on top, 'unknown' at the bottom
+    written = {x.get_text().split(" of ")[1].split(" (")[0] for x in ax.texts}
+    assert written == {f"{n:,}" for n in education.value_counts()}, "every bar states its customers"
+    assert len(ax.texts) == len(labels)
+    assert f"n = {len(c):,} dated customers" in ax.get_title()
+    assert_legible(fig, "customers_subscribers_by_education.png")
+
+
+def test_learning_curve_marks_and_counts_its_points(files, tmp_path, monkeypatch):
+    fig = draw(monkeypatch, files / "run.h5", tmp_path)["learning_curve.png"]
+    lc = load(files / "run.h5").tables["learning_curve"]
+    reward, regret = visible_axes(fig)
+    line = reward.get_lines()[0]
+    assert len(line.get_xdata()) == len(lc) == 4
+    assert line.get_marker() not in (None, "", "None") and line.get_markersize() >= 5
+    assert "4 points, one per sync round of 5,000 episodes per worker" in fig._suptitle.get_text()
+    note = " ".join(t.get_text() for t in fig.texts)
+    assert "Only 4 points" in note and "--sync-every" in note
+    assert sum("\u03b5 = " in t.get_text() for t in reward.texts) == 4
+    assert len(regret.get_lines()[0].get_xdata()) == lc["regret"].notna().sum()
