@@ -49,7 +49,8 @@ const std::vector<Column> kColumns = {
     {"assumed_success", Kind::percent, "The assumed chance that next_action reaches its milestone this week (an assumption, not data)."},
     {"break_even_action", Kind::text, "next_action; for a wait lead, the action whose break-even success is lowest."},
     {"break_even_success", Kind::percent,
-     "The chance of success above which break_even_action beats waiting for this lead this week; empty: never."},
+     "The chance of success above which break_even_action beats waiting for this lead this week; above 100% or "
+     "empty: no chance of success makes it pay."},
     {"top_share", Kind::percent, "Rank stability: share of the bootstrap refits in which the lead is in its section's top K (K below)."},
     {"reason", Kind::text, "Why the lead is listed where it is."},
     {"segment", Kind::text, "The model segment the lead is scored in."},

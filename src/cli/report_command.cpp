@@ -1,5 +1,6 @@
 // `reinforcer report`: the answers first, every figure with its n and interval.
 #include <algorithm>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +15,9 @@
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/env/hazards.hpp"
 #include "reinforcer/errors.hpp"
+#include "reinforcer/eval/call_list.hpp"
+#include "reinforcer/eval/evaluation.hpp"
+#include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/io/atomic_output.hpp"
 #include "reinforcer/io/evaluation_file.hpp"
@@ -121,7 +125,136 @@ void calibration_table(Writer& w, const h5::Group& ev, const std::string& path) 
   w.line("At risk: held-out customers who had not reached the event at t0 (demo and survey: only those with t0 on or after " +
          format_day(HazardOptions{}.demo_survey_recorded_from) + ", when they began to be recorded).");
   w.line("O/E interval: exact Poisson (Garwood) for O, divided by E. Verdict: consistent when it contains 1, "
-         "under-predicts when it lies above 1, over-predicts when below; not judged when E < 10.");
+         "miscalibrated when it excludes 1 (under-predicts above 1, over-predicts below); not judged when E < 10.");
+  const Frame slope = read_frame(ev, "calibration_slope", path);
+  rows.clear();
+  for (std::size_t r = 0; r < slope.rows; ++r)
+    rows.push_back({slope.s("cohort")[r], slope.s("event")[r], slope.cell("customers", r), slope.cell("events", r),
+                    num(slope.d("slope")[r]) + " " + ci(slope.d("slope_low95")[r], slope.d("slope_high95")[r]),
+                    slope.s("verdict")[r]});
+  w.line("");
+  w.table({"cohort", "event", "n", "events", "calibration slope [95% CI]", "verdict"}, rows);
+  w.line("");
+  w.line("Calibration slope: logistic regression of the outcome on the logit of the out-of-fold prediction (1 = as "
+         "predicted; below 1 = predictions too spread). Wald interval; miscalibrated when it excludes 1.");
+  const Frame rel = read_frame(ev, "reliability", path);
+  rows.clear();
+  for (std::size_t r : rel.where({{"cohort", "all"}, {"event", "subscribed"}}))
+    rows.push_back({rel.cell("decile", r), rel.cell("customers", r), pct(rel.d("mean_predicted")[r], 2),
+                    num(rel.d("expected")[r], 1), rel.cell("observed", r),
+                    pct(rel.d("observed_rate")[r], 2) + " " + ci(rel.d("rate_low95")[r], rel.d("rate_high95")[r], 2, true),
+                    num(rel.d("o_e")[r]) + " " + ci(rel.d("o_e_low95")[r], rel.d("o_e_high95")[r])});
+  w.line("");
+  w.line("Reliability by decile of the predicted P(subscribing within the follow-up), all held-out customers at risk:");
+  w.line("");
+  w.table({"decile", "n", "mean prediction", "E", "O", "observed rate [95% CI]", "O/E [95% CI]"}, rows);
+}
+
+// Whom to contact: the targeting score against its baselines out of fold, per cohort, and
+// the paired differences (same resamples).
+void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) {
+  const Frame tg = read_frame(ev, "targeting", path);
+  const Frame td = read_frame(ev, "targeting_differences", path);
+  w.heading("Whom to contact: targeting on real outcomes (out of fold)");
+  std::vector<std::vector<std::string>> rows;
+  auto metric = [&](const std::string& scorer, const std::string& cohort, const std::string& m, int digits, bool percent) {
+    const auto r = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", m}});
+    if (r.empty()) return std::string();
+    const double est = tg.d("estimate")[r[0]];
+    return (percent ? pct(est, digits) : num(est, digits)) + " " + ci(tg.d("low95")[r[0]], tg.d("high95")[r[0]], digits, percent);
+  };
+  for (const std::string cohort : {"all", "outbound", "inbound"})
+    for (const char* scorer : kScorers) {
+      const auto r = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", "auc"}});
+      if (r.empty()) continue;
+      rows.push_back({cohort, scorer, tg.cell("customers", r[0]), tg.cell("subscribers", r[0]),
+                      metric(scorer, cohort, "auc_fold", 3, false) + " (" + tg.cell("folds", r[0]) + ")",
+                      metric(scorer, cohort, "auc", 3, false), metric(scorer, cohort, "lift@10", 2, false),
+                      metric(scorer, cohort, "captured@20", 0, true)});
+    }
+  w.table({"cohort", "ranking", "n", "subscribers", "AUC within folds (folds)", "AUC pooled", "lift at top 10%",
+           "subscribers in top 20%"},
+          rows);
+  w.line("");
+  for (const std::string cohort : {"outbound", "inbound"}) {
+    const auto r = tg.where({{"scorer", "status_quo"}, {"cohort", cohort}, {"metric", "auc"}});
+    if (!r.empty() && tg.d("subscribers")[r[0]] < 10)
+      w.line("The data cannot answer targeting for " + cohort + " customers here: " + tg.cell("subscribers", r[0]) +
+             " subscribers among the held-out customers; the figures above are not informative.");
+  }
+  w.line("status_quo (the targeting score) = P(subscribe within the horizon) if nothing changes, exact in the funnel "
+         "fitted without the customer's fold, from its decision-time state (segment, milestones at t0); call_list = the "
+         "call list's own ranking at that state (acting-pays leads first by gain, then by P(subscribe in 26 weeks)); "
+         "segment_rate = the subscription rate of the same segment and start milestones, shrunk toward its parent; "
+         "cohort_rate = the cohort's rate alone; random = no information.");
+  w.line("AUC within folds: the mean over folds of each fold's AUC (scores of different folds come from different fits "
+         "and are not compared); AUC pooled ranks all folds' scores together.");
+  rows.clear();
+  for (const std::string cohort : {"all", "outbound", "inbound"})
+    for (std::size_t sc = 0; sc < kFirstBaseline; ++sc)
+      for (std::size_t base = kFirstBaseline; base < kScorers.size(); ++base) {
+        const auto auc = td.where({{"scorer", kScorers[sc]}, {"baseline", kScorers[base]}, {"cohort", cohort}, {"metric", "auc_fold"}});
+        const auto lift = td.where({{"scorer", kScorers[sc]}, {"baseline", kScorers[base]}, {"cohort", cohort}, {"metric", "lift@10"}});
+        if (auc.empty() || lift.empty()) continue;
+        auto cell = [&](std::size_t r, int digits) {
+          const double lo = td.d("low95")[r], hi = td.d("high95")[r];
+          const std::string verdict = lo > 0 ? "better" : hi < 0 ? "worse" : "no clear difference";
+          return signed_fixed(td.d("difference")[r], digits) + " [" + signed_fixed(lo, digits) + ", " + signed_fixed(hi, digits) +
+                 "] " + verdict;
+        };
+        rows.push_back({cohort, std::string(kScorers[sc]) + " - " + kScorers[base], cell(auc[0], 3), cell(lift[0], 2)});
+      }
+  w.line("");
+  w.table({"cohort", "paired difference", "AUC within folds [95% CI]", "lift at top 10% [95% CI]"}, rows);
+  w.line("");
+  w.line("Paired: both rankings scored on the same bootstrap resamples of the held-out customers (stratified by fold "
+         "and cohort); 'better' or 'worse' only when the interval excludes 0.");
+}
+
+// The call list: its sections, the cut, how many leads an action pays for at the assumed
+// success and at the break-evens, and the first rows.
+void call_list_section(Writer& w, const h5::File& f, const std::string& path) {
+  const CallList list = read_call_list(f, path);
+  const ArrangedCallList a = arrange_call_list(list.rows, list.refits, RankBy::gain, 0, 100);
+  w.heading("Call list (open leads at the export date)");
+  // Each lead's break-even (its next action's, or for a wait lead its cheapest action's):
+  // above 1, no success probability makes acting pay this week.
+  std::vector<double> be;
+  for (const auto& r : list.rows) be.push_back(r.break_even_success);
+  std::sort(be.begin(), be.end());
+  const std::int64_t paying = a.leads[static_cast<std::size_t>(LeadSection::act)];
+  const auto n = static_cast<std::int64_t>(list.rows.size());
+  const auto could = static_cast<std::int64_t>(std::upper_bound(be.begin(), be.end(), 1.0) - be.begin());
+  std::string line = "An action pays for " + with_thousands(paying) + " of " + with_thousands(n) +
+                     " open leads at the assumed success probabilities; at the break-even, some success probability "
+                     "would make one pay for " + with_thousands(could) + " of them";
+  for (double q : {0.1, 0.5}) {
+    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
+    if (k >= 1 && k <= be.size() && be[k - 1] <= 1)
+      line += "; for " + std::string(q == 0.5 ? "half" : "10%") + " of them from " + pct(be[k - 1], 1);
+  }
+  w.line(line + ".");
+  w.line("");
+  w.line(std::to_string(n) + " open leads (dated, not subscribed, Stage not 'do not contact'), each scored at its state on the "
+         "export date: P(subscribe in the next 26 weeks) if nothing changes, with its 95% interval over " +
+         std::to_string(list.refits.refits) + " refits (" + std::to_string(list.widened) +
+         " widened to hold the estimate); the next action is the exact DP's at the assumed success. Sections: act " +
+         with_thousands(paying) + ", wait " + with_thousands(a.leads[static_cast<std::size_t>(LeadSection::wait)]) +
+         ", negative stage " + with_thousands(a.leads[static_cast<std::size_t>(LeadSection::negative_stage)]) + ", stale " +
+         with_thousands(a.leads[static_cast<std::size_t>(LeadSection::stale)]) + ". 'reinforcer recommend' writes the list "
+         "(CSV or xlsx, --rank-by, --capacity). First 10:");
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t pos = 0; pos < std::min<std::size_t>(10, a.order.size()); ++pos) {
+    const CallListRow& r = list.rows[a.order[pos]];
+    rows.push_back({a.section[pos], std::to_string(r.id), r.cohort, r.country + " / " + r.education, r.milestones,
+                    std::to_string(r.weeks_since_t0), pct(r.p_subscribe, 1) + " " + ci(r.low95, r.high95, 1, true),
+                    r.next_action, r.break_even_success <= 1 ? pct(r.break_even_success, 1) + " (" + r.break_even_action + ")" : "> 100% (never)",
+                    pct(a.top_share[pos], 0)});
+  }
+  w.line("");
+  w.table({"section", "id", "cohort", "country / education", "milestones", "weeks since t0", "P(subscribe, 26 weeks) [95% CI]",
+           "next action", "break-even success", "P(in top 100)"},
+          rows);
 }
 
 void report(const h5::File& f, const std::string& path, std::ostream& out, bool markdown) {
@@ -145,32 +278,7 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
   w.table({"cohort", "customers", "subscribed", "rate", "95% CI"}, rows);
   w.line("Undated customers (no First Contact and no pipeline date) are set aside from every model and table below.");
 
-  // Whom to contact.
-  const Frame tg = read_frame(ev, "targeting", path);
-  w.heading("Whom to contact: targeting on real outcomes");
-  rows.clear();
-  for (const std::string cohort : {"all", "outbound", "inbound"})
-    for (const std::string scorer : {"learned", "segment_rate", "cohort_rate", "random"}) {
-      const auto auc = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", "auc"}});
-      const auto lift = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", "lift@20"}});
-      const auto cap = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", "captured@20"}});
-      if (auc.empty()) continue;
-      const auto a = auc[0], l = lift[0], c = cap[0];
-      rows.push_back({cohort, scorer, tg.cell("customers", a), tg.cell("subscribers", a),
-                      num(tg.d("estimate")[a]) + " " + ci(tg.d("low95")[a], tg.d("high95")[a]),
-                      num(tg.d("estimate")[l]) + " " + ci(tg.d("low95")[l], tg.d("high95")[l]),
-                      pct(tg.d("estimate")[c], 0) + " " + ci(tg.d("low95")[c], tg.d("high95")[c], 0, true)});
-    }
-  w.table({"cohort", "ranking", "n", "subscribers", "ROC AUC", "lift at top 20%", "subscribers in top 20%"}, rows);
-  for (const std::string cohort : {"outbound", "inbound"}) {
-    const auto r = tg.where({{"scorer", "learned"}, {"cohort", cohort}, {"metric", "auc"}});
-    if (!r.empty() && tg.d("subscribers")[r[0]] < 10)
-      w.line("The data cannot answer targeting for " + cohort + " customers here: " + tg.cell("subscribers", r[0]) +
-             " subscribers among the held-out customers; the figures above are not informative.");
-  }
-  w.line("learned = P(subscribe) under the learned policy from the decision-time state (features, milestones at t0);");
-  w.line("segment_rate = the subscription rate of the same segment and start milestones, shrunk toward its parent;");
-  w.line("cohort_rate = the cohort's rate alone; random = no information.");
+  targeting_section(w, ev, path);
 
   const Frame seg = read_frame(ev.open_group("descriptive"), "segments", path);
   w.heading("Segments worth contacting (observed; ranked by the interval's lower bound)");
@@ -291,16 +399,7 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
          pct_at_least(min_wait, 1) + " of weeks at every point of the grid.");
   w.line("Action success probabilities, costs and rewards are configuration, not data: the export records events, not actions.");
 
-  const Frame calls = read_frame(ev, "call_list", path);
-  w.heading("Call list");
-  w.line(std::to_string(calls.rows) + " open leads (not subscribed, not 'do not contact'), ranked by out-of-sample P(subscribe); "
-         "'reinforcer recommend' writes them to CSV or xlsx. Top 10:");
-  rows.clear();
-  for (std::size_t r = 0; r < std::min<std::size_t>(10, calls.rows); ++r)
-    rows.push_back({calls.cell("id", r), calls.s("cohort")[r], calls.s("segment")[r], calls.s("flag")[r],
-                    pct(calls.d("p_subscribe")[r], 1) + " " + ci(calls.d("low95")[r], calls.d("high95")[r], 1, true),
-                    calls.s("next_action")[r]});
-  w.table({"id", "cohort", "segment", "flag", "P(subscribe) [95% CI]", "next action"}, rows);
+  call_list_section(w, f, path);
 }
 
 void write_csvs(const h5::File& f, const std::string& path, const std::string& dir) {
@@ -309,7 +408,7 @@ void write_csvs(const h5::File& f, const std::string& path, const std::string& d
   std::vector<std::pair<const h5::Group*, std::string>> tables;
   const h5::Group desc = ev.open_group("descriptive");
   for (const auto& name : ev.member_names())
-    if (name != "descriptive") tables.emplace_back(&ev, name);
+    if (name != "descriptive" && name != "call_list_refits") tables.emplace_back(&ev, name);  // groups, not tables
   for (const auto& name : desc.member_names()) tables.emplace_back(&desc, name);
   for (const auto& [g, name] : tables) {
     const Frame fr = read_frame(*g, name, path);

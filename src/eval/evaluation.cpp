@@ -318,8 +318,8 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s) {
 
 std::string calibration_verdict(double expected, const Interval& o_e) {
   if (!(expected >= kCalibrationMinExpected)) return "few events (E < 10)";
-  if (o_e.low > 1.0) return "under-predicts";
-  if (o_e.high < 1.0) return "over-predicts";
+  if (o_e.low > 1.0) return "miscalibrated (under-predicts)";
+  if (o_e.high < 1.0) return "miscalibrated (over-predicts)";
   return "consistent";
 }
 
@@ -367,6 +367,8 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
 
   // Out-of-fold predictions.
   std::array<CalibrationSums, 3> calibration{};  // all, outbound, inbound
+  std::array<std::vector<double>, 3> sub_predicted;  // P(subscribing within the follow-up), per group
+  std::array<std::vector<std::uint8_t>, 3> sub_observed;
   for (int f = 0; f < folds; ++f) {
     const auto& v = payload[static_cast<std::size_t>(f)];
     for (std::size_t off = 0; off + kFoldFields <= v.size(); off += kFoldFields) {
@@ -375,13 +377,26 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
       const double* score = &v[off + kScoresAt];
       r.scores.push_back(ScoreRow{c.id, f, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
                                   static_cast<std::int8_t>(c.subscribed), score[0], score[1], score[2], score[3], score[4]});
-      for (std::size_t g : {std::size_t{0}, 1 + static_cast<std::size_t>(c.cohort)}) calibration[g].add(&v[off]);
+      for (std::size_t g : {std::size_t{0}, 1 + static_cast<std::size_t>(c.cohort)}) {
+        calibration[g].add(&v[off]);
+        if (v[off + kAtRiskAt + kSubscriptionEvent] == 0) continue;
+        sub_predicted[g].push_back(v[off + kPredictedAt + kSubscriptionEvent]);
+        sub_observed[g].push_back(v[off + kObservedAt + kSubscriptionEvent] != 0);
+      }
     }
   }
   build_targeting(r, s);
 
   // Calibration of the simulator on the held-out customers.
   r.calibration = calibration_rows(calibration);
+  // The subscription's calibration slope and decile reliability table, per cohort group.
+  for (std::size_t g = 0; g < 3; ++g) {
+    if (sub_predicted[g].empty()) continue;
+    const std::string cohort = g == 0 ? "all" : std::string(kCohortNames[g - 1]);
+    r.calibration_slopes.push_back(CalibrationSlopeRow{cohort, "subscribed", calibration_slope(sub_predicted[g], sub_observed[g])});
+    for (const ReliabilityBin& b : reliability_bins(sub_predicted[g], sub_observed[g], 10))
+      r.reliability.push_back(ReliabilityRow{cohort, "subscribed", b});
+  }
 
   // Policies: the fit on all fitting customers, and B refits on resamples (paired).
   const auto& main = payload[static_cast<std::size_t>(folds) + 1];

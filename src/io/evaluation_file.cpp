@@ -1,6 +1,7 @@
 #include "reinforcer/io/evaluation_file.hpp"
 
 #include <cstdio>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -158,6 +159,46 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
                                    .add("o_e_low95", h5::column(r.calibration, &C::o_e_low95))
                                    .add("o_e_high95", h5::column(r.calibration, &C::o_e_high95))
                                    .add("verdict", h5::column(r.calibration, &C::verdict)));
+  {
+    const auto& cs = r.calibration_slopes;
+    auto fit = [&](auto member) {
+      std::vector<std::decay_t<decltype(CalibrationSlope{}.*member)>> v;
+      for (const auto& row : cs) v.push_back(row.fit.*member);
+      return v;
+    };
+    g.write_table("calibration_slope", h5::Table(cs.size())
+                                           .add("cohort", h5::column(cs, &CalibrationSlopeRow::cohort))
+                                           .add("event", h5::column(cs, &CalibrationSlopeRow::event))
+                                           .add("customers", fit(&CalibrationSlope::n)).add("events", fit(&CalibrationSlope::events))
+                                           .add("slope", fit(&CalibrationSlope::slope))
+                                           .add("slope_low95", fit(&CalibrationSlope::slope_low95))
+                                           .add("slope_high95", fit(&CalibrationSlope::slope_high95))
+                                           .add("intercept", fit(&CalibrationSlope::intercept))
+                                           .add("intercept_low95", fit(&CalibrationSlope::intercept_low95))
+                                           .add("intercept_high95", fit(&CalibrationSlope::intercept_high95))
+                                           .add("verdict", fit(&CalibrationSlope::verdict)));
+    const auto& rb = r.reliability;
+    auto bin = [&](auto member) {
+      std::vector<std::decay_t<decltype(ReliabilityBin{}.*member)>> v;
+      for (const auto& row : rb) v.push_back(row.bin.*member);
+      return v;
+    };
+    std::vector<std::int32_t> index;
+    for (const auto& row : rb) index.push_back(row.bin.index);
+    g.write_table("reliability", h5::Table(rb.size())
+                                     .add("cohort", h5::column(rb, &ReliabilityRow::cohort))
+                                     .add("event", h5::column(rb, &ReliabilityRow::event)).add("decile", index)
+                                     .add("customers", bin(&ReliabilityBin::n))
+                                     .add("mean_predicted", bin(&ReliabilityBin::mean_predicted))
+                                     .add("min_predicted", bin(&ReliabilityBin::min_predicted))
+                                     .add("max_predicted", bin(&ReliabilityBin::max_predicted))
+                                     .add("expected", bin(&ReliabilityBin::expected)).add("observed", bin(&ReliabilityBin::observed))
+                                     .add("observed_rate", bin(&ReliabilityBin::observed_rate))
+                                     .add("rate_low95", bin(&ReliabilityBin::rate_low95))
+                                     .add("rate_high95", bin(&ReliabilityBin::rate_high95)).add("o_e", bin(&ReliabilityBin::o_e))
+                                     .add("o_e_low95", bin(&ReliabilityBin::o_e_low95))
+                                     .add("o_e_high95", bin(&ReliabilityBin::o_e_high95)));
+  }
   using V = SensitivityRow;
   h5::Table sens(r.sensitivity.size());
   sens.add("success_scale", h5::column(r.sensitivity, &V::success_scale)).add("reward_scale", h5::column(r.sensitivity, &V::reward_scale))

@@ -47,9 +47,9 @@ def check_calibration_rows(cal):
         if r.expected < 10:
             assert r.verdict == "few events (E < 10)", r
         elif r.o_e_low95 > 1:
-            assert r.verdict == "under-predicts", r
+            assert r.verdict == "miscalibrated (under-predicts)", r
         elif r.o_e_high95 < 1:
-            assert r.verdict == "over-predicts", r
+            assert r.verdict == "miscalibrated (over-predicts)", r
         else:
             assert r.verdict == "consistent", r
 
@@ -74,8 +74,19 @@ def test_evaluated_file_has_every_table_with_its_intervals(evaluated):
     assert len(t["evaluation/scores"]) == len(dated)
     assert set(t["evaluation/scores"]["fold"]) == {0, 1, 2}
     tg = t["evaluation/targeting"]
-    assert set(tg["scorer"]) == {"learned", "segment_rate", "cohort_rate", "random"}
-    assert {"auc", "lift@20", "captured@20"} <= set(tg["metric"])
+    assert set(tg["scorer"]) == {"status_quo", "call_list", "segment_rate", "cohort_rate", "random"}
+    assert {"auc", "auc_fold", "lift@20", "captured@20"} <= set(tg["metric"])
+    # cohort_rate is constant within each (fold, cohort): within a cohort its fold-stratified
+    # AUC is exactly 0.5, where pooling the folds' scores is not.
+    for cohort in ("outbound", "inbound"):
+        r = tg[(tg.scorer == "cohort_rate") & (tg.cohort == cohort) & (tg.metric == "auc_fold")].iloc[0]
+        assert abs(r.estimate - 0.5) < 1e-12 and r.folds == 3, r
+    td = t["evaluation/targeting_differences"]
+    assert set(td["scorer"]) == {"status_quo", "call_list"} and set(td["baseline"]) == {"segment_rate", "cohort_rate", "random"}
+    both = td.merge(tg, left_on=["scorer", "cohort", "metric"], right_on=["scorer", "cohort", "metric"])
+    base = tg.rename(columns={"scorer": "baseline", "estimate": "base_estimate"})[["baseline", "cohort", "metric", "base_estimate"]]
+    both = both.merge(base, on=["baseline", "cohort", "metric"])
+    assert np.allclose(both["difference"], both["estimate"] - both["base_estimate"], equal_nan=True)
     assert (tg["low95"] <= tg["high95"]).all()
     pol = t["evaluation/policies"]
     assert set(pol["policy"]) == {"learned", "optimal", "random", "always_wait", "always_message", "textbook", "historical"}
@@ -120,20 +131,108 @@ def test_calibration_counts_only_events_after_t0(evaluated):
                                                                     cal.loc[("inbound", event), "expected"])
 
 
-def test_call_list_excludes_subscribers_and_do_not_contact(evaluated, tmp_path):
-    data = reinforcer_analysis.load(evaluated / "e.h5")
-    calls = data.tables["evaluation/call_list"]
-    customers = data.tables["customers"].set_index("id")
+NEGATIVE_STAGES = {"not interested", "declined/canceled call", "did not join the call"}
+SECTIONS = ["act", "beyond capacity", "wait", "negative stage", "stale"]
+
+
+def check_call_list(path, customers):
+    """The call list's rules, from the evaluated file and the customer table alone."""
+    calls = reinforcer_analysis.load(path).tables["evaluation/call_list"]
+    customers = customers.set_index("id")
     assert len(calls) > 0
-    assert (customers.loc[calls["id"], "subscribed"] == 0).all()
-    assert (customers.loc[calls["id"], "stage"] != "do not contact").all()
-    assert list(calls["p_subscribe"]) == sorted(calls["p_subscribe"], reverse=True)
-    run("recommend", evaluated / "e.h5", "-o", tmp_path / "calls.csv", "--top", 25, check=True)
+    listed = customers.loc[calls["id"]]
+    assert (listed["subscribed"] == 0).all()  # so none subscribed on or before t0 either
+    assert (listed["stage"] != "do not contact").all() and (listed["cohort"] != "undated").all()
+    # Every row's point estimate lies inside its interval.
+    assert ((calls["low95"] <= calls["p_subscribe"]) & (calls["p_subscribe"] <= calls["high95"])).all()
+    # Scored at the export date: weeks since t0, the band's week, milestones reached by then.
+    export_day = int(np.datetime64(reinforcer_analysis.load(path).group_attrs["evaluation"]["export_date"], "D").astype(np.int64))
+    weeks = (export_day - listed["t0_day"].to_numpy()) // 7
+    assert (calls["weeks_since_t0"].to_numpy() == weeks).all()
+    assert (calls["scored_week"] == np.minimum(calls["weeks_since_t0"], 52)).all()
+    bands = np.searchsorted([4, 13, 26, 52], calls["weeks_since_t0"].to_numpy(), side="right")
+    assert (calls["band"].to_numpy() == bands).all()
+    steps = ["first_call", "demo", "survey", "platform_signup", "account_manager"]
+    progress = np.zeros(len(calls), dtype=int)
+    for bit, m in enumerate(steps):
+        day = listed[f"{m}_day"].to_numpy()
+        progress |= ((day != MISSING_DAY) & (day <= export_day)).astype(int) << bit
+    assert (calls["progress"].to_numpy() == progress).all()
+    # Sections.
+    neg = calls["stage"].isin(NEGATIVE_STAGES).to_numpy()
+    assert (calls.loc[neg, "section"] == "negative stage").all()
+    rest = calls[~neg]
+    assert ((rest["section"] == "act") == ((rest["next_action"] != "wait") & (rest["section"] != "stale"))).all()
+    return calls
+
+
+def test_call_list_is_scored_at_the_export_date(evaluated, tmp_path):
+    customers = reinforcer_analysis.load(evaluated / "e.h5").tables["customers"]
+    calls = check_call_list(evaluated / "e.h5", customers)
+    # With 10 refits too, every point estimate lies inside its interval.
+    run("evaluate", evaluated / "run.h5", "-o", tmp_path / "e10.h5", "--bootstrap", 10, check=True)
+    check_call_list(tmp_path / "e10.h5", customers)
+    with h5py.File(tmp_path / "e10.h5", "r") as f:
+        assert f["evaluation/call_list_refits/p_subscribe"].shape == (len(calls), 10)
+
+
+def test_recommend_sections_capacity_and_rank_stability(evaluated, tmp_path):
+    calls = reinforcer_analysis.load(evaluated / "e.h5").tables["evaluation/call_list"]
+    p = run("recommend", evaluated / "e.h5", "-o", tmp_path / "calls.csv", check=True)
+    assert "open leads have an action that pays" in p.stdout
     csv = pd.read_csv(tmp_path / "calls.csv")
-    assert len(csv) == 25 and list(csv["id"]) == list(calls["id"][:25])
-    run("recommend", evaluated / "e.h5", "-o", tmp_path / "calls.xlsx", check=True)
-    with zipfile.ZipFile(tmp_path / "calls.xlsx") as z:
-        assert "xl/worksheets/sheet1.xml" in z.namelist()
+    assert len(csv) == len(calls) and set(csv["id"]) == set(calls["id"])
+    order = [SECTIONS.index(x) for x in csv["section"]]
+    assert order == sorted(order)  # act, beyond capacity, wait, negative stage, stale
+    assert not (csv.head(100)["section"] == "negative stage").any() or (csv["section"].isin(["act", "wait"]).sum() < 100)
+    for section, group in csv.groupby("section"):
+        assert list(group["rank"]) == list(range(1, len(group) + 1))
+        key = group["gain_per_cost"] if section == "act" else group["p_subscribe"]
+        assert list(key) == sorted(key, reverse=True), section
+    assert csv["top_share"].between(0, 1).all()
+    run("recommend", evaluated / "e.h5", "-o", tmp_path / "cap.csv", "--capacity", 2, "--top", 30,
+        "--rank-by", "probability", check=True)
+    cap = pd.read_csv(tmp_path / "cap.csv")
+    assert len(cap) == 30 and (cap["section"] == "act").sum() <= 2
+    acting = csv[csv["section"] == "act"]
+    if len(acting) > 2:
+        assert (cap["section"] == "beyond capacity").sum() == min(len(acting) - 2, 28)
+
+
+def test_recommend_xlsx_is_a_working_sheet(evaluated, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    run("recommend", evaluated / "e.h5", "-o", tmp_path / "calls.xlsx", "--top", 50, check=True)
+    wb = openpyxl.load_workbook(tmp_path / "calls.xlsx")
+    assert wb.sheetnames == ["Call list", "About"]
+    ws = wb["Call list"]
+    header = [c.value for c in ws[1]]
+    assert {"country", "education", "p_subscribe", "low95", "high95", "next_action", "break_even_success"} <= set(header)
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1")
+    for name in ("p_subscribe", "low95", "high95", "top_share"):
+        col = header.index(name) + 1
+        assert "%" in ws.cell(row=2, column=col).number_format, name
+    widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(i + 1)].width for i in range(len(header))]
+    assert all(w and w >= len(h) for w, h in zip(widths, header))
+    about = [r[0].value for r in wb["About"].iter_rows()]
+    assert set(header) <= set(about) and "Assumptions" in about
+
+
+def test_recommend_bad_input(evaluated, tmp_path):
+    out = tmp_path / "c.csv"
+    for args, message in ((["--capacity", 0], "--capacity"), (["--top", -1], "--top"),
+                          (["--rank-by", "luck"], "--rank-by: 'luck' is not gain or probability")):
+        p = run("recommend", evaluated / "e.h5", "-o", out, *args)
+        assert p.returncode == 2 and message in p.stderr, p.stderr
+    p = run("recommend", evaluated / "run.h5", "-o", out)
+    assert p.returncode == 3 and "is not a reinforcer-evaluated file" in p.stderr
+    broken = tmp_path / "no-list.h5"
+    broken.write_bytes((evaluated / "e.h5").read_bytes())
+    with h5py.File(broken, "r+") as f:
+        del f["evaluation/call_list"]
+    p = run("recommend", broken, "-o", out)
+    assert p.returncode == 3 and "no call list" in p.stderr, p.stderr
+    assert not out.exists()
 
 
 def test_report_in_text_markdown_and_csv(evaluated, tmp_path):
@@ -141,14 +240,14 @@ def test_report_in_text_markdown_and_csv(evaluated, tmp_path):
     for section in ("Base rates", "Whom to contact", "Which actions pay", "Best actions by stage",
                     "How far to trust the simulator", "Call list"):
         assert section in text
-    assert "ROC AUC" in text and "[" in text and "paired difference" in text
+    assert "AUC within folds" in text and "[" in text and "paired difference" in text
     # The whole calibration table, after a line saying what it is; no Wilson verdict line.
     trust = text[text.index("How far to trust the simulator"):text.index("Call list")]
     assert "held-out customers (3-fold cross-validation)" in trust and "only events after t0 count" in trust
     assert "historical process" in trust
     table = [line.split() for line in trust.splitlines() if line.split()[:1] in (["all"], ["outbound"], ["inbound"])]
     assert {(r[0], r[1]) for r in table} == {(c, e) for c in ("all", "outbound", "inbound") for e in EVENTS}
-    assert "predicted" not in trust and "Wilson" not in trust
+    assert "Wilson" not in trust  # O/E with exact Poisson intervals, not a prediction inside a Wilson interval
     md = run("report", evaluated / "e.h5", "--format", "markdown", "-o", tmp_path / "r.md", check=True)
     assert (tmp_path / "r.md").read_text().startswith("# SalesReinforcer report")
     (tmp_path / "csv").mkdir()
@@ -302,10 +401,27 @@ def test_real_export_evaluation(tmp_path):
     assert not (no_prospect & set(data.tables["evaluation/scores"]["id"]))
     report = run("report", tmp_path / "e.h5", check=True).stdout
     assert "outbound  10316      23" in report and "inbound   281        27" in report
-    for scorer in ("learned", "segment_rate", "cohort_rate", "random"):
+    for scorer in ("status_quo", "call_list", "segment_rate", "cohort_rate", "random"):
         assert f"all       {scorer}" in report
     assert "learned - random" in report and "learned - historical" in report
     check_break_even_section(tmp_path / "e.h5", report)
+    # The targeting score, out of fold and fold-stratified (issue: >= 0.85 overall, >= 0.72
+    # within outbound), not wholly below the shrunk segment-rate baseline in any cohort.
+    tg = data.tables["evaluation/targeting"].set_index(["scorer", "cohort", "metric"])
+    assert tg.loc[("status_quo", "all", "auc_fold"), "estimate"] >= 0.85
+    assert tg.loc[("status_quo", "outbound", "auc_fold"), "estimate"] >= 0.72
+    td = data.tables["evaluation/targeting_differences"].set_index(["scorer", "baseline", "cohort", "metric"])
+    for cohort in ("all", "outbound", "inbound"):
+        assert td.loc[("status_quo", "segment_rate", cohort, "auc_fold"), "high95"] >= 0, cohort
+        assert f"{cohort:<10}status_quo - segment_rate" in report
+    assert "AUC within folds" in report
+    # The call list: its rules, a top 100 without negative-stage leads, and the one-line answer.
+    check_call_list(tmp_path / "e.h5", data.tables["customers"])
+    run("recommend", tmp_path / "e.h5", "-o", tmp_path / "calls.csv", "--top", 100, check=True)
+    top = pd.read_csv(tmp_path / "calls.csv")
+    assert len(top) == 100 and not (top["section"] == "negative stage").any()
+    assert ((top["next_action"] != "wait") == (top["section"] == "act")).all()
+    assert "An action pays for " in report and "at the break-even" in report
 
 
 @requires_real_export

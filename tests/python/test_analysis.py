@@ -123,7 +123,7 @@ def evaluation_rows(rng):
             e = 0.3 * at_risk / (k + 1) ** 2
             o = int(rng.poisson(e))
             low, high = (0.0 if o == 0 else o * 0.6) / e, (o + 3.7) * 1.4 / e
-            verdict = "few events (E < 10)" if e < 10 else "consistent" if low <= 1 <= high else "under-predicts"
+            verdict = "few events (E < 10)" if e < 10 else "consistent" if low <= 1 <= high else "miscalibrated (under-predicts)"
             rows["calibration"].append((cohort, event, at_risk, e, o, o / e, low, high, verdict))
     for progress in range(32):
         text = ",".join(m for bit, m in enumerate(MILESTONES) if progress >> bit & 1) or "none"

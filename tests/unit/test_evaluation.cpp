@@ -48,9 +48,9 @@ TEST_CASE("policy outcomes equal hand-computed values", "[evaluation]") {
 TEST_CASE("calibration verdict reads the O/E interval, and not below E = 10", "[evaluation]") {
   CHECK(calibration_verdict(20.0, Interval{0.6, 1.4}) == "consistent");
   CHECK(calibration_verdict(20.0, Interval{1.0, 1.4}) == "consistent");  // contains 1 at its end
-  CHECK(calibration_verdict(20.0, Interval{1.1, 2.0}) == "under-predicts");  // more events than expected
-  CHECK(calibration_verdict(20.0, Interval{0.2, 0.9}) == "over-predicts");
-  CHECK(calibration_verdict(10.0, Interval{0.2, 0.9}) == "over-predicts");
+  CHECK(calibration_verdict(20.0, Interval{1.1, 2.0}) == "miscalibrated (under-predicts)");  // more events than expected
+  CHECK(calibration_verdict(20.0, Interval{0.2, 0.9}) == "miscalibrated (over-predicts)");
+  CHECK(calibration_verdict(10.0, Interval{0.2, 0.9}) == "miscalibrated (over-predicts)");
   // Few expected events: the interval is kept, the verdict is not given.
   CHECK(calibration_verdict(9.99, Interval{0.0, 0.37}) == "few events (E < 10)");
   CHECK(calibration_verdict(0.0, poisson_ratio_interval(0, 0.0)) == "few events (E < 10)");

@@ -9,6 +9,7 @@
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/eval/break_even.hpp"
+#include "reinforcer/eval/calibration.hpp"
 #include "reinforcer/eval/call_list.hpp"
 #include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/eval/proportion.hpp"
@@ -61,6 +62,10 @@ struct PolicyDifferenceRow { std::string policy, metric; double difference, low9
 // their follow-up (O, `observed`) and the sum of the model's probabilities for them (E,
 // `expected`); O/E with the exact Poisson interval and the verdict on it.
 struct CalibrationRow { std::string cohort, event; std::int64_t customers; double expected; std::int64_t observed; double o_e, o_e_low95, o_e_high95; std::string verdict; };
+// Out-of-fold calibration of one event's probability within the follow-up: the logistic
+// recalibration slope (1: as predicted), and O/E by decile of the prediction.
+struct CalibrationSlopeRow { std::string cohort, event; CalibrationSlope fit; };
+struct ReliabilityRow { std::string cohort, event; ReliabilityBin bin; };
 struct SensitivityRow { double success_scale, reward_scale, reward_per_customer, subscriptions_per_1000; std::array<double, kActions> share; };
 struct ActionImpactRow { std::int32_t progress; std::string milestones, action; double delta, low95, high95, sensitivity_low, sensitivity_high; };
 struct ActionMixRow { std::int32_t progress; std::string milestones, action; double share, low95, high95; };
@@ -77,6 +82,8 @@ struct EvaluationResult {
   std::vector<PolicyRow> policies;
   std::vector<PolicyDifferenceRow> policy_differences;
   std::vector<CalibrationRow> calibration;
+  std::vector<CalibrationSlopeRow> calibration_slopes;
+  std::vector<ReliabilityRow> reliability;
   std::vector<SensitivityRow> sensitivity;
   std::vector<ActionImpactRow> action_impact;
   std::vector<ActionMixRow> action_mix;
@@ -93,8 +100,8 @@ struct EvaluationResult {
 // Below this many expected events an O/E interval is too wide to say much: such a row keeps
 // its interval but gets the verdict "few events (E < 10)" instead of a judgement.
 inline constexpr double kCalibrationMinExpected = 10.0;
-// "consistent" when the O/E interval contains 1, "under-predicts" when it lies above 1 (more
-// events than the model expects), "over-predicts" when it lies below.
+// "consistent" when the O/E interval contains 1, "miscalibrated (under-predicts)" when it lies
+// above 1 (more events than the model expects), "miscalibrated (over-predicts)" when below.
 std::string calibration_verdict(double expected, const Interval& o_e);
 
 // The run's learned Q-table must be over the leaf states of the funnel fitted on `fit_on`.

@@ -1,0 +1,162 @@
+// The call list and the targeting metrics it is judged by: fold-stratified AUC, the leads'
+// state at the export date, the DP behind each next action, intervals and arrangement.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+
+#include "reinforcer/data/split.hpp"
+#include "reinforcer/env/segment_encoder.hpp"
+#include "reinforcer/eval/call_list.hpp"
+#include "reinforcer/eval/evaluation.hpp"
+#include "reinforcer/eval/policy_outcomes.hpp"
+#include "reinforcer/eval/ranking_metrics.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
+#include "reinforcer/rl/value_iteration.hpp"
+#include "test_support.hpp"
+
+using namespace reinforcer;
+using Catch::Matchers::WithinAbs;
+
+TEST_CASE("a score constant within each fold has fold-stratified AUC 0.5, where pooling does not", "[targeting]") {
+  // Three folds, each scored by one constant (as a cohort-rate baseline is within a cohort);
+  // the fold with the highest constant also has the highest subscription rate.
+  std::vector<double> score;
+  std::vector<std::uint8_t> label;
+  std::vector<std::int32_t> fold;
+  const std::array<double, 3> constant = {0.01, 0.02, 0.03};
+  const std::array<int, 3> positives = {2, 5, 12};
+  for (int f = 0; f < 3; ++f)
+    for (int i = 0; i < 200; ++i) {
+      score.push_back(constant[static_cast<std::size_t>(f)]);
+      label.push_back(i < positives[static_cast<std::size_t>(f)]);
+      fold.push_back(f);
+    }
+  const FoldAuc within = fold_stratified_auc(score, label, fold);
+  CHECK(within.folds == 3);
+  CHECK_THAT(within.mean, WithinAbs(0.5, 1e-12));
+  CHECK(roc_auc(score, label) > 0.6);  // pooling rewards the fold-level constant
+  // A fold with one class only does not count; an informative score still counts.
+  label[0] = label[1] = 0;  // fold 0 has no subscriber left
+  CHECK(fold_stratified_auc(score, label, fold).folds == 2);
+  for (std::size_t i = 0; i < score.size(); ++i) score[i] = label[i] ? 1.0 : 0.0;
+  CHECK_THAT(fold_stratified_auc(score, label, fold).mean, WithinAbs(1.0, 1e-12));
+}
+
+TEST_CASE("an interval is widened to hold its estimate, and says so", "[call_list]") {
+  const PointInterval inside = interval_holding(0.5, {0.4, 0.45, 0.5, 0.55, 0.6});
+  CHECK(!inside.widened);
+  CHECK((inside.low <= 0.5 && 0.5 <= inside.high));
+  const PointInterval below = interval_holding(0.1, {0.4, 0.45, 0.5, 0.55, 0.6});  // every refit above
+  CHECK(below.widened);
+  CHECK(below.low == 0.1);
+  CHECK(below.high < 0.6);
+}
+
+namespace {
+
+// A synthetic evaluation setting where acting pays for some leads: every success x 4.
+struct ListFixture {
+  CustomerTable table;
+  EvaluationSettings s;
+  ListFixture() {
+    IngestResult r = test::synthetic_ingest(3000, 11);
+    table = r.table;
+    assign_temporal_split(table, {70, 15, 15});
+    assign_folds(table, 5, 1);
+    s.features = parse_feature_mask("cohort,country");
+    s.hazards.export_date = r.report.export_date;
+    for (std::size_t a = 0; a + 1 < kActions; ++a) s.funnel.success.probability[a] *= 4;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("every call-list lead is open, scored at its export-date state, and acts as the DP says", "[call_list]") {
+  ListFixture fx;
+  const std::vector<CallListRow> rows = call_list_at_export(fx.table, fx.s);
+  REQUIRE(!rows.empty());
+  std::map<std::int64_t, const Customer*> by_id;
+  for (const Customer& c : fx.table.customers) by_id[c.id] = &c;
+  // The independent referee: the funnel fitted the same way, cut at horizon week + 26 and
+  // solved by plain backward induction over the whole state space.
+  const std::vector<std::size_t> fitting = select_fitting(fx.table, fx.s.fit_on);
+  const SegmentEncoder encoder(fx.table, fitting, fx.s.features);
+  const HazardEstimates est = estimate_hazards(fx.table, fitting, encoder, fx.s.hazards);
+  std::map<int, std::pair<FunnelModel, DpSolution>> cut;
+  std::map<int, OutcomeTables> status_quo;
+  const Day export_date = fx.s.hazards.export_date;
+  std::size_t acting = 0, open_leads = 0;
+  for (const Customer& c : fx.table.customers) open_leads += open_lead(c);
+  CHECK(rows.size() == open_leads);
+  for (const CallListRow& r : rows) {
+    INFO("lead " << r.id);
+    const Customer& c = *by_id.at(r.id);
+    CHECK(open_lead(c));
+    CHECK(!subscribed_by_t0(c));
+    // The state at the export date.
+    const std::int32_t weeks = static_cast<std::int32_t>((export_date - c.t0) / 7);
+    CHECK(r.weeks_since_t0 == weeks);
+    CHECK(r.scored_week == std::min(weeks, kBandFirstWeek[kBands - 1]));
+    CHECK(static_cast<std::size_t>(r.band) == band_of_week(weeks));  // the week's own band
+    CHECK(r.scored_week + kCallListWeeks <= kCallListHorizon);
+    Progress reached = 0;
+    for (std::size_t m = 0; m < kStepMilestones; ++m)
+      if (c.milestone[m] != kNoDay && c.milestone[m] <= export_date) reached = static_cast<Progress>(reached | (1u << m));
+    CHECK(r.progress == reached);
+    CHECK(r.section == std::string(negative_stage(c.stage)                          ? "negative stage"
+                                   : r.weeks_since_activity >= kDefaultStaleWeeks ? "stale"
+                                   : r.next_action != "wait"                      ? "act"
+                                                                                  : "wait"));
+    // The DP's argmax and the status quo's P(subscribe within 26 weeks) at that state.
+    auto it = cut.find(r.scored_week);
+    if (it == cut.end()) {
+      FunnelConfig cfg = fx.s.funnel;
+      cfg.horizon_weeks = r.scored_week + kCallListWeeks;
+      FunnelModel m = FunnelModel::from_estimates(encoder, est, cfg, true);
+      DpSolution dp = solve_funnel(m, fx.s.q.gamma);
+      status_quo.emplace(r.scored_week, evaluate_outcomes(m, fx.s.q.gamma, always(Action::wait)));
+      it = cut.emplace(r.scored_week, std::make_pair(std::move(m), std::move(dp))).first;
+    }
+    const FunnelModel& m = it->second.first;
+    const std::uint32_t st = m.state_index(m.segment_of_node(encoder.node_of(c, fx.table)), r.progress, r.scored_week);
+    CHECK(r.next_action == std::string(kActionNames[it->second.second.policy[st]]));
+    CHECK_THAT(r.p_subscribe, WithinAbs(status_quo.at(r.scored_week).subscribe[st], 1e-12));
+    CHECK_THAT(r.expected_value, WithinAbs(it->second.second.value[st], 1e-9));
+    if (r.next_action != "wait") {
+      ++acting;
+      CHECK(r.extra_subscriptions > 0);
+      CHECK(r.break_even_success < r.assumed_success);  // it pays, so the assumed chance is above break-even
+    } else {
+      CHECK(r.gain == 0.0);
+    }
+  }
+  CHECK(acting > 0);  // the check above had something to check
+}
+
+TEST_CASE("the list is arranged by section, ranked, and cut at capacity", "[call_list]") {
+  std::vector<CallListRow> rows(6);
+  const std::array<const char*, 6> section = {"wait", "act", "negative stage", "act", "stale", "act"};
+  const std::array<double, 6> p = {0.9, 0.1, 0.95, 0.2, 0.99, 0.3}, gain = {0, 0.03, 0, 0.01, 0, 0.02};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    rows[i].id = static_cast<std::int64_t>(i);
+    rows[i].section = section[i], rows[i].p_subscribe = p[i], rows[i].gain = gain[i];
+    rows[i].extra_subscriptions = gain[i];
+  }
+  RefitScores refits{2, {}, {}};
+  for (std::size_t i = 0; i < rows.size(); ++i) {  // refit 0 as the estimate; refit 1 reverses the act gains
+    refits.p_subscribe.insert(refits.p_subscribe.end(), {p[i], p[i]});
+    refits.gain.insert(refits.gain.end(), {gain[i], gain[i] > 0 ? 0.1 - gain[i] : 0.0});
+  }
+  const ArrangedCallList byGain = arrange_call_list(rows, refits, RankBy::gain, 2, 100);
+  CHECK(byGain.order == std::vector<std::size_t>{1, 5, 3, 0, 2, 4});
+  CHECK(byGain.section == std::vector<std::string>{"act", "act", "beyond capacity", "wait", "negative stage", "stale"});
+  CHECK(byGain.rank == std::vector<std::int64_t>{1, 2, 3, 1, 1, 1});
+  CHECK(byGain.top_k == 2);
+  CHECK(byGain.top_share[0] == 0.5);  // lead 1: top 2 in refit 0, last in refit 1
+  CHECK(byGain.top_share[1] == 1.0);  // lead 5: second in both
+  CHECK(byGain.leads[static_cast<std::size_t>(LeadSection::beyond_capacity)] == 1);
+  const ArrangedCallList byP = arrange_call_list(rows, refits, RankBy::probability, 0, 100);
+  CHECK(byP.order == std::vector<std::size_t>{5, 3, 1, 0, 2, 4});
+  CHECK_THROWS(rank_by_named("luck"));
+}
