@@ -42,6 +42,7 @@ class Writer {
       out_ << "|\n";
     }
     for (const auto& r : rows) emit(r);
+    if (md_) out_ << "\n";  // a note right after a pipe table would render as one of its rows
   }
 
  private:
