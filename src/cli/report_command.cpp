@@ -98,7 +98,8 @@ void break_even_section(Writer& w, const h5::Group& ev, const std::string& path)
       else verdict = "starts acting between " + num(flip / 2, digits) + " and " + num(flip, digits);
       line += std::string(" Optimal policy over ") + (axis == "success" ? "every action's success" : "the reward") + " " +
               num(lo, digits) + " .. " + num(hi, digits) + " (x2 steps): " + verdict + "; at the top it acts for " +
-              pct_at_least(share.d("share_acting")[at.back()], 1) + " of " + cohort + " customers.";
+              pct_at_least(share.d("share_acting")[at.back()], 1) + " of the " +
+              with_thousands(static_cast<std::int64_t>(share.d("customers")[at.back()])) + " " + cohort + " customers.";
     }
     w.line(line);
   }
@@ -372,13 +373,15 @@ void report(const h5::File& f, const std::string& path, std::ostream& out, bool 
     double top = -1, lo = 0, hi = 0;
     for (std::size_t r : imp.where({{"milestones", m}}))
       if (imp.d("delta")[r] > top) top = imp.d("delta")[r], top_action = imp.s("action")[r], lo = imp.d("low95")[r], hi = imp.d("high95")[r];
-    rows.push_back({m, mix.s("action")[b], pct(mix.d("share")[b], 1) + " " + ci(mix.d("low95")[b], mix.d("high95")[b], 1, true),
+    rows.push_back({m, pct(stage_share[m], 1), mix.s("action")[b],
+                    pct(mix.d("share")[b], 1) + " " + ci(mix.d("low95")[b], mix.d("high95")[b], 1, true),
                     top_action + " " + pct(top, 3) + " " + ci(lo, hi, 3, true)});
   }
-  w.table({"milestones reached", "optimal action", "its share of all weeks [95% CI]",
+  w.table({"milestones reached", "weeks in the stage", "optimal action", "its share of all weeks [95% CI]",
            "largest gain in P(subscribe) vs waiting [95% CI]"},
           rows);
-  w.line("Weeks: expected weeks of the fitting customers to the horizon under the optimal policy; intervals from the " +
+  w.line("Weeks: expected weeks of the " + (n_pol.empty() ? std::string("fitting") : pol.cell("customers", n_pol[0])) +
+         " fitting customers to the horizon under the optimal policy, as shares of all their weeks; intervals from the " +
          std::to_string(bootstrap) + " refits.");
   const Frame ms = read_frame(ev.open_group("descriptive"), "milestones", path);
   rows.clear();

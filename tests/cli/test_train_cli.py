@@ -55,7 +55,7 @@ def test_train_writes_a_documented_run_file(prepared, tmp_path):
 
 
 def test_same_seed_same_q_table_other_seed_other(prepared, tmp_path):
-    args = ["--episodes", 20000, "--sync-every", 5000, "--threads", 2, "--progress", "none"]
+    args = ["--episodes", 20000, "--sync-every", 5000, "--threads", 2, "--progress", "none", "--refits", 0]
     run("train", prepared, "-o", tmp_path / "a.h5", *args, check=True)
     run("train", prepared, "-o", tmp_path / "b.h5", *args, check=True)
     run("train", prepared, "-o", tmp_path / "c.h5", *args, "--seed", 9, check=True)
@@ -150,7 +150,7 @@ def test_more_workers_than_customers(tmp_path):
 
 
 def test_prepared_file_of_another_format_or_version(prepared, tmp_path):
-    run("train", prepared, "-o", tmp_path / "run.h5", "--episodes", 2000, "--progress", "none", check=True)
+    run("train", prepared, "-o", tmp_path / "run.h5", "--episodes", 2000, "--progress", "none", "--refits", 0, check=True)
     p = run("train", tmp_path / "run.h5", "-o", tmp_path / "x.h5")
     assert p.returncode == 3 and "is not a reinforcer-prepared file (its format attribute is 'reinforcer-run')" in p.stderr
     old = tmp_path / "old.h5"
