@@ -200,7 +200,7 @@ def test_recommend_sections_capacity_and_rank_stability(evaluated, tmp_path):
 
 
 def test_recommend_xlsx_is_a_working_sheet(evaluated, tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # python3-openpyxl (scripts/install-deps.sh): the sheet is checked as users open it
     run("recommend", evaluated / "e.h5", "-o", tmp_path / "calls.xlsx", "--top", 50, check=True)
     wb = openpyxl.load_workbook(tmp_path / "calls.xlsx")
     assert wb.sheetnames == ["Call list", "About"]
