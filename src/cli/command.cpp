@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "reinforcer/cli/config_file.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {

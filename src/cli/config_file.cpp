@@ -3,7 +3,7 @@
 #include <fstream>
 
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {

@@ -4,10 +4,10 @@
 #include "reinforcer/cli/command.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
-#include "reinforcer/io/atomic_output.hpp"
-#include "reinforcer/io/prepared_file.hpp"
-#include "reinforcer/io/sha256.hpp"
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/core/atomic_output.hpp"
+#include "reinforcer/results/prepared_file.hpp"
+#include "reinforcer/core/sha256.hpp"
 
 namespace reinforcer {
 namespace {

@@ -10,11 +10,11 @@
 #include "reinforcer/cli/text_writer.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "reinforcer/eval/call_list.hpp"
-#include "reinforcer/io/atomic_output.hpp"
-#include "reinforcer/io/evaluation_file.hpp"
-#include "reinforcer/io/frame.hpp"
+#include "reinforcer/core/atomic_output.hpp"
+#include "reinforcer/results/evaluation_file.hpp"
+#include "reinforcer/results/frame.hpp"
 
 namespace reinforcer {
 namespace {

@@ -14,14 +14,14 @@
 #include "reinforcer/data/civil_date.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/env/hazards.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "reinforcer/eval/call_list.hpp"
 #include "reinforcer/eval/evaluation.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/eval/descriptive.hpp"
-#include "reinforcer/io/atomic_output.hpp"
-#include "reinforcer/io/evaluation_file.hpp"
-#include "reinforcer/io/frame.hpp"
+#include "reinforcer/core/atomic_output.hpp"
+#include "reinforcer/results/evaluation_file.hpp"
+#include "reinforcer/results/frame.hpp"
 
 namespace reinforcer {
 namespace {

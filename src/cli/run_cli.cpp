@@ -2,7 +2,7 @@
 #include <new>
 
 #include "reinforcer/cli/command.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {

@@ -3,7 +3,7 @@
 #include "reinforcer/cli/command.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/synth.hpp"
-#include "reinforcer/io/atomic_output.hpp"
+#include "reinforcer/core/atomic_output.hpp"
 
 namespace reinforcer {
 namespace {

@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "text_domains.hpp"
 
 namespace reinforcer {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <ostream>
 
-#include "reinforcer/eval/proportion.hpp"
+#include "reinforcer/stats/proportion.hpp"
 
 namespace reinforcer {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "reinforcer/data/synth.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "synth_internal.hpp"
 
 namespace reinforcer {

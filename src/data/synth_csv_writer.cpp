@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "synth_internal.hpp"
 
 namespace reinforcer::synth {

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 #include "synth_internal.hpp"
 
 namespace reinforcer::synth {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 #include "synth_internal.hpp"
 
 namespace reinforcer::synth {

@@ -18,7 +18,7 @@
 #include <ctime>
 #include <memory>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "synth_internal.hpp"
 
 namespace reinforcer::synth {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "xml_text.hpp"
 
 namespace reinforcer {

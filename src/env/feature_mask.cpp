@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 

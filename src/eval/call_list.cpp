@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
-#include "reinforcer/errors.hpp"
-#include "reinforcer/eval/bootstrap.hpp"
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
 
 namespace reinforcer {
 namespace {

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "descriptive_internal.hpp"
-#include "reinforcer/eval/kaplan_meier.hpp"
+#include "reinforcer/stats/kaplan_meier.hpp"
 
 namespace reinforcer::descriptive_detail {
 

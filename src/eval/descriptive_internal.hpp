@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "reinforcer/eval/descriptive.hpp"
-#include "reinforcer/eval/proportion.hpp"
+#include "reinforcer/stats/proportion.hpp"
 
 namespace reinforcer::descriptive_detail {
 

@@ -10,11 +10,11 @@
 #include <limits>
 
 #include "evaluation_internal.hpp"
-#include "reinforcer/errors.hpp"
-#include "reinforcer/eval/bootstrap.hpp"
-#include "reinforcer/eval/proportion.hpp"
-#include "reinforcer/eval/ranking_metrics.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
+#include "reinforcer/stats/proportion.hpp"
+#include "reinforcer/stats/ranking_metrics.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer {
 using namespace evaluation;

@@ -4,9 +4,9 @@
 #include <map>
 
 #include "evaluation_internal.hpp"
-#include "reinforcer/errors.hpp"
-#include "reinforcer/eval/bootstrap.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer::evaluation {
 namespace {

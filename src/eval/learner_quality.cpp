@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "reinforcer/eval/bootstrap.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer {
 namespace {

@@ -1,6 +1,6 @@
 #include "reinforcer/parallel/sharding.hpp"
 
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "reinforcer/parallel/sharding.hpp"
 #include "reinforcer/rl/q_learning.hpp"
 

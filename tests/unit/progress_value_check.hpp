@@ -9,8 +9,8 @@
 
 #include "reinforcer/data/customer_table.hpp"
 #include "reinforcer/env/funnel_model.hpp"
-#include "reinforcer/eval/bootstrap.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
+#include "reinforcer/core/rng.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
 
 namespace reinforcer::test {

@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "reinforcer/eval/calibration.hpp"
-#include "reinforcer/eval/proportion.hpp"
+#include "reinforcer/stats/calibration.hpp"
+#include "reinforcer/stats/proportion.hpp"
 
 using namespace reinforcer;
 

@@ -10,7 +10,7 @@
 #include "reinforcer/eval/call_list.hpp"
 #include "reinforcer/eval/evaluation.hpp"
 #include "reinforcer/eval/policy_outcomes.hpp"
-#include "reinforcer/eval/ranking_metrics.hpp"
+#include "reinforcer/stats/ranking_metrics.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
 #include "test_support.hpp"

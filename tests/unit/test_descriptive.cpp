@@ -8,8 +8,9 @@
 #include <tuple>
 
 #include "reinforcer/eval/descriptive.hpp"
-#include "reinforcer/eval/proportion.hpp"
-#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/results/evaluation_file.hpp"
+#include "reinforcer/stats/proportion.hpp"
+#include "reinforcer/h5/hdf5.hpp"
 #include "test_support.hpp"
 
 using namespace reinforcer;

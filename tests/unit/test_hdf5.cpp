@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include "reinforcer/errors.hpp"
-#include "reinforcer/io/atomic_output.hpp"
-#include "reinforcer/io/hdf5.hpp"
-#include "reinforcer/io/prepared_file.hpp"
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/core/atomic_output.hpp"
+#include "reinforcer/h5/hdf5.hpp"
+#include "reinforcer/results/prepared_file.hpp"
 #include "test_support.hpp"
 
 using namespace reinforcer;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "reinforcer/data/ingest.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "test_support.hpp"
 
 using namespace reinforcer;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "reinforcer/eval/proportion.hpp"
+#include "reinforcer/stats/proportion.hpp"
 
 using namespace reinforcer;
 

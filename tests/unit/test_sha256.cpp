@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "reinforcer/io/sha256.hpp"
+#include "reinforcer/core/sha256.hpp"
 #include "test_support.hpp"
 
 using namespace reinforcer;

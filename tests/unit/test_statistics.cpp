@@ -9,11 +9,11 @@
 #include <sstream>
 #include <vector>
 
-#include "reinforcer/eval/bootstrap.hpp"
-#include "reinforcer/eval/kaplan_meier.hpp"
-#include "reinforcer/eval/proportion.hpp"
-#include "reinforcer/eval/ranking_metrics.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
+#include "reinforcer/stats/kaplan_meier.hpp"
+#include "reinforcer/stats/proportion.hpp"
+#include "reinforcer/stats/ranking_metrics.hpp"
+#include "reinforcer/core/rng.hpp"
 
 using namespace reinforcer;
 

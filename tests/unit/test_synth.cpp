@@ -8,7 +8,7 @@
 
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/synth.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "test_support.hpp"
 
 using namespace reinforcer;

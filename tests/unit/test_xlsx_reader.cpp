@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "reinforcer/data/raw_table.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "test_support.hpp"
 
 using namespace reinforcer;

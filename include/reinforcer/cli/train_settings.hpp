@@ -6,7 +6,7 @@
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/env/replay_env.hpp"
-#include "reinforcer/io/checkpoint.hpp"
+#include "reinforcer/results/checkpoint.hpp"
 #include "reinforcer/rl/trainer.hpp"
 
 namespace reinforcer {

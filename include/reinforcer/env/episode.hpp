@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "reinforcer/env/action.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer {
 

@@ -19,7 +19,7 @@
 #include "reinforcer/env/action.hpp"
 #include "reinforcer/env/episode.hpp"
 #include "reinforcer/env/hazards.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer {
 

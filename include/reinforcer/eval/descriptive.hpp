@@ -11,7 +11,6 @@
 
 #include "reinforcer/data/civil_date.hpp"
 #include "reinforcer/data/customer_table.hpp"
-#include "reinforcer/io/hdf5.hpp"
 
 namespace reinforcer {
 
@@ -92,9 +91,5 @@ struct DescriptiveTables {
 };
 
 DescriptiveTables describe_customers(const CustomerTable& table, const DescriptiveOptions& options);
-
-// Creates the group "descriptive" in evaluation_group and writes the five tables into it
-// (segments, status, funnel, time_to_next, milestones).
-void write_descriptive(const h5::Group& evaluation_group, const DescriptiveTables& t);
 
 }  // namespace reinforcer

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "reinforcer/env/episode.hpp"
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 #include "reinforcer/rl/subnormals.hpp"
 
 namespace reinforcer {

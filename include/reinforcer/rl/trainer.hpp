@@ -14,7 +14,7 @@
 #include <limits>
 #include <vector>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 #include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/rl/q_learning.hpp"
 

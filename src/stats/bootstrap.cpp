@@ -1,4 +1,4 @@
-#include "reinforcer/eval/bootstrap.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "reinforcer/parallel/rng.hpp"
+#include "reinforcer/core/rng.hpp"
 
 namespace reinforcer {
 namespace {

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "reinforcer/eval/evaluation.hpp"
-#include "reinforcer/io/hdf5.hpp"
-#include "reinforcer/io/provenance.hpp"
+#include "reinforcer/h5/hdf5.hpp"
+#include "reinforcer/results/provenance.hpp"
 
 namespace reinforcer {
 
@@ -15,6 +15,10 @@ inline constexpr std::int64_t kEvaluatedFormatVersion = 3;
 
 // The break-even table (run.h5 /quality/break_even, evaluated.h5 /evaluation/break_even).
 void write_break_even_table(const h5::Group& g, const std::vector<BreakEvenRow>& rows);
+
+// Creates the group "descriptive" in evaluation_group and writes the five descriptive tables
+// into it (layouts: docs/HDF5_SCHEMA.md, /evaluation/descriptive/*).
+void write_descriptive(const h5::Group& evaluation_group, const DescriptiveTables& t);
 
 // The call list (/evaluation/call_list) and its refits' scores (/evaluation/call_list_refits).
 void write_call_list(const h5::Group& g, const std::vector<CallListRow>& rows, const RefitScores& refits,

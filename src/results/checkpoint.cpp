@@ -1,10 +1,10 @@
-#include "reinforcer/io/checkpoint.hpp"
+#include "reinforcer/results/checkpoint.hpp"
 
 #include <sys/stat.h>
 
-#include "reinforcer/errors.hpp"
-#include "reinforcer/io/atomic_output.hpp"
-#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/core/atomic_output.hpp"
+#include "reinforcer/h5/hdf5.hpp"
 
 namespace reinforcer {
 

@@ -1,4 +1,4 @@
-#include "reinforcer/eval/ranking_metrics.hpp"
+#include "reinforcer/stats/ranking_metrics.hpp"
 
 #include <algorithm>
 #include <map>

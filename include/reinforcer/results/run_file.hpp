@@ -7,7 +7,7 @@
 
 #include "reinforcer/eval/break_even.hpp"
 #include "reinforcer/eval/learner_quality.hpp"
-#include "reinforcer/io/provenance.hpp"
+#include "reinforcer/results/provenance.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/h5/hdf5.hpp"
 
 namespace reinforcer {
 

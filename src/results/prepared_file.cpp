@@ -1,9 +1,9 @@
-#include "reinforcer/io/prepared_file.hpp"
+#include "reinforcer/results/prepared_file.hpp"
 
 #include <unordered_map>
 
-#include "reinforcer/eval/proportion.hpp"
-#include "reinforcer/errors.hpp"
+#include "reinforcer/stats/proportion.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {

@@ -1,10 +1,10 @@
-#include "reinforcer/io/frame.hpp"
+#include "reinforcer/results/frame.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 

@@ -1,4 +1,4 @@
-#include "reinforcer/io/atomic_output.hpp"
+#include "reinforcer/core/atomic_output.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {

@@ -1,4 +1,4 @@
-#include "reinforcer/eval/kaplan_meier.hpp"
+#include "reinforcer/stats/kaplan_meier.hpp"
 
 #include <algorithm>
 #include <cmath>

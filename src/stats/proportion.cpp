@@ -1,4 +1,4 @@
-#include "reinforcer/eval/proportion.hpp"
+#include "reinforcer/stats/proportion.hpp"
 
 #include <algorithm>
 #include <boost/math/distributions/chi_squared.hpp>

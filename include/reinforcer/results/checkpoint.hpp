@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/h5/hdf5.hpp"
 #include "reinforcer/rl/trainer.hpp"
 
 namespace reinforcer {

@@ -1,13 +1,13 @@
-#include "reinforcer/io/evaluation_file.hpp"
+#include "reinforcer/results/evaluation_file.hpp"
 
 #include <cstdio>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
-#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/h5/hdf5.hpp"
 
 namespace reinforcer {
 
@@ -97,6 +97,67 @@ CallList read_call_list(const h5::File& f, const std::string& path) {
                      " x " + std::to_string(cols) + " for " + std::to_string(n) + " leads)");
   out.bootstrap = g.has_attribute("bootstrap") ? g.int_attribute("bootstrap") : 0;
   return out;
+}
+
+// The descriptive tables (/evaluation/descriptive/*).
+void write_descriptive(const h5::Group& evaluation_group, const DescriptiveTables& t) {
+  const h5::Group g = evaluation_group.create_group("descriptive");
+  using S = SegmentRow;
+  g.write_table("segments", h5::Table(t.segments.size())
+                                .add("grouping", h5::column(t.segments, &S::grouping))
+                                .add("cohort", h5::column(t.segments, &S::cohort))
+                                .add("segment", h5::column(t.segments, &S::segment))
+                                .add("country", h5::column(t.segments, &S::country))
+                                .add("education", h5::column(t.segments, &S::education))
+                                .add("customers", h5::column(t.segments, &S::customers))
+                                .add("first_calls", h5::column(t.segments, &S::first_calls))
+                                .add("subscribers", h5::column(t.segments, &S::subscribers))
+                                .add("rate", h5::column(t.segments, &S::rate))
+                                .add("low95", h5::column(t.segments, &S::low95))
+                                .add("high95", h5::column(t.segments, &S::high95))
+                                .add("lift", h5::column(t.segments, &S::lift))
+                                .add("share_of_subscribers", h5::column(t.segments, &S::share_of_subscribers))
+                                .add("rank", h5::column(t.segments, &S::rank))
+                                .add("note", h5::column(t.segments, &S::note)));
+  using St = StatusRow;
+  g.write_table("status", h5::Table(t.status.size())
+                              .add("status", h5::column(t.status, &St::status))
+                              .add("cohort", h5::column(t.status, &St::cohort))
+                              .add("customers", h5::column(t.status, &St::customers))
+                              .add("subscribers", h5::column(t.status, &St::subscribers))
+                              .add("rate", h5::column(t.status, &St::rate))
+                              .add("low95", h5::column(t.status, &St::low95))
+                              .add("high95", h5::column(t.status, &St::high95)));
+  using F = FunnelRow;
+  g.write_table("funnel", h5::Table(t.funnel.size())
+                              .add("cohort", h5::column(t.funnel, &F::cohort))
+                              .add("from", h5::column(t.funnel, &F::from))
+                              .add("to", h5::column(t.funnel, &F::to))
+                              .add("reached_from", h5::column(t.funnel, &F::reached_from))
+                              .add("reached_to", h5::column(t.funnel, &F::reached_to))
+                              .add("conversion", h5::column(t.funnel, &F::conversion))
+                              .add("low95", h5::column(t.funnel, &F::low95))
+                              .add("high95", h5::column(t.funnel, &F::high95))
+                              .add("median_weeks", h5::column(t.funnel, &F::median_weeks)));
+  using T = TimeToNextRow;
+  g.write_table("time_to_next", h5::Table(t.time_to_next.size())
+                                    .add("cohort", h5::column(t.time_to_next, &T::cohort))
+                                    .add("transition", h5::column(t.time_to_next, &T::transition))
+                                    .add("week", h5::column(t.time_to_next, &T::week))
+                                    .add("at_risk", h5::column(t.time_to_next, &T::at_risk))
+                                    .add("events", h5::column(t.time_to_next, &T::events))
+                                    .add("survival", h5::column(t.time_to_next, &T::survival))
+                                    .add("low95", h5::column(t.time_to_next, &T::low95))
+                                    .add("high95", h5::column(t.time_to_next, &T::high95)));
+  using M = MilestoneRow;
+  g.write_table("milestones", h5::Table(t.milestones.size())
+                                  .add("milestone", h5::column(t.milestones, &M::milestone))
+                                  .add("cohort", h5::column(t.milestones, &M::cohort))
+                                  .add("reached", h5::column(t.milestones, &M::reached))
+                                  .add("subscribed", h5::column(t.milestones, &M::subscribed))
+                                  .add("rate", h5::column(t.milestones, &M::rate))
+                                  .add("low95", h5::column(t.milestones, &M::low95))
+                                  .add("high95", h5::column(t.milestones, &M::high95)));
 }
 
 namespace {

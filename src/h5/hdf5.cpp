@@ -1,4 +1,4 @@
-#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/h5/hdf5.hpp"
 
 #include <libdeflate.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer::h5 {
 namespace {

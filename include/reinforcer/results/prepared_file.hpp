@@ -5,7 +5,7 @@
 
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/split.hpp"
-#include "reinforcer/io/provenance.hpp"
+#include "reinforcer/results/provenance.hpp"
 
 namespace reinforcer {
 

@@ -2,7 +2,7 @@
 // Where a results file came from: enough to reproduce it.
 #include <string>
 
-#include "reinforcer/io/hdf5.hpp"
+#include "reinforcer/h5/hdf5.hpp"
 
 namespace reinforcer {
 

@@ -1,4 +1,4 @@
-#include "reinforcer/eval/calibration.hpp"
+#include "reinforcer/stats/calibration.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "reinforcer/eval/proportion.hpp"
+#include "reinforcer/stats/proportion.hpp"
 
 namespace reinforcer {
 namespace {

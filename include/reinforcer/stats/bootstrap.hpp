@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "reinforcer/eval/proportion.hpp"  // Interval
+#include "reinforcer/stats/proportion.hpp"  // Interval
 
 namespace reinforcer {
 

@@ -1,8 +1,8 @@
-#include "reinforcer/io/provenance.hpp"
+#include "reinforcer/results/provenance.hpp"
 
 #include <ctime>
 
-#include "reinforcer/errors.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 

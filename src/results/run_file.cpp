@@ -1,9 +1,9 @@
-#include "reinforcer/io/run_file.hpp"
+#include "reinforcer/results/run_file.hpp"
 
-#include "reinforcer/io/checkpoint.hpp"
-#include "reinforcer/io/evaluation_file.hpp"
-#include "reinforcer/io/hdf5.hpp"
-#include "reinforcer/io/prepared_file.hpp"
+#include "reinforcer/results/checkpoint.hpp"
+#include "reinforcer/results/evaluation_file.hpp"
+#include "reinforcer/h5/hdf5.hpp"
+#include "reinforcer/results/prepared_file.hpp"
 
 namespace reinforcer {
 namespace {
