@@ -35,7 +35,7 @@ def q_and_visits(path):
 
 
 def test_four_workers_in_any_layout_give_the_same_q_table(prepared, tmp_path):
-    args = ["train", prepared, "--episodes", 30000, "--sync-every", 5000, "--progress", "none", "--seed", 5]
+    args = ["train", prepared, "--episodes", 30000, "--sync-every", 5000, "--progress", "none", "--seed", 5, "--refits", 0]
     run(*args, "-o", tmp_path / "1x4.h5", "--threads", 4, check=True)
     mpirun(2, *args, "-o", tmp_path / "2x2.h5", threads=2)
     mpirun(4, *args, "-o", tmp_path / "4x1.h5", threads=1)
