@@ -87,11 +87,6 @@ ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector
     throw InputError("the run's Q-table has " + std::to_string(learned.q.size() / kQStride) + " states, the refitted funnel " +
                      std::to_string(f.model.states()) + ": the run file does not match its own settings");
   const FunnelModel& m = f.model;
-  const FunnelModel hist = m.with_config([&] {
-    FunnelConfig c = status_quo(s.funnel);
-    c.costs.cost.fill(0.0);
-    return c;
-  }());
   const std::array<PolicyRule, 6> rules = {deterministic_policy(m, learned_policy(learned.q, learned.visits, kQStride)),
                                            deterministic_policy(m, f.dp.policy), random_policy(), always(Action::wait),
                                            always(Action::message), textbook_policy()};
@@ -103,10 +98,19 @@ ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector
   OutcomeTables optimal;
   for (std::size_t k = 0; k < rules.size(); ++k) {
     OutcomeTables t = evaluate_outcomes(m, s.q.gamma, rules[k]);
-    record(k, mean_outcome(m, t, f.starts), true);
+    const PolicyOutcome o = mean_outcome(m, t, f.starts);
+    record(k, o, true);
     if (k == 1) optimal = std::move(t);
+    // The historical process is always waiting with no success and no known cost: when waiting
+    // costs nothing it is always-wait itself, and its model need not be built.
+    if (k == 3 && m.cost(Action::wait) == 0) record(6, o, false);
   }
-  record(6, mean_outcome(hist, evaluate_outcomes(hist, s.q.gamma, always(Action::wait)), f.starts), false);
+  if (m.cost(Action::wait) != 0) {
+    FunnelConfig c = status_quo(s.funnel);
+    c.costs.cost.fill(0.0);
+    const FunnelModel hist = m.with_config(c);
+    record(6, mean_outcome(hist, evaluate_outcomes(hist, s.q.gamma, always(Action::wait)), f.starts), false);
+  }
   r.impact = action_impact(f, optimal);
   r.action_mix = optimal_action_mix(m, f.dp, f.starts);
   if (!leads.empty()) {

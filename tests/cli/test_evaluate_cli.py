@@ -94,6 +94,13 @@ def test_evaluated_file_has_every_table_with_its_intervals(evaluated):
     for name in ("random", "always_message", "textbook", "learned"):
         other = pol[(pol.policy == name) & (pol.metric == "reward_per_customer")].iloc[0]
         assert opt.estimate >= other.estimate - 1e-9, name  # the optimum is optimal
+    # The historical process is waiting with no success and no known cost: always-wait's outcomes.
+    hist = pol[pol.policy == "historical"].set_index("metric")
+    wait = pol[pol.policy == "always_wait"].set_index("metric")
+    for metric in ("subscriptions_per_1000", "first_calls_per_1000", "reward_per_customer"):
+        assert hist.loc[metric, "estimate"] == wait.loc[metric, "estimate"], metric
+        assert hist.loc[metric, "low95"] == wait.loc[metric, "low95"], metric
+    assert np.isnan(hist.loc["cost_per_acquisition", "estimate"])
     assert len(t["evaluation/calibration"]) == 18  # 3 cohorts x 6 events
     assert list(t["evaluation/calibration"].columns) == CALIBRATION_COLUMNS
     assert len(t["evaluation/sensitivity"]) == 12  # the 3 success scales x 4 reward scales
