@@ -22,7 +22,6 @@ struct FoldModel {
   SegmentEncoder encoder;
   HazardEstimates hazards;
   FunnelModel model;
-  DpSolution dp;
 };
 FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& fitting, const EvaluationSettings& s);
 

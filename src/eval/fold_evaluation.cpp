@@ -112,8 +112,7 @@ FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& f
   SegmentEncoder encoder(table, fitting, s.features);
   HazardEstimates h = estimate_hazards(table, fitting, encoder, s.hazards);
   FunnelModel model = FunnelModel::from_estimates(encoder, h, s.funnel, /*all_nodes=*/true);
-  DpSolution dp = solve_funnel(model, s.q.gamma);
-  return FoldModel{std::move(encoder), std::move(h), std::move(model), std::move(dp)};
+  return FoldModel{std::move(encoder), std::move(h), std::move(model)};
 }
 
 std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
