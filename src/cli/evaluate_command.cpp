@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "reinforcer/cli/command.hpp"
-#include "reinforcer/cli/train_settings.hpp"
+#include "reinforcer/pipeline/trial_config.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -50,14 +50,19 @@ LoadedRun load_run(const std::string& path) {
       r.learned.visits[s * kQStride + a] = visits[s * kActions + a];
     }
   const std::string config = f.has_attribute("train_config") ? f.string_attribute("train_config") : f.string_attribute("config");
-  const TrainSettings t = train_settings_from_config(config, path);
+  TrialConfig t;
+  try {
+    t = parse_trial_config(trial_values_in(config));
+  } catch (const UsageError& e) {
+    throw InputError(path + ": its stored training options do not parse: " + e.what());
+  }
   if (t.environment != "funnel")
     throw InputError(path + ": evaluate compares policies in the fitted funnel; this run trained on the " + t.environment +
                      " environment (train with --env funnel)");
   EvaluationSettings& s = r.settings;
   s.features = t.features;
   s.funnel = t.funnel;
-  s.q = t.schedule.q;
+  s.q = learner_of(t);
   s.fit_on = t.fit_on;
   s.hazards.shrinkage_strength = t.shrinkage;
   s.oversample = t.oversample;

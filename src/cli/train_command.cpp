@@ -19,6 +19,7 @@
 #include "reinforcer/core/sha256.hpp"
 #include "reinforcer/parallel/mpi_guard.hpp"
 #include "reinforcer/parallel/stop_signal.hpp"
+#include "reinforcer/pipeline/trial.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 
 namespace reinforcer {
@@ -39,16 +40,17 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
   // The fitted model and its exact DP (Q, values, policy) and the policy values judged after training.
   const double model_mb = (static_cast<double>(fit.model.memory_bytes()) +
                            static_cast<double>(fit.model.states()) * (kActions * 8.0 + 8 + 1 + 2 * 8.0)) / 1e6;
-  std::cout << "environment " << s.environment << "; features " << s.features.text() << "; fitted on " << s.fit_on
+  const TrialConfig& c = s.trial;
+  std::cout << "environment " << c.environment << "; features " << c.features.text() << "; fitted on " << c.fit_on
             << " (" << with_thousands(static_cast<std::int64_t>(fit.fitting.size())) << " customers)\n"
             << "segments " << fit.model.segments() << "; states " << with_thousands(static_cast<std::int64_t>(states))
             << " x " << kActions << " actions\n"
             << "workers " << l.workers() << " = " << l.ranks << " ranks x " << l.threads << " threads; shard sizes on rank 0: "
             << lo << ".." << hi << " customers"
-            << (s.environment == "funnel" ? "; " + fixed(100 * s.oversample, 1) + "% of episodes start at a subscriber's state\n"
+            << (c.environment == "funnel" ? "; " + fixed(100 * c.oversample, 1) + "% of episodes start at a subscriber's state\n"
                                           : " (subscribers replicated to every shard)\n")
-            << "episodes " << with_thousands(s.schedule.episodes_per_worker) << " per worker in "
-            << s.schedule.rounds() << " sync rounds of " << with_thousands(s.schedule.sync_every) << "\n"
+            << "episodes " << with_thousands(c.schedule.episodes_per_worker) << " per worker in "
+            << c.schedule.rounds() << " sync rounds of " << with_thousands(c.schedule.sync_every) << "\n"
             << "memory estimate per rank: " << fixed(mb + model_mb, 1) << " MB (Q-table copies and visit counts "
             << fixed(mb, 1) << " MB; fitted model and exact DP " << fixed(model_mb, 1)
             << " MB), on top of the customer table and the libraries\n";
@@ -88,108 +90,54 @@ int train(const Invocation& inv, const Communicator& comm) {
   Provenance prov;
   prov.started_at = utc_now_iso8601();
   const TrainSettings s = train_settings(inv);
-  const Layout layout{comm.size(), s.schedule.threads};
+  const TrialConfig& c = s.trial;
+  const Layout layout{comm.size(), s.threads};
   ProgressLine progress(s.progress, comm.is_root());
   std::unique_ptr<AtomicOutput> out;
   if (comm.is_root() && !s.dry_run) out = std::make_unique<AtomicOutput>(inv.output);
-  require_readable_file(inv.input);
-  const Day export_date = read_prepared_export_date(inv.input);
-  const CustomerTable table = read_prepared_customers(inv.input);
-  const std::string input_sha = sha256_of_file(inv.input);
-  HazardOptions hopt;
-  hopt.export_date = export_date;
-  hopt.shrinkage_strength = s.shrinkage;
-  const FunnelFit fit = fit_funnel(table, select_fitting(table, s.fit_on), s.features, hopt, s.funnel,
-                                   s.schedule.q.gamma);
-  if (layout.workers() > static_cast<std::int64_t>(fit.fitting.size()))
-    throw UsageError(std::to_string(layout.workers()) + " workers (" + std::to_string(layout.ranks) + " ranks x " +
-                     std::to_string(layout.threads) + " threads) but only " + std::to_string(fit.fitting.size()) +
-                     " fitting customers; use fewer ranks or --threads");
-  const bool funnel = s.environment == "funnel";
-  const auto shards = fitting_shards(table, fit, comm.rank() * layout.threads, layout.threads,
-                                     static_cast<int>(layout.workers()), !funnel);
-  ReplayEnvironment replay(fit.histories, fit.model.segments(), s.replay);
-  FunnelEnvironment funnel_env(fit.model, fit.starts);
-  const std::size_t states = funnel ? funnel_env.states() : replay.states();
+  const TrialInput input = read_trial_input(inv.input);
+  const std::shared_ptr<const FunnelFit> fit = fit_trial_model(c, input);
   if (s.dry_run) {
-    if (comm.is_root()) print_dry_run(fit, s, layout, states, shards);
+    if (layout.workers() > static_cast<std::int64_t>(fit->fitting.size()))
+      throw UsageError(std::to_string(layout.workers()) + " workers but only " + std::to_string(fit->fitting.size()) +
+                       " fitting customers; use fewer ranks or --threads");
+    const bool funnel = c.environment == "funnel";
+    const auto shards = fitting_shards(input.table, *fit, comm.rank() * layout.threads, layout.threads,
+                                       static_cast<int>(layout.workers()), !funnel);
+    const std::size_t states = funnel ? FunnelEnvironment(fit->model, fit->starts).states()
+                                      : ReplayEnvironment(fit->histories, fit->model.segments(), c.replay).states();
+    if (comm.is_root()) print_dry_run(*fit, s, layout, states, shards);
     return 0;
   }
-  const Fingerprint fingerprint = train_fingerprint(inv, layout.workers(), input_sha);
-  TrainState state;
-  if (s.resume) {
-    state = read_checkpoint(s.checkpoint_path, fingerprint);
-    if (state.q.size() != states * kQStride) throw InputError(s.checkpoint_path + ": Q-table size differs from this run's");
-    if (comm.is_root()) progress.note("resuming from " + s.checkpoint_path + " after round " + std::to_string(state.rounds_done));
-  }
   install_stop_signal_handlers();
-  TrainHooks hooks;
-  if (funnel) hooks.regret = [&](const TrainState& st) { return fit.regret_of(st.q, st.visits); };
-  hooks.regret_every = static_cast<int>(std::max<std::int64_t>(1, s.schedule.rounds() / 50));
-  hooks.stop_requested = stop_signal_received;
-  const std::int64_t total_episodes = s.schedule.episodes_per_worker * layout.workers();
-  hooks.progress = [&](const LearningCurveRow& row, std::int64_t total_rounds) {
+  TrialRun run;
+  run.threads = s.threads;
+  run.checkpoint_every = s.checkpoint_every;
+  run.checkpoint_path = s.checkpoint_path;
+  run.resume = s.resume;
+  run.stop_requested = stop_signal_received;
+  run.note = [&](const std::string& text) { progress.note(text); };
+  run.progress = [&](const LearningCurveRow& row, std::int64_t total_rounds, std::int64_t total_episodes) {
     progress.round(row, total_rounds, total_episodes);
   };
-  hooks.checkpoint = [&](const TrainState& st) {
-    if (comm.is_root()) {
-      write_checkpoint(s.checkpoint_path, st, fingerprint);
-      progress.note("checkpoint written: " + s.checkpoint_path + " (round " + std::to_string(st.rounds_done) + ")");
-    }
-    comm.barrier();
-  };
-  if (funnel) {
-    train_distributed(comm, funnel_env, funnel_shards(table, fit, shards, s.oversample), s.schedule, state, hooks);
-  } else {
-    std::vector<ReplayShard> rs;
-    for (const auto& sh : shards) rs.push_back(replay.make_shard(sh));
-    train_distributed(comm, replay, rs, s.schedule, state, hooks);
-  }
+  const TrialResult result = run_trial(c, input, fit, comm, run);
   progress.finish();
-  LearnerQuality quality;  // every rank: the refits are shared among them
-  if (funnel)
-    quality = judge_learned_policy(table, fit, hopt, learned_policy(state.q, state.visits, kQStride), s.refits,
-                                   s.schedule.seed, comm, s.schedule.threads);
   if (!comm.is_root()) return 0;
-  const double dp = fit.dp_start_value();
-  std::vector<std::uint8_t> start_cohort;
-  for (Cohort c : fit.cohorts) start_cohort.push_back(static_cast<std::uint8_t>(c));
-  const std::vector<BreakEvenRow> break_even =
-      funnel ? break_even_table(fit.model, fit.gamma, fit.starts, start_cohort) : std::vector<BreakEvenRow>{};
-  RunContents run;
-  run.quality = funnel ? &quality : nullptr;
-  run.break_even = &break_even;
-  run.prepared_path = inv.input;
-  run.environment = s.environment;
-  run.steps_per_episode = funnel ? s.funnel.horizon_weeks : s.replay.max_steps;
-  run.fit = &fit;
-  run.state = &state;
-  run.text_attributes = {{"environment", s.environment}, {"features", s.features.text()}, {"fit_on", s.fit_on},
-                         {"prepared_sha256", input_sha}, {"export_date", format_day(export_date)}};
-  run.int_attributes = {{"seed", static_cast<std::int64_t>(s.schedule.seed)}, {"ranks", layout.ranks},
-                        {"threads", layout.threads}, {"workers", layout.workers()},
-                        {"episodes_per_worker", s.schedule.episodes_per_worker}, {"sync_every", s.schedule.sync_every},
-                        {"rounds", state.rounds_done}, {"interleave", s.schedule.q.interleave},
-                        {"fitting_customers", static_cast<std::int64_t>(fit.fitting.size())}};
-  run.int_attributes["refits"] = s.refits;
-  run.double_attributes = {{"dp_start_value", dp}, {"oversample", s.oversample}};
-  if (funnel) {
-    run.double_attributes["learned_start_value"] = quality.regret.front().learned;
-    run.double_attributes["regret"] = quality.regret.front().regret;
-  }
+  const RunContents contents = run_contents(c, input, result, layout.ranks, layout.threads);
   prov.command_line = inv.command_line;
   prov.config_text = inv.config_text;
   prov.input_path = inv.input;
-  prov.input_sha256 = input_sha;
-  write_run_file(out->temp_path(), run, prov);
+  prov.input_sha256 = input.sha256;
+  write_run_file(out->temp_path(), contents, prov);
   out->commit();
+  const TrainState& state = result.state;
   const double secs = state.curve.empty() ? 0 : state.curve.back().wall_seconds;
-  std::cout << "trained " << with_thousands(s.schedule.episodes_per_worker) << " episodes per worker x "
+  std::cout << "trained " << with_thousands(c.schedule.episodes_per_worker) << " episodes per worker x "
             << layout.workers() << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
             << state.rounds_done << " sync rounds, " << fixed(secs) << " s\n";
-  if (funnel) {
-    print_break_even(break_even);
-    print_quality(quality, fit);
+  if (c.environment == "funnel") {
+    print_break_even(result.break_even);
+    print_quality(result.quality, *fit);
   }
   std::cout << "wrote " << inv.output << std::endl;
   return 0;
@@ -233,15 +181,7 @@ CommandSpec train_command() {
       "(schema in docs/HDF5_SCHEMA.md).";
   s.add_options = add_train_options;
   s.run = run_train;
-  s.explain_unknown = [](const std::string& key) -> std::string {
-    for (const std::string prefix : {"cost.", "success."})
-      if (key.rfind(prefix, 0) == 0)
-        return "unknown action '" + key.substr(prefix.size()) + "' in '" + key + "' (actions: " + action_list() +
-               (prefix == "success." ? "; wait has no success: it is the status quo" : "") + ")";
-    if (key.rfind("effect.", 0) == 0)
-      return "'" + key + "': effect multipliers were replaced by success.<action> probabilities (see --help)";
-    return "";
-  };
+  s.explain_unknown = explain_unknown_trial_option;
   return s;
 }
 

@@ -115,16 +115,16 @@ def test_resume_without_a_checkpoint_is_a_path_error(prepared, tmp_path):
     (["--features", ""], 2, "the feature mask is empty"),
     (["--features", "stage"], 2, "'stage' is not a decision-time feature"),
     (["--sync-every", "0"], 2, "--sync-every: 0 is out of range"),
-    (["--cost.call", "-1"], 2, "--cost.call: -1.000000 is negative"),
+    (["--cost.call", "-1"], 2, "--cost.call: -1 is out of range; give a value from 0"),
     (["--cost.fax", "3"], 2, "unknown action 'fax'"),
     (["--env", "gym"], 2, "--env: 'gym' is not funnel or replay"),
     (["--fit-on", "except-fold:9"], 2, "fold 9 does not exist"),
     (["--effect.act", "2"], 2, "effect multipliers were replaced by success.<action> probabilities"),
     (["--success.wait", "0.5"], 2, "wait has no success: it is the status quo"),
-    (["--success.call", "1.5"], 2, "--success.call: 1.500000 is out of range"),
+    (["--success.call", "1.5"], 2, "--success.call: 1.5 is out of range; give a value from 0 to 1"),
     (["--step-size", "adam"], 2, "--step-size: 'adam' is not visits or constant"),
-    (["--omega", "0.3"], 2, "--omega: 0.300000 is out of range"),
-    (["--oversample", "-0.1"], 2, "--oversample: -0.100000 is out of range"),
+    (["--omega", "0.3"], 2, "--omega: 0.3 is out of range"),
+    (["--oversample", "-0.1"], 2, "--oversample: -0.1 is out of range"),
 ])
 def test_bad_options(prepared, tmp_path, args, code, text):
     p = run("train", prepared, "-o", tmp_path / "x.h5", *args)

@@ -3,7 +3,7 @@
 
 The layers, from the ground up (one folder each under include/reinforcer/ and src/): core
 (errors, seeds, files), stats, parallel, h5; data; env (the model and the environments); rl;
-eval; results (run, evaluated, checkpoint and prepared files); cli; and src/main.cpp on top. A
+eval; results (run, evaluated, checkpoint and prepared files); pipeline (trial, sweep); cli; and src/main.cpp on top. A
 file may include its own layer and the ones below it. A folder not in the list is an error
 too: a new layer has to be placed.
 
@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-LAYERS = ["core", "stats", "parallel", "h5", "data", "env", "rl", "eval", "results", "cli", "main"]
+LAYERS = ["core", "stats", "parallel", "h5", "data", "env", "rl", "eval", "results", "pipeline", "cli", "main"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"reinforcer/([a-z_0-9]+)/')
 
 

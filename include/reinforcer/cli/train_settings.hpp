@@ -1,39 +1,31 @@
 #pragma once
-// The options of `reinforcer train`, validated, and the fingerprint a checkpoint carries.
+// `reinforcer train`'s options: the trial's (declared once in pipeline/trial_config) and how
+// this run is laid out and reported.
 #include <string>
 
 #include "reinforcer/cli/command.hpp"
-#include "reinforcer/env/feature_mask.hpp"
-#include "reinforcer/env/funnel_model.hpp"
-#include "reinforcer/env/replay_env.hpp"
-#include "reinforcer/results/checkpoint.hpp"
-#include "reinforcer/rl/trainer.hpp"
+#include "reinforcer/pipeline/trial_config.hpp"
 
 namespace reinforcer {
 
 struct TrainSettings {
-  std::string environment = "funnel";
-  std::string fit_on = "all";
-  FeatureMask features;
-  TrainSchedule schedule;
-  FunnelConfig funnel;
-  double shrinkage = -1;  // < 0: empirical Bayes
-  double oversample = kDefaultOversample;  // share of episodes started at a subscriber's start state
-  int refits = 50;          // bootstrap refits for the learned-minus-best-constant interval
-  ReplayConfig replay;
-  std::string replay_rewards = "plain";
+  TrialConfig trial;
+  int threads = 1;
+  int checkpoint_every = 0;
   std::string checkpoint_path;
   bool resume = false;
   bool dry_run = false;
   std::string progress = "auto";
 };
 
+// Every trial option as a command-line option (text; read and checked by the library).
+void add_trial_options(po::options_description& d);
+// The trial options of an invocation (defaults included), for parse_trial_config.
+OptionValues trial_values_of(const Invocation& inv);
+
 void add_train_options(po::options_description& d);
 TrainSettings train_settings(const Invocation& inv);
-// The settings a run was trained with, from the config text stored in its run file.
-TrainSettings train_settings_from_config(const std::string& config_text, const std::string& origin);
-// Everything that determines the result: the options that change it, the worker count and
-// the input's hash.
-Fingerprint train_fingerprint(const Invocation& inv, std::int64_t workers, const std::string& input_sha256);
+// OMP_NUM_THREADS, or 1.
+int default_threads();
 
 }  // namespace reinforcer

@@ -1,0 +1,71 @@
+#pragma once
+// A trial as a library call: a validated TrialConfig, the prepared customers and a
+// Communicator in; the fitted funnel, the trained Q-table and its judgement out. `train`,
+// `sweep`, and later the subset search call it; none of them parses options to get here.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reinforcer/data/customer_table.hpp"
+#include "reinforcer/eval/break_even.hpp"
+#include "reinforcer/eval/learner_quality.hpp"
+#include "reinforcer/parallel/communicator.hpp"
+#include "reinforcer/pipeline/trial_config.hpp"
+#include "reinforcer/results/checkpoint.hpp"
+#include "reinforcer/results/run_file.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
+
+namespace reinforcer {
+
+// The prepared customers a trial reads, loaded once for any number of trials.
+struct TrialInput {
+  std::string path;
+  CustomerTable table;
+  Day export_date = 0;
+  std::string sha256;
+};
+TrialInput read_trial_input(const std::string& prepared_path);
+
+// The hazard options a config implies on this input.
+HazardOptions trial_hazard_options(const TrialConfig& config, const TrialInput& input);
+// The fitted funnel and its exact DP; trials whose model_key() is equal can share it.
+std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, const TrialInput& input);
+
+// How a trial runs here (not what it computes): threads per rank, checkpoints, progress.
+struct TrialRun {
+  int threads = 1;
+  int checkpoint_every = 0;     // rounds; 0: only when stop_requested()
+  std::string checkpoint_path;  // "" : no checkpoint, and a stop request is ignored
+  bool resume = false;          // continue from checkpoint_path
+  bool resume_if_present = false;  // continue from checkpoint_path when it exists (a requeued job)
+  std::function<bool()> stop_requested;
+  std::function<void(const LearningCurveRow&, std::int64_t total_rounds, std::int64_t total_episodes)> progress;
+  std::function<void(const std::string&)> note;  // root only
+};
+
+struct TrialResult {
+  std::shared_ptr<const FunnelFit> fit;
+  HazardOptions hazards;
+  TrainState state;
+  LearnerQuality quality;               // funnel only
+  std::vector<BreakEvenRow> break_even; // funnel only
+  std::int64_t workers = 0;
+  double train_seconds = 0;  // the training loop (with the syncs), this run only
+  double judge_seconds = 0;  // the policy's regret and refits
+};
+
+// Everything that determines a trial's Q-table: its options, the worker count and the input.
+Fingerprint trial_fingerprint(const TrialConfig& config, std::int64_t workers, const std::string& input_sha256);
+
+// Trains and judges the trial on every rank of comm (each rank runs run.threads workers);
+// the result is complete on every rank. Throws UsageError when the workers outnumber the
+// fitting customers and Interrupted after a checkpoint written on a stop request.
+TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::shared_ptr<const FunnelFit> fit,
+                      const Communicator& comm, const TrialRun& run);
+
+// The run file's contents for a finished trial (attributes named as docs/HDF5_SCHEMA.md says).
+RunContents run_contents(const TrialConfig& config, const TrialInput& input, const TrialResult& result, int ranks,
+                         int threads);
+
+}  // namespace reinforcer

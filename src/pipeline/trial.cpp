@@ -1,0 +1,159 @@
+#include "reinforcer/pipeline/trial.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/core/sha256.hpp"
+#include "reinforcer/data/raw_table.hpp"
+#include "reinforcer/results/prepared_file.hpp"
+
+namespace reinforcer {
+
+TrialInput read_trial_input(const std::string& prepared_path) {
+  TrialInput in;
+  in.path = prepared_path;
+  require_readable_file(prepared_path);
+  in.export_date = read_prepared_export_date(prepared_path);
+  in.table = read_prepared_customers(prepared_path);
+  in.sha256 = sha256_of_file(prepared_path);
+  return in;
+}
+
+HazardOptions trial_hazard_options(const TrialConfig& config, const TrialInput& input) {
+  HazardOptions h;
+  h.export_date = input.export_date;
+  h.shrinkage_strength = config.shrinkage;
+  return h;
+}
+
+std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, const TrialInput& input) {
+  return std::make_shared<const FunnelFit>(fit_funnel(input.table, select_fitting(input.table, config.fit_on),
+                                                      config.features, trial_hazard_options(config, input),
+                                                      config.funnel, config.schedule.q.gamma));
+}
+
+Fingerprint trial_fingerprint(const TrialConfig& config, std::int64_t workers, const std::string& input_sha256) {
+  Fingerprint fp;
+  std::istringstream lines(canonical_text(config));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto eq = line.find(" = ");
+    if (line.compare(0, eq, "refits") != 0) fp[line.substr(0, eq)] = line.substr(eq + 3);  // refits judge, not train
+  }
+  fp["workers"] = std::to_string(workers);
+  fp["input_sha256"] = input_sha256;
+  return fp;
+}
+
+namespace {
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return !path.empty() && ::stat(path.c_str(), &st) == 0;
+}
+}  // namespace
+
+TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::shared_ptr<const FunnelFit> fit,
+                      const Communicator& comm, const TrialRun& run) {
+  using Clock = std::chrono::steady_clock;
+  TrialResult result;
+  result.fit = fit;
+  result.hazards = trial_hazard_options(config, input);
+  result.workers = static_cast<std::int64_t>(comm.size()) * run.threads;
+  if (result.workers > static_cast<std::int64_t>(fit->fitting.size()))
+    throw UsageError(std::to_string(result.workers) + " workers (" + std::to_string(comm.size()) + " ranks x " +
+                     std::to_string(run.threads) + " threads) but only " + std::to_string(fit->fitting.size()) +
+                     " fitting customers; use fewer ranks or threads");
+  TrainSchedule schedule = config.schedule;
+  schedule.threads = run.threads;
+  schedule.checkpoint_every = run.checkpoint_every;
+  schedule.q = learner_of(config);
+  const bool funnel = config.environment == "funnel";
+  const auto shards = fitting_shards(input.table, *fit, comm.rank() * run.threads, run.threads,
+                                     static_cast<int>(result.workers), !funnel);
+  const Fingerprint fingerprint = trial_fingerprint(config, result.workers, input.sha256);
+  TrainState& state = result.state;
+  if (run.resume || (run.resume_if_present && file_exists(run.checkpoint_path))) {
+    state = read_checkpoint(run.checkpoint_path, fingerprint);
+    if (run.note && comm.is_root())
+      run.note("resuming from " + run.checkpoint_path + " after round " + std::to_string(state.rounds_done));
+  }
+  TrainHooks hooks;
+  if (funnel) hooks.regret = [&](const TrainState& st) { return fit->regret_of(st.q, st.visits); };
+  hooks.regret_every = static_cast<int>(std::max<std::int64_t>(1, schedule.rounds() / 50));
+  if (!run.checkpoint_path.empty()) {
+    hooks.stop_requested = run.stop_requested;
+    hooks.checkpoint = [&](const TrainState& st) {
+      if (comm.is_root()) {
+        write_checkpoint(run.checkpoint_path, st, fingerprint);
+        if (run.note) run.note("checkpoint written: " + run.checkpoint_path + " (round " + std::to_string(st.rounds_done) + ")");
+      }
+      comm.barrier();
+    };
+  }
+  const std::int64_t total_episodes = schedule.episodes_per_worker * result.workers;
+  if (run.progress)
+    hooks.progress = [&](const LearningCurveRow& row, std::int64_t total_rounds) {
+      run.progress(row, total_rounds, total_episodes);
+    };
+  const auto t0 = Clock::now();
+  if (funnel) {
+    FunnelEnvironment env(fit->model, fit->starts);
+    if (state.q.size() != 0 && state.q.size() != env.states() * kQStride)
+      throw InputError(run.checkpoint_path + ": Q-table size differs from this run's");
+    train_distributed(comm, env, funnel_shards(input.table, *fit, shards, config.oversample), schedule, state, hooks);
+  } else {
+    ReplayEnvironment replay(fit->histories, fit->model.segments(), config.replay);
+    if (state.q.size() != 0 && state.q.size() != replay.states() * kQStride)
+      throw InputError(run.checkpoint_path + ": Q-table size differs from this run's");
+    std::vector<ReplayShard> rs;
+    for (const auto& sh : shards) rs.push_back(replay.make_shard(sh));
+    train_distributed(comm, replay, rs, schedule, state, hooks);
+  }
+  const auto t1 = Clock::now();
+  result.train_seconds = std::chrono::duration<double>(t1 - t0).count();
+  if (funnel) {
+    result.quality = judge_learned_policy(input.table, *fit, result.hazards, learned_policy(state.q, state.visits, kQStride),
+                                          config.refits, config.schedule.seed, comm, run.threads);
+    std::vector<std::uint8_t> start_cohort;
+    for (Cohort c : fit->cohorts) start_cohort.push_back(static_cast<std::uint8_t>(c));
+    result.break_even = break_even_table(fit->model, fit->gamma, fit->starts, start_cohort);
+  }
+  result.judge_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+  return result;
+}
+
+RunContents run_contents(const TrialConfig& config, const TrialInput& input, const TrialResult& result, int ranks,
+                         int threads) {
+  const bool funnel = config.environment == "funnel";
+  RunContents run;
+  run.quality = funnel ? &result.quality : nullptr;
+  run.break_even = &result.break_even;
+  run.prepared_path = input.path;
+  run.environment = config.environment;
+  run.steps_per_episode = funnel ? config.funnel.horizon_weeks : config.replay.max_steps;
+  run.fit = result.fit.get();
+  run.state = &result.state;
+  run.text_attributes = {{"environment", config.environment}, {"features", config.features.text()},
+                         {"fit_on", config.fit_on}, {"prepared_sha256", input.sha256},
+                         {"export_date", format_day(input.export_date)}};
+  run.int_attributes = {{"seed", static_cast<std::int64_t>(config.schedule.seed)}, {"ranks", ranks},
+                        {"threads", threads}, {"workers", result.workers},
+                        {"episodes_per_worker", config.schedule.episodes_per_worker},
+                        {"sync_every", config.schedule.sync_every}, {"rounds", result.state.rounds_done},
+                        {"interleave", config.schedule.q.interleave},
+                        {"fitting_customers", static_cast<std::int64_t>(result.fit->fitting.size())},
+                        {"refits", config.refits}};
+  run.double_attributes = {{"dp_start_value", result.fit->dp_start_value()}, {"oversample", config.oversample}};
+  if (funnel) {
+    run.double_attributes["learned_start_value"] = result.quality.regret.front().learned;
+    run.double_attributes["regret"] = result.quality.regret.front().regret;
+  }
+  return run;
+}
+
+}  // namespace reinforcer
