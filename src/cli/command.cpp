@@ -3,7 +3,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "reinforcer/cli/config_file.hpp"
+#include "reinforcer/core/config_file.hpp"
 #include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
@@ -44,7 +44,7 @@ std::string value_text(const po::variable_value& v) {
 void print_command_help(const CommandSpec& spec) {
   std::cout << "Usage: " << spec.synopsis << "\n\n" << spec.description << "\n\n" << all_options(spec)
             << "\nExit codes: 0 success, 1 internal error, 2 usage or configuration error, 3 invalid input "
-               "content,\n4 a path that cannot be opened or written, 75 interrupted after a checkpoint.\n";
+               "content,\n4 a path that cannot be opened or written, 5 some sweep trials failed, 75 interrupted after a checkpoint.\n";
 }
 
 bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& args, Invocation& inv) {

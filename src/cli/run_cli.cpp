@@ -8,7 +8,7 @@ namespace reinforcer {
 namespace {
 
 std::vector<CommandSpec> commands() { return {synth_command(), prepare_command(), train_command(), evaluate_command(), report_command(),
-          recommend_command(), bench_command()}; }
+          recommend_command(), sweep_command(), merge_command(), bench_command()}; }
 
 void print_main_help() {
   std::cout << "reinforcer " << REINFORCER_VERSION
@@ -20,7 +20,7 @@ void print_main_help() {
   std::cout << "\n'reinforcer <command> --help' explains a command's options and their defaults.\n"
                "Every option can also be set in an INI file given with --config (section = command name).\n"
                "Exit codes: 0 success, 1 internal error, 2 usage or configuration error, 3 invalid input content,\n"
-               "4 a path that cannot be opened or written, 75 interrupted after writing a checkpoint.\n";
+               "4 a path that cannot be opened or written, 5 some sweep trials failed, 75 interrupted after writing a checkpoint.\n";
 }
 
 std::string joined(int argc, char** argv) {

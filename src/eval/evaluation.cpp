@@ -336,6 +336,20 @@ std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const E
   return plan_call_list(table, fitting, SegmentEncoder(table, fitting, s.features), s).rows;
 }
 
+FoldAuc status_quo_auc(const CustomerTable& table, const EvaluationSettings& s) {
+  std::vector<double> score;
+  std::vector<std::uint8_t> label;
+  std::vector<std::int32_t> fold;
+  const std::vector<FoldPlan> plans = plan_folds(table, "cv");
+  for (std::size_t f = 0; f < plans.size(); ++f) {
+    if (plans[f].held_out.empty()) continue;
+    for (const ScoreRow& r : score_held_out(table, plans[f].fitting, plans[f].held_out, s, static_cast<int>(f)))
+      score.push_back(r.status_quo), label.push_back(static_cast<std::uint8_t>(r.subscribed)), fold.push_back(r.fold);
+  }
+  if (score.empty()) return FoldAuc{};
+  return fold_stratified_auc(score, label, fold);
+}
+
 EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned, const EvaluationSettings& s,
                           const Communicator& comm) {
   const std::vector<FoldPlan> plans = plan_folds(table, s.split);

@@ -1,3 +1,5 @@
+#include <utility>
+
 #include "reinforcer/parallel/communicator.hpp"
 
 namespace reinforcer {
@@ -16,6 +18,14 @@ class LocalCommunicator final : public CommunicatorImpl {
   std::vector<std::string> gather(const std::string& bytes, int) const override { return {bytes}; }
   void barrier() const override {}
   std::shared_ptr<const CommunicatorImpl> split(int) const override { return std::make_shared<LocalCommunicator>(); }
+  std::shared_ptr<SharedCounterImpl> shared_counter(std::int64_t start) const override {
+    struct Local final : SharedCounterImpl {
+      std::int64_t value;
+      explicit Local(std::int64_t v) : value(v) {}
+      std::int64_t fetch_add(std::int64_t n) override { return std::exchange(value, value + n); }
+    };
+    return std::make_shared<Local>(start);
+  }
 };
 
 }  // namespace

@@ -12,6 +12,36 @@ void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI: ") + what + " failed");
 }
 
+// The counter lives in a one-sided window on rank 0; MPI_Fetch_and_op under a shared lock
+// makes each increment atomic without rank 0 taking part.
+class MpiCounter final : public SharedCounterImpl {
+ public:
+  MpiCounter(MPI_Comm comm, int rank, std::int64_t start) {
+    const MPI_Aint bytes = rank == 0 ? static_cast<MPI_Aint>(sizeof(std::int64_t)) : 0;
+    check(MPI_Win_allocate(bytes, sizeof(std::int64_t), MPI_INFO_NULL, comm, &base_, &win_), "window allocate");
+    if (rank == 0) {
+      check(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win_), "window lock");
+      *base_ = start;
+      check(MPI_Win_unlock(0, win_), "window unlock");
+    }
+    check(MPI_Barrier(comm), "barrier");
+  }
+  ~MpiCounter() override {
+    if (MpiGuard::active()) MPI_Win_free(&win_);
+  }
+  std::int64_t fetch_add(std::int64_t n) override {
+    std::int64_t before = 0;
+    check(MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win_), "window lock");
+    check(MPI_Fetch_and_op(&n, &before, MPI_INT64_T, 0, 0, MPI_SUM, win_), "fetch and op");
+    check(MPI_Win_unlock(0, win_), "window unlock");
+    return before;
+  }
+
+ private:
+  MPI_Win win_ = MPI_WIN_NULL;
+  std::int64_t* base_ = nullptr;
+};
+
 class MpiCommunicator final : public CommunicatorImpl {
  public:
   MpiCommunicator(MPI_Comm comm, bool owned) : comm_(comm), owned_(owned) {
@@ -63,6 +93,9 @@ class MpiCommunicator final : public CommunicatorImpl {
     MPI_Comm sub;
     check(MPI_Comm_split(comm_, color, rank_, &sub), "comm split");
     return std::make_shared<MpiCommunicator>(sub, true);
+  }
+  std::shared_ptr<SharedCounterImpl> shared_counter(std::int64_t start) const override {
+    return std::make_shared<MpiCounter>(comm_, rank_, start);
   }
 
  private:

@@ -90,6 +90,27 @@ TEST_CASE("communicator: split forms groups of ranks with the same color", "[com
   c.barrier();
 }
 
+// A sweep's groups take trials from it as they finish: every value goes to exactly one rank,
+// however the ranks interleave (rank 0 takes part in the work too).
+TEST_CASE("communicator: a shared counter deals each value to exactly one rank", "[communicator]") {
+  const Communicator c = test_communicator();
+  std::vector<std::int64_t> mine;
+  {
+    Communicator::Counter counter = c.shared_counter(5);
+    for (;;) {
+      const std::int64_t v = counter.next();
+      if (v >= 5 + 200) break;
+      mine.push_back(v);
+      if (c.rank() == 1) std::this_thread::sleep_for(std::chrono::microseconds(50));  // a slower rank
+    }
+    c.barrier();  // the counter is let go at the same point on every rank
+  }
+  std::vector<std::int64_t> seen(205, 0);
+  for (std::int64_t v : mine) seen[static_cast<std::size_t>(v)] += 1;
+  c.sum_in_place(seen);
+  for (std::int64_t v = 0; v < 205; ++v) CHECK(seen[static_cast<std::size_t>(v)] == (v >= 5 ? 1 : 0));
+}
+
 // The trainer's sync: a barrier, then the averaging. A rank that arrives late (here: every
 // rank but the root sleeps in its progress hook, i.e. before its next round's episodes) makes
 // the others wait; that time must be booked as waiting, not as the cost of a sync.

@@ -45,6 +45,8 @@ CommandSpec prepare_command();
 CommandSpec synth_command();
 CommandSpec train_command();
 CommandSpec bench_command();
+CommandSpec sweep_command();
+CommandSpec merge_command();
 CommandSpec evaluate_command();
 CommandSpec report_command();
 CommandSpec recommend_command();

@@ -11,6 +11,7 @@ enum class ExitCode : int {
   usage = 2,        // options, configuration values
   bad_input = 3,    // readable input with invalid content
   path = 4,         // a path that cannot be opened or written
+  trials_failed = 5,  // a sweep ran, and some of its trials failed (each recorded with its error)
   interrupted = 75  // stopped by a signal after writing a checkpoint
 };
 

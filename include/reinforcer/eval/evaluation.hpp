@@ -10,6 +10,7 @@
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/eval/break_even.hpp"
 #include "reinforcer/stats/calibration.hpp"
+#include "reinforcer/stats/ranking_metrics.hpp"
 #include "reinforcer/eval/call_list.hpp"
 #include "reinforcer/eval/descriptive.hpp"
 #include "reinforcer/stats/proportion.hpp"
@@ -114,6 +115,11 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
 std::vector<ScoreRow> score_held_out(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                      const std::vector<std::size_t>& held_out, const EvaluationSettings& settings,
                                      int fold);
+
+// The status-quo score's fold-stratified AUC over the cross-validation folds alone (no refits,
+// no policies): what a sweep trial records when its options change the model. folds 0 when
+// the customers have no folds.
+FoldAuc status_quo_auc(const CustomerTable& table, const EvaluationSettings& settings);
 
 // The call list from the fit on the fitting customers (settings.fit_on) alone: every open lead
 // at its state on the export date, before the refits (low95 = high95 = the estimate).

@@ -9,6 +9,14 @@
 
 namespace reinforcer {
 
+// A counter held by rank 0 that any rank advances on its own (one-sided), so ranks can take
+// work as they become free without the others taking part.
+class SharedCounterImpl {
+ public:
+  virtual ~SharedCounterImpl() = default;
+  virtual std::int64_t fetch_add(std::int64_t n) = 0;
+};
+
 class CommunicatorImpl {
  public:
   virtual ~CommunicatorImpl() = default;
@@ -23,6 +31,7 @@ class CommunicatorImpl {
   virtual std::vector<std::string> gather(const std::string& bytes, int root) const = 0;
   virtual void barrier() const = 0;
   virtual std::shared_ptr<const CommunicatorImpl> split(int color) const = 0;
+  virtual std::shared_ptr<SharedCounterImpl> shared_counter(std::int64_t start) const = 0;
 };
 
 class Communicator {
@@ -50,6 +59,17 @@ class Communicator {
   void barrier() const { impl_->barrier(); }
   // Ranks with the same color form a new communicator (trial groups).
   Communicator split(int color) const { return Communicator(impl_->split(color)); }
+  // Collective: every rank creates it (and lets it go) at the same point; then next() on any
+  // rank returns start, start + 1, ... each value to exactly one caller.
+  class Counter {
+   public:
+    explicit Counter(std::shared_ptr<SharedCounterImpl> impl) : impl_(std::move(impl)) {}
+    std::int64_t next() { return impl_->fetch_add(1); }
+
+   private:
+    std::shared_ptr<SharedCounterImpl> impl_;
+  };
+  Counter shared_counter(std::int64_t start = 0) const { return Counter(impl_->shared_counter(start)); }
 
  private:
   std::shared_ptr<const CommunicatorImpl> impl_;

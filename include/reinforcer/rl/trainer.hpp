@@ -46,6 +46,7 @@ struct LearningCurveRow {
   double wall_seconds = 0;    // since the start of this process's training
   double wait_seconds = 0;    // of this round: waiting at the barrier for the slowest rank (load imbalance)
   double sync_seconds = 0;    // of this round: averaging the Q-tables (reduction + allreduce), after the barrier
+  std::int64_t steps = 0;     // of this round, all workers: environment steps (Q-updates' decisions)
 };
 
 struct TrainState {
@@ -174,6 +175,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     row.subscription_rate = sums[3] > 0 ? sums[4] / sums[3] : 0;
     row.epsilon = epsilon;
     row.mean_abs_dq = sums[2] > 0 ? sums[0] / sums[2] : 0;
+    row.steps = static_cast<std::int64_t>(sums[2]);
     if (hooks.regret && (state.rounds_done % std::max(1, hooks.regret_every) == 0 || state.rounds_done == total_rounds))
       row.regret = hooks.regret(state);
     row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();

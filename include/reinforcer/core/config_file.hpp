@@ -1,5 +1,5 @@
 #pragma once
-// INI configuration: a section per command, "key = value" lines, '#' or ';' comments.
+// INI files: a section per command (or [grid] for a sweep), "key = value" lines, '#' or ';' comments.
 // Every option of a command can be set here; the command line wins.
 #include <string>
 #include <vector>
@@ -11,6 +11,16 @@ struct ConfigEntry {
   std::string value;
   int line = 0;
 };
+
+struct ConfigSection {
+  std::string name;
+  int line = 0;
+  std::vector<ConfigEntry> entries;
+};
+
+// Every section in file order; throws PathError if unreadable, UsageError (naming file and
+// line) if a line is malformed or outside a section.
+std::vector<ConfigSection> read_config_file(const std::string& path);
 
 // The entries of [section]; throws PathError if unreadable, UsageError (naming file and
 // line) if a line is malformed.

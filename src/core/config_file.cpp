@@ -1,0 +1,54 @@
+#include "reinforcer/core/config_file.hpp"
+
+#include <fstream>
+
+#include <sys/stat.h>
+
+#include "reinforcer/core/errors.hpp"
+
+namespace reinforcer {
+namespace {
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+}  // namespace
+
+std::vector<ConfigSection> read_config_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw PathError(path + ": no such file; check the path");
+  if (S_ISDIR(st.st_mode)) throw PathError(path + ": is a directory, not a file");
+  std::ifstream in(path);
+  if (!in) throw PathError(path + ": cannot read the config file");
+  std::vector<ConfigSection> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    if (t.front() == '[') {
+      if (t.back() != ']') throw UsageError(path + " line " + std::to_string(n) + ": a section header needs ']'");
+      out.push_back(ConfigSection{trim(t.substr(1, t.size() - 2)), n, {}});
+      continue;
+    }
+    const auto eq = t.find('=');
+    if (eq == std::string::npos)
+      throw UsageError(path + " line " + std::to_string(n) + ": expected 'key = value', found '" + t + "'");
+    if (out.empty())
+      throw UsageError(path + " line " + std::to_string(n) + ": '" + t + "' is outside any [section]");
+    out.back().entries.push_back(ConfigEntry{trim(t.substr(0, eq)), trim(t.substr(eq + 1)), n});
+  }
+  return out;
+}
+
+std::vector<ConfigEntry> read_config_section(const std::string& path, const std::string& section) {
+  std::vector<ConfigEntry> out;
+  for (const ConfigSection& s : read_config_file(path))
+    if (s.name == section) out.insert(out.end(), s.entries.begin(), s.entries.end());
+  return out;
+}
+
+}  // namespace reinforcer
