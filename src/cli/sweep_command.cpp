@@ -67,38 +67,59 @@ int print_status(const std::string& dir, std::int64_t per_task) {
   return 0;
 }
 
-int sweep(const Invocation& inv, const Communicator& world) {
+// Options, grid and trial indices: the same on every rank, checked before any rank waits for
+// another, so a usage error there ends every rank cleanly with one message.
+struct SweepPlan {
+  SweepGrid grid;
+  std::vector<std::int64_t> indices;  // array mode: this task's trials
+  bool array_mode = false, list_only = false;
+  int eta = 0, ranks_per_trial = 1, threads = 1;
+  std::string objective;
+};
+
+SweepPlan plan_sweep(const Invocation& inv, const Communicator& world) {
+  SweepPlan p;
   const std::string grid_path = inv.options.count("grid") ? inv.options["grid"].as<std::string>() : "";
   if (grid_path.empty()) throw UsageError("--grid GRID.ini is required (or --status SWEEP_DIR)");
   const std::int64_t random = int_option(inv, "random", 0, INT64_C(1) << 40);
-  const SweepGrid grid = SweepGrid::read(grid_path, random, inv.options["seed"].as<std::uint64_t>());
-  if (inv.options["list"].as<bool>()) {
-    if (world.is_root()) print_list(grid);
-    return 0;
-  }
+  p.grid = SweepGrid::read(grid_path, random, inv.options["seed"].as<std::uint64_t>());
+  p.list_only = inv.options["list"].as<bool>();
+  if (p.list_only) return p;
   if (inv.input.empty()) throw UsageError("an INPUT prepared.h5 is required (usage: reinforcer sweep prepared.h5 --grid GRID.ini -o SWEEP_DIR)");
   if (inv.output.empty()) throw UsageError("-o SWEEP_DIR is required");
-  const std::string objective = inv.options["objective"].as<std::string>();
-  check_objective(objective);
-  const int threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
-  const int ranks_per_trial = static_cast<int>(int_option(inv, "ranks-per-trial", 1, 1 << 20));
-  const int eta = static_cast<int>(int_option(inv, "halving", 0, 1000));
-  const bool array_mode = inv.options.count("trial-index") > 0;
+  p.objective = inv.options["objective"].as<std::string>();
+  check_objective(p.objective);
+  p.threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
+  p.ranks_per_trial = static_cast<int>(int_option(inv, "ranks-per-trial", 1, 1 << 20));
+  p.eta = static_cast<int>(int_option(inv, "halving", 0, 1000));
+  p.array_mode = inv.options.count("trial-index") > 0;
   const std::int64_t per_task = int_option(inv, "trials-per-task", 1, INT64_C(1) << 40);
-  if (eta == 1) throw UsageError("--halving 1 keeps every trial; give ETA >= 2 (or 0 for no halving)");
-  if (array_mode && eta) throw UsageError("--halving needs every trial in one job; it does not combine with --trial-index");
-  if (world.size() % ranks_per_trial != 0)
-    throw UsageError("--ranks-per-trial " + std::to_string(ranks_per_trial) + " does not divide the " +
+  if (p.eta == 1) throw UsageError("--halving 1 keeps every trial; give ETA >= 2 (or 0 for no halving)");
+  if (p.array_mode && p.eta) throw UsageError("--halving needs every trial in one job; it does not combine with --trial-index");
+  if (world.size() % p.ranks_per_trial != 0)
+    throw UsageError("--ranks-per-trial " + std::to_string(p.ranks_per_trial) + " does not divide the " +
                      std::to_string(world.size()) + " ranks; give a divisor of " + std::to_string(world.size()));
-  std::vector<std::int64_t> indices;
-  if (array_mode) {
+  if (p.array_mode) {
     const std::int64_t task = int_option(inv, "trial-index", 0, INT64_C(1) << 40);
-    const std::int64_t tasks = (grid.trials() + per_task - 1) / per_task;
+    const std::int64_t tasks = (p.grid.trials() + per_task - 1) / per_task;
     if (task >= tasks)
-      throw UsageError("--trial-index " + std::to_string(task) + " is out of range: " + std::to_string(grid.trials()) +
+      throw UsageError("--trial-index " + std::to_string(task) + " is out of range: " + std::to_string(p.grid.trials()) +
                        " trials" + (per_task > 1 ? " in tasks of " + std::to_string(per_task) : std::string()) +
                        " make indices 0.." + std::to_string(tasks - 1));
-    for (std::int64_t t = task * per_task; t < std::min(grid.trials(), (task + 1) * per_task); ++t) indices.push_back(t);
+    for (std::int64_t t = task * per_task; t < std::min(p.grid.trials(), (task + 1) * per_task); ++t) p.indices.push_back(t);
+  }
+  return p;
+}
+
+int sweep(const Invocation& inv, const Communicator& world, const SweepPlan& plan) {
+  const SweepGrid& grid = plan.grid;
+  const auto& indices = plan.indices;
+  const bool array_mode = plan.array_mode;
+  const int eta = plan.eta, ranks_per_trial = plan.ranks_per_trial, threads = plan.threads;
+  const std::string& objective = plan.objective;
+  if (plan.list_only) {
+    if (world.is_root()) print_list(grid);
+    return 0;
   }
   const TrialInput input = read_trial_input(inv.input);
   // The root makes (or checks) the directory first; the others then check it.
@@ -129,7 +150,7 @@ int sweep(const Invocation& inv, const Communicator& world) {
   if (!world.is_root()) return 0;
   const SweepDirectory::Status s = dir->status();
   std::cout << "this run: " << all.ran << " trials run (" << all.failed << " failed), " << all.skipped
-            << " complete already\n"
+            << " complete already; " << all.episodes << " episodes per worker trained\n"
             << "sweep: " << s.complete.size() << " complete, " << s.failed.size() << " failed"
             << (s.failed.empty() ? "" : " (" + index_ranges(s.failed) + ")") << ", " << s.missing.size() << " missing"
             << (s.missing.empty() ? "" : " (" + index_ranges(s.missing) + ")") << " of " << grid.trials() << "\n";
@@ -149,13 +170,23 @@ int sweep(const Invocation& inv, const Communicator& world) {
 int run_sweep(const Invocation& inv) {
   if (inv.options.count("status"))
     return print_status(inv.options["status"].as<std::string>(), int_option(inv, "trials-per-task", 1, INT64_C(1) << 40));
-  if (!launched_under_mpi()) return sweep(inv, local_communicator());
+  if (!launched_under_mpi()) {
+    const Communicator local = local_communicator();
+    return sweep(inv, local, plan_sweep(inv, local));
+  }
   int argc = 0;
   char** argv = nullptr;
   MpiGuard guard(argc, argv);
   const Communicator comm = mpi_world_communicator();
+  SweepPlan plan;
   try {
-    return sweep(inv, comm);
+    plan = plan_sweep(inv, comm);
+  } catch (const Error& e) {  // the same on every rank: one message, every rank exits
+    if (comm.is_root()) std::cerr << "reinforcer sweep: error: " << e.what() << std::endl;
+    return static_cast<int>(e.code());
+  }
+  try {
+    return sweep(inv, comm, plan);
   } catch (const Interrupted& e) {
     if (comm.is_root()) std::cerr << "reinforcer sweep: " << e.what() << std::endl;
     return static_cast<int>(e.code());

@@ -284,6 +284,8 @@ TrialRecord execute(const SweepDirectory& sweep, const TrialInput& input, std::i
     tr.threads = run.threads;
     tr.checkpoint_path = checkpoint;
     tr.resume_if_present = true;
+    tr.curve_regret = false;
+    tr.break_even = false;
     tr.stop_requested = run.stop_requested;
     if (run.say) tr.note = [&](const std::string& text) { run.say("trial " + std::to_string(trial) + ": " + text); };
     const TrialResult result = run_trial(config, input, model.fit, comm, tr);
@@ -503,11 +505,16 @@ double objective_key(const TrialRecord& r, const std::string& objective) {
 }
 
 std::int64_t best_trial(const std::vector<TrialRecord>& records, const std::string& objective) {
+  // With halving, only the last rung reached is compared: a lower rung's figure is from a
+  // smaller budget.
+  std::int64_t top_rung = 0;
+  for (const TrialRecord& r : records)
+    if (std::isfinite(objective_key(r, objective))) top_rung = std::max(top_rung, r.rung);
   std::int64_t best = -1;
   double best_key = 0;
   for (const TrialRecord& r : records) {
     const double k = objective_key(r, objective);
-    if (!std::isfinite(k)) continue;
+    if (!std::isfinite(k) || r.rung != top_rung) continue;
     if (best < 0 || k < best_key || (k == best_key && r.index < best)) best = r.index, best_key = k;
   }
   return best;

@@ -79,6 +79,10 @@ SweepGrid SweepGrid::of(std::vector<SweepParameter> parameters, std::int64_t ran
     const std::string where = origin + " line " + std::to_string(p.line) + ": " + p.key;
     if (!seen.insert(p.key).second) throw UsageError(where + ": given twice; put every value in one list");
     if (p.values.empty()) throw UsageError(where + ": the list is empty; give at least one value");
+    if (!is_trial_option(p.key)) {
+      const std::string why = explain_unknown_trial_option(p.key);
+      throw UsageError(where + ": " + (why.empty() ? "unknown option" : why) + "; a grid lists train options (see 'reinforcer train --help')");
+    }
     std::set<std::string> distinct;
     for (const std::string& v : p.values) {
       if (!distinct.insert(v).second) throw UsageError(where + ": the value " + v + " is listed twice");

@@ -83,7 +83,7 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
       run.note("resuming from " + run.checkpoint_path + " after round " + std::to_string(state.rounds_done));
   }
   TrainHooks hooks;
-  if (funnel) hooks.regret = [&](const TrainState& st) { return fit->regret_of(st.q, st.visits); };
+  if (funnel && run.curve_regret) hooks.regret = [&](const TrainState& st) { return fit->regret_of(st.q, st.visits); };
   hooks.regret_every = static_cast<int>(std::max<std::int64_t>(1, schedule.rounds() / 50));
   if (!run.checkpoint_path.empty()) {
     hooks.stop_requested = run.stop_requested;
@@ -119,9 +119,11 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
   if (funnel) {
     result.quality = judge_learned_policy(input.table, *fit, result.hazards, learned_policy(state.q, state.visits, kQStride),
                                           config.refits, config.schedule.seed, comm, run.threads);
-    std::vector<std::uint8_t> start_cohort;
-    for (Cohort c : fit->cohorts) start_cohort.push_back(static_cast<std::uint8_t>(c));
-    result.break_even = break_even_table(fit->model, fit->gamma, fit->starts, start_cohort);
+    if (run.break_even) {
+      std::vector<std::uint8_t> start_cohort;
+      for (Cohort c : fit->cohorts) start_cohort.push_back(static_cast<std::uint8_t>(c));
+      result.break_even = break_even_table(fit->model, fit->gamma, fit->starts, start_cohort);
+    }
   }
   result.judge_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
   return result;

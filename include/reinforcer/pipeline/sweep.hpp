@@ -73,7 +73,8 @@ struct SweepRun {
 const std::vector<std::string>& sweep_objectives();
 void check_objective(const std::string& objective);  // UsageError naming the choices
 double objective_key(const TrialRecord& record, const std::string& objective);
-// The complete trial that ranks first (lowest key, then lowest index); -1 if none.
+// The complete trial that ranks first (lowest key, then lowest index) among those at the
+// highest halving rung reached; -1 if none.
 std::int64_t best_trial(const std::vector<TrialRecord>& records, const std::string& objective);
 
 // What one process group did; totals over the world after the sweep.

@@ -42,6 +42,10 @@ struct TrialRun {
   std::function<bool()> stop_requested;
   std::function<void(const LearningCurveRow&, std::int64_t total_rounds, std::int64_t total_episodes)> progress;
   std::function<void(const std::string&)> note;  // root only
+  // What a sweep can do without: the learning curve's regret (about 50 exact policy
+  // evaluations) and the break-even table. The final judgement is always made.
+  bool curve_regret = true;
+  bool break_even = true;
 };
 
 struct TrialResult {
