@@ -14,6 +14,16 @@ std::string trim(const std::string& s) {
   const auto e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
 }
+// A line without its trailing comment: '#' or ';' after whitespace, outside double quotes.
+std::string without_comment(const std::string& line) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '"') quoted = !quoted;
+    if (!quoted && (line[i] == '#' || line[i] == ';') && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t'))
+      return line.substr(0, i);
+  }
+  return line;
+}
 }  // namespace
 
 std::vector<ConfigSection> read_config_file(const std::string& path) {
@@ -27,8 +37,8 @@ std::vector<ConfigSection> read_config_file(const std::string& path) {
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
-    const std::string t = trim(line);
-    if (t.empty() || t[0] == '#' || t[0] == ';') continue;
+    const std::string t = trim(without_comment(line));
+    if (t.empty()) continue;
     if (t.front() == '[') {
       if (t.back() != ']') throw UsageError(path + " line " + std::to_string(n) + ": a section header needs ']'");
       out.push_back(ConfigSection{trim(t.substr(1, t.size() - 2)), n, {}});
