@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <chrono>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -13,6 +15,8 @@
 #include "reinforcer/results/prepared_file.hpp"
 #include "reinforcer/parallel/mpi_guard.hpp"
 #include "reinforcer/eval/learner_quality.hpp"
+#include "reinforcer/pipeline/trial.hpp"
+#include "reinforcer/results/trial_file.hpp"
 #include "reinforcer/rl/benchmark.hpp"
 
 namespace reinforcer {
@@ -72,6 +76,82 @@ std::string num(double v, int digits = 1) {
   return buf;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// What a sweep pays per trial besides training: reading its options, the fit (shared by
+// trials with the same model options, fresh otherwise), the exact judgement of the learned
+// policy, the trial file (written atomically), the skip check of a re-run; and the Q-table
+// allreduce that a trial spread over ranks pays per sync round.
+void bench_sweep_overhead(const CustomerTable& table, Day export_date, int trials, const Communicator& comm,
+                          const std::function<void(const std::string&)>& out) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("reinforcer-bench-sweep-" + std::to_string(::getpid()) + "-" +
+                                                    std::to_string(comm.rank()));
+  fs::create_directories(dir);
+  TrialInput input;
+  input.table = table;
+  input.export_date = export_date;
+  input.sha256 = "bench";
+  using Clock = std::chrono::steady_clock;
+  const auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  std::vector<double> parse, fresh_fit, train, judge, file, check;
+  std::shared_ptr<const FunnelFit> fit;
+  BestConstant best;
+  std::size_t q_cells = 0;
+  for (int i = 0; i < trials; ++i) {
+    auto t = Clock::now();
+    const TrialConfig c = parse_trial_config({{"episodes", "1"}, {"refits", "0"}, {"seed", std::to_string(i + 1)}});
+    parse.push_back(since(t));
+    if (i < 3) {  // a fresh fit: a trial whose model options differ from the ones before it
+      t = Clock::now();
+      fit = fit_trial_model(c, input);
+      best = best_constant_policy(*fit);  // found once per model, as a sweep does
+      fresh_fit.push_back(since(t));
+    }
+    TrialRun run;
+    run.curve_regret = false;
+    run.break_even = false;
+    run.best_constant = &best;
+    const TrialResult r = run_trial(c, input, fit, local_communicator(), run);
+    train.push_back(r.train_seconds);
+    judge.push_back(r.judge_seconds);
+    q_cells = r.state.q.size();
+    TrialRecord rec;
+    rec.index = i;
+    rec.status = "complete";
+    rec.config = canonical_text(c);
+    rec.parameters = {{"seed", std::to_string(i + 1)}};
+    rec.regret_by_cohort = r.quality.regret;
+    const std::string path = (dir / ("trial-" + std::to_string(i) + ".h5")).string();
+    t = Clock::now();
+    write_trial_file(path, rec);
+    file.push_back(since(t));
+    t = Clock::now();
+    (void)read_trial_file(path).status;
+    check.push_back(since(t));
+  }
+  fs::remove_all(dir);
+  std::vector<double> reduce;
+  std::vector<double> q(q_cells, 1.0);
+  for (int i = 0; i < std::max(5, trials); ++i) {
+    comm.barrier();
+    const auto t = Clock::now();
+    comm.sum_in_place(q);
+    reduce.push_back(since(t));
+  }
+  const double per_trial = median(parse) + median(train) + median(judge) + median(file) + median(check);
+  out("\nsweep trial overhead (" + std::to_string(trials) + " trials of 1 episode on rank 0's core, median ms; the fit is shared by trials with the same model options):\n");
+  out("| read options | fit (fresh) | train 1 episode | judge (exact policy evaluation) | trial file | skip check (re-run) | per trial, fit shared |\n|---|---|---|---|---|---|---|\n");
+  out("| " + num(1e3 * median(parse), 3) + " | " + num(1e3 * median(fresh_fit), 1) + " | " + num(1e3 * median(train), 2) + " | " +
+      num(1e3 * median(judge), 1) + " | " + num(1e3 * median(file), 2) + " | " + num(1e3 * median(check), 2) + " | " +
+      num(1e3 * per_trial, 1) + " |\n");
+  out("Q-table allreduce (" + std::to_string(q_cells) + " doubles, " + std::to_string(comm.size()) + " ranks): " +
+      num(1e3 * median(reduce), 3) + " ms median\n");
+}
+
 int run_bench(const Invocation& inv) {
   std::unique_ptr<MpiGuard> guard;
   int argc = 0;
@@ -86,6 +166,7 @@ int run_bench(const Invocation& inv) {
   const std::int64_t bare_states_option = int_option(inv, "bare-states", 0, INT64_C(1) << 28);
   const auto quality_list = int_list(inv, "quality-list", 100, INT64_C(1) << 34);
   const double success_scale = inv.options["success-scale"].as<double>();
+  const std::int64_t sweep_trials = int_option(inv, "sweep-trials", 0, 100000);
   if (!(success_scale >= 0)) throw UsageError("--success-scale: " + std::to_string(success_scale) + " is negative; give a number >= 0");
   Day export_date = kNoDay;
   const CustomerTable table = bench_customers(inv, export_date);
@@ -207,6 +288,7 @@ int run_bench(const Invocation& inv) {
     }
     out("| " + std::to_string(e) + " | " + num(secs[secs.size() / 2], 2) + " | " + cells + num(p95, 3) + " |\n");
   }
+  if (sweep_trials > 0) bench_sweep_overhead(table, export_date, static_cast<int>(sweep_trials), comm, out);
   return 0;
 }
 
@@ -223,7 +305,8 @@ CommandSpec bench_command() {
       "update) for the funnel and replay environments, against a bare epsilon-greedy Q-update loop\n"
       "on the same table; scaling over threads (and ranks under mpirun); and the sync period's\n"
       "overhead and final regret to the DP optimum; time to quality: training time and regret to the\n"
-      "DP per episode budget. Prints Markdown tables (medians of --repeat runs).";
+      "DP per episode budget; a sweep's per-trial overhead and the Q-table allreduce. Prints\n"
+      "Markdown tables (medians of --repeat runs).";
   s.input_optional = true;
   s.output_required = false;
   s.output_help = "not used (bench prints its tables)";
@@ -237,6 +320,8 @@ CommandSpec bench_command() {
         "episode budgets per worker for the time-to-quality table")(
         "success-scale", po::value<double>()->default_value(1.0),
         "multiply every action's assumed success probability (capped at 1): where acting pays more, learning is harder")(
+        "sweep-trials", po::value<std::int64_t>()->default_value(20),
+        "trials of 1 episode timed for the sweep's per-trial overhead (0: skip)")(
         "bare-states", po::value<std::int64_t>()->default_value(0),
         "rows of the bare loop's table (0: as many as the funnel's, the ceiling the shares are of)");
   };

@@ -24,9 +24,19 @@ std::vector<std::uint8_t> constant_policy(const FunnelModel& m, Action a) {
 
 }  // namespace
 
+BestConstant best_constant_policy(const FunnelFit& fit) {
+  BestConstant best{Action::wait, -1e300};
+  for (std::size_t a = 0; a < kActions; ++a) {
+    const double v = mean_start_value(
+        fit.model, evaluate_policy(fit.model, fit.gamma, constant_policy(fit.model, static_cast<Action>(a))), fit.starts);
+    if (v > best.value) best = BestConstant{static_cast<Action>(a), v};
+  }
+  return best;
+}
+
 LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit& fit, const HazardOptions& hazards,
                                     const std::vector<std::uint8_t>& policy, int refits, std::uint64_t seed,
-                                    const Communicator& comm, int threads) {
+                                    const Communicator& comm, int threads, const BestConstant* known) {
   const FunnelModel& m = fit.model;
   const double reward = m.config().subscription_reward;
   const std::vector<double> learned = evaluate_policy(m, fit.gamma, policy);
@@ -52,12 +62,9 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
     q.regret.push_back(row);
   }
   // The best constant policy on the fit; the difference is then taken paired in each refit.
-  Action best = Action::wait;
-  q.best_constant_value = -1e300;
-  for (std::size_t a = 0; a < kActions; ++a) {
-    const double v = mean_start_value(m, evaluate_policy(m, fit.gamma, constant_policy(m, static_cast<Action>(a))), fit.starts);
-    if (v > q.best_constant_value) q.best_constant_value = v, best = static_cast<Action>(a);
-  }
+  const BestConstant found = known ? *known : best_constant_policy(fit);
+  const Action best = found.action;
+  q.best_constant_value = found.value;
   q.best_constant = std::string(kActionNames[static_cast<std::size_t>(best)]);
   q.learned_minus_best_constant = mean_start_value(m, learned, fit.starts) - q.best_constant_value;
   q.refits = refits;

@@ -205,6 +205,7 @@ namespace {
 struct ModelCache {
   struct Entry {
     std::shared_ptr<const FunnelFit> fit;
+    BestConstant best_constant;
     double auc = std::numeric_limits<double>::quiet_NaN();
     bool auc_done = false;
   };
@@ -216,6 +217,7 @@ struct ModelCache {
     if (entries.size() >= 8) entries.clear();
     Entry e;
     e.fit = fit_trial_model(c, input);
+    if (c.environment == "funnel") e.best_constant = best_constant_policy(*e.fit);
     return entries.emplace(key, std::move(e)).first->second;
   }
 };
@@ -286,6 +288,7 @@ TrialRecord execute(const SweepDirectory& sweep, const TrialInput& input, std::i
     tr.resume_if_present = true;
     tr.curve_regret = false;
     tr.break_even = false;
+    tr.best_constant = &model.best_constant;
     tr.stop_requested = run.stop_requested;
     if (run.say) tr.note = [&](const std::string& text) { run.say("trial " + std::to_string(trial) + ": " + text); };
     const TrialResult result = run_trial(config, input, model.fit, comm, tr);

@@ -118,7 +118,7 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
   result.train_seconds = std::chrono::duration<double>(t1 - t0).count();
   if (funnel) {
     result.quality = judge_learned_policy(input.table, *fit, result.hazards, learned_policy(state.q, state.visits, kQStride),
-                                          config.refits, config.schedule.seed, comm, run.threads);
+                                          config.refits, config.schedule.seed, comm, run.threads, run.best_constant);
     if (run.break_even) {
       std::vector<std::uint8_t> start_cohort;
       for (Cohort c : fit->cohorts) start_cohort.push_back(static_cast<std::uint8_t>(c));

@@ -35,8 +35,15 @@ struct LearnerQuality {
 // cohorts (seeded) and re-estimate the hazards on fit's encoder; they are dealt to the ranks
 // (refit b to rank b mod size) and to `threads` on each. Every rank calls it; the result is
 // the same on all.
+// known: the fit's best constant policy when the caller has it (a sweep finds it once per
+// model), else it is found here (7 exact policy evaluations).
+struct BestConstant {
+  Action action = Action::wait;
+  double value = 0;  // mean start value on the fit
+};
+BestConstant best_constant_policy(const FunnelFit& fit);
 LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit& fit, const HazardOptions& hazards,
                                     const std::vector<std::uint8_t>& policy, int refits, std::uint64_t seed,
-                                    const Communicator& comm, int threads);
+                                    const Communicator& comm, int threads, const BestConstant* known = nullptr);
 
 }  // namespace reinforcer

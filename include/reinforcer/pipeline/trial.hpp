@@ -46,6 +46,7 @@ struct TrialRun {
   // evaluations) and the break-even table. The final judgement is always made.
   bool curve_regret = true;
   bool break_even = true;
+  const BestConstant* best_constant = nullptr;  // the fit's, when the caller keeps it per model
 };
 
 struct TrialResult {
