@@ -1,5 +1,6 @@
 #include "reinforcer/cli/command.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -76,7 +77,18 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
   }
   if (inv.options.count("config")) {
     const std::string path = inv.options["config"].as<std::string>();
-    for (const ConfigEntry& entry : read_config_section(path, spec.name)) {
+    std::vector<ConfigEntry> entries;
+    const std::vector<std::string> names = command_names();
+    for (const ConfigSection& section : read_config_file(path)) {
+      if (std::find(names.begin(), names.end(), section.name) == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw UsageError(path + " line " + std::to_string(section.line) + ": unknown section [" + section.name +
+                         "]; a section is named after a command (" + list + ")");
+      }
+      if (section.name == spec.name) entries.insert(entries.end(), section.entries.begin(), section.entries.end());
+    }
+    for (const ConfigEntry& entry : entries) {
       const std::string where = path + " line " + std::to_string(entry.line) + ": ";
       if (!desc.find_nothrow(entry.key, false) || entry.key == "config" || entry.key == "help") {
         const std::string why = spec.explain_unknown ? spec.explain_unknown(entry.key) : "";

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "reinforcer/cli/command.hpp"
-#include "reinforcer/pipeline/trial_config.hpp"
+#include "reinforcer/pipeline/trial.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -19,61 +19,6 @@
 namespace reinforcer {
 namespace {
 
-struct LoadedRun {
-  CustomerTable table;
-  TrainState learned;
-  EvaluationSettings settings;
-};
-
-// Everything evaluate needs is in the run file: the customers, the Q-table, the settings.
-LoadedRun load_run(const std::string& path) {
-  const h5::File f = h5::File::open_read(path);
-  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
-  if (format == kEvaluatedFormat) {
-    if (f.int_attribute("format_version") != kEvaluatedFormatVersion) require_format(f, path, kEvaluatedFormat, kEvaluatedFormatVersion);
-  } else {
-    require_format(f, path, kRunFormat, kRunFormatVersion);
-  }
-  LoadedRun r;
-  r.table = read_customer_table(f, path);
-  std::size_t rows = 0, cols = 0;
-  const auto q = f.open_group("q").read_matrix("values", rows, cols);
-  std::size_t vr = 0, vc = 0;
-  const auto visits = f.open_group("q").read_int_matrix("visits", vr, vc);
-  if (cols != kActions || vr != rows || vc != cols)
-    throw InputError(path + ": q/values and q/visits must both be [states, " + std::to_string(kActions) + "]");
-  r.learned.q.assign(rows * kQStride, 0.0);
-  r.learned.visits.assign(rows * kQStride, 0);
-  for (std::size_t s = 0; s < rows; ++s)
-    for (std::size_t a = 0; a < kActions; ++a) {
-      r.learned.q[s * kQStride + a] = q[s * kActions + a];
-      r.learned.visits[s * kQStride + a] = visits[s * kActions + a];
-    }
-  const std::string config = f.has_attribute("train_config") ? f.string_attribute("train_config") : f.string_attribute("config");
-  TrialConfig t;
-  try {
-    t = parse_trial_config(trial_values_in(config));
-  } catch (const UsageError& e) {
-    throw InputError(path + ": its stored training options do not parse: " + e.what());
-  }
-  if (t.environment != "funnel")
-    throw InputError(path + ": evaluate compares policies in the fitted funnel; this run trained on the " + t.environment +
-                     " environment (train with --env funnel)");
-  EvaluationSettings& s = r.settings;
-  s.features = t.features;
-  s.funnel = t.funnel;
-  s.q = learner_of(t);
-  s.fit_on = t.fit_on;
-  s.hazards.shrinkage_strength = t.shrinkage;
-  s.oversample = t.oversample;
-  const std::string export_date = f.string_attribute("export_date");
-  const auto day = parse_iso_day(export_date);
-  if (!day) throw InputError(path + ": export_date '" + export_date + "' is not a date");
-  s.hazards.export_date = *day;
-  s.episodes = t.schedule.episodes_per_worker * f.int_attribute("workers");
-  return r;
-}
-
 int run_evaluate(const Invocation& inv) {
   Provenance prov;
   prov.started_at = utc_now_iso8601();
@@ -87,8 +32,13 @@ int run_evaluate(const Invocation& inv) {
     std::unique_ptr<AtomicOutput> out;
     if (comm.is_root()) out = std::make_unique<AtomicOutput>(output);
     require_readable_file(inv.input);
-    LoadedRun run = load_run(inv.input);
-    EvaluationSettings& s = run.settings;
+    const StoredRun run = read_run_file(inv.input);
+    const TrialConfig trained = stored_trial_config(run);
+    if (trained.environment != "funnel")
+      throw InputError(inv.input + ": evaluate compares policies in the fitted funnel; this run trained on the " +
+                       trained.environment + " environment (train with --env funnel)");
+    EvaluationSettings s = evaluation_settings_of(trained, run.export_date);
+    s.episodes = run.episodes_per_worker * run.workers;
     s.bootstrap = static_cast<int>(int_option(inv, "bootstrap", 10, 100000));
     s.seed = inv.options["seed"].as<std::uint64_t>();
     s.split = inv.options["split"].as<std::string>();

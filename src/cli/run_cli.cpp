@@ -31,6 +31,12 @@ std::string joined(int argc, char** argv) {
 
 }  // namespace
 
+std::vector<std::string> command_names() {
+  std::vector<std::string> out;
+  for (const auto& c : commands()) out.push_back(c.name);
+  return out;
+}
+
 int run_cli(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {

@@ -269,14 +269,7 @@ TrialRecord execute(const SweepDirectory& sweep, const TrialInput& input, std::i
     const auto tf = Clock::now();
     ModelCache::Entry& model = cache.get(config, input);
     if (auc && !model.auc_done) {
-      EvaluationSettings es;
-      es.features = config.features;
-      es.funnel = config.funnel;
-      es.hazards = trial_hazard_options(config, input);
-      es.q = learner_of(config);
-      es.fit_on = config.fit_on;
-      es.oversample = config.oversample;
-      const FoldAuc a = status_quo_auc(input.table, es);
+      const FoldAuc a = status_quo_auc(input.table, evaluation_settings_of(config, input.export_date));
       model.auc = a.folds > 0 ? a.mean : std::numeric_limits<double>::quiet_NaN();
       model.auc_done = true;
     }

@@ -129,6 +129,27 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
   return result;
 }
 
+TrialConfig stored_trial_config(const StoredRun& run) {
+  try {
+    return parse_trial_config(trial_values_in(run.config_text));
+  } catch (const UsageError& e) {
+    throw InputError(run.path + ": its stored training options do not parse: " + e.what());
+  }
+}
+
+EvaluationSettings evaluation_settings_of(const TrialConfig& config, Day export_date) {
+  EvaluationSettings s;
+  s.features = config.features;
+  s.funnel = config.funnel;
+  s.q = learner_of(config);
+  s.fit_on = config.fit_on;
+  s.hazards.export_date = export_date;
+  s.hazards.shrinkage_strength = config.shrinkage;
+  s.oversample = config.oversample;
+  s.episodes = config.schedule.episodes_per_worker;
+  return s;
+}
+
 RunContents run_contents(const TrialConfig& config, const TrialInput& input, const TrialResult& result, int ranks,
                          int threads) {
   const bool funnel = config.environment == "funnel";

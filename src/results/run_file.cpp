@@ -208,4 +208,38 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   f.flush();
 }
 
+StoredRun read_run_file(const std::string& path) {
+  const h5::File f = h5::File::open_read(path);
+  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
+  if (format == kEvaluatedFormat) {
+    if (f.int_attribute("format_version") != kEvaluatedFormatVersion) require_format(f, path, kEvaluatedFormat, kEvaluatedFormatVersion);
+  } else {
+    require_format(f, path, kRunFormat, kRunFormatVersion);
+  }
+  StoredRun r;
+  r.path = path;
+  r.table = read_customer_table(f, path);
+  std::size_t rows = 0, cols = 0;
+  const auto q = f.open_group("q").read_matrix("values", rows, cols);
+  std::size_t vr = 0, vc = 0;
+  const auto visits = f.open_group("q").read_int_matrix("visits", vr, vc);
+  if (cols != kActions || vr != rows || vc != cols)
+    throw InputError(path + ": q/values and q/visits must both be [states, " + std::to_string(kActions) + "]");
+  r.learned.q.assign(rows * kQStride, 0.0);
+  r.learned.visits.assign(rows * kQStride, 0);
+  for (std::size_t s = 0; s < rows; ++s)
+    for (std::size_t a = 0; a < kActions; ++a) {
+      r.learned.q[s * kQStride + a] = q[s * kActions + a];
+      r.learned.visits[s * kQStride + a] = visits[s * kActions + a];
+    }
+  r.config_text = f.has_attribute("train_config") ? f.string_attribute("train_config") : f.string_attribute("config");
+  const std::string export_date = f.string_attribute("export_date");
+  const auto day = parse_iso_day(export_date);
+  if (!day) throw InputError(path + ": export_date '" + export_date + "' is not a date");
+  r.export_date = *day;
+  r.workers = f.int_attribute("workers");
+  r.episodes_per_worker = f.int_attribute("episodes_per_worker");
+  return r;
+}
+
 }  // namespace reinforcer

@@ -141,6 +141,16 @@ def test_unknown_action_in_a_config_file(prepared, tmp_path):
     assert "line 3: unknown action 'fax' in 'cost.fax'" in p.stderr
 
 
+def test_a_config_file_section_that_names_no_command_is_refused(prepared, tmp_path):
+    # A misspelt section would otherwise be skipped without a word, and its options lost.
+    ini = tmp_path / "r.ini"
+    ini.write_text("[evaluate]\nbootstrap = 50\n\n[trian]\nepisodes = 1000\n")
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--config", ini)
+    assert p.returncode == 2
+    assert "r.ini line 4: unknown section [trian]; a section is named after a command" in p.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
 def test_more_workers_than_customers(tmp_path):
     src = write_csv(tmp_path / "input.csv", sample_rows())
     run("prepare", src, "-o", tmp_path / "p.h5", "-q", check=True)

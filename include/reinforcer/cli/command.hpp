@@ -51,6 +51,9 @@ CommandSpec evaluate_command();
 CommandSpec report_command();
 CommandSpec recommend_command();
 
+// Every command's name: the sections an INI file may hold.
+std::vector<std::string> command_names();
+
 int run_cli(int argc, char** argv);
 
 }  // namespace reinforcer

@@ -9,6 +9,7 @@
 
 #include "reinforcer/data/customer_table.hpp"
 #include "reinforcer/eval/break_even.hpp"
+#include "reinforcer/eval/evaluation.hpp"
 #include "reinforcer/eval/learner_quality.hpp"
 #include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/pipeline/trial_config.hpp"
@@ -68,6 +69,13 @@ Fingerprint trial_fingerprint(const TrialConfig& config, std::int64_t workers, c
 // fitting customers and Interrupted after a checkpoint written on a stop request.
 TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::shared_ptr<const FunnelFit> fit,
                       const Communicator& comm, const TrialRun& run);
+
+// The trial options a stored run was trained with; InputError naming the file if they do not
+// parse (a run file from another version).
+TrialConfig stored_trial_config(const StoredRun& run);
+// How a trial's model and learner are set, as evaluation needs them (evaluation's own
+// settings at their defaults).
+EvaluationSettings evaluation_settings_of(const TrialConfig& config, Day export_date);
 
 // The run file's contents for a finished trial (attributes named as docs/HDF5_SCHEMA.md says).
 RunContents run_contents(const TrialConfig& config, const TrialInput& input, const TrialResult& result, int ranks,

@@ -31,4 +31,17 @@ struct RunContents {
 
 void write_run_file(const std::string& path, const RunContents& run, const Provenance& provenance);
 
+// What `evaluate` reads back: the customers, the learned Q-table and visits, the stored
+// [train] options (as text), the export date and the layout. An evaluated file (a run file
+// with /evaluation added) reads the same. InputError names the file and what is wrong.
+struct StoredRun {
+  std::string path;
+  CustomerTable table;
+  TrainState learned;
+  std::string config_text;
+  Day export_date = 0;
+  std::int64_t workers = 0, episodes_per_worker = 0;
+};
+StoredRun read_run_file(const std::string& path);
+
 }  // namespace reinforcer
