@@ -6,6 +6,8 @@
 
 #include "reinforcer/core/config_file.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "reinforcer/parallel/mpi_guard.hpp"
+#include "reinforcer/rl/trainer.hpp"
 
 namespace reinforcer {
 namespace {
@@ -133,6 +135,25 @@ std::int64_t int_option(const Invocation& inv, const std::string& name, std::int
     throw UsageError("--" + name + ": " + std::to_string(x) + " is out of range; give a value from " +
                      std::to_string(lo) + " to " + std::to_string(hi));
   return x;
+}
+
+int run_with_communicator(const std::string& command, const std::function<int(const Communicator&)>& body) {
+  if (!launched_under_mpi()) return body(local_communicator());
+  int argc = 0;
+  char** argv = nullptr;
+  MpiGuard guard(argc, argv);
+  const Communicator comm = mpi_world_communicator();
+  try {
+    return body(comm);
+  } catch (const Interrupted& e) {
+    if (comm.is_root()) std::cerr << "reinforcer " << command << ": " << e.what() << std::endl;
+    return static_cast<int>(e.code());
+  } catch (const Error& e) {
+    if (comm.size() == 1) throw;
+    std::cerr << "reinforcer " << command << ": error" << (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")")
+              << ": " << e.what() << std::endl;
+    MpiGuard::abort(static_cast<int>(e.code()));
+  }
 }
 
 }  // namespace reinforcer

@@ -19,53 +19,46 @@
 namespace reinforcer {
 namespace {
 
-int run_evaluate(const Invocation& inv) {
+int evaluate_run(const Invocation& inv, const Communicator& comm) {
   Provenance prov;
   prov.started_at = utc_now_iso8601();
-  std::unique_ptr<MpiGuard> guard;
-  int argc = 0;
-  char** argv = nullptr;
-  if (launched_under_mpi()) guard = std::make_unique<MpiGuard>(argc, argv);
-  const Communicator comm = guard ? mpi_world_communicator() : local_communicator();
-  try {
-    const std::string output = inv.output.empty() ? inv.input : inv.output;
-    std::unique_ptr<AtomicOutput> out;
-    if (comm.is_root()) out = std::make_unique<AtomicOutput>(output);
-    require_readable_file(inv.input);
-    const StoredRun run = read_run_file(inv.input);
-    const TrialConfig trained = stored_trial_config(run);
-    if (trained.environment != "funnel")
-      throw InputError(inv.input + ": evaluate compares policies in the fitted funnel; this run trained on the " +
-                       trained.environment + " environment (train with --env funnel)");
-    EvaluationSettings s = evaluation_settings_of(trained, run.export_date);
-    s.episodes = run.episodes_per_worker * run.workers;
-    s.bootstrap = static_cast<int>(int_option(inv, "bootstrap", 10, 100000));
-    s.seed = inv.options["seed"].as<std::uint64_t>();
-    s.split = inv.options["split"].as<std::string>();
-    if (s.split != "cv" && s.split != "val" && s.split != "test")
-      throw UsageError("--split: '" + s.split + "' is not cv, val or test");
-    s.threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
-    s.min_segment_size = int_option(inv, "min-segment-size", 1, 1000000);
-    if (comm.is_root())
-      std::cerr << "evaluating " << inv.input << ": " << (s.split == "cv" ? "cross-validation" : s.split + " split") << ", "
-                << s.bootstrap << " bootstrap refits, " << comm.size() << " ranks x " << s.threads << " threads ..." << std::endl;
-    const EvaluationResult result = evaluate(run.table, run.learned, s, comm);
-    if (!comm.is_root()) return 0;
-    prov.command_line = inv.command_line;
-    prov.config_text = inv.config_text;
-    prov.input_path = inv.input;
-    prov.input_sha256 = sha256_of_file(inv.input);
-    write_evaluated_file(out->temp_path(), inv.input, result, s, prov);
-    out->commit();
-    std::cout << "wrote " << output << ": " << result.scores.size() << " customers scored out of fold in " << result.folds
-              << (result.folds == 1 ? " split" : " folds") << "; " << result.call_list.size()
-              << " open leads on the call list; read it with 'reinforcer report " << output << "'" << std::endl;
-    return 0;
-  } catch (const Error& e) {
-    if (comm.size() == 1) throw;
-    std::cerr << "reinforcer evaluate: error: " << e.what() << std::endl;
-    MpiGuard::abort(static_cast<int>(e.code()));
-  }
+  const std::string output = inv.output.empty() ? inv.input : inv.output;
+  std::unique_ptr<AtomicOutput> out;
+  if (comm.is_root()) out = std::make_unique<AtomicOutput>(output);
+  require_readable_file(inv.input);
+  const StoredRun run = read_run_file(inv.input);
+  const TrialConfig trained = stored_trial_config(run);
+  if (trained.environment != "funnel")
+    throw InputError(inv.input + ": evaluate compares policies in the fitted funnel; this run trained on the " +
+                     trained.environment + " environment (train with --env funnel)");
+  EvaluationSettings s = evaluation_settings_of(trained, run.export_date);
+  s.episodes = run.episodes_per_worker * run.workers;
+  s.bootstrap = static_cast<int>(int_option(inv, "bootstrap", 10, 100000));
+  s.seed = inv.options["seed"].as<std::uint64_t>();
+  s.split = inv.options["split"].as<std::string>();
+  if (s.split != "cv" && s.split != "val" && s.split != "test")
+    throw UsageError("--split: '" + s.split + "' is not cv, val or test");
+  s.threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
+  s.min_segment_size = int_option(inv, "min-segment-size", 1, 1000000);
+  if (comm.is_root())
+    std::cerr << "evaluating " << inv.input << ": " << (s.split == "cv" ? "cross-validation" : s.split + " split") << ", "
+              << s.bootstrap << " bootstrap refits, " << comm.size() << " ranks x " << s.threads << " threads ..." << std::endl;
+  const EvaluationResult result = evaluate(run.table, run.learned, s, comm);
+  if (!comm.is_root()) return 0;
+  prov.command_line = inv.command_line;
+  prov.config_text = inv.config_text;
+  prov.input_path = inv.input;
+  prov.input_sha256 = sha256_of_file(inv.input);
+  write_evaluated_file(out->temp_path(), inv.input, result, s, prov);
+  out->commit();
+  std::cout << "wrote " << output << ": " << result.scores.size() << " customers scored out of fold in " << result.folds
+            << (result.folds == 1 ? " split" : " folds") << "; " << result.call_list.size()
+            << " open leads on the call list; read it with 'reinforcer report " << output << "'" << std::endl;
+  return 0;
+}
+
+int run_evaluate(const Invocation& inv) {
+  return run_with_communicator("evaluate", [&](const Communicator& comm) { return evaluate_run(inv, comm); });
 }
 
 }  // namespace

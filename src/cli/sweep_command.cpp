@@ -170,32 +170,18 @@ int sweep(const Invocation& inv, const Communicator& world, const SweepPlan& pla
 int run_sweep(const Invocation& inv) {
   if (inv.options.count("status"))
     return print_status(inv.options["status"].as<std::string>(), int_option(inv, "trials-per-task", 1, INT64_C(1) << 40));
-  if (!launched_under_mpi()) {
-    const Communicator local = local_communicator();
-    return sweep(inv, local, plan_sweep(inv, local));
-  }
-  int argc = 0;
-  char** argv = nullptr;
-  MpiGuard guard(argc, argv);
-  const Communicator comm = mpi_world_communicator();
-  SweepPlan plan;
-  try {
-    plan = plan_sweep(inv, comm);
-  } catch (const Error& e) {  // the same on every rank: one message, every rank exits
-    if (comm.is_root()) std::cerr << "reinforcer sweep: error: " << e.what() << std::endl;
-    return static_cast<int>(e.code());
-  }
-  try {
+  return run_with_communicator("sweep", [&](const Communicator& comm) {
+    SweepPlan plan;
+    try {
+      plan = plan_sweep(inv, comm);
+    } catch (const Error& e) {
+      if (comm.size() == 1) throw;
+      // The same on every rank: one message, and every rank ends cleanly.
+      if (comm.is_root()) std::cerr << "reinforcer sweep: error: " << e.what() << std::endl;
+      return static_cast<int>(e.code());
+    }
     return sweep(inv, comm, plan);
-  } catch (const Interrupted& e) {
-    if (comm.is_root()) std::cerr << "reinforcer sweep: " << e.what() << std::endl;
-    return static_cast<int>(e.code());
-  } catch (const Error& e) {
-    if (comm.size() == 1) throw;
-    std::cerr << "reinforcer sweep: error" << (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")")
-              << ": " << e.what() << std::endl;
-    MpiGuard::abort(static_cast<int>(e.code()));
-  }
+  });
 }
 
 }  // namespace

@@ -144,22 +144,7 @@ int train(const Invocation& inv, const Communicator& comm) {
 }
 
 int run_train(const Invocation& inv) {
-  if (!launched_under_mpi()) return train(inv, local_communicator());
-  int argc = 0;
-  char** argv = nullptr;
-  MpiGuard guard(argc, argv);
-  const Communicator comm = mpi_world_communicator();
-  try {
-    return train(inv, comm);
-  } catch (const Interrupted& e) {  // a collective decision: every rank stops here
-    if (comm.is_root()) std::cerr << "reinforcer train: " << e.what() << std::endl;
-    return static_cast<int>(e.code());
-  } catch (const Error& e) {
-    if (comm.size() == 1) throw;
-    std::cerr << "reinforcer train: error" << (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")")
-              << ": " << e.what() << std::endl;
-    MpiGuard::abort(static_cast<int>(e.code()));
-  }
+  return run_with_communicator("train", [&](const Communicator& comm) { return train(inv, comm); });
 }
 
 }  // namespace

@@ -333,27 +333,45 @@ bool group_agrees(const Communicator& group, bool root_says) {
 
 }  // namespace
 
-SweepTally run_trials(const SweepDirectory& sweep, const TrialInput& input, const std::vector<std::int64_t>& indices,
-                      const Communicator& comm, const SweepRun& run) {
+namespace {
+
+// What a process does with one trial: skip it when its file says complete (at this rung or
+// later), else run it on the group; the group's root counts.
+struct TrialRunner {
+  const SweepDirectory& sweep;
+  const TrialInput& input;
+  const SweepRun& run;
   ModelCache cache;
-  const bool auc = grid_changes_model(sweep.grid());
+  bool auc;
   SweepTally tally;
-  for (std::int64_t t : indices) {
-    if (group_agrees(comm, comm.is_root() && sweep.complete(t))) {
-      if (comm.is_root()) {
+
+  TrialRunner(const SweepDirectory& s, const TrialInput& in, const SweepRun& r)
+      : sweep(s), input(in), run(r), auc(grid_changes_model(s.grid())) {}
+
+  void operator()(std::int64_t t, const Communicator& group, std::int64_t episodes = 0, std::int64_t rung = 0) {
+    if (group_agrees(group, group.is_root() && sweep.complete(t, rung))) {
+      if (group.is_root()) {
         ++tally.skipped;
-        if (run.say) run.say("trial " + std::to_string(t) + " complete already: skipped");
+        if (run.say && rung == 0) run.say("trial " + std::to_string(t) + " complete already: skipped");
       }
-      continue;
+      return;
     }
-    const TrialRecord r = execute(sweep, input, t, 0, 0, comm, run, cache, auc);
-    if (comm.is_root()) {
+    const TrialRecord r = execute(sweep, input, t, episodes, rung, group, run, cache, auc);
+    if (group.is_root()) {
       ++tally.ran;
       tally.failed += r.status == "failed";
       tally.episodes += r.episodes;
     }
   }
-  return tally;
+};
+
+}  // namespace
+
+SweepTally run_trials(const SweepDirectory& sweep, const TrialInput& input, const std::vector<std::int64_t>& indices,
+                      const Communicator& comm, const SweepRun& run) {
+  TrialRunner runner(sweep, input, run);
+  for (std::int64_t t : indices) runner(t, comm);
+  return runner.tally;
 }
 
 namespace {
@@ -385,25 +403,9 @@ void deal_dynamically(const Communicator& world, const Communicator& group, std:
 SweepTally run_sweep_groups(const SweepDirectory& sweep, const TrialInput& input, const Communicator& world,
                             int ranks_per_trial, const SweepRun& run) {
   const Communicator group = trial_group(world, ranks_per_trial);
-  ModelCache cache;
-  const bool auc = grid_changes_model(sweep.grid());
-  SweepTally tally;
-  deal_dynamically(world, group, sweep.grid().trials(), [&](std::int64_t t) {
-    if (group_agrees(group, group.is_root() && sweep.complete(t))) {
-      if (group.is_root()) {
-        ++tally.skipped;
-        if (run.say) run.say("trial " + std::to_string(t) + " complete already: skipped");
-      }
-      return;
-    }
-    const TrialRecord r = execute(sweep, input, t, 0, 0, group, run, cache, auc);
-    if (group.is_root()) {
-      ++tally.ran;
-      tally.failed += r.status == "failed";
-      tally.episodes += r.episodes;
-    }
-  });
-  return tally;
+  TrialRunner runner(sweep, input, run);
+  deal_dynamically(world, group, sweep.grid().trials(), [&](std::int64_t t) { runner(t, group); });
+  return runner.tally;
 }
 
 std::vector<std::int64_t> halving_budgets(std::int64_t trials, std::int64_t episodes, int eta) {
@@ -430,9 +432,7 @@ SweepTally run_halving(const SweepDirectory& sweep, const TrialInput& input, con
   const TrialConfig first = parse_trial_config(sweep.grid().values(0));
   const std::vector<std::int64_t> budgets =
       halving_budgets(sweep.grid().trials(), first.schedule.episodes_per_worker, eta);
-  ModelCache cache;
-  const bool auc = grid_changes_model(sweep.grid());
-  SweepTally tally;
+  TrialRunner runner(sweep, input, run);
   std::vector<std::int64_t> alive(static_cast<std::size_t>(sweep.grid().trials()));
   for (std::size_t i = 0; i < alive.size(); ++i) alive[i] = static_cast<std::int64_t>(i);
   for (std::size_t r = 0; r < budgets.size(); ++r) {
@@ -442,17 +442,7 @@ SweepTally run_halving(const SweepDirectory& sweep, const TrialInput& input, con
               std::to_string(budgets[r]) + " episodes per worker");
     if (rungs_out) rungs_out->push_back(HalvingRung{budgets[r], alive});
     deal_dynamically(world, group, static_cast<std::int64_t>(alive.size()), [&](std::int64_t i) {
-      const std::int64_t t = alive[static_cast<std::size_t>(i)];
-      if (group_agrees(group, group.is_root() && sweep.complete(t, rung))) {
-        if (group.is_root()) ++tally.skipped;
-        return;
-      }
-      const TrialRecord rec = execute(sweep, input, t, budgets[r], rung, group, run, cache, auc);
-      if (group.is_root()) {
-        ++tally.ran;
-        tally.failed += rec.status == "failed";
-        tally.episodes += rec.episodes;
-      }
+      runner(alive[static_cast<std::size_t>(i)], group, budgets[r], rung);
     });
     if (r + 1 == budgets.size()) break;
     // The root ranks the rung from the files; the best 1/eta go on.
@@ -477,7 +467,7 @@ SweepTally run_halving(const SweepDirectory& sweep, const TrialInput& input, con
     for (std::int64_t t; in >> t;) alive.push_back(t);
     if (alive.empty()) break;
   }
-  return tally;
+  return runner.tally;
 }
 
 const std::vector<std::string>& sweep_objectives() {

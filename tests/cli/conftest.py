@@ -23,6 +23,19 @@ def run(*args, check=False, cwd=None):
     return p
 
 
+def sweep_trials(path):
+    """The /trials table of a merged sweep file (strings decoded), its root attributes, and the
+    /failed and /missing trial lists."""
+    import h5py
+    import pandas as pd
+    with h5py.File(path, "r") as f:
+        t = pd.DataFrame(f["trials"][()])
+        for c in t.columns:
+            if t[c].dtype == object:
+                t[c] = t[c].str.decode("utf-8")
+        return t, dict(f.attrs), f["failed"]["trial"][()].tolist(), f["missing"]["trial"][()].tolist()
+
+
 def synth_prepared(directory, customers, seed, *prepare_options):
     """Synthetic CRM data prepared into directory/p.h5; returns that path."""
     run("synth", "-n", customers, "--seed", seed, "-o", directory / "s.csv", check=True)

@@ -10,7 +10,7 @@ import h5py
 import pandas as pd
 import pytest
 
-from conftest import BIN, run, synth_prepared
+from conftest import BIN, run, sweep_trials, synth_prepared
 
 MPIEXEC = shutil.which("mpiexec") or "mpiexec"
 
@@ -27,15 +27,6 @@ def mpirun(n, *args, check=True):
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     return synth_prepared(tmp_path_factory.mktemp("mpisweep"), 4000, 3)
-
-
-def trials_of(path):
-    with h5py.File(path, "r") as f:
-        t = pd.DataFrame(f["trials"][()])
-        for c in t.columns:
-            if t[c].dtype == object:
-                t[c] = t[c].str.decode("utf-8")
-        return t, dict(f.attrs)
 
 
 def starts(directory):
@@ -72,7 +63,7 @@ def test_a_group_of_two_ranks_equals_train_on_two_ranks(prepared, tmp_path):
     mpirun(2, "train", prepared, "-o", tmp_path / "t.h5", "--omega", 0.8, "--episodes", 10000,
            "--sync-every", 2500, "--refits", 0, "--progress", "none")
     run("merge", tmp_path / "d", "-o", tmp_path / "m.h5", check=True)
-    t, _ = trials_of(tmp_path / "m.h5")
+    t, _, _, _ = sweep_trials(tmp_path / "m.h5")
     with h5py.File(tmp_path / "t.h5", "r") as f:
         assert t.loc[1, "regret"] == f.attrs["regret"]
         assert t.loc[1, "learned"] == f.attrs["learned_start_value"]
@@ -115,8 +106,8 @@ def test_successive_halving_finds_a_trial_within_1pct_of_the_grid_best_on_a_thir
     half = mpirun(2, "sweep", prepared, "--grid", grid, "-o", tmp_path / "half", "--halving", 3)
     run("merge", tmp_path / "full", "-o", tmp_path / "full.h5", check=True)
     run("merge", tmp_path / "half", "-o", tmp_path / "half.h5", check=True)
-    f, fa = trials_of(tmp_path / "full.h5")
-    h, ha = trials_of(tmp_path / "half.h5")
+    f, fa, _, _ = sweep_trials(tmp_path / "full.h5")
+    h, ha, _, _ = sweep_trials(tmp_path / "half.h5")
     assert len(f) == 81 and (f["status"] == "complete").all()
     best = f["regret"].min()
     # The grid is not flat: most trials are more than 1 point of regret from the best, so a

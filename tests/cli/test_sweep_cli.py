@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import BIN, run, synth_prepared
+from conftest import BIN, run, sweep_trials, synth_prepared
 
 GRID = """[grid]
 omega = 0.6, 0.8
@@ -30,15 +30,6 @@ def prepared(tmp_path_factory):
 def write(path, text):
     path.write_text(text)
     return path
-
-
-def trials_of(path):
-    with h5py.File(path, "r") as f:
-        t = pd.DataFrame(f["trials"][()])
-        for c in t.columns:
-            if t[c].dtype == object:
-                t[c] = t[c].str.decode("utf-8")
-        return t, dict(f.attrs), f["failed"]["trial"][()].tolist(), f["missing"]["trial"][()].tolist()
 
 
 def test_list_numbers_the_trials_with_the_last_key_fastest(tmp_path):
@@ -80,7 +71,7 @@ def test_failures_are_reported_at_once_recorded_listed_and_retried(prepared, tmp
     assert "trial 1: --fit-on: fold 9 does not exist" in s
     # Merge: the failed trials with their errors, and as an explicit list.
     run("merge", d, "-o", tmp_path / "m.h5", check=True)
-    t, attrs, failed, missing = trials_of(tmp_path / "m.h5")
+    t, attrs, failed, missing = sweep_trials(tmp_path / "m.h5")
     assert failed == [1, 3] and missing == []
     assert list(t["status"]) == ["complete", "failed", "complete", "failed"]
     assert t.loc[1, "error"].startswith("--fit-on: fold 9 does not exist")
@@ -109,7 +100,7 @@ def test_a_trial_equals_the_same_options_run_with_train_and_merging_twice_gives_
         regret, learned, dp = f.attrs["regret"], f.attrs["learned_start_value"], f.attrs["dp_start_value"]
     run("merge", d, "-o", tmp_path / "a.h5", check=True)
     run("merge", d, "-o", tmp_path / "b.h5", check=True)
-    t, attrs, failed, missing = trials_of(tmp_path / "a.h5")
+    t, attrs, failed, missing = sweep_trials(tmp_path / "a.h5")
     row = t[t["omega"] == 0.9].iloc[0]
     assert row["regret"] == regret and row["learned"] == learned and row["optimum"] == pytest.approx(dp, rel=1e-12)
     assert row["steps"] > 0 and row["wall_seconds"] > 0 and row["host"]
@@ -124,7 +115,7 @@ def test_a_grid_that_changes_the_model_records_the_targeting_auc(prepared, tmp_p
     grid = write(tmp_path / "g.ini", "[grid]\nfeatures = \"cohort\", \"cohort,country\"\nepisodes = 5000\nrefits = 0\n")
     run("sweep", prepared, "--grid", grid, "-o", tmp_path / "d", check=True)
     run("merge", tmp_path / "d", "-o", tmp_path / "m.h5", check=True)
-    t, *_ = trials_of(tmp_path / "m.h5")
+    t, *_ = sweep_trials(tmp_path / "m.h5")
     assert list(t["features"]) == ["cohort", "cohort,country"]
     assert t["auc_fold"].between(0.5, 1.0).all()
     assert t["auc_fold"].nunique() == 2
@@ -177,5 +168,5 @@ def test_array_mode_runs_its_task_s_trials_only(prepared, tmp_path):
     assert (d / "trial-000004.h5").exists()
     p = run("merge", d, "-o", tmp_path / "m.h5", check=True)
     assert "2 missing (0-1)" in p.stdout
-    _, _, failed, missing = trials_of(tmp_path / "m.h5")
+    _, _, failed, missing = sweep_trials(tmp_path / "m.h5")
     assert missing == [0, 1] and failed == []
