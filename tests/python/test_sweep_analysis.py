@@ -202,6 +202,47 @@ def test_load_sweep_refuses_other_files(sweep_files, tmp_path):
         load_sweep(newer)
 
 
+def schema_section(title):
+    """The text of docs/HDF5_SCHEMA.md's section whose heading starts with title."""
+    doc = (SOURCE_DIR / "docs" / "HDF5_SCHEMA.md").read_text(encoding="utf-8")
+    start = doc.index(f"\n## {title}")
+    end = doc.find("\n## ", start + 1)
+    return doc[start:end if end >= 0 else len(doc)]
+
+
+def table_row(section, path):
+    rows = [line for line in section.splitlines() if line.startswith(f"| `{path}` |")]
+    assert len(rows) == 1, f"{path} is not documented once"
+    return rows[0]
+
+
+def test_the_trial_and_sweep_files_are_documented(sweep_files, sweep):
+    trial = schema_section("Sweep trial files `trial-NNNNNN.h5`")
+    with h5py.File(sweep_files / "dir" / "trial-000000.h5", "r") as f:
+        for name in f.attrs:
+            assert f"`{name}`" in trial, f"trial file attribute {name} not in the schema"
+        assert sorted(f) == ["parameters", "regret"]
+        row = table_row(trial, "/regret")
+        for column in f["regret"].dtype.names:
+            assert f"`{column}`" in row, column
+    merged = schema_section("`sweep.h5`")
+    with h5py.File(sweep_files / "sweep.h5", "r") as f:
+        for name in f.attrs:
+            assert f"`{name}`" in merged, f"sweep.h5 attribute {name} not in the schema"
+        assert sorted(f) == ["best", "failed", "missing", "regret_by_cohort", "trials"]
+        for path in ("regret_by_cohort", "failed", "missing"):
+            row = table_row(merged, f"/{path}") if path == "regret_by_cohort" else table_row(merged, "/failed`, `/missing")
+            for column in f[path].dtype.names:
+                assert f"`{column}`" in row, (path, column)
+        row = table_row(merged, "/trials")
+        for column in f["trials"].dtype.names:
+            if column not in sweep.varied:
+                assert f"`{column}`" in row, column
+        row = table_row(merged, "/best")
+        for name in f["best"].attrs:
+            assert f"`{name}`" in row, name
+
+
 # --- plots.py on a sweep ---------------------------------------------------------------------
 
 def test_plots_of_a_sweep_write_both_figures(sweep_files, tmp_path):
