@@ -1,6 +1,7 @@
-"""Plots of a reinforcer HDF5 file (prepared.h5, run.h5 or evaluated.h5), as PNG files.
+"""Plots of a reinforcer HDF5 file (prepared.h5, run.h5, evaluated.h5 or sweep.h5), as PNG files.
 
     /usr/bin/python3 analysis/plots.py FILE.h5 -o OUTDIR
+    /usr/bin/python3 analysis/plots.py sweep.h5 [--x omega --y alpha] -o OUTDIR
 
 Writes a figure for each table the file contains, prints the path of every file written,
 and prints a note for each figure skipped because its table is absent. Every figure states
@@ -16,9 +17,15 @@ its n (customers) and draws the 95% intervals the table has.
 | policies.png | /evaluation/policies | every policy with its 95% interval (drawn, and written out), one panel per metric |
 | lift_curve.png | /evaluation/lift_curve | share of subscribers captured vs share contacted, per scorer (cohort all) |
 | calibration.png | /evaluation/calibration | observed / predicted (expected) events (O/E) per event with its exact 95% interval, O, E and n at risk, and a line at 1, one panel per cohort |
+| sweep_heatmap_X_Y.png | sweep.h5 /trials | the sweep's objective (merge --objective) over two varied parameters, --x and --y (default: the first two); over the other varied parameters each cell holds the best value, and names its trial; cells with no complete trial are hatched and say why (failed, missing, not sampled); the best trial is boxed |
+| sweep_regret_vs_wall_time.png | sweep.h5 /trials | regret to the DP optimum against wall time, one point per complete trial, the best trial marked; failed trials (grouped by their error) and missing ones in a footnote |
 
-Each plot_* function takes the loaded file (reinforcer_analysis.H5Data) and the output
-directory and returns the Path it wrote, or raises Skip(reason). main(argv) returns the
+A sweep.h5 gets only the two sweep figures; --x or --y must name a varied parameter of its
+grid (anything else, or the same for both, is an error naming the varied parameters).
+
+Each plot_* function takes the loaded file (reinforcer_analysis.H5Data; a
+reinforcer_analysis.Sweep for plot_sweep_*) and the output directory and returns the Path it
+wrote, or raises Skip(reason). main(argv) returns the
 list of Paths written.
 """
 import argparse
@@ -30,12 +37,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.patches  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reinforcer_analysis import MISSING_DAY, load  # noqa: E402
+from reinforcer_analysis import MISSING_DAY, SWEEP_FORMAT, load, load_sweep  # noqa: E402
 
 # Progress bit mask of the funnel state (docs/HDF5_SCHEMA.md, /states): bit i = milestone i reached.
 MILESTONE_DAYS = ["first_call_day", "demo_day", "survey_day", "platform_signup_day", "account_manager_day"]
@@ -433,24 +441,282 @@ PLOTS = [plot_subscribers_by_country, plot_subscribers_by_education, plot_high_v
          plot_learning_curve, plot_action_impact, plot_policies, plot_lift_curve, plot_calibration]
 
 
+# --- sweep.h5 ------------------------------------------------------------------------------
+
+# The sweep's objective as the figures show it: axis label, scale, format.
+OBJECTIVE_DISPLAY = {
+    "regret": ("regret to the DP optimum (% of V*)", 100.0, "{:.3f}%"),
+    "regret_p95": ("95th percentile of the start-state regret V* - V (reward units)", 1.0, "{:.4g}"),
+    "learned": ("learned policy's value per customer (reward units)", 1.0, "{:.4g}"),
+    "auc_fold": ("status-quo targeting AUC (mean over folds)", 1.0, "{:.3f}"),
+}
+FOOTNOTE_ERRORS = 6
+
+
+def _ranges(indices):
+    """[1, 3, 4, 5, 9] -> '1, 3-5, 9' (the trial lists of `reinforcer sweep --status`, spaced)."""
+    indices = sorted(set(int(i) for i in indices))
+    out, i = [], 0
+    while i < len(indices):
+        j = i
+        while j + 1 < len(indices) and indices[j + 1] == indices[j] + 1:
+            j += 1
+        out.append(str(indices[i]) if i == j else f"{indices[i]}-{indices[j]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+def _level(v):
+    """A parameter value as text: 0.6, 8, except-fold:9."""
+    return f"{v:g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def _levels(column):
+    """A parameter column's distinct values: ascending if numeric, else in trial (grid) order."""
+    values = list(dict.fromkeys(column.dropna().tolist()))
+    return sorted(values) if pd.api.types.is_numeric_dtype(column) else values
+
+
+def _objective(sweep):
+    label, scale, fmt = OBJECTIVE_DISPLAY[sweep.objective]
+    better = "lower" if sweep.minimize else "higher"
+    return label, scale, fmt, better
+
+
+def sweep_axes(sweep, x=None, y=None):
+    """The heatmap's (x, y) parameters: those given, else the first two varied parameters.
+    ValueError for a name that is not a varied parameter, or the same name twice; Skip when
+    none is given and the grid varies fewer than two."""
+    varied = ", ".join(sweep.varied) or "none"
+    if x is None and y is None and len(sweep.varied) < 2:
+        raise Skip(f"the grid varies {len(sweep.varied)} parameter{'s' if len(sweep.varied) != 1 else ''} "
+                   f"({varied}); a heatmap needs two")
+    chosen = {}
+    for axis, name in (("x", x), ("y", y)):
+        if name is None:
+            rest = [p for p in sweep.varied if p not in chosen.values() and p not in (x, y)]
+            if not rest:
+                raise ValueError(f"--{axis}: no other varied parameter left (varied: {varied})")
+            name = rest[0]
+        elif name not in sweep.varied:
+            if name in sweep.grid:
+                raise ValueError(f"--{axis} {name}: has one value in this grid ({', '.join(sweep.grid[name])}), "
+                                 f"so it is not a heatmap axis; the varied parameters are: {varied}")
+            raise ValueError(f"--{axis} {name}: not a parameter of this sweep; the varied parameters are: {varied}")
+        chosen[axis] = name
+    if chosen["x"] == chosen["y"]:
+        raise ValueError(f"--x and --y are both {chosen['x']}; give two different varied parameters ({varied})")
+    return chosen["x"], chosen["y"]
+
+
+def _why_blank(cell):
+    """Why a cell has no value: its trials' statuses ('2 failed, 1 missing'), or not sampled."""
+    if cell.empty:
+        return "not sampled"
+    counts = cell["status"].value_counts()
+    parts = [f"{counts[s]} {s}" for s in ("failed", "missing") if s in counts]
+    rest = int(counts.sum() - sum(counts.get(s, 0) for s in ("failed", "missing")))
+    if rest:
+        parts.append(f"{rest} without a value")
+    return ", ".join(parts)
+
+
+def plot_sweep_heatmap(sweep, outdir, x=None, y=None):
+    x, y = sweep_axes(sweep, x, y)
+    label, scale, fmt, better = _objective(sweep)
+    t = sweep.trials
+    xs, ys = _levels(t[x]), _levels(t[y])
+    others = [p for p in sweep.varied if p not in (x, y)]
+    values = np.full((len(ys), len(xs)), np.nan)
+    cells = {}
+    for i, yv in enumerate(ys):
+        for j, xv in enumerate(xs):
+            cell = t[(t[x] == xv) & (t[y] == yv)]
+            done = cell[(cell["status"] == "complete") & np.isfinite(cell[sweep.objective])]
+            cells[i, j] = cell, done
+            if not done.empty:
+                k = done[sweep.objective].idxmin() if sweep.minimize else done[sweep.objective].idxmax()
+                values[i, j] = done.loc[k, sweep.objective]
+                cells[i, j] = cell, done.loc[[k]]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.25 * len(xs) + 3.2), max(3.6, 0.8 * len(ys) + 2.8)))
+    ax.set_facecolor("white")
+    shown = np.ma.masked_invalid(values * scale)
+    cmap = plt.get_cmap("viridis_r" if sweep.minimize else "viridis").copy()
+    cmap.set_bad("white")
+    numeric_y = pd.api.types.is_numeric_dtype(t[y])
+    im = ax.imshow(shown, cmap=cmap, aspect="auto", origin="lower" if numeric_y else "upper")
+    finite = shown.compressed()
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    size = 9 if len(xs) * len(ys) <= 36 else 7
+    for (i, j), (cell, done) in cells.items():
+        if done.empty:
+            ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
+                                                      edgecolor="0.7", lw=0))
+            ax.text(j, i, _why_blank(cell), ha="center", va="center", fontsize=size, color="0.25",
+                    bbox=dict(fc="white", ec="none", alpha=0.9, pad=1.5))
+            continue
+        v = values[i, j] * scale
+        dark = (v - lo) / (hi - lo) if hi > lo else 0.5
+        if not sweep.minimize:
+            dark = 1 - dark
+        lines = [fmt.format(v), f"trial {int(done['index'].iloc[0])}"]
+        lost = _why_blank(cell[cell["status"] != "complete"]) if (cell["status"] != "complete").any() else ""
+        if lost:
+            lines.append(f"(+{lost})")
+        ax.text(j, i, "\n".join(lines), ha="center", va="center", fontsize=size,
+                color="white" if dark > 0.5 else "black")
+    best = sweep.best
+    if best is not None:
+        i, j = ys.index(best[y]), xs.index(best[x])
+        ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="tab:red", lw=3))
+    ax.set_xticks(range(len(xs)), [_level(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [_level(v) for v in ys])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(im, ax=ax, label=_wrap(f"{label}; {better} is better", 40))
+    over = f"each cell: the best over {', '.join(others)}" if others else "each cell: one trial"
+    n = f"n = {_n(len(t))} trials: {_n(len(sweep.complete))} complete, {_n(len(sweep.failed))} failed, " \
+        f"{_n(len(sweep.missing))} missing"
+    ax.set_title(_wrap(f"Sweep: {sweep.objective} by {x} and {y}; {over}", 80) + f"\n{n}", fontsize=10)
+    notes = []
+    if best is not None:
+        notes.append(f"Red box: the best trial by {sweep.objective}, trial {int(best['index'])} "
+                     f"({', '.join(f'{p} {_level(best[p])}' for p in sweep.varied)}).")
+    blank = sum(1 for _, done in cells.values() if done.empty)
+    if blank:
+        notes.append(f"Hatched: {blank} cell{'s' if blank != 1 else ''} with no complete trial (the cell says why).")
+    if sweep.failed:
+        notes.append(f"Failed trials: {_ranges(sweep.failed)} (their errors: sweep_regret_vs_wall_time.png).")
+    if sweep.missing:
+        notes.append(f"Missing trials (no trial file): {_ranges(sweep.missing)}.")
+    fixed = [f"{k} {v[0]}" for k, v in sweep.grid.items() if len(v) == 1]
+    if fixed:
+        notes.append("Fixed in every trial: " + ", ".join(fixed) + ".")
+    note = "\n".join(_wrap(line, 110) for line in notes)
+    fig.text(0.5, 0.005, note, ha="center", va="bottom", fontsize=8, color="0.3")
+    fig.tight_layout(rect=(0, 0.03 * (note.count("\n") + 1) + 0.01 if note else 0, 1, 1))
+    return _save(fig, outdir, f"sweep_heatmap_{_file_part(x)}_{_file_part(y)}.png")
+
+
+def _file_part(name):
+    """A parameter name as part of a file name: 'reward.subscription' stays, 'a/b' -> 'a_b'."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _failure_lines(sweep):
+    """The footnote: failed trials grouped by their error, then the missing ones."""
+    t = sweep.trials
+    failed = t[t["status"] == "failed"]
+    lines = []
+    if not failed.empty:
+        groups = list(failed.groupby("error", sort=False)["index"])
+        groups.sort(key=lambda g: (-len(g[1]), g[1].min()))
+        lines.append(f"Failed: {len(failed)} trial{'s' if len(failed) != 1 else ''}, not drawn:")
+        for error, idx in groups[:FOOTNOTE_ERRORS]:
+            lines.append(_wrap(f"  trial{'s' if len(idx) != 1 else ''} {_ranges(idx)}: {error or '(no message)'}", 120))
+        if len(groups) > FOOTNOTE_ERRORS:
+            lines.append(f"  ... and {len(groups) - FOOTNOTE_ERRORS} other errors (sweep.trials['error'])")
+    if sweep.missing:
+        lines.append(f"Missing (no trial file; run the sweep again): trials {_ranges(sweep.missing)}")
+    if not lines:
+        lines.append("No failed or missing trials.")
+    fit = sweep.complete["fit_seconds"]
+    if len(fit) > 1 and fit.max() > 0 and fit.min() < 0.1 * fit.max():
+        lines.append(_wrap(f"Fit times range from {fit.min():.2f} s to {fit.max():.2f} s: a trial whose model an earlier "
+                           "trial in the same process fitted reuses it, so its wall time leaves the fit out.", 120))
+    return lines
+
+
+def plot_sweep_regret_vs_wall_time(sweep, outdir):
+    t = sweep.complete
+    t = t[np.isfinite(t["regret"]) & np.isfinite(t["wall_seconds"])]
+    if t.empty:
+        raise Skip("no complete trial with a regret")
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    rungs = sorted(t["rung"].unique())
+    for k, rung in enumerate(rungs):
+        r = t[t["rung"] == rung]
+        what = (f"rung {rung}: {_n(len(r))} trials, {_n(r['episodes'].max())} episodes per worker"
+                if len(rungs) > 1 else f"complete trials (n = {_n(len(r))})")
+        ax.scatter(r["wall_seconds"], 100 * r["regret"], s=36, color=f"C{k % 10}", alpha=0.8, label=what, zorder=2)
+    if len(t) <= 40:
+        for r in t.itertuples():
+            ax.annotate(str(r.index), (r.wall_seconds, 100 * r.regret), xytext=(4, 3), textcoords="offset points",
+                        fontsize=7, color="0.35")
+    best = sweep.best
+    if best is not None and np.isfinite(best["regret"]):
+        params = ", ".join(f"{p} {_level(best[p])}" for p in sweep.varied)
+        ax.scatter([best["wall_seconds"]], [100 * best["regret"]], s=260, marker="*", color="tab:red",
+                   edgecolor="black", lw=0.6, zorder=3,
+                   label=_wrap(f"best by {sweep.objective}: trial {int(best['index'])} ({params}), regret "
+                               f"{100 * best['regret']:.3f}%, {best['wall_seconds']:.3g} s", 70))
+    if t["wall_seconds"].min() > 0 and t["wall_seconds"].max() / t["wall_seconds"].min() > 30:
+        ax.set_xscale("log")
+    # Room above the highest point for the legend, so it covers no point.
+    y = 100 * t["regret"]
+    span = max(y.max() - y.min(), 0.05 * abs(y.max()), 1e-6)
+    entries = len(rungs) + (best is not None) + 1
+    ax.set_ylim(y.min() - 0.08 * span, y.max() + (0.12 + 0.1 * entries) * span)
+    ax.margins(x=0.08)
+    ax.set_xlabel("wall time of the trial, seconds (fit + train + judge)")
+    ax.set_ylabel("regret to the DP optimum (% of V*)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center")
+    ax.set_title(f"Sweep: regret against wall time, one point per complete trial (labelled by index)\n"
+                 f"n = {_n(len(t))} complete of {_n(len(sweep.trials))} trials; {_n(len(sweep.failed))} failed, "
+                 f"{_n(len(sweep.missing))} missing (listed below)", fontsize=10)
+    note = "\n".join(_failure_lines(sweep))
+    fig.text(0.01, 0.005, note, ha="left", va="bottom", fontsize=8, color="0.3")
+    fig.tight_layout(rect=(0, 0.03 * (note.count("\n") + 1) + 0.01, 1, 1))
+    return _save(fig, outdir, "sweep_regret_vs_wall_time.png")
+
+
+def sweep_plots(sweep, outdir, x=None, y=None):
+    """The sweep figures: [(name, function of no arguments)]; the heatmap's axes are checked
+    first (ValueError), so a wrong name fails before anything is drawn."""
+    try:
+        axes = sweep_axes(sweep, x, y)
+        heatmap = lambda: plot_sweep_heatmap(sweep, outdir, *axes)  # noqa: E731
+    except Skip as why:
+        reason = why
+
+        def heatmap():
+            raise Skip(reason)
+    return [("sweep_heatmap", heatmap),
+            ("sweep_regret_vs_wall_time", lambda: plot_sweep_regret_vs_wall_time(sweep, outdir))]
+
+
 def main(argv=None):
     """Draws every plot the file allows into OUTDIR; returns the list of Paths written."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", help="prepared.h5, run.h5 or evaluated.h5")
+    parser.add_argument("file", help="prepared.h5, run.h5, evaluated.h5 or sweep.h5")
     parser.add_argument("-o", "--output", required=True, help="directory for the PNG files (created)")
+    parser.add_argument("--x", help="sweep.h5: the heatmap's x parameter, a varied one (default: the first)")
+    parser.add_argument("--y", help="sweep.h5: the heatmap's y parameter, a varied one (default: the next)")
     args = parser.parse_args(argv)
+    outdir = Path(args.output)
     try:
         data = load(args.file)
+        if data.format == SWEEP_FORMAT:
+            sweep = load_sweep(args.file)
+            try:
+                plots = sweep_plots(sweep, outdir, args.x, args.y)
+            except ValueError as e:
+                raise ValueError(f"{args.file}: {e}") from None
+        elif args.x is not None or args.y is not None:
+            raise ValueError(f"{args.file}: --x and --y are for a sweep.h5 (reinforcer merge); "
+                             f"this is a {data.format} file")
+        else:
+            plots = [(plot.__name__[len("plot_"):], lambda plot=plot: plot(data, outdir)) for plot in PLOTS]
     except (OSError, ValueError) as e:
         sys.exit(f"plots.py: {e}")
-    outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for plot in PLOTS:
+    for name, plot in plots:
         try:
-            written.append(plot(data, outdir))
+            written.append(plot())
         except Skip as why:
-            print(f"skipped {plot.__name__[len('plot_'):]}: {why}")
+            print(f"skipped {name}: {why}")
     print(f"wrote {len(written)} files:")
     for path in written:
         print(f"  {path}")

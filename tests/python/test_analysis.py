@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 SOURCE_DIR = Path(os.environ.get("REINFORCER_SOURCE_DIR") or Path(__file__).resolve().parents[2])
-BIN = os.environ.get("REINFORCER_BIN") or "/work/main/build/reinforcer"
+BIN = os.environ.get("REINFORCER_BIN")
 CRM_XLSX = os.environ.get("REINFORCER_CRM_XLSX") or str(SOURCE_DIR.parent / "shared" / "data" / "SalesCRM.xlsx")
 PLOTS = SOURCE_DIR / "analysis" / "plots.py"
 sys.path.insert(0, str(SOURCE_DIR / "analysis"))
@@ -40,6 +40,7 @@ EVALUATION_PLOTS = ["action_impact.png", "policies.png", "lift_curve.png", "cali
 
 
 def reinforcer(*args):
+    assert BIN, "REINFORCER_BIN must name the reinforcer executable (CTest sets it)"
     p = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, f"reinforcer {' '.join(map(str, args))} exited {p.returncode}: {p.stderr}"
     return p
