@@ -1,5 +1,6 @@
 #include "reinforcer/results/sweep_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -57,28 +58,32 @@ void write_sweep_file(const std::string& path, const SweepSummary& s, const Prov
         table.add(key, v);
       }
     }
-    table.add("status", h5::column(t, &TrialRecord::status))
-        .add("regret", h5::column(t, &TrialRecord::regret))
-        .add("regret_p95", h5::column(t, &TrialRecord::regret_p95))
-        .add("optimum", h5::column(t, &TrialRecord::optimum))
-        .add("learned", h5::column(t, &TrialRecord::learned))
-        .add("auc_fold", h5::column(t, &TrialRecord::auc_fold))
-        .add("rung", h5::column(t, &TrialRecord::rung))
-        .add("episodes", h5::column(t, &TrialRecord::episodes))
-        .add("workers", h5::column(t, &TrialRecord::workers))
-        .add("steps", h5::column(t, &TrialRecord::steps))
-        .add("wall_seconds", h5::column(t, &TrialRecord::wall_seconds))
-        .add("fit_seconds", h5::column(t, &TrialRecord::fit_seconds))
-        .add("train_seconds", h5::column(t, &TrialRecord::train_seconds))
-        .add("judge_seconds", h5::column(t, &TrialRecord::judge_seconds))
-        .add("error", h5::column(t, &TrialRecord::error))
-        .add("host", h5::column(t, &TrialRecord::host))
-        .add("started_at", h5::column(t, &TrialRecord::started_at))
-        .add("finished_at", h5::column(t, &TrialRecord::finished_at))
-        .add("slurm_job_id", h5::column(t, &TrialRecord::slurm_job_id))
-        .add("slurm_array_job_id", h5::column(t, &TrialRecord::slurm_array_job_id))
-        .add("slurm_array_task_id", h5::column(t, &TrialRecord::slurm_array_task_id))
-        .add("slurm_restart_count", h5::column(t, &TrialRecord::slurm_restart_count));
+    // A metric named like a varied parameter (episodes) is that parameter's column already.
+    const auto metric = [&](const std::string& name, auto values) {
+      if (std::find(s.varied.begin(), s.varied.end(), name) == s.varied.end()) table.add(name, values);
+    };
+    table.add("status", h5::column(t, &TrialRecord::status));
+    metric("regret", h5::column(t, &TrialRecord::regret));
+    metric("regret_p95", h5::column(t, &TrialRecord::regret_p95));
+    metric("optimum", h5::column(t, &TrialRecord::optimum));
+    metric("learned", h5::column(t, &TrialRecord::learned));
+    metric("auc_fold", h5::column(t, &TrialRecord::auc_fold));
+    metric("rung", h5::column(t, &TrialRecord::rung));
+    metric("episodes", h5::column(t, &TrialRecord::episodes));
+    metric("workers", h5::column(t, &TrialRecord::workers));
+    metric("steps", h5::column(t, &TrialRecord::steps));
+    metric("wall_seconds", h5::column(t, &TrialRecord::wall_seconds));
+    metric("fit_seconds", h5::column(t, &TrialRecord::fit_seconds));
+    metric("train_seconds", h5::column(t, &TrialRecord::train_seconds));
+    metric("judge_seconds", h5::column(t, &TrialRecord::judge_seconds));
+    metric("error", h5::column(t, &TrialRecord::error));
+    metric("host", h5::column(t, &TrialRecord::host));
+    metric("started_at", h5::column(t, &TrialRecord::started_at));
+    metric("finished_at", h5::column(t, &TrialRecord::finished_at));
+    metric("slurm_job_id", h5::column(t, &TrialRecord::slurm_job_id));
+    metric("slurm_array_job_id", h5::column(t, &TrialRecord::slurm_array_job_id));
+    metric("slurm_array_task_id", h5::column(t, &TrialRecord::slurm_array_task_id));
+    metric("slurm_restart_count", h5::column(t, &TrialRecord::slurm_restart_count));
     f.write_table("trials", table);
 
     f.write_table("failed", h5::Table(failed.size()).add("trial", failed));

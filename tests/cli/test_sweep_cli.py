@@ -157,6 +157,15 @@ def test_a_directory_of_another_grid_is_refused_and_left_as_it_was(prepared, tmp
     assert {x.name: x.read_bytes() for x in d.iterdir()} == before
 
 
+def test_a_grid_that_varies_episodes_merges_with_one_episodes_column(prepared, tmp_path):
+    grid = write(tmp_path / "g.ini", "[grid]\nepisodes = 2000, 4000\nrefits = 0\n")
+    run("sweep", prepared, "--grid", grid, "-o", tmp_path / "d", check=True)
+    run("merge", tmp_path / "d", "-o", tmp_path / "m.h5", check=True)
+    t, *_ = sweep_trials(tmp_path / "m.h5")
+    assert list(t["episodes"]) == [2000, 4000]
+    assert list(t.columns).count("episodes") == 1 and list(t["status"]) == ["complete", "complete"]
+
+
 def test_array_mode_runs_its_task_s_trials_only(prepared, tmp_path):
     grid = write(tmp_path / "g.ini", "[grid]\nomega = 0.5, 0.6, 0.7, 0.8, 0.9\nepisodes = 3000\nrefits = 0\n")
     d = tmp_path / "d"
