@@ -138,7 +138,14 @@ std::int64_t int_option(const Invocation& inv, const std::string& name, std::int
 }
 
 int run_with_communicator(const std::string& command, const std::function<int(const Communicator&)>& body) {
-  if (!launched_under_mpi()) return body(local_communicator());
+  if (!launched_under_mpi()) {
+    try {
+      return body(local_communicator());
+    } catch (const Interrupted& e) {  // not an error: the work is saved
+      std::cerr << "reinforcer " << command << ": " << e.what() << std::endl;
+      return static_cast<int>(e.code());
+    }
+  }
   int argc = 0;
   char** argv = nullptr;
   MpiGuard guard(argc, argv);

@@ -297,9 +297,12 @@ TrialRecord execute(const SweepDirectory& sweep, const TrialInput& input, std::i
       rec.learned = all.learned;
     }
     rec.status = "complete";
-  } catch (const Interrupted&) {
+  } catch (const Interrupted& e) {
     if (comm.is_root()) sweep.log_event(run.place, trial, "interrupted", "checkpoint=" + checkpoint);
-    throw;
+    std::string why = e.what();
+    why = why.substr(0, why.find(';'));
+    throw Interrupted("trial " + std::to_string(trial) + " " + why + "; its checkpoint is " + checkpoint +
+                      "; the same sweep command run again resumes it");
   } catch (const std::exception& e) {
     const bool ours = dynamic_cast<const Error*>(&e) != nullptr;
     rec.status = "failed";
