@@ -1,5 +1,6 @@
 #include "reinforcer/results/sweep_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -63,9 +64,12 @@ void write_sweep_file(const std::string& path, const SweepSummary& s, const Prov
         .add("optimum", h5::column(t, &TrialRecord::optimum))
         .add("learned", h5::column(t, &TrialRecord::learned))
         .add("auc_fold", h5::column(t, &TrialRecord::auc_fold))
-        .add("rung", h5::column(t, &TrialRecord::rung))
-        .add("episodes", h5::column(t, &TrialRecord::episodes))
-        .add("workers", h5::column(t, &TrialRecord::workers))
+        .add("rung", h5::column(t, &TrialRecord::rung));
+    // A grid that varies episodes has its column already: the grid's value, which is what a
+    // trial ran (only halving changes a trial's episodes, and it refuses a varied episodes).
+    if (std::find(s.varied.begin(), s.varied.end(), "episodes") == s.varied.end())
+      table.add("episodes", h5::column(t, &TrialRecord::episodes));
+    table.add("workers", h5::column(t, &TrialRecord::workers))
         .add("steps", h5::column(t, &TrialRecord::steps))
         .add("wall_seconds", h5::column(t, &TrialRecord::wall_seconds))
         .add("fit_seconds", h5::column(t, &TrialRecord::fit_seconds))
