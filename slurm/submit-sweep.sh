@@ -103,8 +103,15 @@ else
   indices="0-$((tasks - 1))"
 fi
 
+# Array indices must stay below the cluster's MaxArraySize (1001 unless configured).
+max_array=$(scontrol show config 2>/dev/null | awk '$1 == "MaxArraySize" { print $3 }') || true
+last_index=${indices##*[,-]}
+if [[ $max_array =~ ^[0-9]+$ ]] && [ -n "$indices" ] && [ "$last_index" -ge "$max_array" ]; then
+  die "array index $last_index is not below MaxArraySize $max_array; give more --trials-per-task (now $TRIALS_PER_TASK)"
+fi
+
 run() {
-  if [ "$dry_run" = 1 ]; then echo "would run: $*" >&2; echo 0; return; fi
+  if [ "$dry_run" = 1 ]; then echo "would run: $*" >&2; echo "JOBID"; return; fi
   "$@"
 }
 job_id() { local out; out=$(run "$@") || exit 1; echo "${out%%;*}"; }
@@ -119,7 +126,7 @@ if [ -n "$indices" ]; then
   array_id=$(job_id "$SBATCH" --parsable --array="$spec" --output="$logs/sweep-%A_%a.out" --open-mode=append \
     "${sbatch_options[@]}" "$here/sweep.sbatch" "$prepared" "$grid" "$sweep_dir" "${sweep_options[@]}")
   record "array $array_id --array=$spec trials=$trials trials_per_task=$TRIALS_PER_TASK"
-  echo "submit-sweep: $trials trials, $tasks tasks of $TRIALS_PER_TASK; submitted --array=$spec"
+  echo "submit-sweep: $trials trials, $tasks tasks of $TRIALS_PER_TASK; $([ "$dry_run" = 1 ] && echo "would submit" || echo submitted) --array=$spec"
   echo "array job: $array_id"
 else
   echo "submit-sweep: every trial of $sweep_dir is complete; only the merge is submitted"
