@@ -6,6 +6,7 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev libeigen3-dev libhdf5-dev hdf5-tools libboost-program-options-dev catch2
   zlib1g-dev libzip-dev libdeflate-dev libxlsxwriter-dev libssl-dev
   time python3 python3-h5py python3-pandas python3-matplotlib python3-pytest python3-openpyxl xlsx2csv
+  slurm-wlm munge
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
