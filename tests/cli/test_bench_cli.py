@@ -18,7 +18,8 @@ def rows(text, first_cell):
 
 def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
     p = run("bench", prepared, "--repeat", 1, "--episodes", 2000, "--threads-list", "1,2", "--sync-list", "500,1000",
-            "--sync-episodes", 2000, "--bare-states", 5000, "--quality-list", "300,600", check=True)
+            "--sync-episodes", 2000, "--bare-states", 5000, "--quality-list", "300,600", "--sweep-trials", 3,
+            check=True)
     out = p.stdout
     assert "bare loop on 5000 states" in out
     for env in ("funnel", "replay", "bare Q-update loop"):
@@ -29,7 +30,8 @@ def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
         assert float(cells[2].rstrip(" M")) > 0  # steps/s per worker
         assert re.fullmatch(r"\d+% \(\d+-\d+%\)", cells[5]), r  # share of the bare loop, with its range
     assert "| sync every E episodes | rounds | wall s | sync s | sync overhead | waiting for the slowest rank |" in out
-    sync_part, quality_part = out.split("time to quality")
+    sync_part, rest = out.split("time to quality")
+    quality_part, sweep_part = rest.split("sweep trial overhead")
     sync = {int(r.split("|")[1]): r for r in sync_part.splitlines() if re.match(r"\| \d+ \|", r)}
     assert sorted(sync) == [500, 1000]
     assert sync[500].split("|")[2].strip() == "4" and sync[1000].split("|")[2].strip() == "2"  # rounds
@@ -40,6 +42,14 @@ def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
     for cells in quality.values():
         assert all(re.fullmatch(r"-?\d+\.\d\d%", c) for c in cells[2:5]), cells  # all, outbound, inbound
     assert float(quality["600"][1]) > 0  # wall seconds
+    # A sweep's per-trial costs: one row of positive milliseconds, and the allreduce.
+    header = "| read options | fit (fresh) | train 1 episode | judge (exact policy evaluation) | trial file |"
+    assert header in sweep_part
+    values = [r for r in sweep_part.splitlines() if re.match(r"\| \d", r)]
+    assert len(values) == 1
+    cells = [float(c) for c in values[0].strip("|").split("|")]
+    assert len(cells) == 7 and all(c >= 0 for c in cells) and cells[1] > 0 and cells[3] > 0
+    assert re.search(r"Q-table allreduce \(\d+ doubles, 1 ranks\): \d+\.\d+ ms median", sweep_part)
 
 
 @pytest.mark.parametrize("option, value", [("--threads-list", "0"), ("--sync-list", "10,x"), ("--repeat", "0"),
