@@ -87,16 +87,7 @@ SweepDirectory SweepDirectory::create_or_check(const std::string& dir, const Swe
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw PathError(dir + ": is not a directory");
   const std::string manifest = dir + "/sweep.ini";
-  // The grid's random sample is part of its identity text; recover the numbers for sweep.ini.
-  std::int64_t random = 0;
-  std::uint64_t seed = 1;
-  {
-    const std::string& id = grid.identity();
-    const auto at = id.find("# random sample of ");
-    if (at != std::string::npos) std::sscanf(id.c_str() + at, "# random sample of %lld, seed %llu",
-                                             reinterpret_cast<long long*>(&random), reinterpret_cast<unsigned long long*>(&seed));
-  }
-  const std::string text = manifest_text(grid, prepared_sha256, random, seed);
+  const std::string text = manifest_text(grid, prepared_sha256, grid.random(), grid.seed());
   if (!exists(manifest)) {
     // Written to a private name, then linked into place: of many processes starting at
     // once exactly one link succeeds, and every other one compares against it.

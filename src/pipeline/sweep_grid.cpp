@@ -96,6 +96,8 @@ SweepGrid SweepGrid::of(std::vector<SweepParameter> parameters, std::int64_t ran
     combinations *= static_cast<std::int64_t>(p.values.size());
   }
   g.parameters_ = std::move(parameters);
+  g.random_ = random;
+  g.seed_ = seed;
   if (random < 0) throw UsageError("--random: " + std::to_string(random) + " is negative");
   if (random > combinations)
     throw UsageError("--random: " + std::to_string(random) + " samples but the grid has only " +

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <sys/stat.h>
 
 #include "reinforcer/core/errors.hpp"
@@ -38,13 +37,8 @@ std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, cons
 }
 
 Fingerprint trial_fingerprint(const TrialConfig& config, std::int64_t workers, const std::string& input_sha256) {
-  Fingerprint fp;
-  std::istringstream lines(canonical_text(config));
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto eq = line.find(" = ");
-    if (line.compare(0, eq, "refits") != 0) fp[line.substr(0, eq)] = line.substr(eq + 3);  // refits judge, not train
-  }
+  Fingerprint fp = trial_option_values(config);
+  fp.erase("refits");  // refits judge the policy; they do not change the Q-table
   fp["workers"] = std::to_string(workers);
   fp["input_sha256"] = input_sha256;
   return fp;

@@ -40,6 +40,9 @@ class SweepGrid {
   std::vector<std::string> varied() const;
   // Trial i's options (every grid key); i in [0, trials()).
   OptionValues values(std::int64_t trial) const;
+  // The random sample's size (0: every combination) and its seed.
+  std::int64_t random() const { return random_; }
+  std::uint64_t seed() const { return seed_; }
   // The grid in canonical text (keys, values, sample): equal text, equal trials.
   const std::string& identity() const { return identity_; }
 
@@ -47,6 +50,8 @@ class SweepGrid {
   std::vector<SweepParameter> parameters_;  // file order; the last varies fastest
   std::vector<std::int64_t> combination_;   // trial -> combination index
   std::string identity_;
+  std::int64_t random_ = 0;
+  std::uint64_t seed_ = 1;
 };
 
 // "3,7,12-15": sorted indices as SLURM's --array= accepts them; "" when empty.
