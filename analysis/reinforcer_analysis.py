@@ -101,9 +101,15 @@ def _decode_attrs(attrs):
 
 
 def _table(records):
-    """A DataFrame from a 1-D structured numpy array, byte-string columns decoded to str."""
+    """A DataFrame from a 1-D structured numpy array, byte-string columns decoded to str and
+    enum columns (codes that name their values, e.g. /states learned_action) to their names."""
     df = pd.DataFrame(records)
     for name in records.dtype.names:
+        labels = h5py.check_enum_dtype(records.dtype[name])
+        if labels is not None:
+            names = {code: label for label, code in labels.items()}
+            df[name] = pd.Series([names.get(int(c), "") for c in records[name].tolist()], index=df.index, dtype=object)
+            continue
         kind = records.dtype[name].kind
         if kind == "S" or kind == "O":  # fixed-length, or variable-length strings (bytes)
             df[name] = pd.Series([_decode_bytes(x) if isinstance(x, bytes) else x

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <unistd.h>
 #include <memory>
 
 #include "reinforcer/cli/command.hpp"
@@ -109,6 +110,9 @@ int train(const Invocation& inv, const Communicator& comm) {
     if (comm.is_root()) print_dry_run(*fit, s, layout, states, shards);
     return 0;
   }
+  for (const auto& [path, what] : {std::pair<std::string, std::string>{inv.input, "the input"}, {inv.output, "the output"}})
+    if (same_file(s.checkpoint_path, path))
+      throw UsageError("--checkpoint " + s.checkpoint_path + " is " + what + "; name another file (a finished run deletes its checkpoint)");
   install_stop_signal_handlers();
   TrialRun run;
   run.threads = s.threads;
@@ -130,6 +134,9 @@ int train(const Invocation& inv, const Communicator& comm) {
   prov.input_sha256 = input.sha256;
   write_run_file(out->temp_path(), contents, prov);
   out->commit();
+  // The run file now holds everything the checkpoint did; a stale one would only invite a
+  // --resume of a finished run.
+  if (!s.checkpoint_path.empty()) ::unlink(s.checkpoint_path.c_str());
   const TrainState& state = result.state;
   const double secs = state.curve.empty() ? 0 : state.curve.back().wall_seconds;
   std::cout << "trained " << with_thousands(c.schedule.episodes_per_worker) << " episodes per worker x "

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,11 @@ std::string directory_of(const std::string& path) {
   return path.substr(0, slash);
 }
 }  // namespace
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 void require_writable_destination(const std::string& path) {
   if (path.empty()) throw UsageError("-o/--output: an output path is required");
@@ -44,10 +50,26 @@ AtomicOutput::~AtomicOutput() {
   if (!committed_) std::remove(temp_.c_str());
 }
 
+namespace {
+// Data on disk before the name points at it: a crash right after the rename must not leave
+// an empty or partial file under the final name.
+void sync_to_disk(const std::string& path, const std::string& what) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw PathError(what + ": cannot open to flush it to disk: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // Directories on some file systems do not support fsync (EINVAL): the rename is then as durable as it gets.
+  if (rc != 0 && err != EINVAL) throw PathError(what + ": cannot flush it to disk: " + std::strerror(err));
+}
+}  // namespace
+
 void AtomicOutput::commit() {
+  sync_to_disk(temp_, final_);
   if (std::rename(temp_.c_str(), final_.c_str()) != 0)
     throw PathError(final_ + ": cannot move the finished file into place: " + std::strerror(errno));
   committed_ = true;
+  sync_to_disk(directory_of(final_), final_);
 }
 
 }  // namespace reinforcer

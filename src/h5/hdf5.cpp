@@ -91,6 +91,15 @@ REINFORCER_TABLE_ADD(std::int64_t, H5T_NATIVE_INT64)
 REINFORCER_TABLE_ADD(double, H5T_NATIVE_DOUBLE)
 #undef REINFORCER_TABLE_ADD
 
+Table& Table::add_enum(const std::string& name, const std::vector<std::int8_t>& codes,
+                       const std::vector<std::string>& labels, std::int8_t first_code) {
+  if (codes.size() != rows_) throw std::logic_error("table column " + name + ": wrong length");
+  add_raw(name, H5T_NATIVE_INT8, 1, codes.data());
+  columns_.back().labels = labels;
+  columns_.back().first_code = first_code;
+  return *this;
+}
+
 Table& Table::add(const std::string& name, const std::vector<std::string>& v) {
   if (v.size() != rows_) throw std::logic_error("table column " + name + ": wrong length");
   return add_strings(name, [&v](std::size_t i) { return std::string_view(v[i]); });
@@ -128,6 +137,13 @@ void Group::write_table(const std::string& name, const Table& table) const {
     if (c.type == H5T_C_S1) {
       member_types.push_back(string_type(c.size));
       t = member_types.back().get();
+    } else if (!c.labels.empty()) {
+      member_types.emplace_back(check(H5Tenum_create(H5T_NATIVE_INT8), "enum type " + c.name));
+      t = member_types.back().get();
+      for (std::size_t i = 0; i < c.labels.size(); ++i) {
+        const auto code = static_cast<std::int8_t>(c.first_code + static_cast<int>(i));
+        check_status(H5Tenum_insert(t, c.labels[i].c_str(), &code), "enum value " + c.labels[i] + " of " + c.name);
+      }
     }
     check_status(H5Tinsert(type.get(), c.name.c_str(), offset, t), "insert member " + c.name);
     offset += c.size;
@@ -195,6 +211,21 @@ void write_matrix_of(hid_t group, const std::string& name, const std::vector<T>&
   if (!v.empty()) check_status(H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "write " + name);
 }
 template <typename T>
+void write_matrix_columns_of(hid_t group, const std::string& name, const std::vector<T>& v, std::size_t rows,
+                             std::size_t stride, std::size_t cols, hid_t type) {
+  if (v.size() != rows * stride || cols > stride) throw std::logic_error("matrix " + name + ": wrong size");
+  hsize_t dims[2] = {rows, cols};
+  Id space(H5Screate_simple(2, dims, nullptr));
+  Id dcpl = dataset_create_props(rows, cols);
+  Id ds(check(H5Dcreate2(group, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+              "create matrix " + name));
+  if (v.empty()) return;
+  hsize_t mem_dims[2] = {rows, stride}, start[2] = {0, 0}, count[2] = {rows, cols};
+  Id mem(H5Screate_simple(2, mem_dims, nullptr));
+  check_status(H5Sselect_hyperslab(mem.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select " + name);
+  check_status(H5Dwrite(ds.get(), type, mem.get(), H5S_ALL, H5P_DEFAULT, v.data()), "write " + name);
+}
+template <typename T>
 std::vector<T> read_matrix_of(hid_t group, const std::string& name, std::size_t& rows, std::size_t& cols, hid_t type) {
   if (H5Lexists(group, name.c_str(), H5P_DEFAULT) <= 0) throw InputError("the file has no dataset '" + name + "'");
   Id ds(check(H5Dopen2(group, name.c_str(), H5P_DEFAULT), "open " + name));
@@ -209,6 +240,14 @@ std::vector<T> read_matrix_of(hid_t group, const std::string& name, std::size_t&
 }
 }  // namespace
 
+void Group::write_matrix_columns(const std::string& name, const std::vector<double>& v, std::size_t rows,
+                                 std::size_t stride, std::size_t cols) const {
+  write_matrix_columns_of(get(), name, v, rows, stride, cols, H5T_NATIVE_DOUBLE);
+}
+void Group::write_matrix_columns(const std::string& name, const std::vector<std::int64_t>& v, std::size_t rows,
+                                 std::size_t stride, std::size_t cols) const {
+  write_matrix_columns_of(get(), name, v, rows, stride, cols, H5T_NATIVE_INT64);
+}
 void Group::write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t cols) const {
   write_matrix_of(get(), name, v, rows, cols, H5T_NATIVE_DOUBLE);
 }

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <functional>
+#include <thread>
+#include <utility>
 #include <sys/stat.h>
 
 #include "reinforcer/core/errors.hpp"
@@ -49,6 +53,52 @@ bool file_exists(const std::string& path) {
   struct stat st {};
   return !path.empty() && ::stat(path.c_str(), &st) == 0;
 }
+
+// Rank 0 writes checkpoints on a thread of its own from a copy of the state, so training
+// (its own and the other ranks') goes on meanwhile; one write at a time.
+class BackgroundCheckpoint {
+ public:
+  ~BackgroundCheckpoint() {
+    if (writer_.joinable()) writer_.join();
+  }
+  void write(const std::string& path, const TrainState& state, const Fingerprint& fingerprint,
+             std::function<void()> written) {
+    finish();
+    writer_ = std::thread([this, path, copy = state, fingerprint] {
+      try {
+        write_checkpoint(path, copy, fingerprint);
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+    pending_note_ = std::move(written);
+  }
+  // Waits for the write in flight; its error, if any, is this call's.
+  void finish() {
+    if (writer_.joinable()) writer_.join();
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    if (pending_note_) std::exchange(pending_note_, nullptr)();
+  }
+
+ private:
+  std::thread writer_;
+  std::exception_ptr error_;
+  std::function<void()> pending_note_;
+};
+
+// Training with its checkpoints finished before it returns; when a signal stopped it, every
+// rank leaves only once rank 0's checkpoint is on disk.
+template <typename Train>
+void train_checkpointed(const Communicator& comm, BackgroundCheckpoint& checkpoints, Train&& train) {
+  try {
+    train();
+  } catch (const Interrupted&) {
+    checkpoints.finish();
+    comm.barrier();
+    throw;
+  }
+  checkpoints.finish();
+}
 }  // namespace
 
 TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::shared_ptr<const FunnelFit> fit,
@@ -78,15 +128,14 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
   }
   TrainHooks hooks;
   if (funnel && run.curve_regret) hooks.regret = [&](const TrainState& st) { return fit->regret_of(st.q, st.visits); };
-  hooks.regret_every = static_cast<int>(std::max<std::int64_t>(1, schedule.rounds() / 50));
+  BackgroundCheckpoint checkpoints;
   if (!run.checkpoint_path.empty()) {
     hooks.stop_requested = run.stop_requested;
     hooks.checkpoint = [&](const TrainState& st) {
-      if (comm.is_root()) {
-        write_checkpoint(run.checkpoint_path, st, fingerprint);
-        if (run.note) run.note("checkpoint written: " + run.checkpoint_path + " (round " + std::to_string(st.rounds_done) + ")");
-      }
-      comm.barrier();
+      if (!comm.is_root()) return;
+      checkpoints.write(run.checkpoint_path, st, fingerprint, [&run, rounds = st.rounds_done] {
+        if (run.note) run.note("checkpoint written: " + run.checkpoint_path + " (round " + std::to_string(rounds) + ")");
+      });
     };
   }
   const std::int64_t total_episodes = schedule.episodes_per_worker * result.workers;
@@ -99,14 +148,16 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
     FunnelEnvironment env(fit->model, fit->starts);
     if (state.q.size() != 0 && state.q.size() != env.states() * kQStride)
       throw InputError(run.checkpoint_path + ": Q-table size differs from this run's");
-    train_distributed(comm, env, funnel_shards(input.table, *fit, shards, config.oversample), schedule, state, hooks);
+    train_checkpointed(comm, checkpoints, [&] {
+      train_distributed(comm, env, funnel_shards(input.table, *fit, shards, config.oversample), schedule, state, hooks);
+    });
   } else {
     ReplayEnvironment replay(fit->histories, fit->model.segments(), config.replay);
     if (state.q.size() != 0 && state.q.size() != replay.states() * kQStride)
       throw InputError(run.checkpoint_path + ": Q-table size differs from this run's");
     std::vector<ReplayShard> rs;
     for (const auto& sh : shards) rs.push_back(replay.make_shard(sh));
-    train_distributed(comm, replay, rs, schedule, state, hooks);
+    train_checkpointed(comm, checkpoints, [&] { train_distributed(comm, replay, rs, schedule, state, hooks); });
   }
   const auto t1 = Clock::now();
   result.train_seconds = std::chrono::duration<double>(t1 - t0).count();

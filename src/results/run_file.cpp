@@ -8,40 +8,50 @@
 namespace reinforcer {
 namespace {
 
+// One row per Q-table row, without a string per row (a 570k-row table's strings were the
+// run's peak memory): actions are enum codes, segments index the /segments table, and the
+// milestones are the bits of `progress`.
 void write_states(const h5::Group& root, const RunContents& run, const std::vector<std::uint8_t>& learned) {
   const FunnelFit& fit = *run.fit;
   const std::size_t T = static_cast<std::size_t>(run.steps_per_episode);
   const std::size_t segments = fit.model.segments();
   const std::size_t n = segments * kProgressStates * T;
-  std::vector<std::int64_t> state(n), visits(n);
-  std::vector<std::int32_t> segment(n), progress(n), t(n);
-  std::vector<std::string> seg_text(n), progress_text(n), learned_action(n), dp_action(n);
-  std::vector<double> dp_value(n), learned_value(n);
   const bool funnel = run.environment == "funnel";
-  const std::vector<double> greedy_value =
-      funnel ? evaluate_policy(fit.model, fit.gamma, learned) : std::vector<double>{};
-  std::vector<std::string> seg_names(segments);
-  for (std::size_t s = 0; s < segments; ++s) seg_names[s] = fit.encoder.describe(fit.model.segment_nodes()[s]);
+  std::vector<std::string> action_labels;
+  for (std::size_t a = 0; a < kActions; ++a) action_labels.emplace_back(kActionNames[a]);
+  std::vector<std::int8_t> learned_action(n), dp_action(n, -1);
+  std::vector<std::int64_t> visits(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int64_t v = 0;
+    for (std::size_t a = 0; a < kActions; ++a) v += run.state->visits[i * kQStride + a];
+    visits[i] = v;
+    learned_action[i] = static_cast<std::int8_t>(learned[i]);
+    if (funnel) dp_action[i] = static_cast<std::int8_t>(fit.dp.policy[i]);
+  }
+  std::vector<std::int32_t> segment(n), progress(n), t(n);
+  std::vector<std::int64_t> state(n);
   for (std::size_t i = 0; i < n; ++i) {
     state[i] = static_cast<std::int64_t>(i);
     segment[i] = static_cast<std::int32_t>(i / (kProgressStates * T));  // rows (segment, t, progress)
     t[i] = static_cast<std::int32_t>(i / kProgressStates % T);
     progress[i] = static_cast<std::int32_t>(i % kProgressStates);
-    seg_text[i] = seg_names[static_cast<std::size_t>(segment[i])];
-    progress_text[i] = milestones_text(static_cast<Progress>(progress[i]));
-    std::int64_t v = 0;
-    for (std::size_t a = 0; a < kActions; ++a) v += run.state->visits[i * kQStride + a];
-    visits[i] = v;
-    learned_action[i] = std::string(kActionNames[learned[i]]);
-    dp_action[i] = funnel ? std::string(kActionNames[fit.dp.policy[i]]) : "";
-    dp_value[i] = funnel ? fit.dp.value[i] : 0.0;
-    learned_value[i] = funnel ? greedy_value[i] : 0.0;
   }
-  root.write_table("states", h5::Table(n)
-                                 .add("state", state).add("segment", segment).add("segment_description", seg_text)
-                                 .add("progress", progress).add("milestones", progress_text).add("t", t)
-                                 .add("visits", visits).add("learned_action", learned_action)
-                                 .add("learned_value", learned_value).add("dp_action", dp_action).add("dp_value", dp_value));
+  h5::Table table(n);
+  table.add("state", state).add("segment", segment).add("progress", progress).add("t", t).add("visits", visits);
+  state = {}, segment = {}, progress = {}, t = {}, visits = {};
+  table.add_enum("learned_action", learned_action, action_labels);
+  learned_action = {};
+  table.add("learned_value", funnel ? evaluate_policy(fit.model, fit.gamma, learned) : std::vector<double>(n, 0.0));
+  action_labels.insert(action_labels.begin(), "none");  // replay: no DP policy
+  table.add_enum("dp_action", dp_action, action_labels, -1);
+  dp_action = {};
+  table.add("dp_value", funnel ? fit.dp.value : std::vector<double>(n, 0.0));
+  root.write_table("states", table);
+  std::vector<std::int32_t> index(segments);
+  std::vector<std::string> description(segments);
+  for (std::size_t s = 0; s < segments; ++s)
+    index[s] = static_cast<std::int32_t>(s), description[s] = fit.encoder.describe(fit.model.segment_nodes()[s]);
+  root.write_table("segments", h5::Table(segments).add("segment", index).add("description", description));
 }
 
 void write_model(const h5::Group& root, const FunnelFit& fit) {
@@ -158,16 +168,9 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   }
   const TrainState& st = *run.state;
   const std::size_t rows = st.q.size() / kQStride;
-  std::vector<double> q(rows * kActions);
-  std::vector<std::int64_t> visits(rows * kActions);
-  for (std::size_t s = 0; s < rows; ++s)
-    for (std::size_t a = 0; a < kActions; ++a) {
-      q[s * kActions + a] = st.q[s * kQStride + a];
-      visits[s * kActions + a] = st.visits[s * kQStride + a];
-    }
   const h5::Group qg = f.create_group("q");
-  qg.write_matrix("values", q, rows, kActions);
-  qg.write_matrix("visits", visits, rows, kActions);
+  qg.write_matrix_columns("values", st.q, rows, kQStride, kActions);
+  qg.write_matrix_columns("visits", st.visits, rows, kQStride, kActions);
   const auto learned = learned_policy(st.q, st.visits, kQStride);
   std::vector<std::string> names, targets;
   std::vector<double> costs;
@@ -213,8 +216,8 @@ StoredRun read_run_file(const std::string& path) {
   const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
   if (format == kEvaluatedFormat) {
     if (f.int_attribute("format_version") != kEvaluatedFormatVersion) require_format(f, path, kEvaluatedFormat, kEvaluatedFormatVersion);
-  } else {
-    require_format(f, path, kRunFormat, kRunFormatVersion);
+  } else if (!(format == kRunFormat && f.has_attribute("format_version") && f.int_attribute("format_version") == 2)) {
+    require_format(f, path, kRunFormat, kRunFormatVersion);  // version 2 differs only in /states, not read here
   }
   StoredRun r;
   r.path = path;

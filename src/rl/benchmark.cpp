@@ -13,17 +13,14 @@ constexpr double kBenchEpsilon = 0.1;  // mid-training exploration
 
 template <typename Env, typename Shard>
 Throughput measure(const Env& env, const Shard& shard, int workers, std::int64_t episodes, const QLearningConfig& q) {
-  std::vector<std::vector<double>> tables(static_cast<std::size_t>(workers), std::vector<double>(env.states() * kQStride, 0.0));
-  std::vector<std::vector<std::int32_t>> visits(static_cast<std::size_t>(workers),
-                                                std::vector<std::int32_t>(env.states() * kQStride, 0));
+  const std::vector<double> shared(env.states() * kQStride, 0.0);
+  std::vector<WorkerTable> tables(static_cast<std::size_t>(workers));
+  for (auto& t : tables) t.attach(shared.data(), env.states());
   std::vector<std::int64_t> steps(static_cast<std::size_t>(workers), 0);
-  std::vector<std::vector<std::uint32_t>> touched(static_cast<std::size_t>(workers));
   const auto t0 = Clock::now();
 #pragma omp parallel for num_threads(workers) schedule(static, 1)
   for (int w = 0; w < workers; ++w)
-    steps[static_cast<std::size_t>(w)] = run_episodes(env, shard, tables[static_cast<std::size_t>(w)],
-                                                      visits[static_cast<std::size_t>(w)], touched[static_cast<std::size_t>(w)],
-                                                      7, static_cast<std::uint64_t>(w),
+    steps[static_cast<std::size_t>(w)] = run_episodes(env, shard, tables[static_cast<std::size_t>(w)], 7, static_cast<std::uint64_t>(w),
                                                       0, episodes, kBenchEpsilon, q).steps;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   Throughput t;

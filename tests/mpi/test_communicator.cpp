@@ -144,3 +144,29 @@ TEST_CASE("training: waiting for a slower rank is counted apart from the sync", 
     CHECK(st.curve[2].wait_seconds >= kLate * 0.9);
   }
 }
+
+// The rows updated in a round travel as lists when they are few and as a bit set of the
+// table otherwise: both must give every rank the same union, ascending.
+TEST_CASE("training: the union of updated rows is the same sparse or dense", "[communicator][trainer]") {
+  const Communicator c = test_communicator();
+  constexpr std::size_t kRows = 10000;
+  const std::vector<double> shared(kRows * kQStride, 0.0);
+  std::vector<WorkerTable> tables(2);
+  std::vector<std::uint32_t> expected;
+  // rank k's thread t updates the rows r with r % 7 == t and r / 7 % size == k, and row 5:
+  // together every row with r % 7 < 2, and row 5
+  for (std::uint32_t r = 0; r < kRows; ++r)
+    if (r % 7 < 2 || r == 5) expected.push_back(r);
+  std::vector<std::uint64_t> bits((kRows + 63) / 64);
+  for (const std::int64_t reported : {std::int64_t{1}, std::int64_t{1} << 40}) {  // few: lists; many: bit sets
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      tables[t].attach(shared.data(), kRows);
+      for (std::uint32_t r = 0; r < kRows; ++r)
+        if (r == 5 || (r % 7 == t && r / 7 % static_cast<std::uint32_t>(c.size()) == static_cast<std::uint32_t>(c.rank())))
+          tables[t].update(r);
+    }
+    const std::vector<std::uint32_t> got = rows_updated_anywhere(c, tables, bits, reported);
+    CHECK(got == expected);
+    CHECK(std::all_of(bits.begin(), bits.end(), [](std::uint64_t w) { return w == 0; }));
+  }
+}

@@ -210,7 +210,8 @@ def test_load_run(files):
     assert data.arrays["q/visits"].shape == (len(states), 7)
     assert data.arrays["dp/values"].shape == (len(states), 1)
     assert set(states["learned_action"]) <= set(actions["action"])
-    assert states["segment_description"].map(type).eq(str).all()
+    assert set(states["dp_action"]) <= set(actions["action"])
+    assert data.tables["segments"]["description"].map(type).eq(str).all()
     assert len(data.tables["learning_curve"]) == 4  # 20,000 episodes, a sync every 5,000
     assert data.group_attrs["model"]["horizon_weeks"] > 0
     assert isinstance(data.attrs["dp_start_value"], float)

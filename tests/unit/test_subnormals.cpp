@@ -30,14 +30,16 @@ TEST_CASE("episodes never compute with subnormal Q-values", "[qlearning]") {
   // 1e-300 * 0.9^200 = 7e-310 is subnormal; decays like it run on the slow path of the FPU
   // and made some workers 20% slower than others.
   REQUIRE(std::fpclassify(fade(1e-300, 200)) == FP_SUBNORMAL);
-  std::vector<double> q(kQStride, 1e-300);
-  std::vector<std::int32_t> visits(kQStride, 0);
-  std::vector<std::uint32_t> touched;
+  const std::vector<double> shared(kQStride, 1e-300);
+  WorkerTable table;
+  table.attach(shared.data(), 1);
   QLearningConfig cfg;  // alpha 0.1: Q <- Q + 0.1 (0 - Q)
   // Greedy (epsilon 0): the largest of the seven is updated. In IEEE arithmetic they take
   // turns, 200 updates each, and all end near 7e-310: subnormal.
   const EpisodeBatchStats st =
-      run_episodes(FadingEnvironment{}, 0, q, visits, touched, 1, 0, 0, 200 * kActions, 0.0, cfg);
+      run_episodes(FadingEnvironment{}, 0, table, 1, 0, 0, 200 * kActions, 0.0, cfg);
+  const double* q = table.copy(0);
+  const std::int32_t* visits = table.visits(0);
   CHECK(st.steps == 200 * static_cast<std::int64_t>(kActions));
   std::int64_t updates = 0;
   for (std::size_t a = 0; a < kActions; ++a) {

@@ -23,6 +23,9 @@ class AtomicOutput {
   bool committed_ = false;
 };
 
+// Whether two paths name one existing file (device and inode, not names).
+bool same_file(const std::string& a, const std::string& b);
+
 // Throws PathError unless the directory that would hold `path` exists and is writable,
 // and `path` is not itself a directory.
 void require_writable_destination(const std::string& path);

@@ -47,6 +47,10 @@ class Table {
   Table& add(const std::string& name, const std::vector<std::int64_t>& v);
   Table& add(const std::string& name, const std::vector<double>& v);
   Table& add(const std::string& name, const std::vector<std::string>& v);
+  // A column of codes that names its values (an HDF5 enum: h5dump prints the names, h5py
+  // reads the codes with the names in the dtype): labels[i] names code first_code + i.
+  Table& add_enum(const std::string& name, const std::vector<std::int8_t>& codes, const std::vector<std::string>& labels,
+                  std::int8_t first_code = 0);
   // A string column from a function of the row, without materialising the strings.
   Table& add_strings(const std::string& name, const std::function<std::string_view(std::size_t)>& value);
   std::size_t rows() const { return rows_; }
@@ -58,6 +62,8 @@ class Table {
     hid_t type;             // native type (not owned) or H5T_C_S1 copy size (strings)
     std::size_t size;       // bytes per value
     std::vector<char> data; // rows * size, packed
+    std::vector<std::string> labels = {};  // enum columns: the names of codes first_code, first_code + 1, ...
+    std::int8_t first_code = 0;
   };
   Table& add_raw(const std::string& name, hid_t type, std::size_t size, const void* data);
   std::size_t rows_;
@@ -75,6 +81,12 @@ class Group {
   // Row-major 2-D arrays (chunked and deflated when large).
   void write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t cols) const;
   void write_matrix(const std::string& name, const std::vector<std::int64_t>& v, std::size_t rows, std::size_t cols) const;
+  // The first `cols` of every `stride` values (rows padded in memory), written [rows, cols]
+  // without a packed copy.
+  void write_matrix_columns(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t stride,
+                            std::size_t cols) const;
+  void write_matrix_columns(const std::string& name, const std::vector<std::int64_t>& v, std::size_t rows,
+                            std::size_t stride, std::size_t cols) const;
   // Reads a 2-D array; rows and cols receive its shape.
   std::vector<double> read_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const;
   std::vector<std::int64_t> read_int_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const;

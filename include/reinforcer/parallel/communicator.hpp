@@ -49,6 +49,7 @@ class Communicator {
   std::int64_t sum(std::int64_t v) const { impl_->sum_in_place(&v, 1); return v; }
   double sum(double v) const { impl_->sum_in_place(&v, 1); return v; }
   std::int64_t max(std::int64_t v) const { impl_->max_in_place(&v, 1); return v; }
+  void max_in_place(std::vector<std::int64_t>& v) const { impl_->max_in_place(v.data(), v.size()); }
   // Bitwise OR of bit sets over all ranks.
   void or_in_place(std::vector<std::uint64_t>& v) const { impl_->or_in_place(v.data(), v.size()); }
 

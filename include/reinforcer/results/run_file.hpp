@@ -14,7 +14,7 @@
 namespace reinforcer {
 
 inline const std::string kRunFormat = "reinforcer-run";
-inline constexpr std::int64_t kRunFormatVersion = 2;
+inline constexpr std::int64_t kRunFormatVersion = 3;  // 3: /states holds enum actions and segment indices (names in /segments), no per-row strings
 
 struct RunContents {
   std::string prepared_path;       // its /customers table is copied

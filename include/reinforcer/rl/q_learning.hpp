@@ -10,11 +10,9 @@
 #include "reinforcer/env/episode.hpp"
 #include "reinforcer/core/rng.hpp"
 #include "reinforcer/rl/subnormals.hpp"
+#include "reinforcer/rl/worker_table.hpp"
 
 namespace reinforcer {
-
-// Q rows are padded to 8 doubles (one cache line); column 7 is unused.
-inline constexpr std::size_t kQStride = 8;
 
 struct QLearningConfig {
   // Step size: 1 / (1 + N(s,a))^omega, N the visits of the cell so far (all workers' before
@@ -81,15 +79,13 @@ class StepSizes {
   std::vector<double> table_;
 };
 
-// Runs episodes [first_episode, first_episode + count) of `worker` on `q` (states x kQStride),
-// counting visits per (state, action) and listing each cell the first time it is visited
-// (so a sync touches only those). Shard is whatever Env::start takes. prior_visits (may be
-// null): every worker's visits per cell before this batch, for the step size.
+// Runs episodes [first_episode, first_episode + count) of `worker` on its view of the table,
+// counting its visits per (state, action) in it. Shard is whatever Env::start takes.
+// prior_visits (may be null): every worker's visits per cell before this round, for the
+// step size.
 template <typename Env, typename Shard>
-EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<double>& q,
-                               std::vector<std::int32_t>& visits, std::vector<std::uint32_t>& touched,
-                               std::uint64_t seed, std::uint64_t worker,
-                               std::int64_t first_episode, std::int64_t count, double epsilon,
+EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, WorkerTable& table, std::uint64_t seed,
+                               std::uint64_t worker, std::int64_t first_episode, std::int64_t count, double epsilon,
                                const QLearningConfig& cfg, const std::int64_t* prior_visits = nullptr) {
   const SubnormalsFlushedToZero flush;  // this thread, this batch
   EpisodeBatchStats st;
@@ -115,8 +111,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
     env.start(c.e, shard, c.rng);  // sets every field an environment uses
     // A new episode starts at a random customer's state, whose rows are cold: fetch them
     // while the other chains step, rather than stall on them next round.
-    __builtin_prefetch(q.data() + static_cast<std::size_t>(c.e.state) * kQStride, 1);
-    __builtin_prefetch(visits.data() + static_cast<std::size_t>(c.e.state) * kQStride, 1);
+    table.prefetch(c.e.state);
     c.active = true;
   };
   int active = 0;
@@ -124,16 +119,14 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
     launch(chains[i]);
     active += chains[i].active;
   }
-  double* Q = q.data();
-  std::int32_t* N = visits.data();
   const StepSizes step_size(cfg);
-  // One Q-update of cell (state row `base`, action b) toward `target`, with its visit count.
-  auto learn = [&](Chain& c, double* row, std::size_t base, std::size_t b, double target) {
-    const std::size_t cell = base + b;
-    const auto n = static_cast<std::uint64_t>(N[cell]) + (prior_visits ? static_cast<std::uint64_t>(prior_visits[cell]) : 0);
-    const double dq = step_size(n) * (target - row[b]);
-    row[b] += dq;
-    if (N[cell]++ == 0) touched.push_back(static_cast<std::uint32_t>(cell));
+  // One Q-update of cell (row, action b) toward `target`, with its visit count.
+  auto learn = [&](Chain& c, WorkerTable::MutableRow row, std::size_t base, std::size_t b, double target) {
+    const auto n = static_cast<std::uint64_t>(row.visits[b]) +
+                   (prior_visits ? static_cast<std::uint64_t>(prior_visits[base + b]) : 0);
+    const double dq = step_size(n) * (target - row.q[b]);
+    row.q[b] += dq;
+    ++row.visits[b];
     // fabs, not a sign test: the compiler keeps `dq < 0 ? -dq : dq` as a branch (it must
     // keep -0.0), and the sign of an update is a coin flip that the predictor misses.
     c.abs_dq += std::fabs(dq);
@@ -158,9 +151,9 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       Chain& c = chains[i];
       if (!c.active) continue;
       const std::uint32_t s = c.e.state;
-      double* row = Q + static_cast<std::size_t>(s) * kQStride;
+      const WorkerTable::MutableRow row = table.update(s);  // every step updates its state's row
       const std::uint64_t r = c.rng.next();
-      std::size_t a = greedy_action(row);
+      std::size_t a = greedy_action(row.q);
       if (static_cast<std::uint32_t>(r) < eps_threshold)
         a = static_cast<std::size_t>(((r >> 32) * kActions) >> 32);  // uniform action from the high half
       if constexpr (samples_all_actions<Env>::value) {
@@ -169,7 +162,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
         WeekSample w;
         env.sample_all(c.e, c.rng, w);
         auto value_of = [&](const WeekOutcomeSample& o) {  // paid this week and after it
-          const double later = w.last ? 0.0 : cfg.gamma * max_q(Q + static_cast<std::size_t>(o.next_state) * kQStride);
+          const double later = w.last ? 0.0 : cfg.gamma * max_q(table.row(o.next_state));
           return o.subscription * reward_per_subscription + (1 - o.subscription) * later;
         };
         const double status_quo = value_of(w.status_quo);
@@ -193,7 +186,7 @@ EpisodeBatchStats run_episodes(const Env& env, const Shard& shard, std::vector<d
       const StepResult out = env.step(c.e, static_cast<Action>(a), c.rng);
       const double target =
           c.e.done ? out.reward
-                   : out.reward + cfg.gamma * out.continuation * max_q(Q + static_cast<std::size_t>(c.e.state) * kQStride);
+                   : out.reward + cfg.gamma * out.continuation * max_q(table.row(c.e.state));
       learn(c, row, static_cast<std::size_t>(s) * kQStride, a, target);
       finish(c, out);
     }

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <functional>
 #include <limits>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/rl/q_learning.hpp"
+#include "reinforcer/rl/worker_table.hpp"
 
 namespace reinforcer {
 
@@ -57,8 +60,8 @@ struct TrainState {
 };
 
 struct TrainHooks {
-  std::function<double(const TrainState&)> regret;  // may be empty
-  int regret_every = 1;                                        // rounds
+  std::function<double(const TrainState&)> regret;  // may be empty; called on rank 0 only
+  double regret_share = 0.05;                        // of the wall time, at most (and after the last round)
   std::function<void(const TrainState&)> checkpoint;        // called on every rank; rank 0 writes
   std::function<void(const LearningCurveRow&, std::int64_t total_rounds)> progress;
   std::function<bool()> stop_requested;                     // a signal arrived on this rank
@@ -69,7 +72,37 @@ struct Interrupted : Error {
   explicit Interrupted(const std::string& m) : Error(ExitCode::interrupted, m) {}
 };
 
-inline constexpr double kFixedPointScale = 16777216.0;  // 2^24: 6e-8 resolution, |Q| up to 5e11 per visit
+// Fixed point of the averaging: 2^24 (6e-8 resolution) unless the round's sums could then
+// pass 2^62 -- rewards in other units (x1e6) wrapped cells silently -- in which case the
+// largest power of two that keeps every sum in range. A function of global maxima only, so
+// every layout of the same workers picks the same scale.
+inline constexpr int kFixedPointBits = 24;
+inline double fixed_point_scale(double max_abs_q, std::int64_t max_cell_visits_bound) {
+  if (!std::isfinite(max_abs_q))
+    throw InputError("the Q-values became infinite or NaN; the rewards and costs are too large (give them in smaller "
+                     "units) or the learning rate diverges (lower --alpha or raise --omega)");
+  int bits = kFixedPointBits;
+  if (max_abs_q > 0) {
+    // |sum of n_w * round(Q_w * scale)| <= visits * (max|Q| * scale + 1) <= 2^62
+    const double headroom = std::ldexp(1.0, 62) / static_cast<double>(std::max<std::int64_t>(1, max_cell_visits_bound)) - 1.0;
+    if (headroom < 1.0) throw InputError("a Q-table cell was visited too often in one sync round to average exactly; "
+                                         "give a smaller --sync-every");
+    bits = std::min(bits, static_cast<int>(std::floor(std::log2(headroom / max_abs_q))));
+  }
+  return std::ldexp(1.0, bits);
+}
+
+// A non-negative double's bits order like the double: a max over them is the max over the values.
+inline std::int64_t ordered_bits(double non_negative) {
+  std::int64_t b = 0;
+  std::memcpy(&b, &non_negative, sizeof b);
+  return b;
+}
+inline double from_ordered_bits(std::int64_t b) {
+  double v = 0;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
 
 inline double epsilon_for(const TrainSchedule& s, std::int64_t workers, std::int64_t global_episodes_before) {
   const double total = static_cast<double>(s.episodes_per_worker) * static_cast<double>(workers);
@@ -78,26 +111,71 @@ inline double epsilon_for(const TrainSchedule& s, std::int64_t workers, std::int
   return std::max(s.q.epsilon_end, s.q.epsilon_start * std::pow(decay, static_cast<double>(global_episodes_before)));
 }
 
+// The rows updated this round by any worker of any rank, ascending. Ranks exchange their
+// lists when all of them together are smaller than a bit set of the table, and OR the bit
+// sets otherwise: the same union either way, at the smaller cost. `row_bits` is scratch of
+// (rows + 63) / 64 words, zero on entry and on return.
+inline std::vector<std::uint32_t> rows_updated_anywhere(const Communicator& comm, const std::vector<WorkerTable>& tables,
+                                                        std::vector<std::uint64_t>& row_bits, std::int64_t max_rank_rows) {
+  for (const auto& t : tables)
+    for (std::uint32_t r : t.rows_touched()) row_bits[r >> 6] |= std::uint64_t{1} << (r & 63);
+  auto drain = [&row_bits] {
+    std::vector<std::uint32_t> rows;
+    for (std::size_t w = 0; w < row_bits.size(); ++w) {
+      for (std::uint64_t bits = row_bits[w]; bits != 0; bits &= bits - 1)
+        rows.push_back(static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))));
+      row_bits[w] = 0;
+    }
+    return rows;
+  };
+  const auto list_bytes = static_cast<double>(max_rank_rows) * sizeof(std::uint32_t) * comm.size();
+  if (comm.size() == 1) return drain();
+  if (list_bytes >= static_cast<double>(row_bits.size() * sizeof(std::uint64_t))) {
+    comm.or_in_place(row_bits);
+    return drain();
+  }
+  const std::vector<std::uint32_t> mine = drain();
+  std::string bytes(reinterpret_cast<const char*>(mine.data()), mine.size() * sizeof(std::uint32_t));
+  const std::vector<std::string> all = comm.gather(bytes);
+  std::string merged;
+  if (comm.is_root()) {
+    std::vector<std::uint32_t> rows;
+    for (const auto& b : all) {
+      const std::size_t n = b.size() / sizeof(std::uint32_t);
+      const std::size_t at = rows.size();
+      rows.resize(at + n);
+      std::memcpy(rows.data() + at, b.data(), b.size());
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    merged.assign(reinterpret_cast<const char*>(rows.data()), rows.size() * sizeof(std::uint32_t));
+  }
+  comm.broadcast(merged);
+  std::vector<std::uint32_t> rows(merged.size() / sizeof(std::uint32_t));
+  if (!rows.empty()) std::memcpy(rows.data(), merged.data(), merged.size());
+  return rows;
+}
+
 // Trains until the schedule's episodes are done (continuing from state.rounds_done).
 // shards[t] is what thread t's worker (global index rank*threads + t) draws episodes from.
 template <typename Env, typename Shard>
 void train_distributed(const Communicator& comm, const Env& env, const std::vector<Shard>& shards,
                        const TrainSchedule& sched, TrainState& state, const TrainHooks& hooks) {
-  const std::size_t cells = env.states() * kQStride;
+  const std::size_t rows = env.states();
+  const std::size_t cells = rows * kQStride;
   const int threads = sched.threads;
   const std::int64_t workers = static_cast<std::int64_t>(comm.size()) * threads;
   if (state.q.size() != cells) state.q.assign(cells, 0.0);
   if (state.visits.size() != cells) state.visits.assign(cells, 0);
-  // Each worker's copy of the table; after a round they differ from the global table only
-  // in cells visited that round, so a sync reads and resets just those.
-  std::vector<std::vector<double>> local_q(static_cast<std::size_t>(threads), state.q);
-  std::vector<std::vector<std::int32_t>> local_n(static_cast<std::size_t>(threads), std::vector<std::int32_t>(cells));
-  std::vector<std::vector<std::uint32_t>> touched(static_cast<std::size_t>(threads));
+  // Each worker reads the global table and keeps its own copy of the rows it updates; after
+  // a round the copies are averaged into the global table and dropped.
+  std::vector<WorkerTable> tables(static_cast<std::size_t>(threads));
+  for (auto& t : tables) t.attach(state.q.data(), rows);
   std::vector<EpisodeBatchStats> stats(static_cast<std::size_t>(threads));
-  std::vector<std::uint64_t> visited_bits((cells + 63) / 64);
-  std::vector<std::uint32_t> visited;  // union over all workers of all ranks, ascending
+  std::vector<std::uint64_t> row_bits((rows + 63) / 64);
   std::vector<std::int64_t> sums_fixed;
   const auto t_start = std::chrono::steady_clock::now();
+  double regret_seconds = 0;
   const std::int64_t total_rounds = sched.rounds();
   for (std::int64_t round = state.rounds_done; round < total_rounds; ++round) {
     const std::int64_t first = round * sched.sync_every;
@@ -107,56 +185,66 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     for (int t = 0; t < threads; ++t) {
       const std::uint64_t worker = static_cast<std::uint64_t>(comm.rank()) * static_cast<std::uint64_t>(threads) +
                                    static_cast<std::uint64_t>(t);
-      stats[static_cast<std::size_t>(t)] =
-          run_episodes(env, shards[static_cast<std::size_t>(t)], local_q[static_cast<std::size_t>(t)],
-                       local_n[static_cast<std::size_t>(t)], touched[static_cast<std::size_t>(t)], sched.seed, worker,
-                       first, n, epsilon, sched.q, state.visits.data());
+      stats[static_cast<std::size_t>(t)] = run_episodes(env, shards[static_cast<std::size_t>(t)],
+                                                        tables[static_cast<std::size_t>(t)], sched.seed, worker, first,
+                                                        n, epsilon, sched.q, state.visits.data());
     }
     // A barrier first, so that time spent waiting for a slower rank (uneven shards, a busy
     // core) is told apart from the cost of averaging itself.
     const auto t_wait = std::chrono::steady_clock::now();
     comm.barrier();
     const auto t_sync = std::chrono::steady_clock::now();
-    std::fill(visited_bits.begin(), visited_bits.end(), 0);
-    for (const auto& list : touched)
-      for (std::uint32_t c : list) visited_bits[c >> 6] |= std::uint64_t{1} << (c & 63);
-    comm.or_in_place(visited_bits);
-    visited.clear();
-    for (std::size_t w = 0; w < visited_bits.size(); ++w)
-      for (std::uint64_t bits = visited_bits[w]; bits != 0; bits &= bits - 1)
-        visited.push_back(static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))));
-    const auto m = static_cast<std::int64_t>(visited.size());
-    sums_fixed.assign(2 * visited.size(), 0);  // numerators, then visit counts: one allreduce
+    // Global maxima: rows updated on a rank (to choose how to exchange them), |Q| and one
+    // worker's visits of one cell (to choose the fixed-point scale).
+    std::vector<std::int64_t> maxima(3, 0);
+    double max_abs_q = 0;
+    for (const auto& t : tables) {
+      maxima[0] += static_cast<std::int64_t>(t.rows_touched().size());
+      for (std::size_t slot = 0; slot < t.rows_touched().size(); ++slot)
+        for (std::size_t a = 0; a < kActions; ++a)
+          if (t.visits(slot)[a] > 0) {
+            max_abs_q = std::max(max_abs_q, std::fabs(t.copy(slot)[a]));
+            if (std::isnan(t.copy(slot)[a])) max_abs_q = std::numeric_limits<double>::infinity();
+            maxima[2] = std::max<std::int64_t>(maxima[2], t.visits(slot)[a]);
+          }
+    }
+    maxima[1] = ordered_bits(max_abs_q);
+    comm.max_in_place(maxima);
+    const double scale = fixed_point_scale(from_ordered_bits(maxima[1]), workers * maxima[2]);
+    const std::vector<std::uint32_t> updated = rows_updated_anywhere(comm, tables, row_bits, maxima[0]);
+    const auto m = static_cast<std::int64_t>(updated.size());
+    sums_fixed.assign(2 * updated.size() * kActions, 0);  // numerators, then visit counts: one allreduce
     std::int64_t* numerator = sums_fixed.data();
-    std::int64_t* count = numerator + visited.size();
+    std::int64_t* count = numerator + updated.size() * kActions;
     // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::int64_t j = 0; j < m; ++j) {
-      const std::size_t i = visited[static_cast<std::size_t>(j)];
-      std::int64_t num = 0, cnt = 0;
-      for (int t = 0; t < threads; ++t) {
-        const std::int32_t v = local_n[static_cast<std::size_t>(t)][i];
-        if (v == 0) continue;
-        num += v * std::llround(local_q[static_cast<std::size_t>(t)][i] * kFixedPointScale);
-        cnt += v;
+      const std::uint32_t r = updated[static_cast<std::size_t>(j)];
+      for (const auto& t : tables) {
+        const std::uint32_t slot = t.slot_of(r);
+        if (slot == WorkerTable::kNone) continue;
+        for (std::size_t a = 0; a < kActions; ++a) {
+          const std::int32_t v = t.visits(slot)[a];
+          if (v == 0) continue;
+          const std::size_t k = static_cast<std::size_t>(j) * kActions + a;
+          numerator[k] += v * std::llround(t.copy(slot)[a] * scale);
+          count[k] += v;
+        }
       }
-      numerator[j] = num;
-      count[j] = cnt;
     }
     comm.sum_in_place(sums_fixed);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (std::int64_t j = 0; j < m; ++j) {
-      const std::size_t i = visited[static_cast<std::size_t>(j)];
-      if (count[j] > 0) {  // visited on some rank
-        state.q[i] = static_cast<double>(numerator[j]) / static_cast<double>(count[j]) / kFixedPointScale;
-        state.visits[i] += count[j];
-      }
-      for (int t = 0; t < threads; ++t) {
-        local_q[static_cast<std::size_t>(t)][i] = state.q[i];
-        local_n[static_cast<std::size_t>(t)][i] = 0;
+      const std::size_t base = std::size_t{updated[static_cast<std::size_t>(j)]} * kQStride;
+      for (std::size_t a = 0; a < kActions; ++a) {
+        const std::size_t k = static_cast<std::size_t>(j) * kActions + a;
+        if (count[k] == 0) continue;  // the row was updated, not this action
+        state.q[base + a] = static_cast<double>(numerator[k]) / static_cast<double>(count[k]) / scale;
+        state.visits[base + a] += count[k];
       }
     }
-    for (auto& list : touched) list.clear();
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; ++t) tables[static_cast<std::size_t>(t)].clear();
     double sum_dq = 0, reward = 0, subs = 0;
     std::int64_t steps = 0, episodes = 0;
     for (const auto& s : stats) sum_dq += s.abs_dq, reward += s.reward, steps += s.steps, episodes += s.episodes, subs += s.subscriptions;
@@ -176,8 +264,15 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     row.epsilon = epsilon;
     row.mean_abs_dq = sums[2] > 0 ? sums[0] / sums[2] : 0;
     row.steps = static_cast<std::int64_t>(sums[2]);
-    if (hooks.regret && (state.rounds_done % std::max(1, hooks.regret_every) == 0 || state.rounds_done == total_rounds))
+    // Judging the policy is not training: rank 0 does it within a share of the wall time
+    // (the others wait for it at the next barrier), and always after the last round.
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    if (hooks.regret && comm.is_root() &&
+        (state.rounds_done == total_rounds || regret_seconds <= hooks.regret_share * elapsed)) {
+      const auto t_regret = std::chrono::steady_clock::now();
       row.regret = hooks.regret(state);
+      regret_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_regret).count();
+    }
     row.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     state.curve.push_back(row);
     if (hooks.progress) hooks.progress(row, total_rounds);

@@ -1,0 +1,135 @@
+#pragma once
+// A worker's view of the Q-table during one sync round: the shared global table (read only
+// while the round runs) plus the worker's own copy of each row it has updated this round,
+// with its visits of the row's cells. Memory follows the work -- the rows touched -- not the
+// table: 256 dense copies of a 570k-row table would be 14 GB.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "reinforcer/env/action.hpp"
+
+namespace reinforcer {
+
+// Q rows are padded to 8 doubles (one cache line); column 7 is unused.
+inline constexpr std::size_t kQStride = 8;
+
+class WorkerTable {
+ public:
+  WorkerTable() = default;
+  // `shared` is rows x kQStride and must outlive the round.
+  void attach(const double* shared, std::size_t rows) {
+    shared_ = shared;
+    rows_ = rows;
+    clear();
+  }
+  std::size_t table_rows() const { return rows_; }
+
+  // The row as this worker sees it: its own copy when it has updated the row this round.
+  const double* row(std::uint32_t r) const {
+    const std::uint32_t slot = find(r);
+    return slot != kNone ? q_.data() + std::size_t{slot} * kQStride : shared_ + std::size_t{r} * kQStride;
+  }
+  // The row to update (copied from the shared table the first time this round) and its
+  // visit counts this round.
+  struct MutableRow {
+    double* q;
+    std::int32_t* visits;
+  };
+  MutableRow update(std::uint32_t r) {
+    std::uint32_t slot = find(r);
+    if (slot == kNone) slot = insert(r);
+    return {q_.data() + std::size_t{slot} * kQStride, visits_.data() + std::size_t{slot} * kQStride};
+  }
+  void prefetch(std::uint32_t r) const {
+    __builtin_prefetch(shared_ + std::size_t{r} * kQStride);
+    if (!keys_.empty()) __builtin_prefetch(keys_.data() + home(r));
+  }
+
+  // The slot of row r's copy, or kNone.
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+  std::uint32_t slot_of(std::uint32_t r) const { return find(r); }
+
+  // Rows updated this round, in the order first updated, and their copies (slot i).
+  const std::vector<std::uint32_t>& rows_touched() const { return touched_; }
+  const double* copy(std::size_t slot) const { return q_.data() + slot * kQStride; }
+  const std::int32_t* visits(std::size_t slot) const { return visits_.data() + slot * kQStride; }
+
+  // Forget this round's rows (the shared table now holds their averages). Keeps capacity:
+  // the next round touches about as many rows.
+  void clear() {
+    if (4 * touched_.size() >= keys_.size()) {
+      std::fill(keys_.begin(), keys_.end(), kNone);
+    } else {  // every position first: emptying one slot would break the probe chains through it
+      positions_.clear();
+      for (std::uint32_t r : touched_) positions_.push_back(position(r));
+      for (std::uint32_t p : positions_) keys_[p] = kNone;
+    }
+    touched_.clear();
+    q_.clear();
+    visits_.clear();
+  }
+  // Bytes held: what --dry-run estimates per worker.
+  std::size_t bytes() const {
+    return keys_.capacity() * sizeof(std::uint32_t) + (touched_.capacity() + positions_.capacity()) * sizeof(std::uint32_t) +
+           q_.capacity() * sizeof(double) + visits_.capacity() * sizeof(std::int32_t);
+  }
+  static constexpr double bytes_per_row() {
+    // key slots at most half full (2 x 4 B), the row id (and its position when cleared), the
+    // copy and its visits
+    return 2 * sizeof(std::uint32_t) + 2 * sizeof(std::uint32_t) + kQStride * (sizeof(double) + sizeof(std::int32_t));
+  }
+
+ private:
+  // keys_ holds slot numbers (kNone: empty); a slot's row is touched_[slot].
+  // Fibonacci hashing: the product's high bits, which depend on all of the row's bits.
+  std::uint32_t home(std::uint32_t r) const { return (r * 0x9E3779B1u) >> shift_; }
+  std::uint32_t find(std::uint32_t r) const {
+    if (keys_.empty()) return kNone;
+    for (std::uint32_t p = home(r);; p = (p + 1) & mask_) {
+      const std::uint32_t slot = keys_[p];
+      if (slot == kNone || touched_[slot] == r) return slot;
+    }
+  }
+  // The key position holding r (r present).
+  std::uint32_t position(std::uint32_t r) const {
+    for (std::uint32_t p = home(r);; p = (p + 1) & mask_)
+      if (touched_[keys_[p]] == r) return p;
+  }
+  std::uint32_t insert(std::uint32_t r) {
+    if (2 * (touched_.size() + 1) > keys_.size()) grow();
+    const auto slot = static_cast<std::uint32_t>(touched_.size());
+    std::uint32_t p = home(r);
+    while (keys_[p] != kNone) p = (p + 1) & mask_;
+    keys_[p] = slot;
+    touched_.push_back(r);
+    q_.resize(q_.size() + kQStride);
+    std::memcpy(q_.data() + std::size_t{slot} * kQStride, shared_ + std::size_t{r} * kQStride, kQStride * sizeof(double));
+    visits_.resize(visits_.size() + kQStride, 0);
+    return slot;
+  }
+  void grow() {
+    const std::size_t capacity = keys_.empty() ? 1024 : 2 * keys_.size();
+    keys_.assign(capacity, kNone);
+    mask_ = static_cast<std::uint32_t>(capacity - 1);
+    shift_ = 32 - __builtin_ctzll(capacity);
+    for (std::size_t slot = 0; slot < touched_.size(); ++slot) {
+      std::uint32_t p = home(touched_[slot]);
+      while (keys_[p] != kNone) p = (p + 1) & mask_;
+      keys_[p] = static_cast<std::uint32_t>(slot);
+    }
+  }
+
+  const double* shared_ = nullptr;
+  std::size_t rows_ = 0;
+  std::vector<std::uint32_t> keys_;
+  std::uint32_t mask_ = 0;
+  int shift_ = 32;
+  std::vector<std::uint32_t> touched_;
+  std::vector<std::uint32_t> positions_;  // scratch of clear()
+  std::vector<double> q_;
+  std::vector<std::int32_t> visits_;
+};
+
+}  // namespace reinforcer
