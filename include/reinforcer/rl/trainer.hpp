@@ -50,6 +50,7 @@ struct LearningCurveRow {
   double wait_seconds = 0;    // of this round: waiting at the barrier for the slowest rank (load imbalance)
   double sync_seconds = 0;    // of this round: averaging the Q-tables (reduction + allreduce), after the barrier
   std::int64_t steps = 0;     // of this round, all workers: environment steps (Q-updates' decisions)
+  double episode_seconds = 0; // of this round: running the episodes on this rank (the rest of the round is overhead)
 };
 
 struct TrainState {
@@ -181,6 +182,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     const std::int64_t first = round * sched.sync_every;
     const std::int64_t n = std::min(sched.sync_every, sched.episodes_per_worker - first);
     const double epsilon = epsilon_for(sched, workers, first * workers);
+    const auto t_episodes = std::chrono::steady_clock::now();
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (int t = 0; t < threads; ++t) {
       const std::uint64_t worker = static_cast<std::uint64_t>(comm.rank()) * static_cast<std::uint64_t>(threads) +
@@ -217,7 +219,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     std::int64_t* numerator = sums_fixed.data();
     std::int64_t* count = numerator + updated.size() * kActions;
     // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static) if (m > 4096)
     for (std::int64_t j = 0; j < m; ++j) {
       const std::uint32_t r = updated[static_cast<std::size_t>(j)];
       for (const auto& t : tables) {
@@ -233,18 +235,21 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
       }
     }
     comm.sum_in_place(sums_fixed);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (std::int64_t j = 0; j < m; ++j) {
-      const std::size_t base = std::size_t{updated[static_cast<std::size_t>(j)]} * kQStride;
-      for (std::size_t a = 0; a < kActions; ++a) {
-        const std::size_t k = static_cast<std::size_t>(j) * kActions + a;
-        if (count[k] == 0) continue;  // the row was updated, not this action
-        state.q[base + a] = static_cast<double>(numerator[k]) / static_cast<double>(count[k]) / scale;
-        state.visits[base + a] += count[k];
+    // The averages into the global table; each thread then drops its worker's copies.
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static) nowait
+      for (std::int64_t j = 0; j < m; ++j) {
+        const std::size_t base = std::size_t{updated[static_cast<std::size_t>(j)]} * kQStride;
+        for (std::size_t a = 0; a < kActions; ++a) {
+          const std::size_t k = static_cast<std::size_t>(j) * kActions + a;
+          if (count[k] == 0) continue;  // the row was updated, not this action
+          state.q[base + a] = static_cast<double>(numerator[k]) / static_cast<double>(count[k]) / scale;
+          state.visits[base + a] += count[k];
+        }
       }
+      tables[static_cast<std::size_t>(omp_get_thread_num())].clear();
     }
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int t = 0; t < threads; ++t) tables[static_cast<std::size_t>(t)].clear();
     double sum_dq = 0, reward = 0, subs = 0;
     std::int64_t steps = 0, episodes = 0;
     for (const auto& s : stats) sum_dq += s.abs_dq, reward += s.reward, steps += s.steps, episodes += s.episodes, subs += s.subscriptions;
@@ -255,6 +260,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     comm.sum_in_place(sums);
     state.rounds_done = round + 1;
     LearningCurveRow row;
+    row.episode_seconds = std::chrono::duration<double>(t_wait - t_episodes).count();
     row.wait_seconds = std::chrono::duration<double>(t_sync - t_wait).count();
     row.sync_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sync).count();
     row.round = round + 1;
