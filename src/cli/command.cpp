@@ -157,6 +157,7 @@ void print_rank_error(const std::string& command, const Communicator& comm, cons
 
 int run_with_communicator(const Invocation& inv, const std::function<int(const Communicator&)>& body) {
   const std::string& command = inv.command;
+  const std::int64_t watchdog = int_option(inv, "watchdog", 0, INT64_C(1) << 31);  // checked without mpirun too
   if (!launched_under_mpi()) {
     try {
       return body(local_communicator());
@@ -165,7 +166,6 @@ int run_with_communicator(const Invocation& inv, const std::function<int(const C
       return static_cast<int>(e.code());
     }
   }
-  const std::int64_t watchdog = int_option(inv, "watchdog", 0, INT64_C(1) << 31);
   int argc = 0;
   char** argv = nullptr;
   MpiGuard guard(argc, argv);

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, synth_prepared
+from conftest import BIN, run, synth_prepared
 
 MPIEXEC = shutil.which("mpiexec") or "mpiexec"
 PREVIOUS = b"the previous run's output\n"
@@ -102,7 +102,9 @@ def started_job(prepared, tmp_path, *extra):
 
 
 def test_a_stopped_rank_is_named_and_the_job_ends(prepared, tmp_path):
-    job, output = started_job(prepared, tmp_path, "--watchdog", 3)
+    config = tmp_path / "run.ini"
+    config.write_text("[train]\nwatchdog = 3\n")  # like every option, settable in the INI file
+    job, output = started_job(prepared, tmp_path, "--config", config)
     pids = {}
     try:
         job.wait_for("checkpoint written")
@@ -139,6 +141,12 @@ def test_ranks_waiting_for_a_stopped_rank_do_not_spin(prepared, tmp_path):
     finally:
         job.clean_up(pids.values())
     assert share < 0.3, f"rank 0 used {100 * share:.0f}% of a core waiting for a stopped rank"
+
+
+def test_the_watchdog_option_is_checked(prepared, tmp_path):
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--watchdog", "-1")
+    assert p.returncode == 2
+    assert "--watchdog: -1 is out of range; give a value from 0 to" in p.stderr, p.stderr
 
 
 def test_a_killed_rank_ends_the_job(prepared, tmp_path):
