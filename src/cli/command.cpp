@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <new>
 #include <sstream>
 
 #include "reinforcer/core/config_file.hpp"
@@ -18,6 +19,9 @@ po::options_description all_options(const CommandSpec& spec) {
   d.add_options()("config", po::value<std::string>()->value_name("FILE.ini"),
                   ("read options from section [" + spec.name + "] of an INI file; the command line wins").c_str());
   d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), spec.output_help.c_str());
+  if (spec.runs_under_mpi)
+    d.add_options()("watchdog", po::value<std::int64_t>()->default_value(600)->value_name("SECONDS"),
+                    "under mpirun: end the job when a rank makes no progress (no collective) for this long; 0: never");
   spec.add_options(d);
   return d;
 }
@@ -137,7 +141,23 @@ std::int64_t int_option(const Invocation& inv, const std::string& name, std::int
   return x;
 }
 
-int run_with_communicator(const std::string& command, const std::function<int(const Communicator&)>& body) {
+namespace {
+
+// The one line a rank prints when an exception ends its part of an MPI job; a rank other than
+// the root says which it is.
+void print_rank_error(const std::string& command, const Communicator& comm, const std::string& kind,
+                      const std::string& message) {
+  // One write, so that mpirun's own report of the abort cannot cut the line.
+  std::cerr << ("reinforcer " + command + ": " + kind + (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")") +
+                ": " + message + "\n")
+            << std::flush;
+}
+
+}  // namespace
+
+int run_with_communicator(const Invocation& inv, const std::function<int(const Communicator&)>& body) {
+  const std::string& command = inv.command;
+  const std::int64_t watchdog = int_option(inv, "watchdog", 0, INT64_C(1) << 31);  // checked without mpirun too
   if (!launched_under_mpi()) {
     try {
       return body(local_communicator());
@@ -149,18 +169,44 @@ int run_with_communicator(const std::string& command, const std::function<int(co
   int argc = 0;
   char** argv = nullptr;
   MpiGuard guard(argc, argv);
-  const Communicator comm = mpi_world_communicator();
+  Watchdog w;
+  w.seconds = static_cast<double>(watchdog);
+  w.on_silent_ranks = [command, watchdog](const std::string& message) {
+    std::cerr << ("reinforcer " + command + ": error: " + message + "; ending the job (--watchdog " +
+                  std::to_string(watchdog) + ")\n")
+              << std::flush;
+    MpiGuard::abort(static_cast<int>(ExitCode::internal));
+  };
+  const Communicator comm = mpi_world_communicator(w);
+  // Under MPI every exception ends the job: one rank leaving would leave the others waiting.
+  // A single rank rethrows, and run_cli reports it as it would without mpirun.
+  int code = 0;
   try {
-    return body(comm);
+    code = body(comm);
   } catch (const Interrupted& e) {
     if (comm.is_root()) std::cerr << "reinforcer " << command << ": " << e.what() << std::endl;
-    return static_cast<int>(e.code());
+    code = static_cast<int>(e.code());
   } catch (const Error& e) {
     if (comm.size() == 1) throw;
-    std::cerr << "reinforcer " << command << ": error" << (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")")
-              << ": " << e.what() << std::endl;
+    print_rank_error(command, comm, "error", e.what());
     MpiGuard::abort(static_cast<int>(e.code()));
+  } catch (const std::bad_alloc&) {
+    if (comm.size() == 1) throw;
+    print_rank_error(command, comm, "error", "out of memory");
+    MpiGuard::abort(static_cast<int>(ExitCode::internal));
+  } catch (const std::exception& e) {
+    if (comm.size() == 1) throw;
+    print_rank_error(command, comm, "internal error", e.what());
+    MpiGuard::abort(static_cast<int>(ExitCode::internal));
+  } catch (...) {
+    if (comm.size() == 1) throw;
+    print_rank_error(command, comm, "internal error", "an exception of unknown type");
+    MpiGuard::abort(static_cast<int>(ExitCode::internal));
   }
+  // Ranks that finish first (all but the root, which writes the output) wait here under the
+  // watchdog, without spinning, rather than in MPI_Finalize.
+  comm.barrier();
+  return code;
 }
 
 }  // namespace reinforcer

@@ -58,7 +58,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
 }
 
 int run_evaluate(const Invocation& inv) {
-  return run_with_communicator("evaluate", [&](const Communicator& comm) { return evaluate_run(inv, comm); });
+  return run_with_communicator(inv, [&](const Communicator& comm) { return evaluate_run(inv, comm); });
 }
 
 }  // namespace
@@ -80,6 +80,7 @@ CommandSpec evaluate_command() {
       "input is replaced (atomically). Tasks run over ranks and threads.";
   s.output_required = false;
   s.output_help = "output file (default: replace the input, atomically)";
+  s.runs_under_mpi = true;
   s.add_options = [](po::options_description& d) {
     d.add_options()("bootstrap", po::value<std::int64_t>()->default_value(200), "bootstrap refits (10..100000)")(
         "split", po::value<std::string>()->default_value("cv"), "cv (cross-validation over the folds), val or test")(

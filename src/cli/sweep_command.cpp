@@ -170,7 +170,7 @@ int sweep(const Invocation& inv, const Communicator& world, const SweepPlan& pla
 int run_sweep(const Invocation& inv) {
   if (inv.options.count("status"))
     return print_status(inv.options["status"].as<std::string>(), int_option(inv, "trials-per-task", 1, INT64_C(1) << 40));
-  return run_with_communicator("sweep", [&](const Communicator& comm) {
+  return run_with_communicator(inv, [&](const Communicator& comm) {
     SweepPlan plan;
     try {
       plan = plan_sweep(inv, comm);
@@ -218,6 +218,7 @@ CommandSpec sweep_command() {
   s.input_optional = true;
   s.output_required = false;
   s.output_help = "the sweep directory (created if absent)";
+  s.runs_under_mpi = true;
   s.add_options = [](po::options_description& d) {
     d.add_options()("grid", po::value<std::string>()->value_name("GRID.ini"), "the grid: a [grid] section of option = list")(
         "list", po::bool_switch(), "print the trials with their indices and exit")(

@@ -151,7 +151,7 @@ int train(const Invocation& inv, const Communicator& comm) {
 }
 
 int run_train(const Invocation& inv) {
-  return run_with_communicator("train", [&](const Communicator& comm) { return train(inv, comm); });
+  return run_with_communicator(inv, [&](const Communicator& comm) { return train(inv, comm); });
 }
 
 }  // namespace
@@ -171,6 +171,7 @@ CommandSpec train_command() {
       "assumption (success.*: its chance to reach its milestone that week, beyond the status quo).\n"
       "SIGTERM or SIGUSR1 writes a checkpoint and exits 75; --resume continues. Writes run.h5\n"
       "(schema in docs/HDF5_SCHEMA.md).";
+  s.runs_under_mpi = true;
   s.add_options = add_train_options;
   s.run = run_train;
   s.explain_unknown = explain_unknown_trial_option;

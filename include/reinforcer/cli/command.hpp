@@ -29,6 +29,8 @@ struct CommandSpec {
   bool takes_input = true;
   bool input_optional = false;
   bool output_required = true;
+  // Runs under mpirun through run_with_communicator, so it takes the launcher's options (--watchdog).
+  bool runs_under_mpi = false;
   std::string output_help = "output file (required)";
   std::function<void(po::options_description&)> add_options;
   std::function<int(const Invocation&)> run;
@@ -55,9 +57,11 @@ CommandSpec recommend_command();
 
 // Runs body on MPI_COMM_WORLD when started by mpirun, else on the single-process
 // communicator. Under MPI: Interrupted (a collective decision) ends every rank with its code,
-// the root saying why; any other error may have struck one rank while the others wait in a
-// collective, so it is printed with its rank and the job aborted with its code.
-int run_with_communicator(const std::string& command, const std::function<int(const Communicator&)>& body);
+// the root saying why; any other exception may have struck one rank while the others wait in
+// a collective, so it is printed with its rank and the job aborted (an Error with its code,
+// anything else with 1); a rank that makes no progress for --watchdog seconds is named by
+// another, which aborts the job (exit 1).
+int run_with_communicator(const Invocation& inv, const std::function<int(const Communicator&)>& body);
 
 // Every command's name: the sections an INI file may hold.
 std::vector<std::string> command_names();

@@ -3,6 +3,7 @@
 // single-process and an MPI implementation, so every algorithm runs (and is tested)
 // without mpirun and unchanged under it.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,7 +78,22 @@ class Communicator {
 };
 
 Communicator local_communicator();
-// MPI_COMM_WORLD; requires a live MpiGuard.
-Communicator mpi_world_communicator();
+
+// What an MPI job does about a rank that stops answering (a hung node, a stopped process).
+// Ranks wait in collectives without burning a core; a wait longer than `seconds` asks the
+// communicator's ranks whether they are alive -- a rank answers whenever it is in, or enters,
+// a collective or takes a shared-counter value -- and after a short grace (a quarter of
+// `seconds`, 1 to 10 s) the lowest rank that answered calls on_silent_ranks with a message
+// naming those that did not, e.g. "rank 1 (host h, pid 1234) made no progress for 31 s".
+// So `seconds` must exceed the longest stretch a rank computes between collectives.
+struct Watchdog {
+  double seconds = 0;  // 0: wait for ever
+  // Must end the job (MpiGuard::abort); if it returns, the process terminates.
+  std::function<void(const std::string& message)> on_silent_ranks;
+};
+
+// MPI_COMM_WORLD; requires a live MpiGuard; collective (every rank calls it at the same point).
+// Communicators split from it share its watchdog.
+Communicator mpi_world_communicator(Watchdog watchdog = {});
 
 }  // namespace reinforcer
