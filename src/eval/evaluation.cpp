@@ -225,7 +225,7 @@ double scorer_value(const ScoreRow& r, std::size_t k) {
   }
 }
 
-// The rows `idx` (repeats allowed) ranked by one scorer.
+// The rows `idx` ranked by one scorer (for the lift curve of the estimate).
 Ranking ranking_of(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
   std::vector<double> score;
   std::vector<std::uint8_t> label;
@@ -233,24 +233,26 @@ Ranking ranking_of(const std::vector<ScoreRow>& rows, const std::vector<std::uin
   return Ranking(score, label, "targeting");
 }
 
-// The fold-stratified AUC of one scorer on the rows `idx` (repeats allowed).
-FoldAuc fold_auc(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
+// The rows `idx` ranked once by one scorer, with their folds: every bootstrap replicate of
+// them is a vector of multiplicities over this ranking.
+RankedCustomers ranked_by(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
   std::vector<double> score;
   std::vector<std::uint8_t> label;
   std::vector<std::int32_t> fold;
   for (std::uint32_t i : idx)
     score.push_back(scorer_value(rows[i], scorer)), label.push_back(static_cast<std::uint8_t>(rows[i].subscribed)),
         fold.push_back(rows[i].fold);
-  return fold_stratified_auc(score, label, fold);
+  return RankedCustomers(score, label, fold, "targeting");
 }
 
-// auc, auc_fold, lift@ and captured@ for one scorer on a set of rows.
-std::vector<double> targeting_metrics(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx,
-                                      std::size_t scorer) {
-  const Ranking ranking = ranking_of(rows, idx, scorer);  // ranked once for the pooled metrics
-  std::vector<double> m = {ranking.roc_auc(), fold_auc(rows, idx, scorer).mean};
-  for (double f : kTops) m.push_back(ranking.top_share(f).lift);
-  for (double f : kTops) m.push_back(ranking.top_share(f).captured);
+// auc, auc_fold, lift@ and captured@ for one scorer on the resample with multiplicities
+// `weight` (every row once when empty).
+std::vector<double> targeting_metrics(const RankedCustomers& ranked, const std::vector<std::uint32_t>& weight) {
+  static const std::vector<double> tops(kTops.begin(), kTops.end());
+  const RankedCustomers::Metrics r = ranked.metrics(weight, tops);
+  std::vector<double> m = {r.roc_auc, r.fold_auc.mean};
+  for (const TopShare& t : r.top) m.push_back(t.lift);
+  for (const TopShare& t : r.top) m.push_back(t.captured);
   return m;
 }
 
@@ -277,19 +279,25 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s) {
     for (auto i : idx) positives += r.scores[i].subscribed;
     std::vector<std::uint8_t> sub_stratum;
     for (auto i : idx) sub_stratum.push_back(stratum[i]);
+    // Ranked once per scorer; a replicate is then a count per row (linear in the rows).
+    std::vector<RankedCustomers> ranked;
+    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) ranked.push_back(ranked_by(r.scores, idx, sc));
     std::vector<std::vector<double>> estimate(kScorers.size());
-    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) estimate[sc] = targeting_metrics(r.scores, idx, sc);
+    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) estimate[sc] = targeting_metrics(ranked[sc], {});
+    const StratifiedResampler resampler(std::move(sub_stratum));
     // reps[b][scorer][metric]
     std::vector<std::vector<std::vector<double>>> reps(static_cast<std::size_t>(s.bootstrap));
-#pragma omp parallel for num_threads(s.threads) schedule(dynamic, 4)
-    for (int b = 0; b < s.bootstrap; ++b) {
-      std::vector<std::uint32_t> sample;
-      for (std::uint32_t k : bootstrap_sample_stratified(sub_stratum, splitmix64(s.seed ^ 0x7A6E7ULL), static_cast<std::uint64_t>(b)))
-        sample.push_back(idx[k]);
-      auto& rep = reps[static_cast<std::size_t>(b)];
-      for (std::size_t sc = 0; sc < kScorers.size(); ++sc) rep.push_back(targeting_metrics(r.scores, sample, sc));
+#pragma omp parallel num_threads(s.threads)
+    {
+      std::vector<std::uint32_t> counts;  // the replicate's multiplicities, one vector per thread
+#pragma omp for schedule(dynamic, 1)
+      for (int b = 0; b < s.bootstrap; ++b) {
+        resampler.counts(splitmix64(s.seed ^ 0x7A6E7ULL), static_cast<std::uint64_t>(b), counts);
+        auto& rep = reps[static_cast<std::size_t>(b)];
+        for (std::size_t sc = 0; sc < kScorers.size(); ++sc) rep.push_back(targeting_metrics(ranked[sc], counts));
+      }
     }
-    const FoldAuc fold_count = fold_auc(r.scores, idx, 0);
+    const FoldAuc fold_count = ranked[0].metrics({}, {}).fold_auc;
     for (std::size_t sc = 0; sc < kScorers.size(); ++sc) {
       for (std::size_t m = 0; m < names.size(); ++m) {
         std::vector<double> values;
