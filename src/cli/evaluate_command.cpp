@@ -1,9 +1,16 @@
 #include <omp.h>
 
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "reinforcer/cli/command.hpp"
+#include "reinforcer/cli/progress_line.hpp"
+#include "reinforcer/parallel/stop_signal.hpp"
+#include "reinforcer/results/evaluation_checkpoint.hpp"
 #include "reinforcer/pipeline/trial.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
@@ -40,17 +47,57 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     throw UsageError("--split: '" + s.split + "' is not cv, val or test");
   s.threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
   s.min_segment_size = int_option(inv, "min-segment-size", 1, 1000000);
+  const std::string progress_mode = inv.options["progress"].as<std::string>();
+  if (progress_mode != "auto" && progress_mode != "plain" && progress_mode != "none")
+    throw UsageError("--progress: '" + progress_mode + "' is not auto, plain or none");
+  const std::string checkpoint = inv.options.count("checkpoint") ? inv.options["checkpoint"].as<std::string>()
+                                                                 : output + ".checkpoint.h5";
+  const std::string input_sha256 = sha256_of_file(inv.input);
+  // Everything the tasks' results depend on; ranks and threads only share them out.
+  const Fingerprint fingerprint = {{"input_sha256", input_sha256},
+                                   {"bootstrap", std::to_string(s.bootstrap)},
+                                   {"seed", std::to_string(s.seed)},
+                                   {"split", s.split},
+                                   {"min_segment_size", std::to_string(s.min_segment_size)}};
+  ProgressLine progress(progress_mode, comm.is_root());
+  EvaluationRun hooks;
+  if (inv.options["resume"].as<bool>()) {
+    hooks.finished = read_evaluation_checkpoint(checkpoint, fingerprint, -1, comm.is_root());
+    progress.note("resuming from " + checkpoint + ": " + std::to_string(hooks.finished.size()) + " tasks already finished");
+  }
+  install_stop_signal_handlers();
+  hooks.stop_requested = stop_signal_received;
+  hooks.checkpoint = [&](const FinishedTasks& finished, std::int64_t tasks) {
+    write_evaluation_checkpoint(checkpoint, finished, tasks, fingerprint);
+    progress.note("checkpoint written: " + checkpoint + " (" + std::to_string(finished.size()) + " of " +
+                  std::to_string(tasks) + " tasks finished)");
+  };
+  bool first_refit_shown = false;
+  hooks.progress = [&](const EvaluationProgress& p) {
+    // The first refit's line comes at once (it gives the rate), then one every few seconds.
+    const bool first_refit = !first_refit_shown && p.refits_done > 0;
+    first_refit_shown = first_refit_shown || first_refit;
+    const double eta = p.seconds / static_cast<double>(p.tasks_done) * static_cast<double>(p.tasks - p.tasks_done);
+    const std::string who = p.ranks > 1 ? "rank 0 of " + std::to_string(p.ranks) + ": " : "";
+    char line[160];
+    std::snprintf(line, sizeof line, "refit %lld/%lld, task %lld/%lld, %.1f s elapsed, ETA %.0f s",
+                  static_cast<long long>(p.refits_done), static_cast<long long>(p.refits),
+                  static_cast<long long>(p.tasks_done), static_cast<long long>(p.tasks), p.seconds, std::ceil(eta));
+    progress.status(who + line, first_refit || p.tasks_done == p.tasks);
+  };
   if (comm.is_root())
     std::cerr << "evaluating " << inv.input << ": " << (s.split == "cv" ? "cross-validation" : s.split + " split") << ", "
               << s.bootstrap << " bootstrap refits, " << comm.size() << " ranks x " << s.threads << " threads ..." << std::endl;
-  const EvaluationResult result = evaluate(run.table, run.learned, s, comm);
+  const EvaluationResult result = evaluate(run.table, run.learned, s, comm, hooks);
+  progress.finish();
   if (!comm.is_root()) return 0;
   prov.command_line = inv.command_line;
   prov.config_text = inv.config_text;
   prov.input_path = inv.input;
-  prov.input_sha256 = sha256_of_file(inv.input);
+  prov.input_sha256 = input_sha256;
   write_evaluated_file(out->temp_path(), inv.input, result, s, prov);
   out->commit();
+  ::unlink(checkpoint.c_str());  // the result holds everything the checkpoint did
   std::cout << "wrote " << output << ": " << result.scores.size() << " customers scored out of fold in " << result.folds
             << (result.folds == 1 ? " split" : " folds") << "; " << result.call_list.size()
             << " open leads on the call list; read it with 'reinforcer report " << output << "'" << std::endl;
@@ -67,7 +114,7 @@ CommandSpec evaluate_command() {
   CommandSpec s;
   s.name = "evaluate";
   s.summary = "cross-validated targeting, policies vs baselines with bootstrap intervals, calibration";
-  s.synopsis = "[mpirun -np R] reinforcer evaluate run.h5 [-o evaluated.h5] [--bootstrap B] [--split val|test]";
+  s.synopsis = "[mpirun -np R] reinforcer evaluate run.h5 [-o evaluated.h5] [--bootstrap B] [--split val|test] [--resume]";
   s.description =
       "Cross-validation over the folds prepare made (or the temporal val/test split): for each fold,\n"
       "fits the funnel on the other folds, trains Q-learning and scores the held-out customers;\n"
@@ -77,7 +124,9 @@ CommandSpec evaluate_command() {
       "historical process, each with intervals from B bootstrap refits of the model and paired\n"
       "differences; calibration of the simulator on held-out customers; sensitivity to the\n"
       "assumed action success probabilities and reward; action impact; descriptive tables; the call list. Without -o the\n"
-      "input is replaced (atomically). Tasks run over ranks and threads.";
+      "input is replaced (atomically). Tasks run over ranks and threads. SIGTERM or SIGUSR1 lets the\n"
+      "running tasks finish, writes the finished ones to a checkpoint and exits 75; the same command\n"
+      "with --resume skips them and gives the same result; the checkpoint is removed on success.";
   s.output_required = false;
   s.output_help = "output file (default: replace the input, atomically)";
   s.runs_under_mpi = true;
@@ -86,7 +135,11 @@ CommandSpec evaluate_command() {
         "split", po::value<std::string>()->default_value("cv"), "cv (cross-validation over the folds), val or test")(
         "seed", po::value<std::uint64_t>()->default_value(1), "seed of the bootstrap and the fold training")(
         "threads", po::value<int>()->default_value(omp_get_max_threads()), "threads per rank (default: all cores)")(
-        "min-segment-size", po::value<std::int64_t>()->default_value(30), "smallest segment that is ranked");
+        "min-segment-size", po::value<std::int64_t>()->default_value(30), "smallest segment that is ranked")(
+        "checkpoint", po::value<std::string>()->value_name("PATH"), "checkpoint file (default: OUTPUT.checkpoint.h5)")(
+        "resume", po::bool_switch(), "continue from the checkpoint, skipping its finished tasks")(
+        "progress", po::value<std::string>()->default_value("auto"),
+        "progress display: auto (live line on a terminal, a line every few seconds otherwise), plain, none");
   };
   s.run = run_evaluate;
   return s;

@@ -28,6 +28,16 @@ void ProgressLine::round(const LearningCurveRow& row, std::int64_t total_rounds,
   dirty_ = live_;
 }
 
+void ProgressLine::status(const std::string& line, bool last) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!live_ && !last && now - last_ < std::chrono::seconds(5)) return;
+  last_ = now;
+  std::fprintf(stderr, "%s%s%s", live_ ? "\r" : "", line.c_str(), live_ ? "\033[K" : "\n");
+  std::fflush(stderr);
+  dirty_ = live_;
+}
+
 void ProgressLine::note(const std::string& line) {
   if (dirty_) std::fputc('\n', stderr);
   dirty_ = false;

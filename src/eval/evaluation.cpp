@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <cstring>
 #include <limits>
 
@@ -145,17 +146,43 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
   return plan;
 }
 
-// Runs this rank's share of the tasks; returns (task index, payload) pairs serialised.
-std::string run_tasks(const std::vector<Task>& tasks, const CustomerTable& table, const std::vector<FoldPlan>& plans,
-                      const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder, const TrainState& learned,
-                      const EvaluationSettings& s, const std::vector<LeadKey>& leads, const Communicator& comm) {
+// Runs this rank's share of the tasks not finished before (`pending`, dealt to the ranks in
+// turn); returns the (task index, payload) pairs it finished, serialised, and whether a stop
+// request left some of its tasks undone.
+struct RankOutcome {
+  std::string bytes;
+  bool stopped = false;
+  std::int64_t finished = 0;
+};
+RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::size_t>& pending, const CustomerTable& table,
+                      const std::vector<FoldPlan>& plans, const std::vector<std::size_t>& fitting,
+                      const SegmentEncoder& encoder, const TrainState& learned, const EvaluationSettings& s,
+                      const std::vector<LeadKey>& leads, const Communicator& comm, const EvaluationRun& run) {
+  using Clock = std::chrono::steady_clock;
   std::vector<std::size_t> mine;
-  for (std::size_t i = 0; i < tasks.size(); ++i)
-    if (static_cast<int>(i % static_cast<std::size_t>(comm.size())) == comm.rank()) mine.push_back(i);
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    if (static_cast<int>(i % static_cast<std::size_t>(comm.size())) == comm.rank()) mine.push_back(pending[i]);
+  EvaluationProgress progress;
+  progress.rank = comm.rank(), progress.ranks = comm.size();
+  progress.tasks = static_cast<std::int64_t>(mine.size());
+  progress.resumed = static_cast<std::int64_t>(run.finished.size());
+  for (std::size_t t : mine) progress.refits += tasks[t].kind == TaskKind::model && tasks[t].replicate >= 0;
+  const auto t0 = Clock::now();
   std::vector<std::vector<double>> results(mine.size());
+  std::vector<std::uint8_t> done(mine.size(), 0);
   std::string error;
+  bool stopped = false;
 #pragma omp parallel for num_threads(s.threads) schedule(dynamic, 1)
   for (std::size_t k = 0; k < mine.size(); ++k) {
+    bool stop;
+#pragma omp atomic read
+    stop = stopped;
+    if (!stop && run.stop_requested && run.stop_requested()) {
+#pragma omp atomic write
+      stopped = true;
+      stop = true;
+    }
+    if (stop) continue;
     try {
       const Task& t = tasks[mine[k]];
       switch (t.kind) {
@@ -181,36 +208,48 @@ std::string run_tasks(const std::vector<Task>& tasks, const CustomerTable& table
           break;
         }
       }
+      done[k] = 1;
+#pragma omp critical(evaluation_progress)
+      {
+        ++progress.tasks_done;
+        progress.refits_done += t.kind == TaskKind::model && t.replicate >= 0;
+        progress.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (run.progress && comm.is_root()) run.progress(progress);
+      }
     } catch (const std::exception& e) {
 #pragma omp critical
       error = e.what();
     }
   }
   if (!error.empty()) throw InputError(error);
-  std::string bytes;
+  RankOutcome out;
+  out.stopped = stopped;
+  out.finished = progress.tasks_done;
   for (std::size_t k = 0; k < mine.size(); ++k) {
+    if (!done[k]) continue;
     const double header[2] = {static_cast<double>(mine[k]), static_cast<double>(results[k].size())};
-    bytes.append(reinterpret_cast<const char*>(header), sizeof header);
-    bytes.append(reinterpret_cast<const char*>(results[k].data()), results[k].size() * sizeof(double));
+    out.bytes.append(reinterpret_cast<const char*>(header), sizeof header);
+    out.bytes.append(reinterpret_cast<const char*>(results[k].data()), results[k].size() * sizeof(double));
+    std::vector<double>().swap(results[k]);  // the serialised copy is the one kept
   }
-  return bytes;
+  return out;
 }
 
-std::vector<std::vector<double>> collect(const std::vector<std::string>& parts, std::size_t tasks) {
-  std::vector<std::vector<double>> out(tasks);
-  for (const std::string& b : parts) {
+// Adds the gathered (task index, payload) pairs to `into`, freeing the parts as it goes.
+void add_parts(std::vector<std::string>& parts, FinishedTasks& into) {
+  for (std::string& b : parts) {
     std::size_t pos = 0;
     while (pos < b.size()) {
       double header[2];
       std::memcpy(header, b.data() + pos, sizeof header);
       pos += sizeof header;
-      auto& v = out[static_cast<std::size_t>(header[0])];
+      auto& v = into[static_cast<std::int64_t>(header[0])];
       v.resize(static_cast<std::size_t>(header[1]));
       std::memcpy(v.data(), b.data() + pos, v.size() * sizeof(double));
       pos += v.size() * sizeof(double);
     }
+    std::string().swap(b);
   }
-  return out;
 }
 
 const std::array<double, 4> kTops = {0.05, 0.10, 0.20, 0.30};
@@ -225,7 +264,7 @@ double scorer_value(const ScoreRow& r, std::size_t k) {
   }
 }
 
-// The rows `idx` (repeats allowed) ranked by one scorer.
+// The rows `idx` ranked by one scorer (for the lift curve of the estimate).
 Ranking ranking_of(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
   std::vector<double> score;
   std::vector<std::uint8_t> label;
@@ -233,24 +272,26 @@ Ranking ranking_of(const std::vector<ScoreRow>& rows, const std::vector<std::uin
   return Ranking(score, label, "targeting");
 }
 
-// The fold-stratified AUC of one scorer on the rows `idx` (repeats allowed).
-FoldAuc fold_auc(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
+// The rows `idx` ranked once by one scorer, with their folds: every bootstrap replicate of
+// them is a vector of multiplicities over this ranking.
+RankedCustomers ranked_by(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
   std::vector<double> score;
   std::vector<std::uint8_t> label;
   std::vector<std::int32_t> fold;
   for (std::uint32_t i : idx)
     score.push_back(scorer_value(rows[i], scorer)), label.push_back(static_cast<std::uint8_t>(rows[i].subscribed)),
         fold.push_back(rows[i].fold);
-  return fold_stratified_auc(score, label, fold);
+  return RankedCustomers(score, label, fold, "targeting");
 }
 
-// auc, auc_fold, lift@ and captured@ for one scorer on a set of rows.
-std::vector<double> targeting_metrics(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx,
-                                      std::size_t scorer) {
-  const Ranking ranking = ranking_of(rows, idx, scorer);  // ranked once for the pooled metrics
-  std::vector<double> m = {ranking.roc_auc(), fold_auc(rows, idx, scorer).mean};
-  for (double f : kTops) m.push_back(ranking.top_share(f).lift);
-  for (double f : kTops) m.push_back(ranking.top_share(f).captured);
+// auc, auc_fold, lift@ and captured@ for one scorer on the resample with multiplicities
+// `weight` (every row once when empty).
+std::vector<double> targeting_metrics(const RankedCustomers& ranked, const std::vector<std::uint32_t>& weight) {
+  static const std::vector<double> tops(kTops.begin(), kTops.end());
+  const RankedCustomers::Metrics r = ranked.metrics(weight, tops);
+  std::vector<double> m = {r.roc_auc, r.fold_auc.mean};
+  for (const TopShare& t : r.top) m.push_back(t.lift);
+  for (const TopShare& t : r.top) m.push_back(t.captured);
   return m;
 }
 
@@ -277,19 +318,25 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s) {
     for (auto i : idx) positives += r.scores[i].subscribed;
     std::vector<std::uint8_t> sub_stratum;
     for (auto i : idx) sub_stratum.push_back(stratum[i]);
+    // Ranked once per scorer; a replicate is then a count per row (linear in the rows).
+    std::vector<RankedCustomers> ranked;
+    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) ranked.push_back(ranked_by(r.scores, idx, sc));
     std::vector<std::vector<double>> estimate(kScorers.size());
-    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) estimate[sc] = targeting_metrics(r.scores, idx, sc);
+    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) estimate[sc] = targeting_metrics(ranked[sc], {});
+    const StratifiedResampler resampler(std::move(sub_stratum));
     // reps[b][scorer][metric]
     std::vector<std::vector<std::vector<double>>> reps(static_cast<std::size_t>(s.bootstrap));
-#pragma omp parallel for num_threads(s.threads) schedule(dynamic, 4)
-    for (int b = 0; b < s.bootstrap; ++b) {
-      std::vector<std::uint32_t> sample;
-      for (std::uint32_t k : bootstrap_sample_stratified(sub_stratum, splitmix64(s.seed ^ 0x7A6E7ULL), static_cast<std::uint64_t>(b)))
-        sample.push_back(idx[k]);
-      auto& rep = reps[static_cast<std::size_t>(b)];
-      for (std::size_t sc = 0; sc < kScorers.size(); ++sc) rep.push_back(targeting_metrics(r.scores, sample, sc));
+#pragma omp parallel num_threads(s.threads)
+    {
+      std::vector<std::uint32_t> counts;  // the replicate's multiplicities, one vector per thread
+#pragma omp for schedule(dynamic, 1)
+      for (int b = 0; b < s.bootstrap; ++b) {
+        resampler.counts(splitmix64(s.seed ^ 0x7A6E7ULL), static_cast<std::uint64_t>(b), counts);
+        auto& rep = reps[static_cast<std::size_t>(b)];
+        for (std::size_t sc = 0; sc < kScorers.size(); ++sc) rep.push_back(targeting_metrics(ranked[sc], counts));
+      }
     }
-    const FoldAuc fold_count = fold_auc(r.scores, idx, 0);
+    const FoldAuc fold_count = ranked[0].metrics({}, {}).fold_auc;
     for (std::size_t sc = 0; sc < kScorers.size(); ++sc) {
       for (std::size_t m = 0; m < names.size(); ++m) {
         std::vector<double> values;
@@ -351,7 +398,7 @@ FoldAuc status_quo_auc(const CustomerTable& table, const EvaluationSettings& s) 
 }
 
 EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned, const EvaluationSettings& s,
-                          const Communicator& comm) {
+                          const Communicator& comm, const EvaluationRun& run) {
   const std::vector<FoldPlan> plans = plan_folds(table, s.split);
   std::int64_t subscribers = 0;
   for (const auto& c : table.customers) subscribers += c.subscribed && c.cohort != Cohort::undated;
@@ -371,13 +418,35 @@ EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned,
   tasks.push_back(Task{TaskKind::sensitivity, 0, -1});
   tasks.push_back(Task{TaskKind::model, 0, -1});
   for (std::int64_t b = 0; b < s.bootstrap; ++b) tasks.push_back(Task{TaskKind::model, 0, b});
-  const std::string mine = run_tasks(tasks, table, plans, fitting, encoder, learned, s, call_list.keys, comm);
-  const std::vector<std::string> parts = comm.gather(mine, 0);
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    if (!run.finished.count(static_cast<std::int64_t>(i))) pending.push_back(i);
+  if (!run.finished.empty() && run.finished.rbegin()->first >= static_cast<std::int64_t>(tasks.size()))
+    throw std::logic_error("evaluate: a finished task's index is beyond the task list");
+  RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, learned, s, call_list.keys, comm, run);
+  const bool stopped = comm.max(mine.stopped ? 1 : 0) > 0;  // one decision for every rank
+  std::vector<std::string> parts = comm.gather(mine.bytes, 0);
+  std::string().swap(mine.bytes);
+  FinishedTasks finished;
+  if (comm.is_root()) {
+    finished = run.finished;
+    add_parts(parts, finished);
+  }
+  if (stopped) {
+    if (comm.is_root() && run.checkpoint) run.checkpoint(finished, static_cast<std::int64_t>(tasks.size()));
+    comm.barrier();
+    const std::int64_t done = static_cast<std::int64_t>(run.finished.size()) + comm.sum(mine.finished);
+    throw Interrupted("stopped by a signal with " + std::to_string(done) + " of " + std::to_string(tasks.size()) +
+                      " tasks finished" + (run.checkpoint ? "; a checkpoint was written; continue with --resume" : ""));
+  }
   EvaluationResult r;
   r.folds = folds;
   for (const auto& c : table.customers) r.undated_set_aside += c.cohort == Cohort::undated;
   if (!comm.is_root()) return r;
-  const auto payload = collect(parts, tasks.size());
+  if (finished.size() != tasks.size()) throw std::logic_error("evaluate: some tasks were not run");
+  std::vector<std::vector<double>> payload(tasks.size());
+  for (auto& [task, values] : finished) payload[static_cast<std::size_t>(task)] = std::move(values);
+  FinishedTasks().swap(finished);
 
   // Out-of-fold predictions.
   std::array<CalibrationSums, 3> calibration{};  // all, outbound, inbound

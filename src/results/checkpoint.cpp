@@ -43,6 +43,18 @@ std::vector<LearningCurveRow> read_learning_curve(const h5::Group& g) {
   return out;
 }
 
+std::string fingerprint_differences(const Fingerprint& stored, const Fingerprint& expected) {
+  std::string diff;
+  for (const auto& [k, v] : expected) {
+    auto it = stored.find(k);
+    const std::string was = it == stored.end() ? "(absent)" : it->second;
+    if (was != v) diff += (diff.empty() ? "" : "; ") + k + " was '" + was + "', now '" + v + "'";
+  }
+  for (const auto& [k, v] : stored)
+    if (!expected.count(k)) diff += (diff.empty() ? "" : "; ") + k + " was '" + v + "', now absent";
+  return diff;
+}
+
 void write_checkpoint(const std::string& path, const TrainState& state, const Fingerprint& fingerprint) {
   AtomicOutput out(path);
   {
@@ -74,14 +86,7 @@ TrainState read_checkpoint(const std::string& path, const Fingerprint& expected)
   const h5::Group fp = f.open_group("fingerprint");
   Fingerprint stored;
   for (const auto& name : fp.attribute_names()) stored[name] = fp.string_attribute(name);
-  std::string diff;
-  for (const auto& [k, v] : expected) {
-    auto it = stored.find(k);
-    const std::string was = it == stored.end() ? "(absent)" : it->second;
-    if (was != v) diff += (diff.empty() ? "" : "; ") + k + " was '" + was + "', now '" + v + "'";
-  }
-  for (const auto& [k, v] : stored)
-    if (!expected.count(k)) diff += (diff.empty() ? "" : "; ") + k + " was '" + v + "', now absent";
+  const std::string diff = fingerprint_differences(stored, expected);
   if (!diff.empty())
     throw InputError(path + ": the checkpoint belongs to another run: " + diff +
                      " (resume with the same input and options, or start afresh without --resume)");

@@ -51,6 +51,23 @@ std::vector<std::uint32_t> bootstrap_sample_stratified(const std::vector<std::ui
   return out;
 }
 
+StratifiedResampler::StratifiedResampler(std::vector<std::uint8_t> stratum)
+    : stratum_(std::move(stratum)), start_(257, 0), members_(stratum_.size()) {
+  check_size(stratum_.size(), "StratifiedResampler");
+  for (std::uint8_t s : stratum_) ++start_[s + 1u];
+  for (std::size_t s = 0; s < 256; ++s) start_[s + 1] += start_[s];
+  std::array<std::uint32_t, 256> fill{};
+  for (std::size_t i = 0; i < stratum_.size(); ++i)
+    members_[start_[stratum_[i]] + fill[stratum_[i]]++] = static_cast<std::uint32_t>(i);
+}
+
+void StratifiedResampler::counts(std::uint64_t seed, std::uint64_t replicate, std::vector<std::uint32_t>& counts) const {
+  counts.assign(stratum_.size(), 0);
+  // The draws of bootstrap_sample_stratified, one per position, counted instead of stored.
+  RandomStream rng(seed ^ kBootstrapDomain, replicate);
+  for (std::uint8_t s : stratum_) ++counts[members_[start_[s] + rng.below(start_[s + 1u] - start_[s])]];
+}
+
 Interval percentile_interval(std::vector<double> values, double level) {
   if (!(level > 0.0 && level < 1.0))
     throw std::invalid_argument("percentile_interval: level " + std::to_string(level) + " is not in (0, 1)");

@@ -20,6 +20,29 @@ std::int64_t selected_count(double fraction, std::int64_t n) {
   return std::clamp(static_cast<std::int64_t>(k), std::int64_t{0}, n);
 }
 
+// lift and captured from the expected positives among the selected (the tie rule).
+TopShare top_share_of(double fraction, std::int64_t selected, double positives_selected, std::int64_t positives,
+                      std::int64_t n) {
+  TopShare t;
+  t.fraction = fraction;
+  t.selected = selected;
+  t.positives_selected = positives_selected;
+  if (positives == 0) {
+    t.lift = t.captured = kNaN;
+    return t;
+  }
+  const double all_pos = static_cast<double>(positives);
+  t.captured = t.positives_selected / all_pos;
+  t.lift = t.selected == 0 ? kNaN
+                           : (t.positives_selected / static_cast<double>(t.selected)) / (all_pos / static_cast<double>(n));
+  return t;
+}
+
+void check_fraction(double fraction) {
+  if (!(fraction >= 0.0 && fraction <= 1.0))
+    throw std::invalid_argument("top_share: fraction " + std::to_string(fraction) + " is not in [0, 1]");
+}
+
 }  // namespace
 
 Ranking::Ranking(const std::vector<double>& score, const std::vector<std::uint8_t>& label, const char* caller)
@@ -74,21 +97,9 @@ double Ranking::roc_auc() const {
 }
 
 TopShare Ranking::top_share(double fraction) const {
-  if (!(fraction >= 0.0 && fraction <= 1.0))
-    throw std::invalid_argument("top_share: fraction " + std::to_string(fraction) + " is not in [0, 1]");
-  TopShare t;
-  t.fraction = fraction;
-  t.selected = selected_count(fraction, n_);
-  t.positives_selected = positives_in_top(t.selected);
-  if (positives_ == 0) {
-    t.lift = t.captured = kNaN;
-    return t;
-  }
-  const double all_pos = static_cast<double>(positives_);
-  t.captured = t.positives_selected / all_pos;
-  t.lift = t.selected == 0 ? kNaN
-                           : (t.positives_selected / static_cast<double>(t.selected)) / (all_pos / static_cast<double>(n_));
-  return t;
+  check_fraction(fraction);
+  const std::int64_t selected = selected_count(fraction, n_);
+  return top_share_of(fraction, selected, positives_in_top(selected), positives_, n_);
 }
 
 std::vector<std::pair<double, double>> Ranking::lift_curve(int points) const {
@@ -139,6 +150,119 @@ FoldAuc fold_stratified_auc(const std::vector<double>& score, const std::vector<
   }
   out.mean = out.folds > 0 ? sum / static_cast<double>(out.folds) : std::numeric_limits<double>::quiet_NaN();
   return out;
+}
+
+RankedCustomers::RankedCustomers(const std::vector<double>& score, const std::vector<std::uint8_t>& label,
+                                 const std::vector<std::int32_t>& fold, const char* caller) {
+  const std::size_t n = score.size();
+  if (n != label.size())
+    throw std::invalid_argument(std::string(caller) + ": " + std::to_string(n) + " scores but " +
+                                std::to_string(label.size()) + " labels");
+  if (!fold.empty() && fold.size() != n)
+    throw std::invalid_argument(std::string(caller) + ": " + std::to_string(n) + " scores but " +
+                                std::to_string(fold.size()) + " folds");
+  if (n > std::numeric_limits<std::uint32_t>::max())
+    throw std::invalid_argument(std::string(caller) + ": " + std::to_string(n) + " customers do not fit 32-bit indices");
+  for (std::size_t i = 0; i < n; ++i)
+    if (std::isnan(score[i])) throw std::invalid_argument(std::string(caller) + ": score " + std::to_string(i) + " is NaN");
+  // Folds by increasing id, as fold_stratified_auc visits them (its sum runs in that order).
+  std::vector<std::int32_t> ids(fold);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.size() > 65536) throw std::invalid_argument(std::string(caller) + ": more than 65,536 distinct folds");
+  folds_ = ids.size();
+  ranked_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto slot = fold.empty() ? 0 : std::lower_bound(ids.begin(), ids.end(), fold[i]) - ids.begin();
+    ranked_[i] = Entry{static_cast<std::uint32_t>(i), static_cast<std::uint16_t>(slot), static_cast<std::uint8_t>(label[i] != 0), 0};
+  }
+  // Descending; the order within ties is irrelevant, as for Ranking.
+  std::sort(ranked_.begin(), ranked_.end(),
+            [&](const Entry& a, const Entry& b) { return score[a.customer] > score[b.customer]; });
+  for (std::size_t i = 0; i < n; ++i)
+    ranked_[i].block_start = i == 0 || score[ranked_[i].customer] != score[ranked_[i - 1].customer];
+}
+
+RankedCustomers::Metrics RankedCustomers::metrics(const std::vector<std::uint32_t>& weight,
+                                                  const std::vector<double>& fractions) const {
+  if (!weight.empty() && weight.size() != ranked_.size())
+    throw std::invalid_argument("ranked customers: " + std::to_string(weight.size()) + " weights for " +
+                                std::to_string(ranked_.size()) + " customers");
+  for (double f : fractions) check_fraction(f);
+  std::int64_t n = 0;
+  if (weight.empty()) n = static_cast<std::int64_t>(ranked_.size());
+  else
+    for (std::uint32_t w : weight) n += w;
+  // The top-k cut-offs, resolved in increasing k as the sweep passes them.
+  const std::size_t cuts = fractions.size();
+  std::vector<std::int64_t> selected(cuts);
+  std::vector<double> in_top(cuts, 0.0);
+  std::vector<std::size_t> by_k(cuts);
+  for (std::size_t c = 0; c < cuts; ++c) selected[c] = selected_count(fractions[c], n), by_k[c] = c;
+  std::sort(by_k.begin(), by_k.end(), [&](std::size_t a, std::size_t b) { return selected[a] < selected[b]; });
+  std::size_t next_cut = 0;
+  while (next_cut < cuts && selected[by_k[next_cut]] <= 0) ++next_cut;  // nothing selected: 0 positives
+
+  // One pass over the tie blocks, as Ranking's: `end` customers and `cum_pos` positives so far.
+  std::int64_t end = 0, cum_pos = 0, block_pos = 0, block_neg = 0;
+  double wins = 0.0;
+  auto close_block = [&] {
+    const std::int64_t size = block_pos + block_neg;
+    if (size == 0) return;  // no customer of the block was drawn: the resample has no such block
+    const std::int64_t start = end, before = cum_pos;
+    wins += static_cast<double>(before) * static_cast<double>(block_neg) +
+            0.5 * static_cast<double>(block_pos) * static_cast<double>(block_neg);
+    end += size, cum_pos += block_pos;
+    for (; next_cut < cuts && selected[by_k[next_cut]] <= end; ++next_cut) {
+      const std::int64_t k = selected[by_k[next_cut]];
+      in_top[by_k[next_cut]] = k == end ? static_cast<double>(cum_pos)
+                                        : static_cast<double>(before) + static_cast<double>(block_pos) *
+                                                                            static_cast<double>(k - start) /
+                                                                            static_cast<double>(end - start);
+    }
+    block_pos = block_neg = 0;
+  };
+  // The same per fold: each fold's customers form their own ranking, whose tie blocks are the
+  // parts of the global blocks in that fold.
+  struct FoldSums {
+    std::int64_t block = -1, above = 0, pos = 0, neg = 0, block_pos = 0, block_neg = 0;
+    double wins = 0.0;
+    void close() {
+      wins += static_cast<double>(above) * static_cast<double>(block_neg) +
+              0.5 * static_cast<double>(block_pos) * static_cast<double>(block_neg);
+      above += block_pos, pos += block_pos, neg += block_neg;
+      block_pos = block_neg = 0;
+    }
+  };
+  std::vector<FoldSums> per_fold(folds_);
+  std::int64_t block = -1;
+  for (const Entry& e : ranked_) {
+    if (e.block_start) close_block(), ++block;
+    const std::int64_t w = weight.empty() ? 1 : weight[e.customer];
+    if (w == 0) continue;
+    (e.positive ? block_pos : block_neg) += w;
+    if (folds_ == 0) continue;
+    FoldSums& f = per_fold[e.fold_slot];
+    if (f.block != block) f.close(), f.block = block;
+    (e.positive ? f.block_pos : f.block_neg) += w;
+  }
+  close_block();
+
+  Metrics m;
+  const std::int64_t negatives = n - cum_pos;
+  m.roc_auc = cum_pos == 0 || negatives == 0 ? kNaN : wins / (static_cast<double>(cum_pos) * static_cast<double>(negatives));
+  for (std::size_t c = 0; c < cuts; ++c) m.top.push_back(top_share_of(fractions[c], selected[c], in_top[c], cum_pos, n));
+  if (folds_ > 0) {
+    double sum = 0;
+    for (FoldSums& f : per_fold) {
+      f.close();
+      if (f.pos == 0 || f.neg == 0) continue;
+      sum += f.wins / (static_cast<double>(f.pos) * static_cast<double>(f.neg));
+      ++m.fold_auc.folds;
+    }
+    m.fold_auc.mean = m.fold_auc.folds > 0 ? sum / static_cast<double>(m.fold_auc.folds) : kNaN;
+  }
+  return m;
 }
 
 }  // namespace reinforcer

@@ -13,6 +13,9 @@ class ProgressLine {
   // mode: auto | plain | none
   ProgressLine(const std::string& mode, bool enabled);
   void round(const LearningCurveRow& row, std::int64_t total_rounds, std::int64_t total_episodes);
+  // A status line other than a training round's (e.g. evaluate's tasks): shown live on a
+  // terminal, else every few seconds; `last` always shows.
+  void status(const std::string& line, bool last);
   void note(const std::string& line);  // a whole line (e.g. "checkpoint written ...")
   void finish();
 

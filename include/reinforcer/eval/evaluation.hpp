@@ -2,6 +2,8 @@
 // `reinforcer evaluate`: cross-validated targeting on real outcomes, policies compared in the
 // fitted funnel with bootstrap refits, calibration of the simulator, sensitivity to the
 // assumed action success probabilities, action impact, descriptive tables and the call list.
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -105,10 +107,39 @@ inline constexpr double kCalibrationMinExpected = 10.0;
 // above 1 (more events than the model expects), "miscalibrated (over-predicts)" when below.
 std::string calibration_verdict(double expected, const Interval& o_e);
 
+// The evaluation's independent tasks (folds, the sensitivity grid, the main fit, the refits)
+// each give a vector of numbers that depends on the task's index alone, so a finished task
+// can be saved and a later run can skip it with the same result.
+using FinishedTasks = std::map<std::int64_t, std::vector<double>>;
+
+// Where an evaluation stands: this rank's tasks (rank 0 reports its own share; tasks are
+// dealt to ranks in turn, so every rank's share is alike).
+struct EvaluationProgress {
+  std::int64_t refits_done = 0, refits = 0;  // bootstrap refits of the model
+  std::int64_t tasks_done = 0, tasks = 0;    // every kind, refits included
+  std::int64_t resumed = 0;                  // of all ranks' tasks, finished by an earlier run
+  int rank = 0, ranks = 1;
+  double seconds = 0;                        // since this run's tasks began
+};
+
+// How a long evaluation reports, stops and resumes; every member may be left empty.
+struct EvaluationRun {
+  // Polled before each task starts: true stops the run after the tasks already running.
+  std::function<bool()> stop_requested;
+  // Rank 0, after each of its tasks (from the thread that ran it, one call at a time).
+  std::function<void(const EvaluationProgress&)> progress;
+  // Tasks an earlier run finished (from its checkpoint); every rank needs their indices, rank
+  // 0 their values too.
+  FinishedTasks finished;
+  // Rank 0, after a stop on any rank: every task finished so far (earlier runs' included) and
+  // the number of tasks; after it returns, every rank throws Interrupted.
+  std::function<void(const FinishedTasks&, std::int64_t tasks)> checkpoint;
+};
+
 // The run's learned Q-table must be over the leaf states of the funnel fitted on `fit_on`.
 // Every rank calls it; the result is complete on rank 0 only.
 EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned, const EvaluationSettings& settings,
-                          const Communicator& comm);
+                          const Communicator& comm, const EvaluationRun& run = {});
 
 // Out-of-fold targeting scores of the held-out customers (kScorers), for one fitting/held-out
 // split: exposed for the leakage test.

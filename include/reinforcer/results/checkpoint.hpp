@@ -15,6 +15,9 @@ inline constexpr std::int64_t kCheckpointFormatVersion = 3;  // 2: the learning 
 
 using Fingerprint = std::map<std::string, std::string>;
 
+// "key was 'a', now 'b'; ..." for every key whose value differs (empty: the same run).
+std::string fingerprint_differences(const Fingerprint& stored, const Fingerprint& expected);
+
 // Written atomically (temporary file, then rename).
 void write_checkpoint(const std::string& path, const TrainState& state, const Fingerprint& fingerprint);
 

@@ -21,6 +21,23 @@ std::vector<std::uint32_t> bootstrap_sample(std::size_t n, std::uint64_t seed, s
 std::vector<std::uint32_t> bootstrap_sample_stratified(const std::vector<std::uint8_t>& stratum, std::uint64_t seed,
                                                        std::uint64_t replicate);
 
+// The stratified resamples of one set of customers as multiplicities: counts(seed, r)[i] is how
+// often bootstrap_sample_stratified(stratum, seed, r) draws customer i (the same draws, in the
+// same order), without the index vector. The strata's members are sorted out once, for every
+// replicate.
+class StratifiedResampler {
+ public:
+  explicit StratifiedResampler(std::vector<std::uint8_t> stratum);
+  // Fills `counts` (resized to the customers); reusing one vector per thread allocates nothing.
+  void counts(std::uint64_t seed, std::uint64_t replicate, std::vector<std::uint32_t>& counts) const;
+  std::size_t size() const { return stratum_.size(); }
+
+ private:
+  std::vector<std::uint8_t> stratum_;
+  std::vector<std::uint32_t> start_;    // stratum s's members are members_[start_[s], start_[s + 1])
+  std::vector<std::uint32_t> members_;  // customers by stratum, in index order within each
+};
+
 // Percentile interval of bootstrap replicates: the (1 - level) / 2 and (1 + level) / 2
 // quantiles, type 7 (linear interpolation between order statistics, numpy's default and
 // R's default). NaN values are skipped; {NaN, NaN} when nothing is left.

@@ -1,0 +1,78 @@
+#include "reinforcer/results/evaluation_checkpoint.hpp"
+
+#include <sys/stat.h>
+
+#include "reinforcer/core/atomic_output.hpp"
+#include "reinforcer/core/errors.hpp"
+#include "reinforcer/h5/hdf5.hpp"
+
+namespace reinforcer {
+
+void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& finished, std::int64_t tasks,
+                                 const Fingerprint& fingerprint) {
+  // The values of every finished task end to end; task k's are [offset[k], offset[k + 1]).
+  std::vector<std::int64_t> task, offset = {0};
+  std::vector<double> values;
+  for (const auto& [t, v] : finished) {
+    task.push_back(t);
+    values.insert(values.end(), v.begin(), v.end());
+    offset.push_back(static_cast<std::int64_t>(values.size()));
+  }
+  AtomicOutput out(path);
+  {
+    const h5::File f = h5::File::create(out.temp_path());
+    f.set_attribute("format", kEvaluationCheckpointFormat);
+    f.set_attribute("format_version", kEvaluationCheckpointFormatVersion);
+    f.set_attribute("tasks", tasks);
+    f.set_attribute("tasks_finished", static_cast<std::int64_t>(task.size()));
+    const h5::Group fp = f.create_group("fingerprint");
+    for (const auto& [k, v] : fingerprint) fp.set_attribute(k, v);
+    if (!task.empty()) {
+      f.write_matrix("task", task, task.size(), 1);
+      f.write_matrix("offset", offset, offset.size(), 1);
+      if (!values.empty()) f.write_matrix("values", values, values.size(), 1);
+    }
+  }
+  out.commit();
+}
+
+FinishedTasks read_evaluation_checkpoint(const std::string& path, const Fingerprint& expected, std::int64_t tasks,
+                                         bool with_values) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw PathError(path + ": no checkpoint to resume from (run without --resume, or name it with --checkpoint)");
+  const h5::File f = h5::File::open_read(path);
+  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
+  if (format != kEvaluationCheckpointFormat) throw InputError(path + ": is not a reinforcer evaluate checkpoint");
+  if (f.int_attribute("format_version") != kEvaluationCheckpointFormatVersion)
+    throw InputError(path + ": evaluate checkpoint format version " + std::to_string(f.int_attribute("format_version")) +
+                     ", this tool reads version " + std::to_string(kEvaluationCheckpointFormatVersion) +
+                     " (start afresh without --resume)");
+  const h5::Group fp = f.open_group("fingerprint");
+  Fingerprint stored;
+  for (const auto& name : fp.attribute_names()) stored[name] = fp.string_attribute(name);
+  const std::string diff = fingerprint_differences(stored, expected);
+  if (!diff.empty())
+    throw InputError(path + ": the checkpoint belongs to another evaluation: " + diff +
+                     " (resume with the same input and options, or start afresh without --resume)");
+  if (tasks >= 0 && f.int_attribute("tasks") != tasks)
+    throw InputError(path + ": the checkpoint's evaluation has " + std::to_string(f.int_attribute("tasks")) +
+                     " tasks, this one " + std::to_string(tasks) + " (start afresh without --resume)");
+  FinishedTasks finished;
+  if (f.int_attribute("tasks_finished") == 0) return finished;
+  std::size_t rows = 0, cols = 0;
+  const std::vector<std::int64_t> task = f.read_int_matrix("task", rows, cols);
+  const std::vector<std::int64_t> offset = f.read_int_matrix("offset", rows, cols);
+  const std::vector<double> values =
+      with_values && offset.back() > 0 ? f.read_matrix("values", rows, cols) : std::vector<double>{};
+  if (offset.size() != task.size() + 1 || (with_values && static_cast<std::int64_t>(values.size()) != offset.back()))
+    throw InputError(path + ": the checkpoint's task values are inconsistent (start afresh without --resume)");
+  for (std::size_t k = 0; k < task.size(); ++k) {
+    if (task[k] < 0 || task[k] >= f.int_attribute("tasks")) throw InputError(path + ": the checkpoint names a task beyond the evaluation's");
+    auto& v = finished[task[k]];
+    if (with_values) v.assign(values.begin() + offset[k], values.begin() + offset[k + 1]);
+  }
+  return finished;
+}
+
+}  // namespace reinforcer

@@ -1,0 +1,40 @@
+"""evaluate stopped by SIGTERM: exit 75 with its finished tasks in a checkpoint; --resume
+gives the uninterrupted run's tables bit for bit and removes the checkpoint."""
+import pytest
+
+from conftest import BIN, run
+from evaluate_checkpoint import EVALUATE_OPTIONS, REFITS, cheap_run, finished_refits, stop_after_a_refit, tables
+
+
+@pytest.fixture(scope="module")
+def run_file(tmp_path_factory):
+    return cheap_run(tmp_path_factory.mktemp("evaluate-checkpoint"))
+
+
+def test_sigterm_checkpoints_finished_refits_and_resume_matches(run_file, tmp_path):
+    run("evaluate", run_file, "-o", tmp_path / "full.h5", *EVALUATE_OPTIONS, "--threads", 2, check=True)
+    assert not (tmp_path / "full.h5.checkpoint.h5").exists()
+    code, err = stop_after_a_refit([BIN, "evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS, "--threads", 2])
+    assert code == 75, err
+    assert "continue with --resume" in err and "checkpoint written" in err
+    assert not (tmp_path / "cut.h5").exists()
+    tasks, finished = finished_refits(tmp_path / "cut.h5.checkpoint.h5")
+    assert tasks == 3 + 2 + REFITS  # folds, sensitivity, main fit, refits
+    assert 6 <= finished < tasks  # the folds, the sensitivity grid, the main fit and a refit at least
+    # Resumed with another thread count: the tasks' results do not depend on it.
+    p = run("evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS, "--threads", 1, "--resume", check=True)
+    assert f"{finished} tasks already finished" in p.stderr
+    assert not (tmp_path / "cut.h5.checkpoint.h5").exists()
+    full, cut = tables(tmp_path / "full.h5"), tables(tmp_path / "cut.h5")
+    assert full.keys() == cut.keys() and "evaluation/policies" in full
+    assert [k for k in full if full[k] != cut[k]] == []
+
+
+def test_resume_refuses_another_evaluations_checkpoint(run_file, tmp_path):
+    code, err = stop_after_a_refit([BIN, "evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS])
+    assert code == 75, err
+    p = run("evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS[:3], 5, "--resume")
+    assert p.returncode == 3
+    assert "seed was '4', now '5'" in p.stderr
+    p = run("evaluate", run_file, "-o", tmp_path / "other.h5", "--resume")
+    assert p.returncode == 4 and "no checkpoint to resume from" in p.stderr
