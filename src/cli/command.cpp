@@ -155,6 +155,10 @@ int run_with_communicator(const std::string& command, const std::function<int(co
   } catch (const Interrupted& e) {
     if (comm.is_root()) std::cerr << "reinforcer " << command << ": " << e.what() << std::endl;
     return static_cast<int>(e.code());
+  } catch (const CollectiveError& e) {  // every rank is here: no one is left waiting
+    if (comm.size() == 1) throw;
+    if (comm.is_root()) std::cerr << "reinforcer " << command << ": error: " << e.what() << std::endl;
+    return static_cast<int>(e.code());
   } catch (const Error& e) {
     if (comm.size() == 1) throw;
     std::cerr << "reinforcer " << command << ": error" << (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")")

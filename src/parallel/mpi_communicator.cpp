@@ -1,5 +1,6 @@
 #include <mpi.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "reinforcer/parallel/communicator.hpp"
@@ -70,7 +71,10 @@ class MpiCommunicator final : public CommunicatorImpl {
     std::int64_t n = static_cast<std::int64_t>(bytes.size());
     check(MPI_Bcast(&n, 1, MPI_INT64_T, root, comm_), "broadcast");
     bytes.resize(static_cast<std::size_t>(n));
-    check(MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_CHAR, root, comm_), "broadcast");
+    // MPI counts are ints: a large message (a big customer table) goes in pieces.
+    constexpr std::int64_t kPiece = std::int64_t{1} << 30;
+    for (std::int64_t at = 0; at < n; at += kPiece)
+      check(MPI_Bcast(bytes.data() + at, static_cast<int>(std::min(kPiece, n - at)), MPI_CHAR, root, comm_), "broadcast");
   }
   std::vector<std::string> gather(const std::string& bytes, int root) const override {
     int n = static_cast<int>(bytes.size());

@@ -54,9 +54,10 @@ CommandSpec report_command();
 CommandSpec recommend_command();
 
 // Runs body on MPI_COMM_WORLD when started by mpirun, else on the single-process
-// communicator. Under MPI: Interrupted (a collective decision) ends every rank with its code,
-// the root saying why; any other error may have struck one rank while the others wait in a
-// collective, so it is printed with its rank and the job aborted with its code.
+// communicator. Under MPI: Interrupted and CollectiveError (collective decisions) end every
+// rank with their code, the root saying why; any other error may have struck one rank while
+// the others wait in a collective, so it is printed with its rank and the job aborted with
+// its code.
 int run_with_communicator(const std::string& command, const std::function<int(const Communicator&)>& body);
 
 // Every command's name: the sections an INI file may hold.
