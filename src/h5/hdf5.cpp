@@ -443,6 +443,21 @@ std::vector<char> Group::read_rows(const std::string& table, const Compound& lay
   return rows;
 }
 
+void Group::read_rows(const std::string& table, const Compound& layout, std::size_t first, std::size_t count,
+                      std::vector<char>& rows) const {
+  rows.resize(count * layout.row_size());
+  if (count == 0) return;
+  Id ds = open_table(get(), table);
+  Id file_space(check(H5Dget_space(ds.get()), "get the space of " + table));
+  hsize_t start[1] = {first}, n[1] = {count};
+  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr),
+               "select rows of " + table);
+  Id mem_space(check(H5Screate_simple(1, n, nullptr), "create a memory space"));
+  const Id type = layout.h5_type();
+  check_status(H5Dread(ds.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, rows.data()),
+               "read table " + table);
+}
+
 std::size_t Group::table_rows(const std::string& table) const {
   Id ds = open_table(get(), table);
   Id space(H5Dget_space(ds.get()));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <type_traits>
 #include <string_view>
@@ -224,9 +225,8 @@ class TextCodes {
 CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
   const std::string tab = "customers";
   const h5::Compound layout = f.table_layout(tab, customer_members());
-  const std::vector<char> rows = f.read_rows(tab, layout);
   const std::size_t size = layout.row_size();
-  const std::size_t n = size == 0 ? 0 : rows.size() / size;
+  const std::size_t n = f.table_rows(tab);
   std::array<std::size_t, col_count> at{};
   std::array<std::size_t, col_count> width{};
   for (std::size_t k = 0; k < col_count; ++k) at[k] = layout.offset(k), width[k] = layout.members()[k].width;
@@ -239,13 +239,19 @@ CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
                      std::string(text_at(p + at[c], width[c])) + "', which is not a known value");
   };
   CustomerTable t;
-  // Keys view the read rows, which outlive the map.
+  // Keys view the names kept in the table (a deque: they do not move).
+  std::deque<std::string> names;
   std::unordered_map<std::string_view, std::int32_t> country_code;
   std::string_view last_country;
   std::int32_t last_country_code = -1;
   t.customers.resize(n);
+  // Blocks of whole chunks (16,384 rows each), so each is inflated once and the row buffer
+  // (125 bytes a row) stays small; up to a million rows this is a single read.
+  constexpr std::size_t kBlockRows = std::size_t{1} << 20;
+  std::vector<char> rows;
   for (std::size_t i = 0; i < n; ++i) {
-    const char* p = rows.data() + i * size;
+    if (i % kBlockRows == 0) f.read_rows(tab, layout, i, std::min(kBlockRows, n - i), rows);
+    const char* p = rows.data() + (i % kBlockRows) * size;
     Customer& c = t.customers[i];
     c.id = load<std::int64_t>(p + at[col_id]);
     c.sheet_row = load<std::int64_t>(p + at[col_sheet_row]);
@@ -253,10 +259,12 @@ CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
     if (country == last_country) {
       c.country = last_country_code;
     } else if (!country.empty()) {
-      auto [it, added] = country_code.try_emplace(country, static_cast<std::int32_t>(t.countries.size()));
-      if (added) t.countries.emplace_back(country);
+      auto it = country_code.find(country);
+      if (it == country_code.end())
+        it = country_code.emplace(names.emplace_back(country), static_cast<std::int32_t>(t.countries.size())).first,
+        t.countries.emplace_back(country);
       c.country = it->second;
-      last_country = country, last_country_code = it->second;
+      last_country = it->first, last_country_code = it->second;
     }
     const std::string_view education = text_at(p + at[col_education], width[col_education]);
     c.education = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <stdexcept>
 #include <string_view>
 
@@ -38,6 +39,36 @@ TEST_CASE("hdf5: a compound table and attributes round-trip", "[hdf5]") {
   CHECK(f.int_attribute("version") == 7);
   CHECK_THROWS_AS(g.read_int_column("t", "nope"), InputError);
   CHECK_THROWS_AS(f.open_group("missing"), InputError);
+}
+
+TEST_CASE("hdf5: a table read in one pass as declared rows, whole or in blocks", "[hdf5]") {
+  test::TempDir dir;
+  const std::string path = dir.file("t.h5");
+  std::vector<std::int64_t> id(40000);
+  std::vector<std::string> name(id.size());
+  for (std::size_t i = 0; i < id.size(); ++i) id[i] = static_cast<std::int64_t>(i * 3), name[i] = "n" + std::to_string(i % 97);
+  h5::File::create(path).write_table("t", h5::Table(id.size()).add("id", id).add("name", name));  // chunked: > 16,384 rows
+  const h5::File f = h5::File::open_read(path);
+  // Declared in another order than stored: members are matched by name; text keeps its stored width.
+  const h5::Compound layout = f.table_layout("t", {{"name", h5::MemberKind::text}, {"id", h5::MemberKind::int64}});
+  REQUIRE(layout.members()[0].width == 3);
+  const std::vector<char> whole = f.read_rows("t", layout);
+  REQUIRE(whole.size() == id.size() * layout.row_size());
+  std::vector<char> blocks, block;
+  for (std::size_t first = 0; first < id.size(); first += 16384) {  // the loader's blocks are whole chunks too
+    f.read_rows("t", layout, first, std::min<std::size_t>(16384, id.size() - first), block);
+    blocks.insert(blocks.end(), block.begin(), block.end());
+  }
+  CHECK(blocks == whole);
+  for (std::size_t i : {std::size_t{0}, std::size_t{16384}, id.size() - 1}) {
+    const char* row = whole.data() + i * layout.row_size();
+    std::int64_t v = 0;
+    std::memcpy(&v, row + layout.offset(1), sizeof v);
+    CHECK(v == id[i]);
+    CHECK(std::string(row, strnlen(row, 3)) == name[i]);
+  }
+  CHECK_THROWS_WITH(f.table_layout("t", {{"nope", h5::MemberKind::int64}}), Catch::Contains("has no column 'nope'"));
+  CHECK_THROWS_WITH(f.table_layout("t", {{"id", h5::MemberKind::text}}), Catch::Contains("column 'id'"));
 }
 
 TEST_CASE("hdf5: a file that is not HDF5, or of another format or version, is refused", "[hdf5]") {

@@ -128,6 +128,10 @@ class Group {
   // Every row of `table` as packed `layout` rows, in one H5Dread: each compressed chunk is
   // read and inflated once, whatever the number of members.
   std::vector<char> read_rows(const std::string& table, const Compound& layout) const;
+  // Rows [first, first + count) of `table` into `rows` (resized to count packed rows), in one
+  // H5Dread; a block that starts and ends on chunk boundaries inflates each of its chunks once.
+  void read_rows(const std::string& table, const Compound& layout, std::size_t first, std::size_t count,
+                 std::vector<char>& rows) const;
   struct ColumnInfo {
     std::string name;
     bool text = false;     // a string column
