@@ -11,6 +11,7 @@
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/synth.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "reinforcer/core/sha256.hpp"
 #include "reinforcer/h5/hdf5.hpp"
 #include "reinforcer/results/prepared_file.hpp"
 #include "reinforcer/parallel/mpi_guard.hpp"
@@ -52,10 +53,11 @@ Throughput median_of(int repeat, F f) {
   return runs[runs.size() / 2];
 }
 
-CustomerTable bench_customers(const Invocation& inv, Day& export_date) {
+CustomerTable bench_customers(const Invocation& inv, const Communicator& comm, Day& export_date) {
   if (!inv.input.empty()) {
-    export_date = read_prepared_export_date(inv.input);
-    return read_prepared_customers(inv.input);
+    TrialInput input = read_trial_input(inv.input, comm);
+    export_date = input.export_date;
+    return std::move(input.table);
   }
   // The built-in synthetic data set, written to a scratch file and read back.
   const auto dir = std::filesystem::temp_directory_path() / ("reinforcer-bench-" + std::to_string(::getpid()));
@@ -152,24 +154,68 @@ void bench_sweep_overhead(const CustomerTable& table, Day export_date, int trial
       num(1e3 * median(reduce), 3) + " ms median\n");
 }
 
-int run_bench(const Invocation& inv) {
-  std::unique_ptr<MpiGuard> guard;
-  int argc = 0;
-  char** argv = nullptr;
-  if (launched_under_mpi()) guard = std::make_unique<MpiGuard>(argc, argv);
-  const Communicator comm = guard ? mpi_world_communicator() : local_communicator();
+// Loading a prepared file as train and sweep do: the one-read decode of /customers, the
+// file's SHA-256, and (under mpirun) both on rank 0 with the broadcast to the other ranks.
+// Each rank's table is digested after the broadcast, to show every rank holds the same one.
+int bench_load(const std::string& path, int repeat, const Communicator& comm) {
+  using Clock = std::chrono::steady_clock;
+  const auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const bool root = comm.is_root();
+  std::vector<double> decode, hash, collective;
+  std::size_t customers = 0;
+  for (int i = 0; i < repeat; ++i) {
+    if (root) {
+      auto t = Clock::now();
+      customers = read_prepared_customers(path).customers.size();
+      decode.push_back(since(t));
+      t = Clock::now();
+      (void)sha256_of_file(path);
+      hash.push_back(since(t));
+    }
+    comm.barrier();
+  }
+  TrialInput input;
+  for (int i = 0; i < repeat; ++i) {
+    comm.barrier();
+    const auto t = Clock::now();
+    input = read_trial_input(path, comm);
+    comm.barrier();  // until the last rank holds its table
+    collective.push_back(since(t));
+  }
+  Sha256 digest;
+  const std::string bytes = customer_table_bytes(input.table);
+  digest.update(bytes.data(), bytes.size());
+  const std::vector<std::string> digests = comm.gather(digest.hex_digest() + " " + input.sha256);
+  if (!root) return 0;
+  auto rate = [&](double secs) { return num(static_cast<double>(customers) / secs / 1e6, 2) + " M"; };
+  std::cout << "load " << path << ": " << customers << " customers; median of " << repeat << " runs; ranks "
+            << comm.size() << "\n\n| step | seconds | customers/s |\n|---|---|---|\n"
+            << "| read /customers (one H5Dread) and decode | " << num(median(decode), 3) << " | " << rate(median(decode))
+            << " |\n| SHA-256 of the file | " << num(median(hash), 3) << " | " << rate(median(hash)) << " |\n"
+            << "| read, hash" << (comm.size() > 1 ? " and broadcast to " + std::to_string(comm.size()) + " ranks" : "")
+            << " (as train) | " << num(median(collective), 3) << " | " << rate(median(collective)) << " |\n\n"
+            << "file sha256 " << input.sha256 << "\n";
+  for (std::size_t r = 0; r < digests.size(); ++r)
+    std::cout << "rank " << r << " table digest and file sha256: " << digests[r] << "\n";
+  const bool same = std::all_of(digests.begin(), digests.end(), [&](const std::string& d) { return d == digests[0]; });
+  std::cout << (same ? "every rank holds the same table and hash\n" : "RANKS DIFFER\n") << std::flush;
+  if (!same) throw std::logic_error("the broadcast customer tables differ between ranks");
+  return 0;
+}
+
+int bench(const Invocation& inv, const Communicator& comm) {
   const int repeat = static_cast<int>(int_option(inv, "repeat", 1, 100));
+  if (inv.options.count("load")) return bench_load(inv.options["load"].as<std::string>(), repeat, comm);
   const std::int64_t episodes = int_option(inv, "episodes", 100, INT64_C(1) << 34);
   const auto threads_list = int_list(inv, "threads-list", 1, 256);
   const auto sync_list = int_list(inv, "sync-list", 1, INT64_C(1) << 34);
   const std::int64_t sync_episodes = int_option(inv, "sync-episodes", 100, INT64_C(1) << 34);
-  const std::int64_t bare_states_option = int_option(inv, "bare-states", 0, INT64_C(1) << 28);
   const auto quality_list = int_list(inv, "quality-list", 100, INT64_C(1) << 34);
   const double success_scale = inv.options["success-scale"].as<double>();
   const std::int64_t sweep_trials = int_option(inv, "sweep-trials", 0, 100000);
   if (!(success_scale >= 0)) throw UsageError("--success-scale: " + std::to_string(success_scale) + " is negative; give a number >= 0");
   Day export_date = kNoDay;
-  const CustomerTable table = bench_customers(inv, export_date);
+  const CustomerTable table = bench_customers(inv, comm, export_date);
   HazardOptions h;
   h.export_date = export_date;
   FunnelConfig fc;
@@ -179,65 +225,65 @@ int run_bench(const Invocation& inv) {
   const FunnelEnvironment funnel(fit.model, fit.starts);
   ReplayConfig rc;
   const ReplayEnvironment replay(fit.histories, fit.model.segments(), rc);
-  const std::size_t bare_states = bare_states_option > 0 ? static_cast<std::size_t>(bare_states_option) : funnel.states();
   const bool root = comm.is_root();
   auto out = [&](const std::string& s) {
     if (root) std::cout << s << std::flush;
   };
   out("benchmark: " + std::to_string(fit.fitting.size()) + " customers, " + std::to_string(funnel.states()) +
-      " funnel states x 7 actions, " + std::to_string(replay.states()) + " replay states; bare loop on " +
-      std::to_string(bare_states) + " states; " + std::to_string(episodes) +
-      " episodes per worker; median of " + std::to_string(repeat) + " runs; ranks " + std::to_string(comm.size()) + "\n\n");
-  out("| environment | ranks x threads | steps/s per worker | total steps/s | vs 1 worker | vs bare loop (median of paired runs, range) |\n");
-  out("|---|---|---|---|---|---|\n");
+      " funnel states x 7 actions, " + std::to_string(replay.states()) + " replay states; " + std::to_string(episodes) +
+      " episodes per worker; median of " + std::to_string(repeat) + " runs; ranks " + std::to_string(comm.size()) + "\n" +
+      "ceiling: the same episode loop on a null environment (no model work; starts drawn like the environment's, one "
+      "week on per step, its mean episode length)\n\n");
+  out("| environment | ranks x threads | steps/s per worker | total steps/s | vs 1 worker | ns per step | ceiling ns per step | "
+      "share of the ceiling (median of paired runs, range) |\n");
+  out("|---|---|---|---|---|---|---|---|\n");
   double single_funnel = 0, single_replay = 0;
   if (comm.size() > 1) {  // the one-worker baseline: rank 0 alone while the others wait
     if (root) {
       single_funnel = median_of(repeat, [&] { return measure_funnel(funnel, 1, episodes, q); }).total_steps_per_second;
       single_replay = median_of(repeat, [&] { return measure_replay(replay, 1, episodes, q); }).total_steps_per_second;
       out("| funnel | 1 x 1 (rank 0 alone) | " + num(single_funnel / 1e6, 2) + " M | " + num(single_funnel / 1e6, 2) +
-          " M | 1.00x | |\n| replay | 1 x 1 (rank 0 alone) | " + num(single_replay / 1e6, 2) + " M | " +
-          num(single_replay / 1e6, 2) + " M | 1.00x | |\n");
+          " M | 1.00x | | | |\n| replay | 1 x 1 (rank 0 alone) | " + num(single_replay / 1e6, 2) + " M | " +
+          num(single_replay / 1e6, 2) + " M | 1.00x | | | |\n");
     }
     comm.barrier();
   }
   for (std::int64_t t : threads_list) {
     const int T = static_cast<int>(t);
-    const Throughput bare_raw = median_of(repeat, [&] {
-      comm.barrier();
-      return measure_bare_loop(bare_states, T, std::max<std::int64_t>(1, episodes * 20), q);
-    });
     for (const char* name : {"funnel", "replay"}) {
       const bool is_funnel = std::string(name) == "funnel";
-      // The environment and the bare loop run in pairs, back to back, and the share of the
-      // bare loop is the median of the pairs' ratios: drift of the machine cancels.
-      std::vector<Throughput> runs;
+      // The environment and its ceiling run in pairs, back to back, and the share is the
+      // median of the pairs' ratios: drift of the machine cancels.
+      std::vector<Throughput> runs, ceilings;
       std::vector<double> ratios;
       for (int i = 0; i < repeat; ++i) {
         comm.barrier();
         runs.push_back(is_funnel ? measure_funnel(funnel, T, episodes, q) : measure_replay(replay, T, episodes, q));
+        const double mean_steps = runs.back().mean_steps();
         comm.barrier();
-        const Throughput bare = measure_bare_loop(bare_states, T, std::max<std::int64_t>(1, episodes * 20), q);
-        ratios.push_back(comm.sum(runs.back().total_steps_per_second) / comm.sum(bare.total_steps_per_second));
+        ceilings.push_back(is_funnel ? measure_funnel_ceiling(funnel, mean_steps, T, episodes, q)
+                                     : measure_replay_ceiling(replay, mean_steps, T, episodes, q));
+        ratios.push_back(comm.sum(runs.back().total_steps_per_second) / comm.sum(ceilings.back().total_steps_per_second));
       }
-      std::sort(runs.begin(), runs.end(), [](const Throughput& a, const Throughput& b) {
+      const auto by_speed = [](const Throughput& a, const Throughput& b) {
         return a.steps_per_second_per_worker < b.steps_per_second_per_worker;
-      });
+      };
+      std::sort(runs.begin(), runs.end(), by_speed);
+      std::sort(ceilings.begin(), ceilings.end(), by_speed);
       std::sort(ratios.begin(), ratios.end());
       const Throughput& r = runs[runs.size() / 2];
       // Under MPI every rank measures at once: the total is the sum over ranks.
       const double total = comm.sum(r.total_steps_per_second);
       const double per_worker = total / static_cast<double>(comm.size() * T);
+      const double ceiling_per_worker =
+          comm.sum(ceilings[ceilings.size() / 2].total_steps_per_second) / static_cast<double>(comm.size() * T);
       double& single = is_funnel ? single_funnel : single_replay;
       if (single == 0) single = total;
       out("| " + std::string(name) + " | " + std::to_string(comm.size()) + " x " + std::to_string(T) + " | " +
           num(per_worker / 1e6, 2) + " M | " + num(total / 1e6, 2) + " M | " + num(total / single, 2) + "x | " +
-          num(100 * ratios[ratios.size() / 2], 0) + "% (" + num(100 * ratios.front(), 0) + "-" + num(100 * ratios.back(), 0) +
-          "%) |\n");
+          num(1e9 / per_worker, 1) + " | " + num(1e9 / ceiling_per_worker, 1) + " | " + num(100 * ratios[ratios.size() / 2], 0) +
+          "% (" + num(100 * ratios.front(), 0) + "-" + num(100 * ratios.back(), 0) + "%) |\n");
     }
-    out("| bare Q-update loop | " + std::to_string(comm.size()) + " x " + std::to_string(T) + " | " +
-        num(comm.sum(bare_raw.total_steps_per_second) / static_cast<double>(comm.size() * T) / 1e6, 2) + " M | " +
-        num(comm.sum(bare_raw.total_steps_per_second) / 1e6, 2) + " M | | 100% |\n");
   }
   const int sync_threads = static_cast<int>(threads_list.back());
   out("\nsync period (funnel, " + std::to_string(comm.size()) + " x " + std::to_string(sync_threads) + " workers, " +
@@ -292,21 +338,27 @@ int run_bench(const Invocation& inv) {
   return 0;
 }
 
+int run_bench(const Invocation& inv) {
+  return run_with_communicator(inv, [&](const Communicator& comm) { return bench(inv, comm); });
+}
+
 }  // namespace
 
 CommandSpec bench_command() {
   CommandSpec s;
   s.name = "bench";
+  s.runs_under_mpi = true;
   s.summary = "measure environment steps/s per worker, thread and rank scaling, and sync overhead";
   s.synopsis = "[mpirun -np R] reinforcer bench [prepared.h5] [options]";
   s.description =
       "Measures, on the fitted funnel of the given prepared file (default: 20,000 built-in synthetic\n"
       "customers): environment steps per second per worker (a step = one transition plus its Q\n"
-      "update) for the funnel and replay environments, against a bare epsilon-greedy Q-update loop\n"
-      "on the same table; scaling over threads (and ranks under mpirun); and the sync period's\n"
+      "update) for the funnel and replay environments, against the same loop on a null environment\n"
+      "(the ceiling: no model work); scaling over threads (and ranks under mpirun); and the sync period's\n"
       "overhead and final regret to the DP optimum; time to quality: training time and regret to the\n"
       "DP per episode budget; a sweep's per-trial overhead and the Q-table allreduce. Prints\n"
-      "Markdown tables (medians of --repeat runs).";
+      "Markdown tables (medians of --repeat runs). --load FILE times only the loading of a\n"
+      "prepared file (customers/s).";
   s.input_optional = true;
   s.output_required = false;
   s.output_help = "not used (bench prints its tables)";
@@ -322,8 +374,9 @@ CommandSpec bench_command() {
         "multiply every action's assumed success probability (capped at 1): where acting pays more, learning is harder")(
         "sweep-trials", po::value<std::int64_t>()->default_value(20),
         "trials of 1 episode timed for the sweep's per-trial overhead (0: skip)")(
-        "bare-states", po::value<std::int64_t>()->default_value(0),
-        "rows of the bare loop's table (0: as many as the funnel's, the ceiling the shares are of)");
+        "load", po::value<std::string>(),
+        "only time loading this prepared file as train does (one read, SHA-256, broadcast under mpirun) and check "
+        "every rank holds the same table");
   };
   s.run = run_bench;
   return s;

@@ -186,6 +186,10 @@ int run_with_communicator(const Invocation& inv, const std::function<int(const C
   } catch (const Interrupted& e) {
     if (comm.is_root()) std::cerr << "reinforcer " << command << ": " << e.what() << std::endl;
     code = static_cast<int>(e.code());
+  } catch (const CollectiveError& e) {  // every rank is here: no one is left waiting
+    if (comm.size() == 1) throw;
+    if (comm.is_root()) std::cerr << "reinforcer " << command << ": error: " << e.what() << std::endl;
+    code = static_cast<int>(e.code());
   } catch (const Error& e) {
     if (comm.size() == 1) throw;
     print_rank_error(command, comm, "error", e.what());

@@ -121,7 +121,7 @@ int sweep(const Invocation& inv, const Communicator& world, const SweepPlan& pla
     if (world.is_root()) print_list(grid);
     return 0;
   }
-  const TrialInput input = read_trial_input(inv.input);
+  const TrialInput input = read_trial_input(inv.input, world);
   // The root makes (or checks) the directory first; the others then check it.
   std::unique_ptr<SweepDirectory> dir;
   if (world.is_root()) dir = std::make_unique<SweepDirectory>(SweepDirectory::create_or_check(inv.output, grid, input.sha256));

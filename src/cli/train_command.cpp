@@ -31,20 +31,24 @@ struct Layout {
   std::int64_t workers() const { return static_cast<std::int64_t>(ranks) * threads; }
 };
 
-void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l, std::size_t states,
+// The plan, from what the options and the data imply without fitting: the hazards, the model
+// and its DP are what the run would spend its first seconds on.
+void print_dry_run(const FunnelPlan& plan, const TrainSettings& s, const Layout& l, std::size_t states,
                    const std::vector<std::vector<std::uint32_t>>& shards) {
   std::size_t lo = SIZE_MAX, hi = 0;
   for (const auto& sh : shards) lo = std::min(lo, sh.size()), hi = std::max(hi, sh.size());
   const double per_state_worker = kQStride * (8.0 + 4.0);
   const double per_state_rank = kQStride * (8.0 * 4);
   const double mb = (static_cast<double>(states) * (per_state_worker * l.threads + per_state_rank)) / 1e6;
-  // The fitted model and its exact DP (Q, values, policy) and the policy values judged after training.
-  const double model_mb = (static_cast<double>(fit.model.memory_bytes()) +
-                           static_cast<double>(fit.model.states()) * (kActions * 8.0 + 8 + 1 + 2 * 8.0)) / 1e6;
+  // The fitted model (at most) and its exact DP (Q, values, policy) and the policy values judged
+  // after training, over the funnel's states.
+  const double funnel_states = static_cast<double>(plan.segments * kProgressStates) * s.trial.funnel.horizon_weeks;
+  const double model_mb = (static_cast<double>(FunnelModel::memory_bytes_bound(plan.segments)) +
+                           funnel_states * (kActions * 8.0 + 8 + 1 + 2 * 8.0)) / 1e6;
   const TrialConfig& c = s.trial;
   std::cout << "environment " << c.environment << "; features " << c.features.text() << "; fitted on " << c.fit_on
-            << " (" << with_thousands(static_cast<std::int64_t>(fit.fitting.size())) << " customers)\n"
-            << "segments " << fit.model.segments() << "; states " << with_thousands(static_cast<std::int64_t>(states))
+            << " (" << with_thousands(static_cast<std::int64_t>(plan.fitting.size())) << " customers)\n"
+            << "segments " << plan.segments << "; states " << with_thousands(static_cast<std::int64_t>(states))
             << " x " << kActions << " actions\n"
             << "workers " << l.workers() << " = " << l.ranks << " ranks x " << l.threads << " threads; shard sizes on rank 0: "
             << lo << ".." << hi << " customers"
@@ -53,7 +57,7 @@ void print_dry_run(const FunnelFit& fit, const TrainSettings& s, const Layout& l
             << "episodes " << with_thousands(c.schedule.episodes_per_worker) << " per worker in "
             << c.schedule.rounds() << " sync rounds of " << with_thousands(c.schedule.sync_every) << "\n"
             << "memory estimate per rank: " << fixed(mb + model_mb, 1) << " MB (Q-table copies and visit counts "
-            << fixed(mb, 1) << " MB; fitted model and exact DP " << fixed(model_mb, 1)
+            << fixed(mb, 1) << " MB; fitted model (at most) and exact DP " << fixed(model_mb, 1)
             << " MB), on top of the customer table and the libraries\n";
 }
 
@@ -96,23 +100,25 @@ int train(const Invocation& inv, const Communicator& comm) {
   ProgressLine progress(s.progress, comm.is_root());
   std::unique_ptr<AtomicOutput> out;
   if (comm.is_root() && !s.dry_run) out = std::make_unique<AtomicOutput>(inv.output);
-  const TrialInput input = read_trial_input(inv.input);
-  const std::shared_ptr<const FunnelFit> fit = fit_trial_model(c, input);
+  const TrialInput input = read_trial_input(inv.input, comm);
   if (s.dry_run) {
-    if (layout.workers() > static_cast<std::int64_t>(fit->fitting.size()))
-      throw UsageError(std::to_string(layout.workers()) + " workers but only " + std::to_string(fit->fitting.size()) +
+    const FunnelPlan plan = plan_trial_model(c, input);
+    if (layout.workers() > static_cast<std::int64_t>(plan.fitting.size()))
+      throw UsageError(std::to_string(layout.workers()) + " workers but only " + std::to_string(plan.fitting.size()) +
                        " fitting customers; use fewer ranks or --threads");
     const bool funnel = c.environment == "funnel";
-    const auto shards = fitting_shards(input.table, *fit, comm.rank() * layout.threads, layout.threads,
+    const auto shards = fitting_shards(input.table, plan.fitting, comm.rank() * layout.threads, layout.threads,
                                        static_cast<int>(layout.workers()), !funnel);
-    const std::size_t states = funnel ? FunnelEnvironment(fit->model, fit->starts).states()
-                                      : ReplayEnvironment(fit->histories, fit->model.segments(), c.replay).states();
-    if (comm.is_root()) print_dry_run(*fit, s, layout, states, shards);
+    // The environments' state counts: (segment, week, progress) and (segment, step, progress).
+    const std::size_t states = plan.segments * kProgressStates *
+                               static_cast<std::size_t>(funnel ? c.funnel.horizon_weeks : c.replay.max_steps);
+    if (comm.is_root()) print_dry_run(plan, s, layout, states, shards);
     return 0;
   }
   for (const auto& [path, what] : {std::pair<std::string, std::string>{inv.input, "the input"}, {inv.output, "the output"}})
     if (same_file(s.checkpoint_path, path))
       throw UsageError("--checkpoint " + s.checkpoint_path + " is " + what + "; name another file (a finished run deletes its checkpoint)");
+  const std::shared_ptr<const FunnelFit> fit = fit_trial_model(c, input);
   install_stop_signal_handlers();
   TrialRun run;
   run.threads = s.threads;

@@ -85,6 +85,20 @@ std::array<double, kProgressStates> FunnelModel::subscribed_by_progress(std::int
   return after;
 }
 
+namespace {
+// Sorts a week's (at most kProgressStates) outcomes by falling probability, ties in their
+// order: what std::stable_sort gives, without the buffer it allocates per call (millions of
+// calls build one model).
+void most_likely_first(std::vector<Transition>& v) {
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    const Transition t = v[i];
+    std::size_t j = i;
+    for (; j > 0 && v[j - 1].probability < t.probability; --j) v[j] = v[j - 1];
+    v[j] = t;
+  }
+}
+}  // namespace
+
 FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, FunnelConfig config,
                          std::vector<double> jump_rates, BandFactors bands)
     : segments_(segments), rates_(std::move(rates)), config_(config), jump_rates_(std::move(jump_rates)),
@@ -131,11 +145,11 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
         const std::size_t sq_row = (s * kBands + b) * kProgressStates + p;
         sq_begin_[sq_row] = static_cast<std::uint32_t>(sq_next_.size());
         {  // the status quo's outcomes, most likely first, for sampling
-          std::vector<Transition> outcomes;
+          std::vector<Transition>& outcomes = week;
+          outcomes.clear();
           for (std::size_t q = 0; q < kProgressStates; ++q)
             if (after_status_quo[q] > 0) outcomes.push_back(Transition{after_status_quo[q], static_cast<Progress>(q)});
-          std::stable_sort(outcomes.begin(), outcomes.end(),
-                           [](const Transition& x, const Transition& y) { return x.probability > y.probability; });
+          most_likely_first(outcomes);
           double cum = 0;
           for (const Transition& t : outcomes) {
             cum += t.probability;
@@ -159,8 +173,7 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
             if (q & (1u << static_cast<unsigned>(Milestone::first_call))) sub_first_call += after_action[q] * subscribe[q];
             week.push_back(Transition{after_action[q] * (1 - subscribe[q]), static_cast<Progress>(q)});
           }
-          std::stable_sort(week.begin(), week.end(),
-                           [](const Transition& x, const Transition& y) { return x.probability > y.probability; });
+          most_likely_first(week);
           const std::size_t r = first_row + a;
           subscribe_[r] = sub;
           subscribe_first_call_[r] = sub_first_call;

@@ -2,6 +2,7 @@
 
 #include <libdeflate.h>
 
+#include <algorithm>
 #include <memory>
 
 #include <cstring>
@@ -25,13 +26,40 @@ hid_t check(hid_t id, const std::string& what) {
 void check_status(herr_t s, const std::string& what) {
   if (s < 0) throw std::runtime_error("HDF5: " + what);
 }
+// For calls whose non-negative result is an answer (htri_t: true/false).
+int check_status_value(htri_t s, const std::string& what) {
+  if (s < 0) throw std::runtime_error("HDF5: " + what);
+  return s;
+}
 
 Id string_type(std::size_t size) {
-  Id t(H5Tcopy(H5T_C_S1));
-  H5Tset_size(t.get(), size == 0 ? 1 : size);
-  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
-  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  Id t(check(H5Tcopy(H5T_C_S1), "copy the string type"));
+  check_status(H5Tset_size(t.get(), size == 0 ? 1 : size), "set a string size");
+  check_status(H5Tset_strpad(t.get(), H5T_STR_NULLPAD), "set a string padding");
+  check_status(H5Tset_cset(t.get(), H5T_CSET_UTF8), "set a string character set");
   return t;
+}
+
+hid_t native_type(MemberKind kind) {
+  switch (kind) {
+    case MemberKind::int8: return H5T_NATIVE_INT8;
+    case MemberKind::int32: return H5T_NATIVE_INT32;
+    case MemberKind::int64: return H5T_NATIVE_INT64;
+    case MemberKind::float64: return H5T_NATIVE_DOUBLE;
+    case MemberKind::text: break;
+  }
+  return H5T_C_S1;
+}
+
+std::size_t native_size(MemberKind kind) {
+  switch (kind) {
+    case MemberKind::int8: return 1;
+    case MemberKind::int32: return 4;
+    case MemberKind::int64: return 8;
+    case MemberKind::float64: return 8;
+    case MemberKind::text: break;
+  }
+  return 0;
 }
 
 // Chunked + deflate above this many rows; small tables stay contiguous (h5dump-friendly).
@@ -73,8 +101,38 @@ Id& Id::operator=(Id&& o) noexcept {
   return *this;
 }
 
-Table& Table::add_raw(const std::string& name, hid_t type, std::size_t size, const void* data) {
-  Column c{name, type, size, std::vector<char>(rows_ * size)};
+Compound::Compound(std::vector<Member> members) : members_(std::move(members)) {
+  for (Member& m : members_) {
+    if (m.kind != MemberKind::text) m.width = native_size(m.kind);
+    if (m.width == 0) m.width = 1;  // HDF5 has no empty strings type
+    offsets_.push_back(row_size_);
+    row_size_ += m.width;
+  }
+}
+
+Id Compound::h5_type() const {
+  Id type(check(H5Tcreate(H5T_COMPOUND, row_size_ == 0 ? 1 : row_size_), "create a compound type"));
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const Member& m = members_[i];
+    if (m.kind == MemberKind::text) {
+      const Id text = string_type(m.width);
+      check_status(H5Tinsert(type.get(), m.name.c_str(), offsets_[i], text.get()), "insert member " + m.name);
+    } else if (!m.labels.empty()) {
+      const Id named(check(H5Tenum_create(H5T_NATIVE_INT8), "create the enum type of " + m.name));
+      for (std::size_t k = 0; k < m.labels.size(); ++k) {
+        const auto code = static_cast<std::int8_t>(m.first_code + static_cast<int>(k));
+        check_status(H5Tenum_insert(named.get(), m.labels[k].c_str(), &code), "name value " + m.labels[k] + " of " + m.name);
+      }
+      check_status(H5Tinsert(type.get(), m.name.c_str(), offsets_[i], named.get()), "insert member " + m.name);
+    } else {
+      check_status(H5Tinsert(type.get(), m.name.c_str(), offsets_[i], native_type(m.kind)), "insert member " + m.name);
+    }
+  }
+  return type;
+}
+
+Table& Table::add_raw(const std::string& name, MemberKind kind, std::size_t size, const void* data) {
+  Column c{Member{name, kind, size}, std::vector<char>(rows_ * size)};
   if (rows_ > 0) std::memcpy(c.data.data(), data, rows_ * size);
   columns_.push_back(std::move(c));
   return *this;
@@ -85,18 +143,18 @@ Table& Table::add_raw(const std::string& name, hid_t type, std::size_t size, con
     if (v.size() != rows_) throw std::logic_error("table column " + name + ": wrong length"); \
     return add_raw(name, H5TYPE, sizeof(T), v.data());                                   \
   }
-REINFORCER_TABLE_ADD(std::int8_t, H5T_NATIVE_INT8)
-REINFORCER_TABLE_ADD(std::int32_t, H5T_NATIVE_INT32)
-REINFORCER_TABLE_ADD(std::int64_t, H5T_NATIVE_INT64)
-REINFORCER_TABLE_ADD(double, H5T_NATIVE_DOUBLE)
+REINFORCER_TABLE_ADD(std::int8_t, MemberKind::int8)
+REINFORCER_TABLE_ADD(std::int32_t, MemberKind::int32)
+REINFORCER_TABLE_ADD(std::int64_t, MemberKind::int64)
+REINFORCER_TABLE_ADD(double, MemberKind::float64)
 #undef REINFORCER_TABLE_ADD
 
 Table& Table::add_enum(const std::string& name, const std::vector<std::int8_t>& codes,
                        const std::vector<std::string>& labels, std::int8_t first_code) {
   if (codes.size() != rows_) throw std::logic_error("table column " + name + ": wrong length");
-  add_raw(name, H5T_NATIVE_INT8, 1, codes.data());
-  columns_.back().labels = labels;
-  columns_.back().first_code = first_code;
+  add_raw(name, MemberKind::int8, 1, codes.data());
+  columns_.back().member.labels = labels;
+  columns_.back().member.first_code = first_code;
   return *this;
 }
 
@@ -108,7 +166,7 @@ Table& Table::add(const std::string& name, const std::vector<std::string>& v) {
 Table& Table::add_strings(const std::string& name, const std::function<std::string_view(std::size_t)>& value) {
   std::size_t width = 1;
   for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size());
-  Column c{name, H5T_C_S1, width, std::vector<char>(rows_ * width, '\0')};
+  Column c{Member{name, MemberKind::text, width}, std::vector<char>(rows_ * width, '\0')};
   for (std::size_t i = 0; i < rows_; ++i) {
     const std::string_view s = value(i);
     if (!s.empty()) std::memcpy(c.data.data() + i * width, s.data(), s.size());  // an empty view may hold nullptr
@@ -127,35 +185,20 @@ Group Group::open_group(const std::string& name) const {
 bool Group::exists(const std::string& name) const { return H5Lexists(get(), name.c_str(), H5P_DEFAULT) > 0; }
 
 void Group::write_table(const std::string& name, const Table& table) const {
-  std::size_t row_size = 0;
-  for (const auto& c : table.columns_) row_size += c.size;
-  Id type(H5Tcreate(H5T_COMPOUND, row_size == 0 ? 1 : row_size));
-  std::vector<Id> member_types;
+  std::vector<Member> members;
+  for (const auto& c : table.columns_) members.push_back(c.member);
+  const Compound layout(std::move(members));
+  const std::size_t row_size = layout.row_size();
+  const Id type = layout.h5_type();
   std::size_t offset = 0;
-  for (const auto& c : table.columns_) {
-    hid_t t = c.type;
-    if (c.type == H5T_C_S1) {
-      member_types.push_back(string_type(c.size));
-      t = member_types.back().get();
-    } else if (!c.labels.empty()) {
-      member_types.emplace_back(check(H5Tenum_create(H5T_NATIVE_INT8), "enum type " + c.name));
-      t = member_types.back().get();
-      for (std::size_t i = 0; i < c.labels.size(); ++i) {
-        const auto code = static_cast<std::int8_t>(c.first_code + static_cast<int>(i));
-        check_status(H5Tenum_insert(t, c.labels[i].c_str(), &code), "enum value " + c.labels[i] + " of " + c.name);
-      }
-    }
-    check_status(H5Tinsert(type.get(), c.name.c_str(), offset, t), "insert member " + c.name);
-    offset += c.size;
-  }
   hsize_t dims[1] = {table.rows()};
-  Id space(H5Screate_simple(1, dims, nullptr));
-  Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  Id space(check(H5Screate_simple(1, dims, nullptr), "create the space of " + name));
+  Id dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"));
   const bool chunked = table.rows() >= kChunkRows;
   if (chunked) {
     hsize_t chunk[1] = {kChunkRows};
-    H5Pset_chunk(dcpl.get(), 1, chunk);
-    H5Pset_deflate(dcpl.get(), 1);
+    check_status(H5Pset_chunk(dcpl.get(), 1, chunk), "set the chunks of " + name);
+    check_status(H5Pset_deflate(dcpl.get(), 1), "set the compression of " + name);
   }
   Id ds(check(H5Dcreate2(get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
               "create table " + name));
@@ -171,15 +214,16 @@ void Group::write_table(const std::string& name, const Table& table) const {
     if (chunked && n < kChunkRows) std::fill(packed.begin(), packed.end(), 0);  // the edge chunk is stored whole
     offset = 0;
     for (const auto& c : table.columns_) {
-      const char* src = c.data.data() + begin * c.size;
+      const std::size_t size = c.member.width;
+      const char* src = c.data.data() + begin * size;
       char* dst = packed.data() + offset;
-      switch (c.size) {  // fixed sizes: let the compiler copy whole words
+      switch (size) {  // fixed sizes: let the compiler copy whole words
         case 1: for (std::size_t r = 0; r < n; ++r) dst[r * row_size] = src[r]; break;
         case 4: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * 4, 4); break;
         case 8: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * 8, 8); break;
-        default: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * c.size, c.size);
+        default: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * size, size);
       }
-      offset += c.size;
+      offset += size;
     }
     if (chunked) {
       const std::size_t bytes =
@@ -190,9 +234,10 @@ void Group::write_table(const std::string& name, const Table& table) const {
       continue;
     }
     hsize_t start[1] = {begin}, count[1] = {n};
-    Id file_space(H5Dget_space(ds.get()));
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-    Id mem_space(H5Screate_simple(1, count, nullptr));
+    Id file_space(check(H5Dget_space(ds.get()), "get the space of " + name));
+    check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+                 "select rows of " + name);
+    Id mem_space(check(H5Screate_simple(1, count, nullptr), "create a memory space"));
     check_status(H5Dwrite(ds.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, packed.data()),
                  "write table " + name);
   }
@@ -399,6 +444,57 @@ std::vector<Group::ColumnInfo> Group::table_columns(const std::string& table) co
     H5free_memory(name);
   }
   return out;
+}
+
+Compound Group::table_layout(const std::string& table, std::vector<Member> declared) const {
+  Id ds = open_table(get(), table);
+  Id ftype(check(H5Dget_type(ds.get()), "get the type of " + table));
+  if (H5Tget_class(ftype.get()) != H5T_COMPOUND)
+    throw InputError("'" + table + "' is not a table");
+  for (Member& m : declared) {
+    const int idx = H5Tget_member_index(ftype.get(), m.name.c_str());
+    if (idx < 0) throw InputError("table '" + table + "' has no column '" + m.name + "'");
+    const H5T_class_t cls = H5Tget_member_class(ftype.get(), static_cast<unsigned>(idx));
+    const bool text = cls == H5T_STRING;
+    const bool number = cls == H5T_INTEGER || (cls == H5T_FLOAT && m.kind == MemberKind::float64);
+    if (text != (m.kind == MemberKind::text) || (!text && !number))
+      throw InputError("table '" + table + "': column '" + m.name + "' holds " + (text ? "text" : "other values") +
+                       " where " + (m.kind == MemberKind::text ? "text" : "numbers") + " are expected");
+    if (!text) continue;
+    Id member(check(H5Tget_member_type(ftype.get(), static_cast<unsigned>(idx)), "get the type of " + m.name));
+    if (check_status_value(H5Tis_variable_str(member.get()), "inspect " + m.name) > 0)
+      throw InputError("table '" + table + "': column '" + m.name + "' holds variable-length text; rewrite the file with "
+                       "reinforcer prepare");
+    m.width = H5Tget_size(member.get());
+  }
+  return Compound(std::move(declared));
+}
+
+std::vector<char> Group::read_rows(const std::string& table, const Compound& layout) const {
+  Id ds = open_table(get(), table);
+  Id space(check(H5Dget_space(ds.get()), "get the space of " + table));
+  hsize_t n = 0;
+  check_status(H5Sget_simple_extent_dims(space.get(), &n, nullptr), "get the rows of " + table);
+  std::vector<char> rows(static_cast<std::size_t>(n) * layout.row_size());
+  if (n == 0) return rows;
+  const Id type = layout.h5_type();
+  check_status(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "read table " + table);
+  return rows;
+}
+
+void Group::read_rows(const std::string& table, const Compound& layout, std::size_t first, std::size_t count,
+                      std::vector<char>& rows) const {
+  rows.resize(count * layout.row_size());
+  if (count == 0) return;
+  Id ds = open_table(get(), table);
+  Id file_space(check(H5Dget_space(ds.get()), "get the space of " + table));
+  hsize_t start[1] = {first}, n[1] = {count};
+  check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr),
+               "select rows of " + table);
+  Id mem_space(check(H5Screate_simple(1, n, nullptr), "create a memory space"));
+  const Id type = layout.h5_type();
+  check_status(H5Dread(ds.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, rows.data()),
+               "read table " + table);
 }
 
 std::size_t Group::table_rows(const std::string& table) const {

@@ -253,8 +253,13 @@ class MpiCommunicator final : public CommunicatorImpl {
     check(MPI_Ibcast(&n, 1, MPI_INT64_T, root, comm_, &r), "broadcast");
     transfer(r);
     bytes.resize(static_cast<std::size_t>(n));
-    check(MPI_Ibcast(bytes.data(), static_cast<int>(n), MPI_CHAR, root, comm_, &r), "broadcast");
-    transfer(r);
+    // MPI counts are ints: a large message (a big customer table) goes in pieces.
+    constexpr std::int64_t kPiece = std::int64_t{1} << 30;
+    for (std::int64_t at = 0; at < n; at += kPiece) {
+      check(MPI_Ibcast(bytes.data() + at, static_cast<int>(std::min(kPiece, n - at)), MPI_CHAR, root, comm_, &r),
+            "broadcast");
+      transfer(r);
+    }
   }
   std::vector<std::string> gather(const std::string& bytes, int root) const override {
     arrive();

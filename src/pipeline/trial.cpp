@@ -8,6 +8,9 @@
 #include <functional>
 #include <thread>
 #include <utility>
+#include <cstring>
+#include <stdexcept>
+#include <string_view>
 #include <sys/stat.h>
 
 #include "reinforcer/core/errors.hpp"
@@ -27,6 +30,43 @@ TrialInput read_trial_input(const std::string& prepared_path) {
   return in;
 }
 
+TrialInput read_trial_input(const std::string& prepared_path, const Communicator& comm) {
+  if (comm.size() == 1) return read_trial_input(prepared_path);
+  // First a status (the exit code, then rank 0's message), so that the others never wait for
+  // a table that will not come.
+  TrialInput in;
+  std::string status(1, '\0');
+  if (comm.is_root()) {
+    try {
+      in = read_trial_input(prepared_path);
+    } catch (const Error& e) {
+      status = static_cast<char>(e.code()) + std::string(e.what());
+    } catch (const std::exception& e) {
+      status = static_cast<char>(ExitCode::internal) + std::string(e.what());
+    }
+  }
+  comm.broadcast(status);
+  if (status[0] != '\0') throw CollectiveError(static_cast<ExitCode>(status[0]), status.substr(1));
+  std::string bytes;
+  if (comm.is_root()) {
+    bytes = customer_table_bytes(in.table);
+    const auto day = static_cast<std::int64_t>(in.export_date);
+    bytes.append(reinterpret_cast<const char*>(&day), sizeof day);
+    bytes += in.sha256;  // 64 hex digits
+  }
+  comm.broadcast(bytes);
+  if (comm.is_root()) return in;
+  constexpr std::size_t kTail = sizeof(std::int64_t) + 64;
+  if (bytes.size() < kTail) throw std::logic_error("broadcast trial input: truncated");
+  in.path = prepared_path;
+  in.sha256 = bytes.substr(bytes.size() - 64);
+  std::int64_t day = 0;
+  std::memcpy(&day, bytes.data() + bytes.size() - kTail, sizeof day);
+  in.export_date = static_cast<Day>(day);
+  in.table = customer_table_from_bytes(std::string_view(bytes).substr(0, bytes.size() - kTail));
+  return in;
+}
+
 HazardOptions trial_hazard_options(const TrialConfig& config, const TrialInput& input) {
   HazardOptions h;
   h.export_date = input.export_date;
@@ -38,6 +78,10 @@ std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, cons
   return std::make_shared<const FunnelFit>(fit_funnel(input.table, select_fitting(input.table, config.fit_on),
                                                       config.features, trial_hazard_options(config, input),
                                                       config.funnel, config.schedule.q.gamma));
+}
+
+FunnelPlan plan_trial_model(const TrialConfig& config, const TrialInput& input) {
+  return plan_funnel(input.table, select_fitting(input.table, config.fit_on), config.features);
 }
 
 Fingerprint trial_fingerprint(const TrialConfig& config, std::int64_t workers, const std::string& input_sha256) {

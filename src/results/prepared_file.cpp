@@ -1,5 +1,11 @@
 #include "reinforcer/results/prepared_file.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+#include <type_traits>
+#include <string_view>
 #include <unordered_map>
 
 #include "reinforcer/stats/proportion.hpp"
@@ -8,9 +14,30 @@
 namespace reinforcer {
 namespace {
 
-const std::array<std::string, kMilestones + 2> kDateFields = {
-    "first_contact_day", "last_contact_day", "first_call_day", "demo_day", "survey_day",
-    "platform_signup_day", "account_manager_day", "subscribed_day"};
+// /customers as declared once: the order, names and kinds of its members, which the writer
+// follows and the reader's memory type is (docs/HDF5_SCHEMA.md).
+enum Column : std::size_t {
+  col_id, col_sheet_row, col_country, col_education, col_status, col_stage,
+  col_first_contact, col_last_contact, col_first_milestone,  // then one per milestone
+  col_declined = col_first_milestone + kMilestones, col_subscribed, col_cohort, col_t0, col_t0_month, col_split, col_fold,
+  col_count
+};
+
+std::vector<h5::Member> customer_members() {
+  using K = h5::MemberKind;
+  std::vector<h5::Member> m = {{"id", K::int64},    {"sheet_row", K::int64}, {"country", K::text},
+                               {"education", K::text}, {"status", K::text},  {"stage", K::text},
+                               {"first_contact_day", K::int32}, {"last_contact_day", K::int32}};
+  for (const char* d : {"first_call_day", "demo_day", "survey_day", "platform_signup_day", "account_manager_day",
+                        "subscribed_day"})
+    m.push_back({d, K::int32});
+  for (h5::Member x : std::vector<h5::Member>{{"platform_signup_declined", K::int8}, {"subscribed", K::int8},
+                                              {"cohort", K::text}, {"t0_day", K::int32}, {"t0_month", K::int8},
+                                              {"split", K::text}, {"fold", K::int8}})
+    m.push_back(x);
+  return m;
+}
+static_assert(kMilestones == 6, "customer_members() names one date per milestone");
 
 Day date_field(const Customer& c, std::size_t f) {
   if (f == 0) return c.first_contact;
@@ -21,6 +48,8 @@ Day date_field(const Customer& c, std::size_t f) {
 void write_customers(const h5::Group& root, const CustomerTable& t) {
   const auto& cs = t.customers;
   const std::size_t n = cs.size();
+  const std::vector<h5::Member> members = customer_members();
+  auto name = [&](Column c) { return members[c].name; };
   h5::Table table(n);
   std::vector<std::int64_t> id(n), row(n);
   std::vector<std::int8_t> declined(n), label(n), month(n), fold(n);
@@ -36,23 +65,23 @@ void write_customers(const h5::Group& root, const CustomerTable& t) {
     month[i] = static_cast<std::int8_t>(c.t0 == kNoDay ? 0 : civil_from_days(c.t0).month);
     fold[i] = c.fold;
   }
-  table.add("id", id).add("sheet_row", row);
-  table.add_strings("country", [&](std::size_t i) {
+  table.add(name(col_id), id).add(name(col_sheet_row), row);
+  table.add_strings(name(col_country), [&](std::size_t i) {
     return cs[i].country < 0 ? std::string_view() : std::string_view(t.countries[static_cast<std::size_t>(cs[i].country)]);
   });
-  table.add_strings("education", [&](std::size_t i) { return std::string_view(educations[cs[i].education]); });
-  table.add_strings("status", [&](std::size_t i) { return kStatusValues[cs[i].status]; });
-  table.add_strings("stage", [&](std::size_t i) { return kStageValues[cs[i].stage]; });
-  for (std::size_t f = 0; f < kDateFields.size(); ++f) {
+  table.add_strings(name(col_education), [&](std::size_t i) { return std::string_view(educations[cs[i].education]); });
+  table.add_strings(name(col_status), [&](std::size_t i) { return kStatusValues[cs[i].status]; });
+  table.add_strings(name(col_stage), [&](std::size_t i) { return kStageValues[cs[i].stage]; });
+  for (std::size_t f = 0; f < kMilestones + 2; ++f) {
     std::vector<std::int32_t> d(n);
     for (std::size_t i = 0; i < n; ++i) d[i] = date_field(cs[i], f);
-    table.add(kDateFields[f], d);
+    table.add(members[col_first_contact + f].name, d);
   }
-  table.add("platform_signup_declined", declined).add("subscribed", label);
-  table.add_strings("cohort", [&](std::size_t i) { return kCohortNames[static_cast<std::size_t>(cs[i].cohort)]; });
-  table.add("t0_day", t0).add("t0_month", month);
-  table.add_strings("split", [&](std::size_t i) { return kSplitNames[static_cast<std::size_t>(cs[i].split)]; });
-  table.add("fold", fold);
+  table.add(name(col_declined), declined).add(name(col_subscribed), label);
+  table.add_strings(name(col_cohort), [&](std::size_t i) { return kCohortNames[static_cast<std::size_t>(cs[i].cohort)]; });
+  table.add(name(col_t0), t0).add(name(col_t0_month), month);
+  table.add_strings(name(col_split), [&](std::size_t i) { return kSplitNames[static_cast<std::size_t>(cs[i].split)]; });
+  table.add(name(col_fold), fold);
   root.write_table("customers", table);
 }
 
@@ -151,50 +180,219 @@ CustomerTable read_prepared_customers(const std::string& path) {
   return read_customer_table(f, path);
 }
 
-CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
-  CustomerTable t;
-  const std::string tab = "customers";
-  const auto id = f.read_int_column(tab, "id");
-  const auto row = f.read_int_column(tab, "sheet_row");
-  const auto country = f.read_string_column(tab, "country");
-  const auto education = f.read_string_column(tab, "education");
-  const auto status = f.read_string_column(tab, "status");
-  const auto stage = f.read_string_column(tab, "stage");
-  std::array<std::vector<std::int64_t>, kDateFields.size()> dates;
-  for (std::size_t k = 0; k < kDateFields.size(); ++k) dates[k] = f.read_int_column(tab, kDateFields[k]);
-  const auto declined = f.read_int_column(tab, "platform_signup_declined");
-  const auto label = f.read_int_column(tab, "subscribed");
-  const auto cohort = f.read_string_column(tab, "cohort");
-  const auto t0 = f.read_int_column(tab, "t0_day");
-  const auto split = f.read_string_column(tab, "split");
-  const auto fold = f.read_int_column(tab, "fold");
-  auto code_in = [&](const auto& domain, const std::string& value, const char* what) {
-    for (std::size_t k = 0; k < domain.size(); ++k)
-      if (domain[k] == value) return k;
-    throw InputError(path + ": customers." + what + " holds '" + value + "', which is not a known value");
-  };
-  std::unordered_map<std::string, std::int32_t> country_code;
-  t.customers.resize(id.size());
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    Customer& c = t.customers[i];
-    c.id = id[i], c.sheet_row = row[i];
-    if (!country[i].empty()) {
-      auto [it, added] = country_code.try_emplace(country[i], static_cast<std::int32_t>(t.countries.size()));
-      if (added) t.countries.push_back(country[i]);
-      c.country = it->second;
+namespace {
+
+template <typename T>
+T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// A NUL-padded text member as the characters it holds.
+std::string_view text_at(const char* p, std::size_t width) { return std::string_view(p, strnlen(p, width)); }
+
+// A text member's stored bytes (NUL-padded to its width) -> the index of its value in a small
+// domain, by whole-width comparison; the last match is tried first, as most rows repeat it.
+class TextCodes {
+ public:
+  template <typename Domain>
+  TextCodes(const Domain& domain, std::size_t width) : width_(width) {
+    for (std::string_view v : domain) {
+      std::string key(width, '\0');
+      fits_.push_back(v.size() <= width);  // a longer value cannot be stored here
+      key.replace(0, std::min(v.size(), width), v.substr(0, width));
+      keys_.push_back(std::move(key));
     }
-    c.education = education[i].empty() ? 0 : static_cast<std::uint8_t>(std::stoi(education[i].substr(1)));
-    c.status = static_cast<std::uint8_t>(code_in(kStatusValues, status[i], "status"));
-    c.stage = static_cast<std::uint8_t>(code_in(kStageValues, stage[i], "stage"));
-    c.first_contact = static_cast<Day>(dates[0][i]);
-    c.last_contact = static_cast<Day>(dates[1][i]);
-    for (std::size_t m = 0; m < kMilestones; ++m) c.milestone[m] = static_cast<Day>(dates[m + 2][i]);
-    c.platform_signup_declined = declined[i] != 0;
-    c.subscribed = label[i] != 0;
-    c.cohort = static_cast<Cohort>(code_in(kCohortNames, cohort[i], "cohort"));
-    c.t0 = static_cast<Day>(t0[i]);
-    c.split = static_cast<Split>(code_in(kSplitNames, split[i], "split"));
-    c.fold = static_cast<std::int8_t>(fold[i]);
+  }
+  // -1: not a value of the domain.
+  int find(const char* p) {
+    if (fits_[last_] && std::memcmp(p, keys_[last_].data(), width_) == 0) return static_cast<int>(last_);
+    for (std::size_t k = 0; k < keys_.size(); ++k)
+      if (fits_[k] && std::memcmp(p, keys_[k].data(), width_) == 0) return static_cast<int>(last_ = k);
+    return -1;
+  }
+
+ private:
+  std::size_t width_;
+  std::vector<std::string> keys_;
+  std::vector<bool> fits_;
+  std::size_t last_ = 0;
+};
+
+}  // namespace
+
+CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
+  const std::string tab = "customers";
+  const h5::Compound layout = f.table_layout(tab, customer_members());
+  const std::size_t size = layout.row_size();
+  const std::size_t n = f.table_rows(tab);
+  std::array<std::size_t, col_count> at{};
+  std::array<std::size_t, col_count> width{};
+  for (std::size_t k = 0; k < col_count; ++k) at[k] = layout.offset(k), width[k] = layout.members()[k].width;
+  TextCodes status(kStatusValues, width[col_status]), stage(kStageValues, width[col_stage]),
+      cohort(kCohortNames, width[col_cohort]), split(kSplitNames, width[col_split]);
+  auto code_in = [&](TextCodes& codes, const char* p, Column c) {
+    const int k = codes.find(p + at[c]);
+    if (k >= 0) return static_cast<std::size_t>(k);
+    throw InputError(path + ": customers." + layout.members()[c].name + " holds '" +
+                     std::string(text_at(p + at[c], width[c])) + "', which is not a known value");
+  };
+  CustomerTable t;
+  // Keys view the names kept in the table (a deque: they do not move).
+  std::deque<std::string> names;
+  std::unordered_map<std::string_view, std::int32_t> country_code;
+  std::string_view last_country;
+  std::int32_t last_country_code = -1;
+  t.customers.resize(n);
+  // Blocks of whole chunks (16,384 rows each), so each is inflated once and the row buffer
+  // (125 bytes a row) stays small; up to a million rows this is a single read.
+  constexpr std::size_t kBlockRows = std::size_t{1} << 20;
+  std::vector<char> rows;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i % kBlockRows == 0) f.read_rows(tab, layout, i, std::min(kBlockRows, n - i), rows);
+    const char* p = rows.data() + (i % kBlockRows) * size;
+    Customer& c = t.customers[i];
+    c.id = load<std::int64_t>(p + at[col_id]);
+    c.sheet_row = load<std::int64_t>(p + at[col_sheet_row]);
+    const std::string_view country = text_at(p + at[col_country], width[col_country]);
+    if (country == last_country) {
+      c.country = last_country_code;
+    } else if (!country.empty()) {
+      auto it = country_code.find(country);
+      if (it == country_code.end())
+        it = country_code.emplace(names.emplace_back(country), static_cast<std::int32_t>(t.countries.size())).first,
+        t.countries.emplace_back(country);
+      c.country = it->second;
+      last_country = it->first, last_country_code = it->second;
+    }
+    const std::string_view education = text_at(p + at[col_education], width[col_education]);
+    c.education = 0;
+    if (!education.empty()) {
+      unsigned level = 0;
+      bool digits = education.size() >= 2 && education.size() <= 3 && education[0] == 'B';
+      for (std::size_t k = 1; digits && k < education.size(); ++k) {
+        digits = education[k] >= '0' && education[k] <= '9';
+        level = level * 10 + static_cast<unsigned>(education[k] - '0');
+      }
+      if (!digits || level < 1 || level > kEducationLevels)
+        throw InputError(path + ": customers.education holds '" + std::string(education) +
+                         "', which is not B1..B" + std::to_string(kEducationLevels));
+      c.education = static_cast<std::uint8_t>(level);
+    }
+    c.status = static_cast<std::uint8_t>(code_in(status, p, col_status));
+    c.stage = static_cast<std::uint8_t>(code_in(stage, p, col_stage));
+    c.first_contact = load<std::int32_t>(p + at[col_first_contact]);
+    c.last_contact = load<std::int32_t>(p + at[col_last_contact]);
+    for (std::size_t m = 0; m < kMilestones; ++m) c.milestone[m] = load<std::int32_t>(p + at[col_first_milestone + m]);
+    c.platform_signup_declined = load<std::int8_t>(p + at[col_declined]) != 0;
+    c.subscribed = load<std::int8_t>(p + at[col_subscribed]) != 0;
+    c.cohort = static_cast<Cohort>(code_in(cohort, p, col_cohort));
+    c.t0 = load<std::int32_t>(p + at[col_t0]);
+    c.split = static_cast<Split>(code_in(split, p, col_split));
+    c.fold = load<std::int8_t>(p + at[col_fold]);
+  }
+  return t;
+}
+
+namespace {
+
+constexpr std::uint32_t kTableBytesMagic = 0x52435431;  // "RCT1": layout below, version 1
+constexpr std::size_t kCustomerBytes = 64;
+
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::string& out) : out_(out) {}
+  template <typename T>
+  void put(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  void put_text(std::string_view s) {
+    put(static_cast<std::uint32_t>(s.size()));
+    out_.append(s.data(), s.size());
+  }
+
+ private:
+  std::string& out_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view in) : in_(in) {}
+  template <typename T>
+  T get() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, in_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  std::string get_text() {
+    const auto n = get<std::uint32_t>();
+    need(n);
+    std::string s(in_.substr(at_, n));
+    at_ += n;
+    return s;
+  }
+  std::size_t left() const { return in_.size() - at_; }
+
+ private:
+  void need(std::size_t n) const {
+    if (in_.size() - at_ < n) throw std::invalid_argument("customer table bytes: truncated");
+  }
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::string customer_table_bytes(const CustomerTable& table) {
+  std::string out;
+  std::size_t names = 0;
+  for (const auto& c : table.countries) names += 4 + c.size();
+  out.reserve(4 + 8 + 8 + names + table.customers.size() * kCustomerBytes);
+  ByteWriter w(out);
+  w.put(kTableBytesMagic);
+  w.put(static_cast<std::uint64_t>(table.countries.size()));
+  for (const auto& c : table.countries) w.put_text(c);
+  w.put(static_cast<std::uint64_t>(table.customers.size()));
+  for (const Customer& c : table.customers) {
+    w.put(c.id), w.put(c.sheet_row), w.put(c.country);
+    w.put(c.education), w.put(c.status), w.put(c.stage), w.put(static_cast<std::uint8_t>(c.platform_signup_declined));
+    w.put(c.first_contact), w.put(c.last_contact);
+    for (Day d : c.milestone) w.put(d);
+    w.put(static_cast<std::uint8_t>(c.subscribed)), w.put(static_cast<std::uint8_t>(c.cohort));
+    w.put(c.t0);
+    w.put(static_cast<std::int8_t>(c.split)), w.put(c.fold);
+  }
+  return out;
+}
+
+CustomerTable customer_table_from_bytes(std::string_view bytes) {
+  ByteReader r(bytes);
+  if (r.get<std::uint32_t>() != kTableBytesMagic) throw std::invalid_argument("customer table bytes: unknown layout");
+  CustomerTable t;
+  const auto countries = r.get<std::uint64_t>();
+  if (countries > r.left() / 4) throw std::invalid_argument("customer table bytes: truncated");
+  t.countries.reserve(countries);
+  for (std::uint64_t k = 0; k < countries; ++k) t.countries.push_back(r.get_text());
+  const auto n = r.get<std::uint64_t>();
+  if (n != r.left() / kCustomerBytes || r.left() % kCustomerBytes != 0)
+    throw std::invalid_argument("customer table bytes: " + std::to_string(n) + " customers but " +
+                                std::to_string(r.left()) + " bytes");
+  t.customers.resize(n);
+  for (Customer& c : t.customers) {
+    c.id = r.get<std::int64_t>(), c.sheet_row = r.get<std::int64_t>(), c.country = r.get<std::int32_t>();
+    c.education = r.get<std::uint8_t>(), c.status = r.get<std::uint8_t>(), c.stage = r.get<std::uint8_t>();
+    c.platform_signup_declined = r.get<std::uint8_t>() != 0;
+    c.first_contact = r.get<Day>(), c.last_contact = r.get<Day>();
+    for (Day& d : c.milestone) d = r.get<Day>();
+    c.subscribed = r.get<std::uint8_t>() != 0;
+    c.cohort = static_cast<Cohort>(r.get<std::uint8_t>());
+    c.t0 = r.get<Day>();
+    c.split = static_cast<Split>(r.get<std::int8_t>());
+    c.fold = r.get<std::int8_t>();
   }
   return t;
 }

@@ -13,34 +13,40 @@ constexpr double kBenchEpsilon = 0.1;  // mid-training exploration
 
 template <typename Env, typename Shard>
 Throughput measure(const Env& env, const Shard& shard, int workers, std::int64_t episodes, const QLearningConfig& q) {
+  // Each worker's view of a zero table, as in a training round (one round: no sync).
   const std::vector<double> shared(env.states() * kQStride, 0.0);
   std::vector<WorkerTable> tables(static_cast<std::size_t>(workers));
-  for (auto& t : tables) t.attach(shared.data(), env.states());
-  std::vector<std::int64_t> steps(static_cast<std::size_t>(workers), 0);
+  for (auto& table : tables) table.attach(shared.data(), env.states());
+  std::vector<EpisodeBatchStats> stats(static_cast<std::size_t>(workers));
   const auto t0 = Clock::now();
 #pragma omp parallel for num_threads(workers) schedule(static, 1)
-  for (int w = 0; w < workers; ++w)
-    steps[static_cast<std::size_t>(w)] = run_episodes(env, shard, tables[static_cast<std::size_t>(w)], 7, static_cast<std::uint64_t>(w),
-                                                      0, episodes, kBenchEpsilon, q).steps;
+  for (int w = 0; w < workers; ++w) {
+    const auto i = static_cast<std::size_t>(w);
+    stats[i] = run_episodes(env, shard, tables[i], 7, static_cast<std::uint64_t>(w), 0, episodes, kBenchEpsilon, q);
+  }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   Throughput t;
-  t.steps = std::accumulate(steps.begin(), steps.end(), std::int64_t{0});
+  for (const EpisodeBatchStats& st : stats) t.steps += st.steps, t.episodes += st.episodes;
   t.seconds = secs;
   t.total_steps_per_second = static_cast<double>(t.steps) / secs;
   t.steps_per_second_per_worker = t.total_steps_per_second / workers;
   return t;
 }
 
-// The first action of greatest value, like greedy_action, without a branch per comparison.
-// Slower inside the environments (measured), whose episodes revisit rows and so keep the
-// branches predictable; faster here, where every step lands on a random row: the ceiling
-// should be the fastest loop we can write.
-std::size_t greedy_action_branch_free(const double* row) {
-  const double v = max_q(row);
-  unsigned at_max = 0;
-  for (std::size_t a = 0; a < kActions; ++a) at_max |= static_cast<unsigned>(row[a] == v) << a;
-  return static_cast<std::size_t>(__builtin_ctz(at_max));
+// Rows episodes start at, drawn as env draws its starts from shard: the ceiling's episodes
+// begin where the environment's do.
+template <typename Env, typename Shard>
+NullShard start_rows_of(const Env& env, const Shard& shard, std::size_t draws) {
+  NullShard out;
+  RandomStream rng(11, 0);
+  EpisodeState e;
+  for (std::size_t i = 0; i < draws; ++i) {
+    env.start(e, shard, rng);
+    out.start_rows.push_back(e.state);
+  }
+  return out;
 }
+constexpr std::size_t kStartDraws = 1 << 16;
 
 std::vector<std::uint32_t> all_of(std::size_t n) {
   std::vector<std::uint32_t> v(n);
@@ -58,39 +64,17 @@ Throughput measure_replay(const ReplayEnvironment& env, int workers, std::int64_
   return measure(env, env.make_shard(all_of(env.customers())), workers, episodes, q);
 }
 
-Throughput measure_bare_loop(std::size_t states, int workers, std::int64_t steps, const QLearningConfig& q) {
-  std::vector<std::vector<double>> tables(static_cast<std::size_t>(workers), std::vector<double>(states * kQStride, 0.0));
-  const auto t0 = Clock::now();
-#pragma omp parallel for num_threads(workers) schedule(static, 1)
-  for (int w = 0; w < workers; ++w) {
-    const SubnormalsFlushedToZero flush;  // as in the workers' episodes
-    double* Q = tables[static_cast<std::size_t>(w)].data();
-    constexpr int kChains = 8;  // as many independent chains as the workers interleave
-    RandomStream rng(7, static_cast<std::uint64_t>(w));
-    std::uint32_t s[kChains];
-    for (auto& x : s) x = static_cast<std::uint32_t>(rng.below(states));
-    const auto eps = static_cast<std::uint32_t>(kBenchEpsilon * 4294967296.0);
-    for (std::int64_t i = 0; i < steps; i += kChains)
-      for (int c = 0; c < kChains; ++c) {
-        double* row = Q + static_cast<std::size_t>(s[c]) * kQStride;
-        const std::uint64_t r = rng.next();
-        std::size_t a = greedy_action_branch_free(row);
-        if (static_cast<std::uint32_t>(r) < eps) a = static_cast<std::size_t>(((r >> 32) * kActions) >> 32);
-        // The next state depends on the action taken, as in any environment (a lookup-free
-        // one: the chosen action mixed into random bits), so each step waits on its argmax.
-        const std::uint64_t mixed = ((r >> 32) ^ (static_cast<std::uint64_t>(a) * 0x9E3779B9ULL)) & 0xFFFFFFFFULL;
-        const auto next = static_cast<std::uint32_t>((mixed * states) >> 32);
-        row[a] += q.alpha * (-1.0 + q.gamma * max_q(Q + static_cast<std::size_t>(next) * kQStride) - row[a]);
-        s[c] = next;
-      }
-  }
-  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  Throughput t;
-  t.steps = steps * workers;
-  t.seconds = secs;
-  t.total_steps_per_second = static_cast<double>(t.steps) / secs;
-  t.steps_per_second_per_worker = t.total_steps_per_second / workers;
-  return t;
+Throughput measure_funnel_ceiling(const FunnelEnvironment& env, double mean_steps, int workers, std::int64_t episodes,
+                                  const QLearningConfig& q) {
+  const NullEnvironment<true> null(env.states(), static_cast<std::uint32_t>(kProgressStates), mean_steps, env.model().actionable_milestones());
+  return measure(null, start_rows_of(env, FunnelShard{all_of(env.starts().size()), {}, 0}, kStartDraws), workers,
+                 episodes, q);
+}
+
+Throughput measure_replay_ceiling(const ReplayEnvironment& env, double mean_steps, int workers, std::int64_t episodes,
+                                  const QLearningConfig& q) {
+  const NullEnvironment<false> null(env.states(), static_cast<std::uint32_t>(kProgressStates), mean_steps);
+  return measure(null, start_rows_of(env, env.make_shard(all_of(env.customers())), kStartDraws), workers, episodes, q);
 }
 
 TimedTraining measure_training(const CustomerTable& table, const FunnelFit& fit, const FunnelEnvironment& env,

@@ -63,15 +63,21 @@ double FunnelFit::regret_of(const std::vector<double>& q, const std::vector<std:
 std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& table, const FunnelFit& fit,
                                                        int first_worker, int count, int workers,
                                                        bool replicate_subscribers) {
+  return fitting_shards(table, fit.fitting, first_worker, count, workers, replicate_subscribers);
+}
+
+std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                                       int first_worker, int count, int workers,
+                                                       bool replicate_subscribers) {
   std::vector<std::int64_t> ids;
   std::vector<bool> positive;
-  for (std::size_t i : fit.fitting)
+  for (std::size_t i : fitting)
     ids.push_back(table.customers[i].id), positive.push_back(replicate_subscribers && table.customers[i].subscribed);
   std::vector<std::vector<std::uint32_t>> out;
   for (int t = 0; t < count; ++t) {
     out.push_back({});
     for (std::uint32_t k : worker_shard(ids, positive, first_worker + t, workers))
-      if (!subscribed_by_t0(table.customers[fit.fitting[k]])) out.back().push_back(k);  // no prospect: no start
+      if (!subscribed_by_t0(table.customers[fitting[k]])) out.back().push_back(k);  // no prospect: no start
   }
   return out;
 }
@@ -86,6 +92,14 @@ std::vector<FunnelShard> funnel_shards(const CustomerTable& table, const FunnelF
   std::vector<FunnelShard> out;
   for (const auto& o : own) out.push_back(FunnelShard{o, subscribers, FunnelShard::threshold_of(oversample)});
   return out;
+}
+
+FunnelPlan plan_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask) {
+  const SegmentEncoder encoder(table, fitting, mask);
+  FunnelPlan plan;
+  for (const SegmentNode& n : encoder.nodes()) plan.segments += n.leaf;  // as FunnelModel::from_estimates
+  plan.fitting = std::move(fitting);
+  return plan;
 }
 
 FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask,

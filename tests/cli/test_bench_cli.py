@@ -18,17 +18,19 @@ def rows(text, first_cell):
 
 def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
     p = run("bench", prepared, "--repeat", 1, "--episodes", 2000, "--threads-list", "1,2", "--sync-list", "500,1000",
-            "--sync-episodes", 2000, "--bare-states", 5000, "--quality-list", "300,600", "--sweep-trials", 3,
-            check=True)
+            "--sync-episodes", 2000, "--quality-list", "300,600", "--sweep-trials", 3, check=True)
     out = p.stdout
-    assert "bare loop on 5000 states" in out
-    for env in ("funnel", "replay", "bare Q-update loop"):
+    assert "ceiling: the same episode loop on a null environment" in out
+    for env in ("funnel", "replay"):
         layouts = [r.split("|")[2].strip() for r in rows(out, env)]
         assert layouts == ["1 x 1", "1 x 2"], env
     for r in rows(out, "funnel") + rows(out, "replay"):
         cells = [c.strip() for c in r.strip("|").split("|")]
         assert float(cells[2].rstrip(" M")) > 0  # steps/s per worker
-        assert re.fullmatch(r"\d+% \(\d+-\d+%\)", cells[5]), r  # share of the bare loop, with its range
+        steps_ns, ceiling_ns = float(cells[5]), float(cells[6])
+        assert steps_ns == pytest.approx(1e3 / float(cells[2].rstrip(" M")), rel=0.01)  # ns per step
+        assert ceiling_ns > 0
+        assert re.fullmatch(r"\d+% \(\d+-\d+%\)", cells[7]), r  # share of the ceiling, with its range
     assert "| sync every E episodes | rounds | wall s | sync s | sync overhead | waiting for the slowest rank |" in out
     sync_part, rest = out.split("time to quality")
     quality_part, sweep_part = rest.split("sweep trial overhead")
@@ -53,7 +55,7 @@ def test_bench_prints_throughput_scaling_and_sync_tables(prepared):
 
 
 @pytest.mark.parametrize("option, value", [("--threads-list", "0"), ("--sync-list", "10,x"), ("--repeat", "0"),
-                                           ("--bare-states", "-1"), ("--quality-list", "5"),
+                                           ("--quality-list", "5"),
                                            ("--success-scale", "-1")])
 def test_bench_refuses_bad_options(prepared, option, value):
     p = run("bench", prepared, option, value)

@@ -1,5 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <stdexcept>
+#include <string_view>
+
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/core/atomic_output.hpp"
 #include "reinforcer/h5/hdf5.hpp"
@@ -33,6 +39,36 @@ TEST_CASE("hdf5: a compound table and attributes round-trip", "[hdf5]") {
   CHECK(f.int_attribute("version") == 7);
   CHECK_THROWS_AS(g.read_int_column("t", "nope"), InputError);
   CHECK_THROWS_AS(f.open_group("missing"), InputError);
+}
+
+TEST_CASE("hdf5: a table read in one pass as declared rows, whole or in blocks", "[hdf5]") {
+  test::TempDir dir;
+  const std::string path = dir.file("t.h5");
+  std::vector<std::int64_t> id(40000);
+  std::vector<std::string> name(id.size());
+  for (std::size_t i = 0; i < id.size(); ++i) id[i] = static_cast<std::int64_t>(i * 3), name[i] = "n" + std::to_string(i % 97);
+  h5::File::create(path).write_table("t", h5::Table(id.size()).add("id", id).add("name", name));  // chunked: > 16,384 rows
+  const h5::File f = h5::File::open_read(path);
+  // Declared in another order than stored: members are matched by name; text keeps its stored width.
+  const h5::Compound layout = f.table_layout("t", {{"name", h5::MemberKind::text}, {"id", h5::MemberKind::int64}});
+  REQUIRE(layout.members()[0].width == 3);
+  const std::vector<char> whole = f.read_rows("t", layout);
+  REQUIRE(whole.size() == id.size() * layout.row_size());
+  std::vector<char> blocks, block;
+  for (std::size_t first = 0; first < id.size(); first += 16384) {  // the loader's blocks are whole chunks too
+    f.read_rows("t", layout, first, std::min<std::size_t>(16384, id.size() - first), block);
+    blocks.insert(blocks.end(), block.begin(), block.end());
+  }
+  CHECK(blocks == whole);
+  for (std::size_t i : {std::size_t{0}, std::size_t{16384}, id.size() - 1}) {
+    const char* row = whole.data() + i * layout.row_size();
+    std::int64_t v = 0;
+    std::memcpy(&v, row + layout.offset(1), sizeof v);
+    CHECK(v == id[i]);
+    CHECK(std::string(row, strnlen(row, 3)) == name[i]);
+  }
+  CHECK_THROWS_WITH(f.table_layout("t", {{"nope", h5::MemberKind::int64}}), Catch::Contains("has no column 'nope'"));
+  CHECK_THROWS_WITH(f.table_layout("t", {{"id", h5::MemberKind::text}}), Catch::Contains("column 'id'"));
 }
 
 TEST_CASE("hdf5: a file that is not HDF5, or of another format or version, is refused", "[hdf5]") {
@@ -102,4 +138,120 @@ TEST_CASE("atomic output: nothing is left when the result is not committed", "[h
   CHECK(dir.entries() == 0);
   CHECK_THROWS_AS(AtomicOutput(dir.file("no/such/dir/r.h5")), PathError);
   CHECK_THROWS_AS(AtomicOutput(dir.file("")), PathError);  // a directory
+}
+
+namespace {
+
+// Every field of two customers (country by name), as "field: a vs b" for the first that differs.
+std::string first_difference(const Customer& a, const CustomerTable& ta, const Customer& b, const CustomerTable& tb) {
+  auto country = [](const Customer& c, const CustomerTable& t) {
+    return c.country < 0 ? std::string("(unknown)") : t.countries.at(static_cast<std::size_t>(c.country));
+  };
+  auto differs = [](const char* field, auto x, auto y) {
+    return x == y ? std::string() : std::string(field) + ": " + std::to_string(x) + " vs " + std::to_string(y);
+  };
+  if (country(a, ta) != country(b, tb)) return "country: " + country(a, ta) + " vs " + country(b, tb);
+  for (const std::string& d :
+       {differs("id", a.id, b.id), differs("sheet_row", a.sheet_row, b.sheet_row), differs("education", a.education, b.education),
+        differs("status", a.status, b.status), differs("stage", a.stage, b.stage),
+        differs("declined", a.platform_signup_declined, b.platform_signup_declined),
+        differs("first_contact", a.first_contact, b.first_contact), differs("last_contact", a.last_contact, b.last_contact),
+        differs("first_call", a.milestone[0], b.milestone[0]), differs("demo", a.milestone[1], b.milestone[1]),
+        differs("survey", a.milestone[2], b.milestone[2]), differs("signup", a.milestone[3], b.milestone[3]),
+        differs("account_manager", a.milestone[4], b.milestone[4]), differs("subscribed_day", a.milestone[5], b.milestone[5]),
+        differs("subscribed", a.subscribed, b.subscribed), differs("cohort", static_cast<int>(a.cohort), static_cast<int>(b.cohort)),
+        differs("t0", a.t0, b.t0), differs("split", static_cast<int>(a.split), static_cast<int>(b.split)),
+        differs("fold", a.fold, b.fold)})
+    if (!d.empty()) return d;
+  return "";
+}
+
+// The loader before the one-read one: each column read on its own (one pass over the
+// compressed table per column) and decoded by name.
+CustomerTable read_column_by_column(const h5::Group& f) {
+  const std::string tab = "customers";
+  const auto id = f.read_int_column(tab, "id");
+  auto code = [](const auto& domain, const std::string& v) {
+    for (std::size_t k = 0; k < domain.size(); ++k)
+      if (domain[k] == v) return k;
+    throw std::logic_error("unknown value " + v);
+  };
+  const auto row = f.read_int_column(tab, "sheet_row");
+  const auto country = f.read_string_column(tab, "country"), education = f.read_string_column(tab, "education");
+  const auto status = f.read_string_column(tab, "status"), stage = f.read_string_column(tab, "stage");
+  const auto cohort = f.read_string_column(tab, "cohort"), split = f.read_string_column(tab, "split");
+  const std::array<const char*, 8> date_names = {"first_contact_day", "last_contact_day", "first_call_day", "demo_day",
+                                                 "survey_day", "platform_signup_day", "account_manager_day", "subscribed_day"};
+  std::array<std::vector<std::int64_t>, 8> dates;
+  for (std::size_t k = 0; k < dates.size(); ++k) dates[k] = f.read_int_column(tab, date_names[k]);
+  const auto declined = f.read_int_column(tab, "platform_signup_declined"), label = f.read_int_column(tab, "subscribed");
+  const auto t0 = f.read_int_column(tab, "t0_day"), fold = f.read_int_column(tab, "fold");
+  CustomerTable t;
+  t.customers.resize(id.size());
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    Customer& c = t.customers[i];
+    c.id = id[i], c.sheet_row = row[i];
+    if (!country[i].empty()) {
+      auto at = std::find(t.countries.begin(), t.countries.end(), country[i]);
+      if (at == t.countries.end()) at = t.countries.insert(t.countries.end(), country[i]);
+      c.country = static_cast<std::int32_t>(at - t.countries.begin());
+    }
+    c.education = education[i].empty() ? 0 : static_cast<std::uint8_t>(std::stoi(education[i].substr(1)));
+    c.status = static_cast<std::uint8_t>(code(kStatusValues, status[i]));
+    c.stage = static_cast<std::uint8_t>(code(kStageValues, stage[i]));
+    c.first_contact = static_cast<Day>(dates[0][i]), c.last_contact = static_cast<Day>(dates[1][i]);
+    for (std::size_t m = 0; m < kMilestones; ++m) c.milestone[m] = static_cast<Day>(dates[m + 2][i]);
+    c.platform_signup_declined = declined[i] != 0, c.subscribed = label[i] != 0;
+    c.cohort = static_cast<Cohort>(code(kCohortNames, cohort[i]));
+    c.t0 = static_cast<Day>(t0[i]);
+    c.split = static_cast<Split>(code(kSplitNames, split[i]));
+    c.fold = static_cast<std::int8_t>(fold[i]);
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("prepared file: the one-read loader gives every column of every customer as read column by column",
+          "[hdf5][prepared]") {
+  test::TempDir dir;
+  PreparedData d;
+  d.ingest = test::synthetic_ingest(20000, 5);  // more than one compressed chunk of 16,384 rows
+  d.cutoffs = assign_temporal_split(d.ingest.table, {70, 15, 15});
+  assign_folds(d.ingest.table, 5, 1);
+  const std::string path = dir.file("p.h5");
+  write_prepared_file(path, d, Provenance{"cmd", "[prepare]\n", "crm.csv", "abc", "now"});
+  const CustomerTable one_read = read_prepared_customers(path);
+  const CustomerTable by_column = read_column_by_column(h5::File::open_read(path));
+  const CustomerTable& written = d.ingest.table;
+  REQUIRE(one_read.customers.size() == written.customers.size());
+  REQUIRE(by_column.customers.size() == written.customers.size());
+  CHECK(one_read.countries == by_column.countries);  // the same codes, in order of first appearance
+  std::size_t unknown_country = 0, educated = 0, undated = 0, folds = 0;
+  for (std::size_t i = 0; i < written.customers.size(); ++i) {
+    const Customer& c = one_read.customers[i];
+    INFO("customer " << i);
+    REQUIRE(first_difference(c, one_read, by_column.customers[i], by_column) == "");
+    REQUIRE(first_difference(c, one_read, written.customers[i], written) == "");
+    unknown_country += c.country < 0, educated += c.education > 0, undated += c.cohort == Cohort::undated;
+    folds = std::max<std::size_t>(folds, static_cast<std::size_t>(c.fold + 1));
+  }
+  // The synthetic file exercises what the decoding distinguishes.
+  CHECK(unknown_country > 0);
+  CHECK(educated > 0);
+  CHECK(undated > 0);
+  CHECK(folds == 5);
+}
+
+TEST_CASE("prepared file: the table's broadcast bytes give the same table back", "[hdf5][prepared]") {
+  const CustomerTable t = test::synthetic_ingest(3000, 8).table;
+  const std::string bytes = customer_table_bytes(t);
+  const CustomerTable back = customer_table_from_bytes(bytes);
+  REQUIRE(back.customers.size() == t.customers.size());
+  CHECK(back.countries == t.countries);
+  for (std::size_t i = 0; i < t.customers.size(); ++i) {
+    INFO("customer " << i);
+    REQUIRE(first_difference(back.customers[i], back, t.customers[i], t) == "");
+  }
+  CHECK_THROWS_AS(customer_table_from_bytes(std::string_view(bytes).substr(0, bytes.size() - 1)), std::invalid_argument);
 }

@@ -56,11 +56,11 @@ CommandSpec report_command();
 CommandSpec recommend_command();
 
 // Runs body on MPI_COMM_WORLD when started by mpirun, else on the single-process
-// communicator. Under MPI: Interrupted (a collective decision) ends every rank with its code,
-// the root saying why; any other exception may have struck one rank while the others wait in
-// a collective, so it is printed with its rank and the job aborted (an Error with its code,
-// anything else with 1); a rank that makes no progress for --watchdog seconds is named by
-// another, which aborts the job (exit 1).
+// communicator. Under MPI: Interrupted and CollectiveError (collective decisions) end every
+// rank with their code, the root saying why; any other exception may have struck one rank while
+// the others wait in a collective, so it is printed with its rank and the job aborted (an Error
+// with its code, anything else with 1); a rank that makes no progress for --watchdog seconds is
+// named by another, which aborts the job (exit 1).
 int run_with_communicator(const Invocation& inv, const std::function<int(const Communicator&)>& body);
 
 // Every command's name: the sections an INI file may hold.

@@ -34,4 +34,11 @@ struct PathError : Error {
   explicit PathError(const std::string& m) : Error(ExitCode::path, m) {}
 };
 
+// An error every rank of a job raises at the same point because rank 0 found it and told the
+// others (e.g. an unreadable input that only rank 0 reads): rank 0 reports it, once, and the
+// ranks end together with its code, without aborting each other.
+struct CollectiveError : Error {
+  CollectiveError(ExitCode code, const std::string& m) : Error(code, m) {}
+};
+
 }  // namespace reinforcer

@@ -144,6 +144,16 @@ class FunnelModel {
            transitions_.size() * (sizeof(Transition) + 4) + sq_next_.size() * 5 + sq_begin_.size() * 4 +
            end_subscription_.size() * 8;
   }
+  // At least memory_bytes() of any model of `segments` segments, known without fitting one:
+  // a week from progress p reaches only supersets of p, 3^5 = 243 outcomes over the 32 p.
+  static std::size_t memory_bytes_bound(std::size_t segments) {
+    static_assert(kProgressStates == 32, "243 = 3^5 counts the supersets of five milestones");
+    constexpr std::size_t kReachable = 243;
+    const std::size_t blocks = segments * kBands, rows = blocks * kProgressStates * kActions;
+    return segments * kProgressStates * (kEvents + kProgressStates) * 8 + rows * 20 + (rows + 1) * 4 +
+           blocks * kReachable * kActions * (sizeof(Transition) + 4) + blocks * kReachable * 5 +
+           (blocks * kProgressStates + 1) * 4 + blocks * kProgressStates * 8;
+  }
   // Leaf node of each segment (set by from_estimates; empty otherwise).
   const std::vector<std::int32_t>& segment_nodes() const { return segment_nodes_; }
   std::int32_t segment_of_node(std::int32_t node) const;  // -1 if not a leaf

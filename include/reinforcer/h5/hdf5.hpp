@@ -37,6 +37,32 @@ std::vector<F> column(const std::vector<Row>& rows, F Row::*member) {
   return out;
 }
 
+// What one member of a compound row holds. Text is fixed-length, NUL-padded UTF-8.
+enum class MemberKind { int8, int32, int64, float64, text };
+struct Member {
+  std::string name;
+  MemberKind kind = MemberKind::int64;
+  std::size_t width = 0;  // bytes of a text member (numbers: their native size)
+  std::vector<std::string> labels = {};  // int8 only: an enum naming codes first_code, first_code + 1, ...
+  std::int8_t first_code = 0;
+};
+
+// A row type declared once as its members, packed in order: it is the table's type when
+// written and the memory type of a read, so the two cannot drift apart.
+class Compound {
+ public:
+  explicit Compound(std::vector<Member> members);
+  const std::vector<Member>& members() const { return members_; }
+  std::size_t row_size() const { return row_size_; }
+  std::size_t offset(std::size_t member) const { return offsets_[member]; }
+  Id h5_type() const;  // the HDF5 compound type (native numbers)
+
+ private:
+  std::vector<Member> members_;
+  std::vector<std::size_t> offsets_;
+  std::size_t row_size_ = 0;
+};
+
 // A table built column by column, written as one compound dataset. Strings are fixed
 // length (the longest value), which h5py reads as bytes and the loader decodes.
 class Table {
@@ -58,14 +84,10 @@ class Table {
  private:
   friend class Group;
   struct Column {
-    std::string name;
-    hid_t type;             // native type (not owned) or H5T_C_S1 copy size (strings)
-    std::size_t size;       // bytes per value
+    Member member;
     std::vector<char> data; // rows * size, packed
-    std::vector<std::string> labels = {};  // enum columns: the names of codes first_code, first_code + 1, ...
-    std::int8_t first_code = 0;
   };
-  Table& add_raw(const std::string& name, hid_t type, std::size_t size, const void* data);
+  Table& add_raw(const std::string& name, MemberKind kind, std::size_t size, const void* data);
   std::size_t rows_;
   std::vector<Column> columns_;
 };
@@ -112,6 +134,16 @@ class Group {
   std::vector<double> read_double_column(const std::string& table, const std::string& column) const;
   std::vector<std::string> read_string_column(const std::string& table, const std::string& column) const;
   std::size_t table_rows(const std::string& table) const;
+  // The declared members of `table` with the text widths the file stores (so no value is
+  // cut); InputError naming the first member the table lacks or holds as another class.
+  Compound table_layout(const std::string& table, std::vector<Member> declared) const;
+  // Every row of `table` as packed `layout` rows, in one H5Dread: each compressed chunk is
+  // read and inflated once, whatever the number of members.
+  std::vector<char> read_rows(const std::string& table, const Compound& layout) const;
+  // Rows [first, first + count) of `table` into `rows` (resized to count packed rows), in one
+  // H5Dread; a block that starts and ends on chunk boundaries inflates each of its chunks once.
+  void read_rows(const std::string& table, const Compound& layout, std::size_t first, std::size_t count,
+                 std::vector<char>& rows) const;
   struct ColumnInfo {
     std::string name;
     bool text = false;     // a string column

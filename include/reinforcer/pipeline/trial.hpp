@@ -27,11 +27,18 @@ struct TrialInput {
   std::string sha256;
 };
 TrialInput read_trial_input(const std::string& prepared_path);
+// The same on every rank of comm, read and hashed by rank 0 alone and broadcast (a shared
+// filesystem serves one reader, not every rank). An error on rank 0 is raised on every rank
+// as a CollectiveError with rank 0's message and exit code.
+TrialInput read_trial_input(const std::string& prepared_path, const Communicator& comm);
 
 // The hazard options a config implies on this input.
 HazardOptions trial_hazard_options(const TrialConfig& config, const TrialInput& input);
 // The fitted funnel and its exact DP; trials whose model_key() is equal can share it.
 std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, const TrialInput& input);
+
+// The fitting customers and segments the config implies on this input, without fitting.
+FunnelPlan plan_trial_model(const TrialConfig& config, const TrialInput& input);
 
 // How a trial runs here (not what it computes): threads per rank, checkpoints, progress.
 struct TrialRun {

@@ -2,6 +2,7 @@
 // prepared.h5: the cleaned customers with their splits and folds, the quality report and
 // the split summaries (schema: docs/HDF5_SCHEMA.md).
 #include <string>
+#include <string_view>
 
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/split.hpp"
@@ -26,6 +27,10 @@ CustomerTable read_prepared_customers(const std::string& path);
 // The /customers table of any file that carries one (prepared, run, evaluated); `path` names
 // the file in messages.
 CustomerTable read_customer_table(const h5::Group& root, const std::string& path);
+// The table as compact bytes, 64 per customer (what rank 0 broadcasts to the others after
+// reading the file once), and back; std::invalid_argument if the bytes are not such a table.
+std::string customer_table_bytes(const CustomerTable& table);
+CustomerTable customer_table_from_bytes(std::string_view bytes);
 // The export date the customers were censored at (checks the format first).
 Day read_prepared_export_date(const std::string& path);
 

@@ -43,11 +43,23 @@ struct FunnelFit {
   double regret_of(const std::vector<double>& q, const std::vector<std::int64_t>& visits) const;
 };
 
+// What a fit would be made of, known without fitting (train --dry-run): the fitting customers
+// and the segments, the encoder's leaves.
+struct FunnelPlan {
+  std::vector<std::size_t> fitting;
+  std::size_t segments = 0;
+};
+FunnelPlan plan_funnel(const CustomerTable& table, std::vector<std::size_t> fitting, const FeatureMask& mask);
+
 // Shards of workers first_worker .. first_worker + count - 1 of `workers`, over the fitting
 // customers (positions in fit.fitting, by a hash of their ID); with replicate_subscribers
 // (replay), every subscriber is in every shard. A customer subscribed on or before t0 is no
 // prospect and starts no episode (it still counts in the hazards).
 std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& table, const FunnelFit& fit,
+                                                       int first_worker, int count, int workers,
+                                                       bool replicate_subscribers);
+// The same over `fitting` (the positions a FunnelFit's fitting holds).
+std::vector<std::vector<std::uint32_t>> fitting_shards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                                        int first_worker, int count, int workers,
                                                        bool replicate_subscribers);
 
