@@ -62,7 +62,7 @@ struct TrainState {
 
 struct TrainHooks {
   std::function<double(const TrainState&)> regret;  // may be empty; called on rank 0 only
-  double regret_share = 0.05;                        // of the wall time, at most (and after the last round)
+  double regret_share = 0.02;                        // of the wall time, at most (and after the last round)
   std::function<void(const TrainState&)> checkpoint;        // called on every rank; rank 0 writes
   std::function<void(const LearningCurveRow&, std::int64_t total_rounds)> progress;
   std::function<bool()> stop_requested;                     // a signal arrived on this rank
@@ -173,6 +173,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
   std::vector<WorkerTable> tables(static_cast<std::size_t>(threads));
   for (auto& t : tables) t.attach(state.q.data(), rows);
   std::vector<EpisodeBatchStats> stats(static_cast<std::size_t>(threads));
+  std::vector<WorkerTable::Extremes> extremes(static_cast<std::size_t>(threads));
   std::vector<std::uint64_t> row_bits((rows + 63) / 64);
   std::vector<std::int64_t> sums_fixed;
   const auto t_start = std::chrono::steady_clock::now();
@@ -190,6 +191,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
       stats[static_cast<std::size_t>(t)] = run_episodes(env, shards[static_cast<std::size_t>(t)],
                                                         tables[static_cast<std::size_t>(t)], sched.seed, worker, first,
                                                         n, epsilon, sched.q, state.visits.data());
+      extremes[static_cast<std::size_t>(t)] = tables[static_cast<std::size_t>(t)].extremes();  // while its rows are in cache
     }
     // A barrier first, so that time spent waiting for a slower rank (uneven shards, a busy
     // core) is told apart from the cost of averaging itself.
@@ -200,15 +202,10 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     // worker's visits of one cell (to choose the fixed-point scale).
     std::vector<std::int64_t> maxima(3, 0);
     double max_abs_q = 0;
-    for (const auto& t : tables) {
-      maxima[0] += static_cast<std::int64_t>(t.rows_touched().size());
-      for (std::size_t slot = 0; slot < t.rows_touched().size(); ++slot)
-        for (std::size_t a = 0; a < kActions; ++a)
-          if (t.visits(slot)[a] > 0) {
-            max_abs_q = std::max(max_abs_q, std::fabs(t.copy(slot)[a]));
-            if (std::isnan(t.copy(slot)[a])) max_abs_q = std::numeric_limits<double>::infinity();
-            maxima[2] = std::max<std::int64_t>(maxima[2], t.visits(slot)[a]);
-          }
+    for (int t = 0; t < threads; ++t) {
+      maxima[0] += static_cast<std::int64_t>(tables[static_cast<std::size_t>(t)].rows_touched().size());
+      max_abs_q = std::max(max_abs_q, extremes[static_cast<std::size_t>(t)].max_abs_q);
+      maxima[2] = std::max<std::int64_t>(maxima[2], extremes[static_cast<std::size_t>(t)].max_visits);
     }
     maxima[1] = ordered_bits(max_abs_q);
     comm.max_in_place(maxima);
@@ -270,7 +267,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     row.epsilon = epsilon;
     row.mean_abs_dq = sums[2] > 0 ? sums[0] / sums[2] : 0;
     row.steps = static_cast<std::int64_t>(sums[2]);
-    // Judging the policy is not training: rank 0 does it within a share of the wall time
+    // Judging the policy is not training: rank 0 does it within a share of the wall time (2%)
     // (the others wait for it at the next barrier), and always after the last round.
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     if (hooks.regret && comm.is_root() &&

@@ -4,6 +4,7 @@
 // with its visits of the row's cells. Memory follows the work -- the rows touched -- not the
 // table: 256 dense copies of a 570k-row table would be 14 GB.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -55,6 +56,24 @@ class WorkerTable {
   const std::vector<std::uint32_t>& rows_touched() const { return touched_; }
   const double* copy(std::size_t slot) const { return q_.data() + slot * kQStride; }
   const std::int32_t* visits(std::size_t slot) const { return visits_.data() + slot * kQStride; }
+
+  // Over the cells updated this round: the largest |Q| (infinity if any is NaN) and visits.
+  struct Extremes {
+    double max_abs_q = 0;
+    std::int32_t max_visits = 0;
+  };
+  Extremes extremes() const {
+    Extremes e;
+    for (std::size_t slot = 0; slot < touched_.size(); ++slot)
+      for (std::size_t a = 0; a < kActions; ++a) {
+        const std::int32_t n = visits_[slot * kQStride + a];
+        if (n == 0) continue;
+        const double q = q_[slot * kQStride + a];
+        e.max_abs_q = std::isnan(q) ? HUGE_VAL : std::max(e.max_abs_q, std::fabs(q));
+        e.max_visits = std::max(e.max_visits, n);
+      }
+    return e;
+  }
 
   // Forget this round's rows (the shared table now holds their averages). Keeps capacity:
   // the next round touches about as many rows.
