@@ -33,18 +33,12 @@ struct Layout {
 
 // The plan, from what the options and the data imply without fitting: the hazards, the model
 // and its DP are what the run would spend its first seconds on.
-void print_dry_run(const FunnelPlan& plan, const TrainSettings& s, const Layout& l, std::size_t states,
+void print_dry_run(const FunnelPlan& plan, std::size_t customers, const TrainSettings& s, const Layout& l, std::size_t states,
                    const std::vector<std::vector<std::uint32_t>>& shards) {
   std::size_t lo = SIZE_MAX, hi = 0;
   for (const auto& sh : shards) lo = std::min(lo, sh.size()), hi = std::max(hi, sh.size());
-  const double per_state_worker = kQStride * (8.0 + 4.0);
-  const double per_state_rank = kQStride * (8.0 * 4);
-  const double mb = (static_cast<double>(states) * (per_state_worker * l.threads + per_state_rank)) / 1e6;
-  // The fitted model (at most) and its exact DP (Q, values, policy) and the policy values judged
-  // after training, over the funnel's states.
-  const double funnel_states = static_cast<double>(plan.segments * kProgressStates) * s.trial.funnel.horizon_weeks;
-  const double model_mb = (static_cast<double>(FunnelModel::memory_bytes_bound(plan.segments)) +
-                           funnel_states * (kActions * 8.0 + 8 + 1 + 2 * 8.0)) / 1e6;
+  const TrialMemory m = estimate_trial_memory(s.trial, customers, plan.segments, l.ranks, l.threads);
+  auto mb = [](double bytes) { return fixed(bytes / 1e6, 1) + " MB"; };
   const TrialConfig& c = s.trial;
   std::cout << "environment " << c.environment << "; features " << c.features.text() << "; fitted on " << c.fit_on
             << " (" << with_thousands(static_cast<std::int64_t>(plan.fitting.size())) << " customers)\n"
@@ -56,9 +50,11 @@ void print_dry_run(const FunnelPlan& plan, const TrainSettings& s, const Layout&
                                           : " (subscribers replicated to every shard)\n")
             << "episodes " << with_thousands(c.schedule.episodes_per_worker) << " per worker in "
             << c.schedule.rounds() << " sync rounds of " << with_thousands(c.schedule.sync_every) << "\n"
-            << "memory estimate per rank: " << fixed(mb + model_mb, 1) << " MB (Q-table copies and visit counts "
-            << fixed(mb, 1) << " MB; fitted model (at most) and exact DP " << fixed(model_mb, 1)
-            << " MB), on top of the customer table and the libraries\n";
+            << "memory estimate per rank (peak): " << mb(m.peak()) << " = process " << mb(m.process) << " + customers "
+            << mb(m.customers) << " + fitted model and exact DP " << mb(m.model) << " + Q-table and visits "
+            << mb(m.shared) << "\n  + " << l.threads << " workers' row copies " << mb(m.workers) << " + sync "
+            << mb(m.sync) << " + judging " << mb(m.judging) << " (" << c.refits << " refits, "
+            << std::min<std::int64_t>(judging_threads(l.threads), std::max(0, c.refits)) << " at a time)\n";
 }
 
 
@@ -112,7 +108,7 @@ int train(const Invocation& inv, const Communicator& comm) {
     // The environments' state counts: (segment, week, progress) and (segment, step, progress).
     const std::size_t states = plan.segments * kProgressStates *
                                static_cast<std::size_t>(funnel ? c.funnel.horizon_weeks : c.replay.max_steps);
-    if (comm.is_root()) print_dry_run(plan, s, layout, states, shards);
+    if (comm.is_root()) print_dry_run(plan, input.table.customers.size(), s, layout, states, shards);
     return 0;
   }
   for (const auto& [path, what] : {std::pair<std::string, std::string>{inv.input, "the input"}, {inv.output, "the output"}})

@@ -41,6 +41,25 @@ std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, cons
 FunnelPlan plan_trial_model(const TrialConfig& config, const TrialInput& input);
 
 // How a trial runs here (not what it computes): threads per rank, checkpoints, progress.
+// What one rank of a trial holds at its peak, by part, in bytes: the estimate --dry-run
+// prints, from the plan alone (no fit). docs/PERFORMANCE.md compares it with measured peaks.
+struct TrialMemory {
+  double process = 0;    // code, libraries, runtime
+  double customers = 0;  // the customer table
+  double model = 0;      // the fitted funnel (a bound) and its exact DP
+  double shared = 0;     // the global Q-table and visit counts
+  double workers = 0;    // all threads' copies of the rows they update in a round
+  double sync = 0;       // the round's union of updated rows and its fixed-point sums
+  double judging = 0;    // refits of the funnel judged in parallel after training
+  double writing = 0;    // the run file's per-state table
+  double training() const { return shared + workers + sync; }
+  double peak() const;
+};
+// Threads that judge refits at once: at most the machine's cores (each holds a refitted model).
+int judging_threads(int threads);
+TrialMemory estimate_trial_memory(const TrialConfig& config, std::size_t customers, std::size_t segments, int ranks,
+                                  int threads);
+
 struct TrialRun {
   int threads = 1;
   int checkpoint_every = 0;     // rounds; 0: only when stop_requested()
