@@ -190,7 +190,7 @@ int bench_load(const std::string& path, int repeat, const Communicator& comm) {
   auto rate = [&](double secs) { return num(static_cast<double>(customers) / secs / 1e6, 2) + " M"; };
   std::cout << "load " << path << ": " << customers << " customers; median of " << repeat << " runs; ranks "
             << comm.size() << "\n\n| step | seconds | customers/s |\n|---|---|---|\n"
-            << "| read /customers (one H5Dread) and decode | " << num(median(decode), 3) << " | " << rate(median(decode))
+            << "| read /customers (whole chunks, inflated on all threads) and decode | " << num(median(decode), 3) << " | " << rate(median(decode))
             << " |\n| SHA-256 of the file | " << num(median(hash), 3) << " | " << rate(median(hash)) << " |\n"
             << "| read, hash" << (comm.size() > 1 ? " and broadcast to " + std::to_string(comm.size()) + " ranks" : "")
             << " (as train) | " << num(median(collective), 3) << " | " << rate(median(collective)) << " |\n\n"

@@ -3,6 +3,7 @@
 #include <libdeflate.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include <cstring>
@@ -482,11 +483,71 @@ std::vector<char> Group::read_rows(const std::string& table, const Compound& lay
   return rows;
 }
 
+namespace {
+// Rows [first, first + count) of a table stored as this tool writes large ones -- chunked,
+// deflate its only filter, the file's row type equal to the layout's -- straight from the
+// compressed chunks: HDF5 reads the raw bytes, libdeflate inflates them on all threads
+// (HDF5's own inflate ran on one thread and was a third of a 10M-customer load). False if
+// the table is stored any other way (then H5Dread does it).
+bool read_deflated_chunks(hid_t ds, hid_t mem_type, std::size_t row_size, std::size_t first, std::size_t count,
+                          char* out) {
+  Id dcpl(H5Dget_create_plist(ds));
+  if (dcpl.get() < 0 || H5Pget_layout(dcpl.get()) != H5D_CHUNKED || H5Pget_nfilters(dcpl.get()) != 1) return false;
+  unsigned flags = 0;
+  std::size_t nvalues = 0;
+  char filter_name[16];
+  if (H5Pget_filter2(dcpl.get(), 0, &flags, &nvalues, nullptr, sizeof filter_name, filter_name, nullptr) != H5Z_FILTER_DEFLATE)
+    return false;
+  hsize_t chunk_rows = 0;
+  if (H5Pget_chunk(dcpl.get(), 1, &chunk_rows) != 1 || chunk_rows == 0) return false;
+  Id file_type(H5Dget_type(ds));
+  if (file_type.get() < 0 || H5Tequal(file_type.get(), mem_type) <= 0) return false;
+  const std::size_t chunk_bytes = static_cast<std::size_t>(chunk_rows) * row_size;
+  const std::size_t first_chunk = first / chunk_rows, end_chunk = (first + count + chunk_rows - 1) / chunk_rows;
+  const std::size_t chunks = end_chunk - first_chunk;
+  std::vector<std::vector<char>> raw(chunks);
+  for (std::size_t k = 0; k < chunks; ++k) {
+    hsize_t offset[1] = {(first_chunk + k) * chunk_rows};
+    hsize_t stored = 0;
+    if (H5Dget_chunk_storage_size(ds, offset, &stored) < 0 || stored == 0) return false;  // unwritten: fill values
+    raw[k].resize(stored);
+    std::uint32_t mask = 0;
+    if (H5Dread_chunk(ds, H5P_DEFAULT, offset, &mask, raw[k].data()) < 0) return false;
+    if (mask != 0) return false;  // the filter was skipped for this chunk: not deflated
+  }
+  bool ok = true;
+#pragma omp parallel
+  {
+    std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> unzip(libdeflate_alloc_decompressor(),
+                                                                                        libdeflate_free_decompressor);
+    std::vector<char> whole(chunk_bytes);
+#pragma omp for schedule(dynamic)
+    for (std::size_t k = 0; k < chunks; ++k) {
+      std::size_t got = 0;
+      if (!unzip || libdeflate_zlib_decompress(unzip.get(), raw[k].data(), raw[k].size(), whole.data(), chunk_bytes,
+                                               &got) != LIBDEFLATE_SUCCESS || got != chunk_bytes) {
+#pragma omp atomic write
+        ok = false;
+        continue;
+      }
+      const std::size_t chunk_first = (first_chunk + k) * static_cast<std::size_t>(chunk_rows);
+      const std::size_t lo = std::max(first, chunk_first), hi = std::min<std::size_t>(first + count, chunk_first + chunk_rows);
+      std::memcpy(out + (lo - first) * row_size, whole.data() + (lo - chunk_first) * row_size, (hi - lo) * row_size);
+    }
+  }
+  return ok;
+}
+}  // namespace
+
 void Group::read_rows(const std::string& table, const Compound& layout, std::size_t first, std::size_t count,
                       std::vector<char>& rows) const {
   rows.resize(count * layout.row_size());
   if (count == 0) return;
   Id ds = open_table(get(), table);
+  {
+    const Id type = layout.h5_type();
+    if (read_deflated_chunks(ds.get(), type.get(), layout.row_size(), first, count, rows.data())) return;
+  }
   Id file_space(check(H5Dget_space(ds.get()), "get the space of " + table));
   hsize_t start[1] = {first}, n[1] = {count};
   check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr),
