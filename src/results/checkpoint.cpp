@@ -10,20 +10,21 @@ namespace reinforcer {
 
 void write_learning_curve(const h5::Group& g, const std::vector<LearningCurveRow>& curve) {
   const std::size_t n = curve.size();
-  std::vector<std::int64_t> round(n), episodes(n), steps(n);
+  std::vector<std::int64_t> round(n), episodes(n), steps(n), synced(n);
   std::vector<double> reward(n), rate(n), eps(n), dq(n), regret(n), wall(n), wait(n), sync(n), episode(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& r = curve[i];
     round[i] = r.round, episodes[i] = r.episodes, reward[i] = r.mean_reward, rate[i] = r.subscription_rate;
     eps[i] = r.epsilon, dq[i] = r.mean_abs_dq, regret[i] = r.regret, wall[i] = r.wall_seconds;
     wait[i] = r.wait_seconds, sync[i] = r.sync_seconds, steps[i] = r.steps, episode[i] = r.episode_seconds;
+    synced[i] = r.synced_rows;
   }
   g.write_table("learning_curve", h5::Table(n)
                                       .add("round", round).add("episodes", episodes).add("mean_reward", reward)
                                       .add("subscription_rate", rate).add("epsilon", eps).add("mean_abs_dq", dq)
                                       .add("regret", regret).add("wall_seconds", wall)
                                       .add("wait_seconds", wait).add("sync_seconds", sync).add("steps", steps)
-                                      .add("episode_seconds", episode));
+                                      .add("episode_seconds", episode).add("synced_rows", synced));
 }
 
 std::vector<LearningCurveRow> read_learning_curve(const h5::Group& g) {
@@ -33,13 +34,16 @@ std::vector<LearningCurveRow> read_learning_curve(const h5::Group& g) {
   const auto eps = g.read_double_column(t, "epsilon"), dq = g.read_double_column(t, "mean_abs_dq");
   const auto regret = g.read_double_column(t, "regret"), wall = g.read_double_column(t, "wall_seconds");
   const auto wait = g.read_double_column(t, "wait_seconds"), sync = g.read_double_column(t, "sync_seconds");
-  bool has_steps = false, has_episode = false;  // files written before the columns existed
-  for (const auto& c : g.table_columns(t)) has_steps = has_steps || c.name == "steps", has_episode = has_episode || c.name == "episode_seconds";
+  bool has_steps = false, has_episode = false, has_synced = false;  // files written before the columns existed
+  for (const auto& c : g.table_columns(t))
+    has_steps = has_steps || c.name == "steps", has_episode = has_episode || c.name == "episode_seconds",
+    has_synced = has_synced || c.name == "synced_rows";
   const auto steps = has_steps ? g.read_int_column(t, "steps") : std::vector<std::int64_t>(round.size(), 0);
   const auto episode = has_episode ? g.read_double_column(t, "episode_seconds") : std::vector<double>(round.size(), 0.0);
+  const auto synced = has_synced ? g.read_int_column(t, "synced_rows") : std::vector<std::int64_t>(round.size(), 0);
   std::vector<LearningCurveRow> out(round.size());
   for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = LearningCurveRow{round[i], episodes[i], reward[i], rate[i], eps[i], dq[i], regret[i], wall[i], wait[i], sync[i], steps[i], episode[i]};
+    out[i] = LearningCurveRow{round[i], episodes[i], reward[i], rate[i], eps[i], dq[i], regret[i], wall[i], wait[i], sync[i], steps[i], episode[i], synced[i]};
   return out;
 }
 

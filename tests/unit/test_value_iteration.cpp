@@ -160,6 +160,40 @@ TEST_CASE("the same seed gives the same Q-table; another seed another", "[qlearn
   CHECK(a.q != c.q);
 }
 
+// The learning curve's synced_rows is what a round's sync averaged: the rows whose visit
+// counts that round changed (any worker), which sizes the sync's allreduce.
+TEST_CASE("a round's synced_rows counts the rows its workers updated", "[qlearning]") {
+  const FunnelModel m = tiny_model();
+  const FunnelEnvironment env(m, {StartState{0, 0}, StartState{0, 1}});
+  TrainSchedule s;
+  s.episodes_per_worker = 300;
+  s.sync_every = 300;
+  s.threads = 2;
+  const std::vector<FunnelShard> shards(2, FunnelShard{{0, 1}, {}, 0});
+  auto rows_visited_since = [](const TrainState& st, const std::vector<std::int64_t>& before) {
+    std::int64_t n = 0;
+    for (std::size_t r = 0; r * kQStride < st.visits.size(); ++r) {
+      bool changed = false;
+      for (std::size_t a = 0; a < kActions; ++a) {
+        const std::size_t k = r * kQStride + a;
+        changed = changed || st.visits[k] != (before.empty() ? 0 : before[k]);
+      }
+      n += changed ? 1 : 0;
+    }
+    return n;
+  };
+  TrainState st;
+  train_distributed(local_communicator(), env, shards, s, st, TrainHooks{});
+  REQUIRE(st.curve.size() == 1);
+  CHECK(st.curve[0].synced_rows > 1);
+  CHECK(st.curve[0].synced_rows == rows_visited_since(st, {}));
+  const std::vector<std::int64_t> after_first = st.visits;
+  s.episodes_per_worker = 600;  // one more round
+  train_distributed(local_communicator(), env, shards, s, st, TrainHooks{});
+  REQUIRE(st.curve.size() == 2);
+  CHECK(st.curve[1].synced_rows == rows_visited_since(st, after_first));
+}
+
 TEST_CASE("jumps: milestones reached together come together", "[dp]") {
   std::vector<double> rates(kProgressStates * kEvents, 0.0);
   std::vector<double> jumps(kProgressStates * kProgressStates, 0.0);

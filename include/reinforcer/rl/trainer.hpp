@@ -51,6 +51,7 @@ struct LearningCurveRow {
   double sync_seconds = 0;    // of this round: averaging the Q-tables (reduction + allreduce), after the barrier
   std::int64_t steps = 0;     // of this round, all workers: environment steps (Q-updates' decisions)
   double episode_seconds = 0; // of this round: running the episodes on this rank (the rest of the round is overhead)
+  std::int64_t synced_rows = 0;  // of this round: Q-table rows updated by any worker, i.e. averaged (the sync's payload)
 };
 
 struct TrainState {
@@ -267,6 +268,7 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     row.epsilon = epsilon;
     row.mean_abs_dq = sums[2] > 0 ? sums[0] / sums[2] : 0;
     row.steps = static_cast<std::int64_t>(sums[2]);
+    row.synced_rows = m;
     // Judging the policy is not training: rank 0 does it within a share of the wall time (2%)
     // (the others wait for it at the next barrier), and always after the last round.
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
