@@ -168,6 +168,9 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
   progress.resumed = static_cast<std::int64_t>(run.finished.size());
   for (std::size_t t : mine) progress.refits += tasks[t].kind == TaskKind::model && tasks[t].replicate >= 0;
   const auto t0 = Clock::now();
+  // Shared by the refits: starts, strata, and the learned policy (one byte per state).
+  const RefitPlan plan = plan_refits(table, fitting, encoder, s, learned_policy(learned.q, learned.visits, kQStride));
+  std::vector<RefitWorkspace> workspaces(static_cast<std::size_t>(std::max(1, s.threads)));
   std::vector<std::vector<double>> results(mine.size());
   std::vector<std::uint8_t> done(mine.size(), 0);
   std::string error;
@@ -191,12 +194,14 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
           break;
         case TaskKind::model:
           // The refits score the call list's leads; the main fit (replicate -1) did so already.
-          results[k] = model_payload(run_model_replicate(table, fitting, encoder, learned, s, t.replicate,
-                                                         t.replicate >= 0 ? leads : kNoLeads));
+          results[k] = model_payload(run_model_replicate(table, fitting, encoder, plan, s, t.replicate,
+                                                         t.replicate >= 0 ? leads : kNoLeads,
+                                                         workspaces[static_cast<std::size_t>(omp_get_thread_num())]));
           break;
         case TaskKind::sensitivity: {
           ActionTable lo{}, hi{};
-          const auto rows = run_sensitivity(table, fitting, encoder, s, lo, hi);
+          const auto rows = run_sensitivity(table, fitting, encoder, plan, s, lo, hi,
+                                            workspaces[static_cast<std::size_t>(omp_get_thread_num())]);
           auto& v = results[k];
           v.push_back(static_cast<double>(rows.size()));
           for (const auto& r : rows) {
