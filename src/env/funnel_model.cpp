@@ -110,6 +110,7 @@ void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, con
   // The slices from_estimates copies for this node, into the buffers already held.
   segments_ = 1;
   config_ = config;
+  sampling_ = false;  // exact evaluation only: the sampling thresholds are not built
   const double* rate = &h.rate[HazardEstimates::index(node, 0, 0)];
   rates_.assign(rate, rate + kProgressStates * kEvents);
   if (h.jump_rate.empty()) {
@@ -176,7 +177,7 @@ void FunnelModel::build() {
         status_quo_week(seg, b, prog, after_status_quo);
         const std::size_t sq_row = (s * kBands + b) * kProgressStates + p;
         sq_begin_[sq_row] = static_cast<std::uint32_t>(sq_next_.size());
-        {  // the status quo's outcomes, most likely first, for sampling
+        if (sampling_) {  // the status quo's outcomes, most likely first, for sampling
           std::vector<Transition>& outcomes = week;
           outcomes.clear();
           for (std::size_t q = 0; q < kProgressStates; ++q)
@@ -209,13 +210,13 @@ void FunnelModel::build() {
           const std::size_t r = first_row + a;
           subscribe_[r] = sub;
           subscribe_first_call_[r] = sub_first_call;
-          subscribe_threshold_[r] = threshold_of(sub);
+          if (sampling_) subscribe_threshold_[r] = threshold_of(sub);
           begin_[r] = static_cast<std::uint32_t>(transitions_.size());
           double cum = sub;
           for (const Transition& t : week) {
             transitions_.push_back(t);
             cum += t.probability;
-            thresholds_.push_back(threshold_of(cum));
+            if (sampling_) thresholds_.push_back(threshold_of(cum));
           }
           begin_[r + 1] = static_cast<std::uint32_t>(transitions_.size());
         }

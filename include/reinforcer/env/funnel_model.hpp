@@ -80,6 +80,8 @@ class FunnelModel {
   // Refills this model in place as one segment: segment 0 becomes what node `node` is in
   // from_estimates(encoder, h, config, ...), to the bit, reusing the buffers this model holds
   // (a refit streams every segment through one model instead of building all of them).
+  // Such a model is for exact evaluation (week(), DP): it has no sampling tables, and
+  // sample_no_subscription / sample_status_quo must not be called on it.
   void assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config);
 
   std::size_t segments() const { return segments_; }
@@ -195,6 +197,7 @@ class FunnelModel {
   std::vector<std::int32_t> segment_nodes_;
   std::vector<std::int32_t> node_segment_;
   std::vector<Transition> week_scratch_;  // one week's outcomes while building
+  bool sampling_ = true;  // build the sampling thresholds (not for assign_segment's models)
 };
 
 
