@@ -66,6 +66,7 @@ struct RefitPlan {
   std::vector<StartState> starts;    // per position in `fitting`
   std::vector<std::uint8_t> cohort;  // per position in `fitting`: the bootstrap's strata
   std::vector<std::uint8_t> learned;
+  bool compare_learned = true;  // false: only the optimum is evaluated (the sensitivity grid)
 };
 RefitPlan plan_refits(const CustomerTable& table, const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder,
                       const EvaluationSettings& s, std::vector<std::uint8_t> learned);

@@ -81,7 +81,7 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
                                       const FunnelConfig& config, const std::vector<std::uint32_t>* picks,
                                       const std::vector<LeadKey>& leads, RefitWorkspace& ws) {
   const std::size_t segments = plan.leaves.size(), H = static_cast<std::size_t>(config.horizon_weeks);
-  const bool all_policies = !plan.learned.empty();
+  const bool all_policies = plan.compare_learned;
   if (all_policies && plan.learned.size() != segments * H * kProgressStates)
     throw InputError("the run's Q-table has " + std::to_string(plan.learned.size()) + " states, the refitted funnel " +
                      std::to_string(segments * H * kProgressStates) + ": the run file does not match its own settings");
@@ -282,6 +282,7 @@ std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const st
   RefitPlan optimal_only;  // the plan without the learned policy: the optimum alone is evaluated
   optimal_only.leaves = plan.leaves;
   optimal_only.starts = plan.starts;
+  optimal_only.compare_learned = false;
   for (double success : s.grid_success)
     for (double reward : s.grid_reward) {
       FunnelConfig c = s.funnel;
