@@ -88,7 +88,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
   if (comm.is_root())
     std::cerr << "evaluating " << inv.input << ": " << (s.split == "cv" ? "cross-validation" : s.split + " split") << ", "
               << s.bootstrap << " bootstrap refits, " << comm.size() << " ranks x " << s.threads << " threads ..." << std::endl;
-  const EvaluationResult result = evaluate(run.table, run.learned, s, comm, hooks);
+  const EvaluationResult result = evaluate(run.table, run.learned_policy, s, comm, hooks);
   progress.finish();
   if (!comm.is_root()) return 0;
   prov.command_line = inv.command_line;

@@ -103,6 +103,36 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
                          std::vector<double> jump_rates, BandFactors bands)
     : segments_(segments), rates_(std::move(rates)), config_(config), jump_rates_(std::move(jump_rates)),
       bands_(std::move(bands)) {
+  build();
+}
+
+void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config) {
+  // The slices from_estimates copies for this node, into the buffers already held.
+  segments_ = 1;
+  config_ = config;
+  sampling_ = false;  // exact evaluation only: the sampling thresholds are not built
+  const double* rate = &h.rate[HazardEstimates::index(node, 0, 0)];
+  rates_.assign(rate, rate + kProgressStates * kEvents);
+  if (h.jump_rate.empty()) {
+    jump_rates_.clear();
+  } else {
+    const double* jump = &h.jump_rate[HazardEstimates::jump_index(node, 0, 0)];
+    jump_rates_.assign(jump, jump + kProgressStates * kProgressStates);
+  }
+  if (h.band_factor.empty()) {
+    bands_.event.clear(), bands_.jump.clear();
+  } else {
+    const double* event = &h.band_factor[HazardEstimates::band_index(node, 0, 0)];
+    bands_.event.assign(event, event + kBands * kEvents);
+    const double* jump = &h.jump_band_factor[node * kBands];
+    bands_.jump.assign(jump, jump + kBands);
+  }
+  segment_nodes_.assign(1, static_cast<std::int32_t>(node));
+  node_segment_.clear();
+  build();
+}
+
+void FunnelModel::build() {
   if (!jump_rates_.empty() && jump_rates_.size() != segments_ * kProgressStates * kProgressStates)
     throw std::logic_error("FunnelModel: jump rates size");
   if (rates_.size() != segments_ * kProgressStates * kEvents) throw std::logic_error("FunnelModel: rates size");
@@ -112,6 +142,9 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
   if (config_.horizon_weeks < 1 || config_.horizon_weeks > 255) throw std::logic_error("FunnelModel: horizon");
   for (double x : config_.success.probability)
     if (!(x >= 0 && x <= 1)) throw std::logic_error("FunnelModel: success probability outside [0, 1]");
+  // Everything below is rebuilt from the hazards: a model refilled in place keeps only capacity.
+  actionable_ = 0;
+  sq_next_.clear(), sq_threshold_.clear(), transitions_.clear(), thresholds_.clear();
   week_band_.resize(static_cast<std::size_t>(config_.horizon_weeks));
   for (int w = 0; w < config_.horizon_weeks; ++w) week_band_[static_cast<std::size_t>(w)] = static_cast<std::uint8_t>(band_of_week(w));
   const std::size_t bands_used = band_of_week(config_.horizon_weeks - 1) + 1;
@@ -127,7 +160,7 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
   subscribe_first_call_.assign(rows, 0.0);
   subscribe_threshold_.assign(rows, 0);
   begin_.assign(rows + 1, 0);
-  std::vector<Transition> week;
+  std::vector<Transition>& week = week_scratch_;
   std::array<double, kProgressStates> after_status_quo{}, after_action{}, subscribe{};
   for (std::size_t s = 0; s < segments_; ++s)
     for (std::size_t b = 0; b < kBands; ++b)
@@ -144,7 +177,7 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
         status_quo_week(seg, b, prog, after_status_quo);
         const std::size_t sq_row = (s * kBands + b) * kProgressStates + p;
         sq_begin_[sq_row] = static_cast<std::uint32_t>(sq_next_.size());
-        {  // the status quo's outcomes, most likely first, for sampling
+        if (sampling_) {  // the status quo's outcomes, most likely first, for sampling
           std::vector<Transition>& outcomes = week;
           outcomes.clear();
           for (std::size_t q = 0; q < kProgressStates; ++q)
@@ -177,13 +210,13 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
           const std::size_t r = first_row + a;
           subscribe_[r] = sub;
           subscribe_first_call_[r] = sub_first_call;
-          subscribe_threshold_[r] = threshold_of(sub);
+          if (sampling_) subscribe_threshold_[r] = threshold_of(sub);
           begin_[r] = static_cast<std::uint32_t>(transitions_.size());
           double cum = sub;
           for (const Transition& t : week) {
             transitions_.push_back(t);
             cum += t.probability;
-            thresholds_.push_back(threshold_of(cum));
+            if (sampling_) thresholds_.push_back(threshold_of(cum));
           }
           begin_[r + 1] = static_cast<std::uint32_t>(transitions_.size());
         }

@@ -360,14 +360,27 @@ CustomerHistory history_of(const Customer& c, std::int32_t node, const HazardOpt
 
 HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                  const SegmentEncoder& encoder, const HazardOptions& options) {
+  return estimate_hazards(table, fitting, {}, encoder, options);
+}
+
+HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                 const std::vector<std::uint32_t>& multiplicity, const SegmentEncoder& encoder,
+                                 const HazardOptions& options) {
   require_export_date(options);
+  if (!multiplicity.empty() && multiplicity.size() != fitting.size())
+    throw std::invalid_argument("hazard estimate: multiplicities and fitting customers differ in number");
   const std::vector<SegmentNode>& nodes = encoder.nodes();
   const std::size_t n_nodes = nodes.size(), P = kProgressStates;
   const int horizon = std::max(0, options.follow_up_weeks);
 
   DayCounts dc(n_nodes);
   NodeLookup lookup(table, encoder);
-  for (std::size_t i : fitting) {
+  for (std::size_t k = 0; k < fitting.size(); ++k) {
+    // Counts and days are whole numbers: a customer drawn n times adds n times its counts,
+    // exactly what n copies of it in `fitting` add, in any order.
+    const std::int64_t n = multiplicity.empty() ? 1 : multiplicity[k];
+    if (n == 0) continue;
+    const std::size_t i = fitting[k];
     if (i >= table.customers.size()) throw std::invalid_argument("hazard estimate: fitting index out of range");
     const Customer& c = table.customers[i];
     const std::int32_t node = lookup(c);
@@ -383,42 +396,42 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
     std::int64_t last_event = h.subscribed_week;
     for (std::size_t m = 0; m < kStepMilestones; ++m) last_event = std::max<std::int64_t>(last_event, h.step_week[m]);
     const std::int64_t busy = std::min<std::int64_t>(weeks, last_event + 1);
-    for (std::int64_t k = 0; k < busy; ++k) {
-      const std::int64_t week_start = static_cast<std::int64_t>(c.t0) + 7 * k;
+    for (std::int64_t week = 0; week < busy; ++week) {
+      const std::int64_t week_start = static_cast<std::int64_t>(c.t0) + 7 * week;
       const bool recorded = week_start >= static_cast<std::int64_t>(options.demo_survey_recorded_from);
-      const std::size_t b = band_of_week(static_cast<int>(k));
-      const std::int64_t days = std::min<std::int64_t>(7, avail - 7 * k);
-      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += days;
+      const std::size_t b = band_of_week(static_cast<int>(week));
+      const std::int64_t days = std::min<std::int64_t>(7, avail - 7 * week);
+      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += n * days;
       std::int64_t* cell = &dc.counts[((base + p) * kBands + b) * kEvents];
       Progress next = p;
       for (std::size_t m = 0; m < kStepMilestones; ++m) {
-        if (h.step_week[m] != k) continue;
+        if (h.step_week[m] != week) continue;
         next = static_cast<Progress>(next | (1u << m));
         if (h.start & (1u << m)) continue;
         if ((m == kDemo || m == kSurvey) && !recorded) continue;
-        ++cell[m];
+        cell[m] += n;
       }
       if (next != p) {
-        ++dc.jumps[(base + p) * P + static_cast<std::size_t>(next & ~p)];
-        ++dc.moves[(base + p) * kBands + b];
+        dc.jumps[(base + p) * P + static_cast<std::size_t>(next & ~p)] += n;
+        dc.moves[(base + p) * kBands + b] += n;
       }
       // The week's milestones are all dated before a subscription in it (later ones are no
       // causes): the subscription is at risk, and counted, in the state that holds them.
-      dc.sub_days[(base + next) * kBands + b] += days;
-      if (k == h.subscribed_week) ++dc.counts[((base + next) * kBands + b) * kEvents + kSubscriptionEvent];
+      dc.sub_days[(base + next) * kBands + b] += n * days;
+      if (week == h.subscribed_week) dc.counts[((base + next) * kBands + b) * kEvents + kSubscriptionEvent] += n;
       p = next;
     }
-    for (std::int64_t k = busy; k < weeks;) {
-      // A run of weeks [k, end) in one band with one recorded flag; days = min(avail, 7 end) - 7 k.
-      const std::size_t b = band_of_week(static_cast<int>(std::min<std::int64_t>(k, kBandFirstWeek[kBands - 1])));
+    for (std::int64_t week = busy; week < weeks;) {
+      // A run of weeks [week, end) in one band with one recorded flag; days = min(avail, 7 end) - 7 week.
+      const std::size_t b = band_of_week(static_cast<int>(std::min<std::int64_t>(week, kBandFirstWeek[kBands - 1])));
       std::int64_t end = b + 1 < kBands ? std::min<std::int64_t>(weeks, kBandFirstWeek[b + 1]) : weeks;
       const std::int64_t switch_day = static_cast<std::int64_t>(options.demo_survey_recorded_from) - static_cast<std::int64_t>(c.t0);
-      const bool recorded = 7 * k >= switch_day;
-      if (!recorded) end = std::min<std::int64_t>(end, std::max<std::int64_t>(k + 1, (switch_day + 6) / 7));
-      const std::int64_t days = std::min<std::int64_t>(avail, 7 * end) - 7 * k;
-      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += days;
-      dc.sub_days[(base + p) * kBands + b] += days;
-      k = end;
+      const bool recorded = 7 * week >= switch_day;
+      if (!recorded) end = std::min<std::int64_t>(end, std::max<std::int64_t>(week + 1, (switch_day + 6) / 7));
+      const std::int64_t days = std::min<std::int64_t>(avail, 7 * end) - 7 * week;
+      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += n * days;
+      dc.sub_days[(base + p) * kBands + b] += n * days;
+      week = end;
     }
   }
 

@@ -156,7 +156,7 @@ struct RankOutcome {
 };
 RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::size_t>& pending, const CustomerTable& table,
                       const std::vector<FoldPlan>& plans, const std::vector<std::size_t>& fitting,
-                      const SegmentEncoder& encoder, const TrainState& learned, const EvaluationSettings& s,
+                      const SegmentEncoder& encoder, const std::vector<std::uint8_t>& learned, const EvaluationSettings& s,
                       const std::vector<LeadKey>& leads, const Communicator& comm, const EvaluationRun& run) {
   using Clock = std::chrono::steady_clock;
   std::vector<std::size_t> mine;
@@ -168,6 +168,9 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
   progress.resumed = static_cast<std::int64_t>(run.finished.size());
   for (std::size_t t : mine) progress.refits += tasks[t].kind == TaskKind::model && tasks[t].replicate >= 0;
   const auto t0 = Clock::now();
+  // Shared by the refits: starts, strata, and the learned policy (one byte per state).
+  const RefitPlan plan = plan_refits(table, fitting, encoder, s, learned);
+  std::vector<RefitWorkspace> workspaces(static_cast<std::size_t>(std::max(1, s.threads)));
   std::vector<std::vector<double>> results(mine.size());
   std::vector<std::uint8_t> done(mine.size(), 0);
   std::string error;
@@ -191,12 +194,14 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
           break;
         case TaskKind::model:
           // The refits score the call list's leads; the main fit (replicate -1) did so already.
-          results[k] = model_payload(run_model_replicate(table, fitting, encoder, learned, s, t.replicate,
-                                                         t.replicate >= 0 ? leads : kNoLeads));
+          results[k] = model_payload(run_model_replicate(table, fitting, encoder, plan, s, t.replicate,
+                                                         t.replicate >= 0 ? leads : kNoLeads,
+                                                         workspaces[static_cast<std::size_t>(omp_get_thread_num())]));
           break;
         case TaskKind::sensitivity: {
           ActionTable lo{}, hi{};
-          const auto rows = run_sensitivity(table, fitting, encoder, s, lo, hi);
+          const auto rows = run_sensitivity(table, fitting, encoder, plan, s, lo, hi,
+                                            workspaces[static_cast<std::size_t>(omp_get_thread_num())]);
           auto& v = results[k];
           v.push_back(static_cast<double>(rows.size()));
           for (const auto& r : rows) {
@@ -397,7 +402,7 @@ FoldAuc status_quo_auc(const CustomerTable& table, const EvaluationSettings& s) 
   return fold_stratified_auc(score, label, fold);
 }
 
-EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned, const EvaluationSettings& s,
+EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uint8_t>& learned, const EvaluationSettings& s,
                           const Communicator& comm, const EvaluationRun& run) {
   const std::vector<FoldPlan> plans = plan_folds(table, s.split);
   std::int64_t subscribers = 0;

@@ -58,16 +58,48 @@ struct ModelReplicate {
   ActionTable action_mix{};  // share of the weeks the optimal policy spends in each cell
   std::vector<double> lead_p_subscribe, lead_gain;  // per lead, as LeadScore
 };
+// What every model refit shares, computed once: the leaf segments (segment -> node, as
+// FunnelModel::from_estimates numbers them), each fitting customer's start state and cohort,
+// and the learned policy per state of the leaves' model (empty: only the optimum is evaluated).
+struct RefitPlan {
+  std::vector<std::int32_t> leaves;
+  std::vector<StartState> starts;    // per position in `fitting`
+  std::vector<std::uint8_t> cohort;  // per position in `fitting`: the bootstrap's strata
+  std::vector<std::uint8_t> learned;
+  bool compare_learned = true;  // false: only the optimum is evaluated (the sensitivity grid)
+};
+RefitPlan plan_refits(const CustomerTable& table, const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder,
+                      const EvaluationSettings& s, std::vector<std::uint8_t> learned);
+
+// One thread's buffers, reused from refit to refit and segment to segment: a refit builds,
+// solves and evaluates one segment at a time in `model`, so it holds nothing the size of the
+// state space. Every buffer is overwritten before it is read.
+struct RefitWorkspace {
+  FunnelModel model{0, {}, FunnelConfig{}}, historical{0, {}, FunnelConfig{}}, lead_model{0, {}, FunnelConfig{}};
+  DpSolution dp;
+  OutcomeTables outcomes, optimal;
+  std::vector<std::uint32_t> picks, multiplicity, lead_order;
+  std::vector<double> mix_weight, segment_weight, week0_subscribe;
+  std::vector<PolicyOutcome> start_outcome;  // [policy][segment][progress] at week 0
+  void clear();
+};
+
+// The policies in the model fitted on the fitting customers (a stratified bootstrap resample
+// of them when replicate >= 0), and the leads' scores in the call list's model.
 ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                                   const SegmentEncoder& encoder, const TrainState& learned,
-                                   const EvaluationSettings& s, std::int64_t replicate,
-                                   const std::vector<LeadKey>& leads);
+                                   const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
+                                   std::int64_t replicate, const std::vector<LeadKey>& leads, RefitWorkspace& ws);
+// The same from estimated hazards under `config`; the starts are plan.starts at `picks`
+// (positions in the fitting customers, in draw order), or all of them once when null.
+ModelReplicate replicate_from_hazards(const HazardEstimates& hazards, const RefitPlan& plan, const EvaluationSettings& s,
+                                      const FunnelConfig& config, const std::vector<std::uint32_t>* picks,
+                                      const std::vector<LeadKey>& leads, RefitWorkspace& ws);
 // The funnel for the call list (horizon kCallListHorizon, every node of the tree a segment).
 FunnelModel call_list_model(const SegmentEncoder& encoder, const HazardEstimates& hazards, const FunnelConfig& config);
 // The optimal policy under each (success scale, reward scale) of the grid; and the action-impact range.
 std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                                            const SegmentEncoder& encoder, const EvaluationSettings& s,
-                                            ActionTable& impact_low, ActionTable& impact_high);
+                                            const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
+                                            ActionTable& impact_low, ActionTable& impact_high, RefitWorkspace& ws);
 // Expected share of the weeks (over the starts, to the horizon) the optimal policy spends in
 // each (progress, action); the shares sum to 1.
 ActionTable optimal_action_mix(const FunnelModel& model, const DpSolution& dp, const std::vector<StartState>& starts);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <unordered_map>
 
 #include "evaluation_internal.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -12,54 +13,6 @@
 namespace reinforcer::evaluation {
 namespace {
 
-struct Fitted {
-  HazardEstimates hazards;
-  FunnelModel model;
-  DpSolution dp;
-  std::vector<StartState> starts;
-};
-
-Fitted fit(const CustomerTable& table, const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder,
-           const EvaluationSettings& s, const FunnelConfig& config) {
-  HazardOptions h = s.hazards;
-  HazardEstimates est = estimate_hazards(table, fitting, encoder, h);
-  FunnelModel model = FunnelModel::from_estimates(encoder, est, config);
-  DpSolution dp = solve_funnel(model, s.q.gamma);
-  std::vector<StartState> starts;
-  for (std::size_t i : fitting) {
-    const Customer& c = table.customers[i];
-    const std::int32_t node = encoder.node_of(c, table);
-    starts.push_back(StartState{model.segment_of_node(node), history_of(c, node, h).start});
-  }
-  return Fitted{std::move(est), std::move(model), std::move(dp), std::move(starts)};
-}
-
-// Change in P(subscribed within the horizon) from taking action a this week (week 0, with
-// progress p) instead of waiting, acting optimally afterwards; averaged over customers.
-ActionTable action_impact(const Fitted& f, const OutcomeTables& optimal) {
-  const FunnelModel& m = f.model;
-  std::vector<double> weight(m.segments(), 0.0);
-  for (const StartState& s : f.starts) weight[static_cast<std::size_t>(s.segment)] += 1;
-  ActionTable impact{};
-  const double total = static_cast<double>(f.starts.size());
-  for (std::size_t p = 0; p < kProgressStates; ++p)
-    for (std::size_t seg = 0; seg < m.segments(); ++seg) {
-      if (weight[seg] == 0) continue;
-      std::array<double, kActions> sub{};
-      for (std::size_t a = 0; a < kActions; ++a) {
-        const WeekOutcome wk = m.week(static_cast<std::int32_t>(seg), static_cast<Progress>(p), 0, static_cast<Action>(a));
-        double v = wk.subscribe;
-        if (m.horizon() > 1)
-          for (const Transition* t = wk.first; t != wk.last; ++t)
-            v += t->probability * optimal.subscribe[m.state_index(static_cast<std::int32_t>(seg), t->next, 1)];
-        sub[a] = v;
-      }
-      for (std::size_t a = 0; a < kActions; ++a)
-        impact[p][a] += weight[seg] / total * (sub[a] - sub[static_cast<std::size_t>(Action::wait)]);
-    }
-  return impact;
-}
-
 // Share of the weeks spent on each action, whatever the progress.
 std::array<double, kActions> action_shares(const ActionTable& mix) {
   std::array<double, kActions> share{};
@@ -68,58 +21,217 @@ std::array<double, kActions> action_shares(const ActionTable& mix) {
   return share;
 }
 
+// The historical process's config: the status quo, no known cost.
+FunnelConfig historical_config(const FunnelConfig& config) {
+  FunnelConfig c = status_quo(config);
+  c.costs.cost.fill(0.0);
+  return c;
+}
+
 }  // namespace
 
-ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                                   const SegmentEncoder& encoder, const TrainState& learned,
-                                   const EvaluationSettings& s, std::int64_t replicate,
-                                   const std::vector<LeadKey>& leads) {
-  std::vector<std::size_t> sample = fitting;
-  if (replicate >= 0) {
-    std::vector<std::uint8_t> cohort(fitting.size());
-    for (std::size_t k = 0; k < fitting.size(); ++k) cohort[k] = static_cast<std::uint8_t>(table.customers[fitting[k]].cohort);
-    sample.clear();
-    for (std::uint32_t k : bootstrap_sample_stratified(cohort, splitmix64(s.seed ^ 0xA11DA7AULL), static_cast<std::uint64_t>(replicate)))
-      sample.push_back(fitting[k]);
+RefitPlan plan_refits(const CustomerTable& table, const std::vector<std::size_t>& fitting, const SegmentEncoder& encoder,
+                      const EvaluationSettings& s, std::vector<std::uint8_t> learned) {
+  RefitPlan plan;
+  std::vector<std::int32_t> node_segment(encoder.nodes().size(), -1);
+  for (std::size_t n = 0; n < encoder.nodes().size(); ++n)
+    if (encoder.nodes()[n].leaf) {  // as FunnelModel::from_estimates numbers its segments
+      node_segment[n] = static_cast<std::int32_t>(plan.leaves.size());
+      plan.leaves.push_back(static_cast<std::int32_t>(n));
+    }
+  plan.starts.reserve(fitting.size());
+  plan.cohort.reserve(fitting.size());
+  std::unordered_map<std::uint64_t, std::int32_t> memo;  // node_of builds strings: once per feature combination
+  for (std::size_t i : fitting) {
+    const Customer& c = table.customers[i];
+    const std::uint64_t month = c.t0 == kNoDay ? 0 : static_cast<std::uint64_t>(civil_from_days(c.t0).month);
+    const std::uint64_t key = ((static_cast<std::uint64_t>(c.cohort) << 40 | static_cast<std::uint32_t>(c.country)) << 12 |
+                               static_cast<std::uint64_t>(c.education) << 4) | month;
+    auto it = memo.find(key);
+    if (it == memo.end()) it = memo.emplace(key, encoder.node_of(c, table)).first;
+    const std::int32_t node = it->second;
+    plan.starts.push_back(StartState{node_segment[static_cast<std::size_t>(node)], history_of(c, node, s.hazards).start});
+    plan.cohort.push_back(static_cast<std::uint8_t>(c.cohort));
   }
-  const Fitted f = fit(table, sample, encoder, s, s.funnel);
-  if (learned.q.size() != f.model.states() * kQStride)
-    throw InputError("the run's Q-table has " + std::to_string(learned.q.size() / kQStride) + " states, the refitted funnel " +
-                     std::to_string(f.model.states()) + ": the run file does not match its own settings");
-  const FunnelModel& m = f.model;
-  const std::array<PolicyRule, 6> rules = {deterministic_policy(m, learned_policy(learned.q, learned.visits, kQStride)),
-                                           deterministic_policy(m, f.dp.policy), random_policy(), always(Action::wait),
-                                           always(Action::message), textbook_policy()};
+  plan.learned = std::move(learned);
+  return plan;
+}
+
+void RefitWorkspace::clear() {
+  // Sizes are kept (capacity is the point); values are reset by their users.
+  picks.clear(), multiplicity.clear();
+}
+
+ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                   const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
+                                   std::int64_t replicate, const std::vector<LeadKey>& leads, RefitWorkspace& ws) {
+  ws.clear();
+  if (replicate >= 0) {
+    ws.picks = bootstrap_sample_stratified(plan.cohort, splitmix64(s.seed ^ 0xA11DA7AULL), static_cast<std::uint64_t>(replicate));
+    ws.multiplicity.assign(fitting.size(), 0);
+    for (std::uint32_t k : ws.picks) ++ws.multiplicity[k];
+  }
+  // Counting each drawn customer as often as it was drawn gives the hazards of the
+  // materialised resample, to the bit (whole-number sums).
+  const HazardEstimates h = estimate_hazards(table, fitting, ws.multiplicity, encoder, s.hazards);
+  return replicate_from_hazards(h, plan, s, s.funnel, replicate >= 0 ? &ws.picks : nullptr, leads, ws);
+}
+
+ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan& plan, const EvaluationSettings& s,
+                                      const FunnelConfig& config, const std::vector<std::uint32_t>* picks,
+                                      const std::vector<LeadKey>& leads, RefitWorkspace& ws) {
+  const std::size_t segments = plan.leaves.size(), H = static_cast<std::size_t>(config.horizon_weeks);
+  const bool all_policies = plan.compare_learned;
+  if (all_policies && plan.learned.size() != segments * H * kProgressStates)
+    throw InputError("the run's Q-table has " + std::to_string(plan.learned.size()) + " states, the refitted funnel " +
+                     std::to_string(segments * H * kProgressStates) + ": the run file does not match its own settings");
+  // The resample's start states, in draw order (the order the means add them in).
+  const std::size_t n = picks ? picks->size() : plan.starts.size();
+  auto start_at = [&](std::size_t i) -> const StartState& { return plan.starts[picks ? (*picks)[i] : i]; };
+  // Per (segment, progress): the start weight of the action mix (1/n per start, added in
+  // draw order as the mix's map adds it), and customers per segment (the impact's weights).
+  ws.mix_weight.assign(segments * kProgressStates, 0.0);
+  ws.segment_weight.assign(segments, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const StartState& st = start_at(i);
+    ws.mix_weight[static_cast<std::size_t>(st.segment) * kProgressStates + st.progress] += 1.0 / static_cast<double>(n);
+    ws.segment_weight[static_cast<std::size_t>(st.segment)] += 1;
+  }
+  constexpr std::size_t kRules = 7;  // kPolicies: 6 rules and the historical process
+  ws.start_outcome.assign(kRules * segments * kProgressStates, PolicyOutcome{});
+  ws.week0_subscribe.assign(segments * kProgressStates * kActions, 0.0);
+  const bool wait_costs = config.costs.cost[static_cast<std::size_t>(Action::wait)] != 0;
+  const FunnelConfig hist = historical_config(config);
   ModelReplicate r;
-  auto record = [&](std::size_t k, const PolicyOutcome& o, bool costs_known) {
+  ActionTable occupancy{};
+  // Segments are independent: each is built, solved and evaluated in one reused one-segment
+  // model, so no table of the whole state space exists.
+  for (std::size_t sg = 0; sg < segments; ++sg) {
+    const auto node = static_cast<std::size_t>(plan.leaves[sg]);
+    FunnelModel& m = ws.model;
+    m.assign_segment(h, node, config);
+    solve_funnel(m, s.q.gamma, ws.dp);
+    const std::uint8_t* learned = all_policies ? plan.learned.data() + sg * H * kProgressStates : nullptr;
+    const std::uint8_t* optimal = ws.dp.policy.data();
+    auto rule = [&](std::size_t k) -> PolicyRule {
+      switch (k) {
+        case 0: return [learned](std::int32_t, Progress p, int w, std::array<double, kActions>& probs) {
+            probs.fill(0.0);
+            probs[learned[static_cast<std::size_t>(w) * kProgressStates + p]] = 1.0;
+          };
+        case 1: return [optimal](std::int32_t, Progress p, int w, std::array<double, kActions>& probs) {
+            probs.fill(0.0);
+            probs[optimal[static_cast<std::size_t>(w) * kProgressStates + p]] = 1.0;
+          };
+        case 2: return random_policy();
+        case 3: return always(Action::wait);
+        case 4: return always(Action::message);
+        default: return textbook_policy();
+      }
+    };
+    auto keep_starts = [&](std::size_t k, const FunnelModel& model, const OutcomeTables& t) {
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        const std::uint32_t st = model.state_index(0, static_cast<Progress>(p), 0);
+        ws.start_outcome[(k * segments + sg) * kProgressStates + p] =
+            PolicyOutcome{t.reward[st], t.subscribe[st], t.first_call[st], t.cost[st]};
+      }
+    };
+    for (std::size_t k = all_policies ? 0 : 1; k < (all_policies ? 6 : 2); ++k) {
+      OutcomeTables& t = k == 1 ? ws.optimal : ws.outcomes;
+      evaluate_outcomes(m, s.q.gamma, rule(k), t);
+      keep_starts(k, m, t);
+    }
+    if (all_policies && wait_costs) {  // else the historical process is always-wait itself
+      ws.historical.assign_segment(h, node, hist);
+      evaluate_outcomes(ws.historical, s.q.gamma, always(Action::wait), ws.outcomes);
+      keep_starts(6, ws.historical, ws.outcomes);
+    }
+    // Action impact: P(subscribe) after acting a in week 0 at progress p, then optimally.
+    if (ws.segment_weight[sg] != 0)
+      for (std::size_t p = 0; p < kProgressStates; ++p)
+        for (std::size_t a = 0; a < kActions; ++a) {
+          const WeekOutcome wk = m.week(0, static_cast<Progress>(p), 0, static_cast<Action>(a));
+          double v = wk.subscribe;
+          if (m.horizon() > 1)
+            for (const Transition* t = wk.first; t != wk.last; ++t) v += t->probability * ws.optimal.subscribe[m.state_index(0, t->next, 1)];
+          ws.week0_subscribe[(sg * kProgressStates + p) * kActions + a] = v;
+        }
+    // The optimal policy's expected weeks per (progress, action), from this segment's starts
+    // (in (segment, progress) order, as the map of optimal_action_mix visits them).
+    for (std::size_t p0 = 0; p0 < kProgressStates; ++p0) {
+      const double w0 = ws.mix_weight[sg * kProgressStates + p0];
+      if (w0 == 0) continue;
+      std::array<double, kProgressStates> dist{};
+      dist[p0] = w0;
+      for (int w = 0; w < m.horizon(); ++w) {
+        std::array<double, kProgressStates> next{};
+        for (std::size_t p = 0; p < kProgressStates; ++p) {
+          if (dist[p] == 0) continue;
+          const std::uint8_t a = ws.dp.policy[m.state_index(0, static_cast<Progress>(p), w)];
+          occupancy[p][a] += dist[p];
+          const WeekOutcome wk = m.week(0, static_cast<Progress>(p), w, static_cast<Action>(a));
+          for (const Transition* t = wk.first; t != wk.last; ++t) next[t->next] += dist[p] * t->probability;
+        }
+        dist = next;
+      }
+    }
+  }
+  // Means over the starts, in draw order (as mean_outcome adds them).
+  auto record = [&](std::size_t k, std::size_t from, bool costs_known) {
+    PolicyOutcome o;
+    if (n > 0) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const StartState& st = start_at(i);
+        const PolicyOutcome& x = ws.start_outcome[(from * segments + static_cast<std::size_t>(st.segment)) * kProgressStates + st.progress];
+        o.reward += x.reward, o.subscribe += x.subscribe, o.first_call += x.first_call, o.cost += x.cost;
+      }
+      const double nn = static_cast<double>(n);
+      o.reward /= nn, o.subscribe /= nn, o.first_call /= nn, o.cost /= nn;
+    }
     r.policy[k] = {1000 * o.subscribe, 1000 * o.first_call, o.reward,
                    costs_known && o.subscribe > 0 ? o.cost / o.subscribe : std::numeric_limits<double>::quiet_NaN()};
   };
-  OutcomeTables optimal;
-  for (std::size_t k = 0; k < rules.size(); ++k) {
-    OutcomeTables t = evaluate_outcomes(m, s.q.gamma, rules[k]);
-    const PolicyOutcome o = mean_outcome(m, t, f.starts);
-    record(k, o, true);
-    if (k == 1) optimal = std::move(t);
-    // The historical process is always waiting with no success and no known cost: when waiting
-    // costs nothing it is always-wait itself, and its model need not be built.
-    if (k == 3 && m.cost(Action::wait) == 0) record(6, o, false);
+  if (all_policies) {
+    for (std::size_t k = 0; k < 6; ++k) record(k, k, true);
+    record(6, wait_costs ? 6 : 3, false);
+  } else {
+    record(1, 1, true);
   }
-  if (m.cost(Action::wait) != 0) {
-    FunnelConfig c = status_quo(s.funnel);
-    c.costs.cost.fill(0.0);
-    const FunnelModel hist = m.with_config(c);
-    record(6, mean_outcome(hist, evaluate_outcomes(hist, s.q.gamma, always(Action::wait)), f.starts), false);
-  }
-  r.impact = action_impact(f, optimal);
-  r.action_mix = optimal_action_mix(m, f.dp, f.starts);
+  // Impact, averaged over customers (progress outer, segment inner, as before).
+  const double total = static_cast<double>(n);
+  for (std::size_t p = 0; p < kProgressStates; ++p)
+    for (std::size_t sg = 0; sg < segments; ++sg) {
+      if (ws.segment_weight[sg] == 0) continue;
+      const double* sub = &ws.week0_subscribe[(sg * kProgressStates + p) * kActions];
+      for (std::size_t a = 0; a < kActions; ++a)
+        r.impact[p][a] += ws.segment_weight[sg] / total * (sub[a] - sub[static_cast<std::size_t>(Action::wait)]);
+    }
+  double occupied = 0;
+  for (const auto& row : occupancy)
+    for (double x : row) occupied += x;
+  for (auto& row : occupancy)
+    for (double& x : row) x = occupied > 0 ? x / occupied : 0.0;
+  r.action_mix = occupancy;
   if (!leads.empty()) {
-    const FunnelModel listed = call_list_model(encoder, f.hazards, s.funnel);
-    LeadScorer scorer(listed, s.q.gamma);
-    for (const LeadKey& k : leads) {
-      const std::int32_t seg = listed.segment_of_node(k.node);
-      r.lead_p_subscribe.push_back(scorer.p_subscribe(seg, k.progress, k.week));
-      r.lead_gain.push_back(k.act ? scorer.score(seg, k.progress, k.week).gain : 0.0);
+    // The call list's model has every node of the tree as a segment; a lead is scored in its
+    // node's segment alone, so only the nodes with leads are built, one at a time.
+    FunnelConfig listed = config;
+    listed.horizon_weeks = kCallListHorizon;
+    ws.lead_order.resize(leads.size());
+    for (std::size_t k = 0; k < leads.size(); ++k) ws.lead_order[k] = static_cast<std::uint32_t>(k);
+    std::stable_sort(ws.lead_order.begin(), ws.lead_order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return leads[a].node < leads[b].node; });
+    r.lead_p_subscribe.assign(leads.size(), 0.0);
+    r.lead_gain.assign(leads.size(), 0.0);
+    for (std::size_t i = 0; i < ws.lead_order.size();) {
+      const std::int32_t node = leads[ws.lead_order[i]].node;
+      ws.lead_model.assign_segment(h, static_cast<std::size_t>(node), listed);
+      LeadScorer scorer(ws.lead_model, s.q.gamma);
+      for (; i < ws.lead_order.size() && leads[ws.lead_order[i]].node == node; ++i) {
+        const LeadKey& k = leads[ws.lead_order[i]];
+        r.lead_p_subscribe[ws.lead_order[i]] = scorer.p_subscribe(0, k.progress, k.week);
+        r.lead_gain[ws.lead_order[i]] = k.act ? scorer.score(0, k.progress, k.week).gain : 0.0;
+      }
     }
   }
   return r;
@@ -160,26 +272,29 @@ ActionTable optimal_action_mix(const FunnelModel& m, const DpSolution& dp, const
 }
 
 std::vector<SensitivityRow> run_sensitivity(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                                            const SegmentEncoder& encoder, const EvaluationSettings& s,
-                                            ActionTable& impact_low, ActionTable& impact_high) {
+                                            const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
+                                            ActionTable& impact_low, ActionTable& impact_high, RefitWorkspace& ws) {
   std::vector<SensitivityRow> rows;
   for (auto& row : impact_low) row.fill(std::numeric_limits<double>::infinity());
   for (auto& row : impact_high) row.fill(-std::numeric_limits<double>::infinity());
+  // The hazards do not depend on the assumptions: one estimate serves the grid.
+  const HazardEstimates h = estimate_hazards(table, fitting, encoder, s.hazards);
+  RefitPlan optimal_only;  // the plan without the learned policy: the optimum alone is evaluated
+  optimal_only.leaves = plan.leaves;
+  optimal_only.starts = plan.starts;
+  optimal_only.compare_learned = false;
   for (double success : s.grid_success)
     for (double reward : s.grid_reward) {
       FunnelConfig c = s.funnel;
       for (double& x : c.success.probability) x = std::min(1.0, x * success);
       c.subscription_reward *= reward;
-      const Fitted f = fit(table, fitting, encoder, s, c);
-      const OutcomeTables t = evaluate_outcomes(f.model, s.q.gamma, deterministic_policy(f.model, f.dp.policy));
-      const PolicyOutcome o = mean_outcome(f.model, t, f.starts);
-      rows.push_back(SensitivityRow{success, reward, o.reward, 1000 * o.subscribe,
-                                    action_shares(optimal_action_mix(f.model, f.dp, f.starts))});
-      const ActionTable imp = action_impact(f, t);
+      const ModelReplicate f = replicate_from_hazards(h, optimal_only, s, c, nullptr, {}, ws);
+      // policy[1] = {1000 P(subscribe), 1000 P(first call), reward, cost per acquisition}
+      rows.push_back(SensitivityRow{success, reward, f.policy[1][2], f.policy[1][0], action_shares(f.action_mix)});
       for (std::size_t p = 0; p < kProgressStates; ++p)
         for (std::size_t a = 0; a < kActions; ++a) {
-          impact_low[p][a] = std::min(impact_low[p][a], imp[p][a]);
-          impact_high[p][a] = std::max(impact_high[p][a], imp[p][a]);
+          impact_low[p][a] = std::min(impact_low[p][a], f.impact[p][a]);
+          impact_high[p][a] = std::max(impact_high[p][a], f.impact[p][a]);
         }
     }
   return rows;

@@ -35,6 +35,11 @@ PolicyRule textbook_policy() {
 
 OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy) {
   OutcomeTables out;
+  evaluate_outcomes(m, gamma, policy, out);
+  return out;
+}
+
+void evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy, OutcomeTables& out) {
   const std::size_t n = m.states();
   out.reward.assign(n, 0), out.subscribe.assign(n, 0), out.first_call.assign(n, 0), out.cost.assign(n, 0);
   const double R = m.config().subscription_reward;
@@ -72,7 +77,6 @@ OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const Policy
         }
         out.reward[st] = reward, out.subscribe[st] = sub, out.first_call[st] = fc, out.cost[st] = cost;
       }
-  return out;
 }
 
 PolicyOutcome mean_outcome(const FunnelModel& m, const OutcomeTables& t, const std::vector<StartState>& starts) {

@@ -1,5 +1,7 @@
 #include "reinforcer/h5/hdf5.hpp"
 
+#include <array>
+
 #include <libdeflate.h>
 
 #include <algorithm>
@@ -284,7 +286,37 @@ std::vector<T> read_matrix_of(hid_t group, const std::string& name, std::size_t&
   if (!out.empty()) check_status(H5Dread(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
   return out;
 }
+// Rows [first, first + count) of a 2-D dataset whose shape is known.
+template <typename T>
+void read_matrix_rows_of(hid_t group, const std::string& name, std::size_t first, std::size_t count, std::size_t cols,
+                         std::vector<T>& out, hid_t type) {
+  Id ds(check(H5Dopen2(group, name.c_str(), H5P_DEFAULT), "open " + name));
+  Id space(H5Dget_space(ds.get()));
+  const hsize_t start[2] = {first, 0}, size[2] = {count, cols};
+  check_status(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), "select rows of " + name);
+  Id memory(H5Screate_simple(2, size, nullptr));
+  out.resize(count * cols);
+  if (!out.empty()) check_status(H5Dread(ds.get(), type, memory.get(), space.get(), H5P_DEFAULT, out.data()), "read " + name);
+}
 }  // namespace
+
+void Group::read_matrix_rows(const std::string& name, std::size_t first, std::size_t count, std::size_t cols,
+                             std::vector<double>& out) const {
+  read_matrix_rows_of(get(), name, first, count, cols, out, H5T_NATIVE_DOUBLE);
+}
+void Group::read_matrix_rows(const std::string& name, std::size_t first, std::size_t count, std::size_t cols,
+                             std::vector<std::int64_t>& out) const {
+  read_matrix_rows_of(get(), name, first, count, cols, out, H5T_NATIVE_INT64);
+}
+std::array<std::size_t, 2> Group::matrix_shape(const std::string& name) const {
+  if (H5Lexists(get(), name.c_str(), H5P_DEFAULT) <= 0) throw InputError("the file has no dataset '" + name + "'");
+  Id ds(check(H5Dopen2(get(), name.c_str(), H5P_DEFAULT), "open " + name));
+  Id space(H5Dget_space(ds.get()));
+  if (H5Sget_simple_extent_ndims(space.get()) != 2) throw InputError("dataset '" + name + "' is not a 2-D array");
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  return {static_cast<std::size_t>(dims[0]), static_cast<std::size_t>(dims[1])};
+}
 
 void Group::write_matrix_columns(const std::string& name, const std::vector<double>& v, std::size_t rows,
                                  std::size_t stride, std::size_t cols) const {

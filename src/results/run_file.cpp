@@ -1,5 +1,7 @@
 #include "reinforcer/results/run_file.hpp"
 
+#include <algorithm>
+
 #include "reinforcer/results/checkpoint.hpp"
 #include "reinforcer/results/evaluation_file.hpp"
 #include "reinforcer/h5/hdf5.hpp"
@@ -222,19 +224,23 @@ StoredRun read_run_file(const std::string& path) {
   StoredRun r;
   r.path = path;
   r.table = read_customer_table(f, path);
-  std::size_t rows = 0, cols = 0;
-  const auto q = f.open_group("q").read_matrix("values", rows, cols);
-  std::size_t vr = 0, vc = 0;
-  const auto visits = f.open_group("q").read_int_matrix("visits", vr, vc);
-  if (cols != kActions || vr != rows || vc != cols)
+  // Only the policy is needed: the Q-table (16 bytes per cell with its visits, 600 MB for
+  // 5.7 M states) is read a block of states at a time, never whole.
+  const h5::Group qg = f.open_group("q");
+  const auto shape = qg.matrix_shape("values");
+  if (shape[1] != kActions || qg.matrix_shape("visits") != shape)
     throw InputError(path + ": q/values and q/visits must both be [states, " + std::to_string(kActions) + "]");
-  r.learned.q.assign(rows * kQStride, 0.0);
-  r.learned.visits.assign(rows * kQStride, 0);
-  for (std::size_t s = 0; s < rows; ++s)
-    for (std::size_t a = 0; a < kActions; ++a) {
-      r.learned.q[s * kQStride + a] = q[s * kActions + a];
-      r.learned.visits[s * kQStride + a] = visits[s * kActions + a];
-    }
+  r.learned_policy.resize(shape[0]);
+  constexpr std::size_t kBlock = std::size_t{1} << 16;
+  std::vector<double> q;
+  std::vector<std::int64_t> visits;
+  for (std::size_t first = 0; first < shape[0]; first += kBlock) {
+    const std::size_t count = std::min(kBlock, shape[0] - first);
+    qg.read_matrix_rows("values", first, count, kActions, q);
+    qg.read_matrix_rows("visits", first, count, kActions, visits);
+    const std::vector<std::uint8_t> block = learned_policy(q, visits, kActions);
+    std::copy(block.begin(), block.end(), r.learned_policy.begin() + static_cast<std::ptrdiff_t>(first));
+  }
   r.config_text = f.has_attribute("train_config") ? f.string_attribute("train_config") : f.string_attribute("config");
   const std::string export_date = f.string_attribute("export_date");
   const auto day = parse_iso_day(export_date);

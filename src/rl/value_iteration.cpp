@@ -34,6 +34,11 @@ void backward(const FunnelModel& m, std::vector<double>& value, ChooseValue choo
 
 DpSolution solve_funnel(const FunnelModel& m, double gamma) {
   DpSolution d;
+  solve_funnel(m, gamma, d);
+  return d;
+}
+
+void solve_funnel(const FunnelModel& m, double gamma, DpSolution& d) {
   d.q.assign(m.states() * kActions, 0.0);
   d.policy.assign(m.states(), 0);
   backward(m, d.value, [&](std::int32_t s, Progress p, int w) {
@@ -46,7 +51,6 @@ DpSolution solve_funnel(const FunnelModel& m, double gamma) {
     }
     return best;
   });
-  return d;
 }
 
 std::vector<double> evaluate_policy(const FunnelModel& m, double gamma, const std::vector<std::uint8_t>& policy) {

@@ -1,11 +1,17 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/split.hpp"
 #include "reinforcer/data/synth.hpp"
 #include "reinforcer/eval/evaluation.hpp"
 #include "reinforcer/eval/policy_outcomes.hpp"
+#include "reinforcer/core/rng.hpp"
+#include "reinforcer/eval/call_list.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
+#include "../../src/eval/evaluation_internal.hpp"  // the refit's workspace
 #include "hand_solved_funnel.hpp"
 #include "test_support.hpp"
 
@@ -99,5 +105,70 @@ TEST_CASE("targeting never sees a held-out customer's outcome or later progress"
     CHECK(before[k].segment_rate == after[k].segment_rate);
     CHECK(before[k].cohort_rate == after[k].cohort_rate);
     CHECK(before[k].random == after[k].random);
+  }
+}
+
+TEST_CASE("a model refit in reused buffers equals a fresh fit of the whole funnel on the same resample", "[evaluation][refit]") {
+  IngestResult r = test::synthetic_ingest(3000, 5);
+  CustomerTable t = r.table;
+  assign_folds(t, 5, 1);
+  EvaluationSettings s;
+  s.features = parse_feature_mask("cohort,country");
+  s.hazards.export_date = r.report.export_date;
+  const std::vector<std::size_t> fitting = select_fitting(t, "all");
+  const SegmentEncoder encoder(t, fitting, s.features);
+  // Any learned policy will do; this one differs from state to state.
+  const std::size_t states_per_segment = static_cast<std::size_t>(s.funnel.horizon_weeks) * kProgressStates;
+  std::size_t leaves = 0;
+  for (const SegmentNode& n : encoder.nodes()) leaves += n.leaf;
+  std::vector<std::uint8_t> learned(leaves * states_per_segment);
+  for (std::size_t i = 0; i < learned.size(); ++i) learned[i] = static_cast<std::uint8_t>(i * 7 / 5 % kActions);
+  const evaluation::RefitPlan plan = evaluation::plan_refits(t, fitting, encoder, s, learned);
+  // Leads at every node of the tree (the call list's model has them all), some acting.
+  std::vector<evaluation::LeadKey> leads;
+  for (std::size_t n = 0; n < encoder.nodes().size(); ++n)
+    for (int week : {0, 9, kLastBandWeek})
+      leads.push_back(evaluation::LeadKey{static_cast<std::int32_t>(n), static_cast<Progress>(n % 4), week, n % 2 == 0});
+
+  const std::int64_t replicate = 3;
+  evaluation::RefitWorkspace fresh, reused;
+  const evaluation::ModelReplicate once = evaluation::run_model_replicate(t, fitting, encoder, plan, s, replicate, leads, fresh);
+  // The reused buffers first hold another resample's refit and the full fit.
+  evaluation::run_model_replicate(t, fitting, encoder, plan, s, 11, leads, reused);
+  evaluation::run_model_replicate(t, fitting, encoder, plan, s, -1, {}, reused);
+  const evaluation::ModelReplicate again = evaluation::run_model_replicate(t, fitting, encoder, plan, s, replicate, leads, reused);
+  // Bit for bit (the historical process's cost per acquisition is NaN by design).
+  CHECK(std::memcmp(&again.policy, &once.policy, sizeof once.policy) == 0);
+  CHECK(again.impact == once.impact);
+  CHECK(again.action_mix == once.action_mix);
+  CHECK(again.lead_p_subscribe == once.lead_p_subscribe);
+  CHECK(again.lead_gain == once.lead_gain);
+
+  // The whole funnel fitted on the materialised resample, as every refit was once computed.
+  std::vector<std::uint8_t> cohort;
+  for (std::size_t i : fitting) cohort.push_back(static_cast<std::uint8_t>(t.customers[i].cohort));
+  std::vector<std::size_t> sample;
+  std::vector<StartState> starts;
+  for (std::uint32_t k : bootstrap_sample_stratified(cohort, splitmix64(s.seed ^ 0xA11DA7AULL), replicate))
+    sample.push_back(fitting[k]), starts.push_back(plan.starts[k]);
+  const HazardEstimates h = estimate_hazards(t, sample, encoder, s.hazards);
+  const FunnelModel m = FunnelModel::from_estimates(encoder, h, s.funnel);
+  const DpSolution dp = solve_funnel(m, s.q.gamma);
+  const std::array<PolicyRule, 6> rules = {deterministic_policy(m, learned), deterministic_policy(m, dp.policy),
+                                           random_policy(), always(Action::wait), always(Action::message),
+                                           textbook_policy()};
+  for (std::size_t k = 0; k < rules.size(); ++k) {
+    INFO("policy " << evaluation::kPolicies[k]);
+    const PolicyOutcome o = mean_outcome(m, evaluate_outcomes(m, s.q.gamma, rules[k]), starts);
+    CHECK(again.policy[k][0] == 1000 * o.subscribe);
+    CHECK(again.policy[k][1] == 1000 * o.first_call);
+    CHECK(again.policy[k][2] == o.reward);
+  }
+  CHECK(again.action_mix == evaluation::optimal_action_mix(m, dp, starts));
+  const FunnelModel listed = evaluation::call_list_model(encoder, h, s.funnel);
+  LeadScorer scorer(listed, s.q.gamma);
+  for (std::size_t k = 0; k < leads.size(); ++k) {
+    INFO("lead " << k);
+    CHECK(again.lead_p_subscribe[k] == scorer.p_subscribe(leads[k].node, leads[k].progress, leads[k].week));
   }
 }

@@ -77,6 +77,12 @@ class FunnelModel {
                                     bool all_nodes = false);
   // The same hazards under other assumptions (success, costs, reward, horizon).
   FunnelModel with_config(FunnelConfig config) const;
+  // Refills this model in place as one segment: segment 0 becomes what node `node` is in
+  // from_estimates(encoder, h, config, ...), to the bit, reusing the buffers this model holds
+  // (a refit streams every segment through one model instead of building all of them).
+  // Such a model is for exact evaluation (week(), DP): it has no sampling tables, and
+  // sample_no_subscription / sample_status_quo must not be called on it.
+  void assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config);
 
   std::size_t segments() const { return segments_; }
   int horizon() const { return config_.horizon_weeks; }
@@ -164,6 +170,7 @@ class FunnelModel {
     return ((static_cast<std::size_t>(segment) * kBands + week_band_[static_cast<std::size_t>(week)]) * kProgressStates +
             p) * kActions + static_cast<std::size_t>(a);
   }
+  void build();  // the tables from rates_, jump_rates_, bands_ and config_
   void add_action(Action a, Progress p, const std::array<double, kProgressStates>& status_quo,
                   std::array<double, kProgressStates>& after) const;
   // P(progress after the status quo's milestones of a week from p in band b), per progress.
@@ -189,6 +196,8 @@ class FunnelModel {
   std::vector<std::uint32_t> thresholds_;           // cumulative, aligned with transitions_
   std::vector<std::int32_t> segment_nodes_;
   std::vector<std::int32_t> node_segment_;
+  std::vector<Transition> week_scratch_;  // one week's outcomes while building
+  bool sampling_ = true;  // build the sampling thresholds (not for assign_segment's models)
 };
 
 

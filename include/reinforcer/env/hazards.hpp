@@ -114,5 +114,10 @@ Progress decision_progress(const Customer& c);
 
 HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                                  const SegmentEncoder& encoder, const HazardOptions& options);
+// The same with fitting customer k counted multiplicity[k] times (a bootstrap resample as
+// counts; empty: once each): equal, to the bit, to passing fitting[k] that many times.
+HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                 const std::vector<std::uint32_t>& multiplicity, const SegmentEncoder& encoder,
+                                 const HazardOptions& options);
 
 }  // namespace reinforcer

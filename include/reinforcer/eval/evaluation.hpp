@@ -136,9 +136,11 @@ struct EvaluationRun {
   std::function<void(const FinishedTasks&, std::int64_t tasks)> checkpoint;
 };
 
-// The run's learned Q-table must be over the leaf states of the funnel fitted on `fit_on`.
-// Every rank calls it; the result is complete on rank 0 only.
-EvaluationResult evaluate(const CustomerTable& table, const TrainState& learned, const EvaluationSettings& settings,
+// The run's learned policy (learned_policy() of its Q-table, one action per state) must be
+// over the leaf states of the funnel fitted on `fit_on`. Every rank calls it; the result is
+// complete on rank 0 only.
+EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uint8_t>& learned_policy,
+                          const EvaluationSettings& settings,
                           const Communicator& comm, const EvaluationRun& run = {});
 
 // Out-of-fold targeting scores of the held-out customers (kScorers), for one fitting/held-out

@@ -34,6 +34,8 @@ struct PolicyOutcome {
 };
 
 OutcomeTables evaluate_outcomes(const FunnelModel& model, double gamma, const PolicyRule& policy);
+// The same into `out`, reusing its buffers (every element is overwritten).
+void evaluate_outcomes(const FunnelModel& model, double gamma, const PolicyRule& policy, OutcomeTables& out);
 PolicyOutcome mean_outcome(const FunnelModel& model, const OutcomeTables& t, const std::vector<StartState>& starts);
 
 // P(event e has happened by the end of week w), for w = 0..H-1, starting from (segment,

@@ -3,6 +3,7 @@
 // compound datasets (so pandas.DataFrame(h5py.File(p)["/x"][()]) loads them).
 #include <hdf5.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -112,6 +113,13 @@ class Group {
   // Reads a 2-D array; rows and cols receive its shape.
   std::vector<double> read_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const;
   std::vector<std::int64_t> read_int_matrix(const std::string& name, std::size_t& rows, std::size_t& cols) const;
+  // [rows, cols] of a 2-D dataset, and rows [first, first + count) of it (all `cols`) into
+  // `out`: a large matrix read a block at a time.
+  std::array<std::size_t, 2> matrix_shape(const std::string& name) const;
+  void read_matrix_rows(const std::string& name, std::size_t first, std::size_t count, std::size_t cols,
+                        std::vector<double>& out) const;
+  void read_matrix_rows(const std::string& name, std::size_t first, std::size_t count, std::size_t cols,
+                        std::vector<std::int64_t>& out) const;
   // Copies object `name` of `source` (a dataset or group, with attributes) into this group.
   void copy_from(const Group& source, const std::string& name) const;
   std::vector<std::string> attribute_names() const;

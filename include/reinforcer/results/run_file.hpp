@@ -31,13 +31,13 @@ struct RunContents {
 
 void write_run_file(const std::string& path, const RunContents& run, const Provenance& provenance);
 
-// What `evaluate` reads back: the customers, the learned Q-table and visits, the stored
+// What `evaluate` reads back: the customers, the learned policy (of the Q-table and visits), the stored
 // [train] options (as text), the export date and the layout. An evaluated file (a run file
 // with /evaluation added) reads the same. InputError names the file and what is wrong.
 struct StoredRun {
   std::string path;
   CustomerTable table;
-  TrainState learned;
+  std::vector<std::uint8_t> learned_policy;  // learned_policy() per state, read a block of rows at a time
   std::string config_text;
   Day export_date = 0;
   std::int64_t workers = 0, episodes_per_worker = 0;

@@ -17,6 +17,8 @@ struct DpSolution {
 };
 
 DpSolution solve_funnel(const FunnelModel& model, double gamma);
+// The same into `out`, reusing its buffers (every element is overwritten).
+void solve_funnel(const FunnelModel& model, double gamma, DpSolution& out);
 
 // Exact value of a deterministic policy (one action per state).
 std::vector<double> evaluate_policy(const FunnelModel& model, double gamma, const std::vector<std::uint8_t>& policy);
