@@ -47,6 +47,8 @@ std::vector<LearningCurveRow> read_learning_curve(const h5::Group& g) {
   return out;
 }
 
+namespace {
+// "key was 'a', now 'b'; ..." for every key whose value differs (empty: the same work).
 std::string fingerprint_differences(const Fingerprint& stored, const Fingerprint& expected) {
   std::string diff;
   for (const auto& [k, v] : expected) {
@@ -59,15 +61,42 @@ std::string fingerprint_differences(const Fingerprint& stored, const Fingerprint
   return diff;
 }
 
+const CheckpointKind kTrainCheckpoint{kCheckpointFormat, kCheckpointFormatVersion, "checkpoint", "run"};
+}  // namespace
+
+void write_checkpoint_identity(const h5::Group& file, const CheckpointKind& kind, const Fingerprint& fingerprint) {
+  file.set_attribute("format", kind.format);
+  file.set_attribute("format_version", kind.version);
+  const h5::Group fp = file.create_group("fingerprint");
+  for (const auto& [k, v] : fingerprint) fp.set_attribute(k, v);
+}
+
+h5::File open_checkpoint_to_resume(const std::string& path, const CheckpointKind& kind, const Fingerprint& expected) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw PathError(path + ": no checkpoint to resume from (run without --resume, or name it with --checkpoint)");
+  h5::File f = h5::File::open_read(path);
+  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
+  if (format != kind.format) throw InputError(path + ": is not a reinforcer " + kind.name);
+  if (f.int_attribute("format_version") != kind.version)
+    throw InputError(path + ": " + kind.name + " format version " + std::to_string(f.int_attribute("format_version")) +
+                     ", this tool reads version " + std::to_string(kind.version) + " (start afresh without --resume)");
+  const h5::Group fp = f.open_group("fingerprint");
+  Fingerprint stored;
+  for (const auto& name : fp.attribute_names()) stored[name] = fp.string_attribute(name);
+  const std::string diff = fingerprint_differences(stored, expected);
+  if (!diff.empty())
+    throw InputError(path + ": the checkpoint belongs to another " + kind.work + ": " + diff +
+                     " (resume with the same input and options, or start afresh without --resume)");
+  return f;
+}
+
 void write_checkpoint(const std::string& path, const TrainState& state, const Fingerprint& fingerprint) {
   AtomicOutput out(path);
   {
     const h5::File f = h5::File::create(out.temp_path());
-    f.set_attribute("format", kCheckpointFormat);
-    f.set_attribute("format_version", kCheckpointFormatVersion);
+    write_checkpoint_identity(f, kTrainCheckpoint, fingerprint);
     f.set_attribute("rounds_done", state.rounds_done);
-    const h5::Group fp = f.create_group("fingerprint");
-    for (const auto& [k, v] : fingerprint) fp.set_attribute(k, v);
     const std::size_t rows = state.q.size() / kQStride;
     f.write_matrix("q", state.q, rows, kQStride);
     f.write_matrix("visits", state.visits, rows, kQStride);
@@ -77,23 +106,7 @@ void write_checkpoint(const std::string& path, const TrainState& state, const Fi
 }
 
 TrainState read_checkpoint(const std::string& path, const Fingerprint& expected) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw PathError(path + ": no checkpoint to resume from (run without --resume, or name it with --checkpoint)");
-  const h5::File f = h5::File::open_read(path);
-  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
-  if (format != kCheckpointFormat) throw InputError(path + ": is not a reinforcer checkpoint");
-  if (f.int_attribute("format_version") != kCheckpointFormatVersion)
-    throw InputError(path + ": checkpoint format version " + std::to_string(f.int_attribute("format_version")) +
-                     ", this tool reads version " + std::to_string(kCheckpointFormatVersion) +
-                     " (start afresh without --resume)");
-  const h5::Group fp = f.open_group("fingerprint");
-  Fingerprint stored;
-  for (const auto& name : fp.attribute_names()) stored[name] = fp.string_attribute(name);
-  const std::string diff = fingerprint_differences(stored, expected);
-  if (!diff.empty())
-    throw InputError(path + ": the checkpoint belongs to another run: " + diff +
-                     " (resume with the same input and options, or start afresh without --resume)");
+  const h5::File f = open_checkpoint_to_resume(path, kTrainCheckpoint, expected);
   TrainState s;
   s.rounds_done = f.int_attribute("rounds_done");
   std::size_t rows = 0, cols = 0;

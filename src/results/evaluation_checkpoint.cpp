@@ -1,12 +1,14 @@
 #include "reinforcer/results/evaluation_checkpoint.hpp"
 
-#include <sys/stat.h>
-
 #include "reinforcer/core/atomic_output.hpp"
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/h5/hdf5.hpp"
 
 namespace reinforcer {
+namespace {
+const CheckpointKind kEvaluationCheckpoint{kEvaluationCheckpointFormat, kEvaluationCheckpointFormatVersion,
+                                           "evaluate checkpoint", "evaluation"};
+}  // namespace
 
 void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& finished, std::int64_t tasks,
                                  const Fingerprint& fingerprint) {
@@ -21,12 +23,9 @@ void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& f
   AtomicOutput out(path);
   {
     const h5::File f = h5::File::create(out.temp_path());
-    f.set_attribute("format", kEvaluationCheckpointFormat);
-    f.set_attribute("format_version", kEvaluationCheckpointFormatVersion);
+    write_checkpoint_identity(f, kEvaluationCheckpoint, fingerprint);
     f.set_attribute("tasks", tasks);
     f.set_attribute("tasks_finished", static_cast<std::int64_t>(task.size()));
-    const h5::Group fp = f.create_group("fingerprint");
-    for (const auto& [k, v] : fingerprint) fp.set_attribute(k, v);
     if (!task.empty()) {
       f.write_matrix("task", task, task.size(), 1);
       f.write_matrix("offset", offset, offset.size(), 1);
@@ -38,23 +37,7 @@ void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& f
 
 FinishedTasks read_evaluation_checkpoint(const std::string& path, const Fingerprint& expected, std::int64_t tasks,
                                          bool with_values) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw PathError(path + ": no checkpoint to resume from (run without --resume, or name it with --checkpoint)");
-  const h5::File f = h5::File::open_read(path);
-  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
-  if (format != kEvaluationCheckpointFormat) throw InputError(path + ": is not a reinforcer evaluate checkpoint");
-  if (f.int_attribute("format_version") != kEvaluationCheckpointFormatVersion)
-    throw InputError(path + ": evaluate checkpoint format version " + std::to_string(f.int_attribute("format_version")) +
-                     ", this tool reads version " + std::to_string(kEvaluationCheckpointFormatVersion) +
-                     " (start afresh without --resume)");
-  const h5::Group fp = f.open_group("fingerprint");
-  Fingerprint stored;
-  for (const auto& name : fp.attribute_names()) stored[name] = fp.string_attribute(name);
-  const std::string diff = fingerprint_differences(stored, expected);
-  if (!diff.empty())
-    throw InputError(path + ": the checkpoint belongs to another evaluation: " + diff +
-                     " (resume with the same input and options, or start afresh without --resume)");
+  const h5::File f = open_checkpoint_to_resume(path, kEvaluationCheckpoint, expected);
   if (tasks >= 0 && f.int_attribute("tasks") != tasks)
     throw InputError(path + ": the checkpoint's evaluation has " + std::to_string(f.int_attribute("tasks")) +
                      " tasks, this one " + std::to_string(tasks) + " (start afresh without --resume)");

@@ -15,8 +15,20 @@ inline constexpr std::int64_t kCheckpointFormatVersion = 3;  // 2: the learning 
 
 using Fingerprint = std::map<std::string, std::string>;
 
-// "key was 'a', now 'b'; ..." for every key whose value differs (empty: the same run).
-std::string fingerprint_differences(const Fingerprint& stored, const Fingerprint& expected);
+// What a checkpoint file is, shared by train's and evaluate's: its format, version, what its
+// messages call it ("checkpoint") and the work it belongs to ("run").
+struct CheckpointKind {
+  std::string format;
+  std::int64_t version = 0;
+  std::string name;
+  std::string work;
+};
+// Writes the kind and the fingerprint into a new checkpoint file.
+void write_checkpoint_identity(const h5::Group& file, const CheckpointKind& kind, const Fingerprint& fingerprint);
+// Opens a checkpoint to resume from: PathError if missing, InputError (exit 3) if another
+// format or version, or if the fingerprint differs -- naming every key that differs, with
+// both values.
+h5::File open_checkpoint_to_resume(const std::string& path, const CheckpointKind& kind, const Fingerprint& expected);
 
 // Written atomically (temporary file, then rename).
 void write_checkpoint(const std::string& path, const TrainState& state, const Fingerprint& fingerprint);
