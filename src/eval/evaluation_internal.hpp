@@ -12,6 +12,10 @@ namespace reinforcer::evaluation {
 struct FoldPlan {
   std::vector<std::size_t> fitting, held_out;
 };
+// The last week since t0 of a customer's follow-up (to the export date, within the horizon):
+// the window in which an outcome counts as observed.
+int follow_up_last_week(const Customer& c, const HazardOptions& o, int horizon);
+
 // cv: one plan per fold; val: fit on train, hold out val; test: fit on train + val, hold out test.
 std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& split);
 

@@ -76,6 +76,11 @@ std::array<std::uint8_t, kEvents> calibration_at_risk(const Customer& c, const C
 
 }  // namespace
 
+int follow_up_last_week(const Customer& c, const HazardOptions& o, int horizon) {
+  const double follow = std::min<double>(horizon, (o.export_date + 1 - c.t0) / 7.0);
+  return std::clamp(static_cast<int>(std::ceil(follow)) - 1, 0, horizon - 1);
+}
+
 std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& split) {
   std::vector<FoldPlan> plans;
   if (split == "cv") {
@@ -158,8 +163,7 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     auto it = forward.find({seg, h.start});
     if (it == forward.end())
       it = forward.emplace(std::make_pair(seg, h.start), cumulative_event_probabilities(hist, seg, h.start, always(Action::wait))).first;
-    const double follow = std::min<double>(s.funnel.horizon_weeks, (hopt.export_date + 1 - c.t0) / 7.0);
-    const int last_week = std::clamp(static_cast<int>(std::ceil(follow)) - 1, 0, s.funnel.horizon_weeks - 1);
+    const int last_week = follow_up_last_week(c, hopt, s.funnel.horizon_weeks);
     p.at_risk = calibration_at_risk(c, h, hopt);
     for (std::size_t e = 0; e < kEvents; ++e) {
       if (!p.at_risk[e]) continue;

@@ -1,5 +1,6 @@
 #include "reinforcer/rl/value_iteration.hpp"
 
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -38,16 +39,20 @@ DpSolution solve_funnel(const FunnelModel& m, double gamma) {
   return d;
 }
 
-void solve_funnel(const FunnelModel& m, double gamma, DpSolution& d) {
-  d.q.assign(m.states() * kActions, 0.0);
+void solve_funnel(const FunnelModel& m, double gamma, DpSolution& d, unsigned allowed) {
+  allowed |= 1u << static_cast<unsigned>(Action::wait);
+  d.q.assign(m.states() * kActions, -std::numeric_limits<double>::infinity());
   d.policy.assign(m.states(), 0);
   backward(m, d.value, [&](std::int32_t s, Progress p, int w) {
     const std::uint32_t st = m.state_index(s, p, w);
     double best = 0;
+    bool first = true;
     for (std::size_t a = 0; a < kActions; ++a) {
+      if (!(allowed >> a & 1u)) continue;
       const double q = action_value(m, gamma, d.value, s, p, w, static_cast<Action>(a));
       d.q[st * kActions + a] = q;
-      if (a == 0 || q > best) best = q, d.policy[st] = static_cast<std::uint8_t>(a);
+      if (first || q > best) best = q, d.policy[st] = static_cast<std::uint8_t>(a);
+      first = false;
     }
     return best;
   });
@@ -59,6 +64,25 @@ std::vector<double> evaluate_policy(const FunnelModel& m, double gamma, const st
     return action_value(m, gamma, value, s, p, w, static_cast<Action>(policy[m.state_index(s, p, w)]));
   });
   return value;
+}
+
+std::array<double, kProgressStates> evaluate_segment_policy(const FunnelModel& m, double gamma, std::int32_t segment,
+                                                            const std::uint8_t* policy) {
+  const double R = m.config().subscription_reward;
+  std::array<double, kProgressStates> next{}, now{};
+  for (int w = m.horizon() - 1; w >= 0; --w) {
+    const bool last = w + 1 == m.horizon();
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      const auto a = static_cast<Action>(policy[static_cast<std::size_t>(w) * kProgressStates + p]);
+      const WeekOutcome o = m.week(segment, static_cast<Progress>(p), w, a);
+      double cont = 0;
+      if (!last)
+        for (const Transition* t = o.first; t != o.last; ++t) cont += t->probability * next[t->next];
+      now[p] = -m.cost(a) + o.subscribe * R + gamma * cont;
+    }
+    next = now;
+  }
+  return next;
 }
 
 double mean_start_value(const FunnelModel& m, const std::vector<double>& value, const std::vector<StartState>& starts) {

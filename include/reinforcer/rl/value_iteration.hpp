@@ -16,12 +16,23 @@ struct DpSolution {
   std::vector<std::uint8_t> policy;   // per state: argmax (lowest action on ties)
 };
 
+// Actions as bits (bit a = Action a) for an optimum over some of them; wait is always allowed.
+inline constexpr unsigned kAllActions = (1u << kActions) - 1;
+
 DpSolution solve_funnel(const FunnelModel& model, double gamma);
-// The same into `out`, reusing its buffers (every element is overwritten).
-void solve_funnel(const FunnelModel& model, double gamma, DpSolution& out);
+// The same into `out`, reusing its buffers (every element is overwritten). With `allowed`,
+// the optimum over those actions and wait (q of any other action is -infinity): the best a
+// sales team can do that uses only these actions.
+void solve_funnel(const FunnelModel& model, double gamma, DpSolution& out, unsigned allowed = kAllActions);
 
 // Exact value of a deterministic policy (one action per state).
 std::vector<double> evaluate_policy(const FunnelModel& model, double gamma, const std::vector<std::uint8_t>& policy);
+
+// Exact values at week 0, per progress, of one segment under a deterministic policy given for
+// that segment alone as policy[week * kProgressStates + progress] (the layout of a segment's
+// block of DpSolution::policy): another model's policy judged in this one.
+std::array<double, kProgressStates> evaluate_segment_policy(const FunnelModel& model, double gamma, std::int32_t segment,
+                                                            const std::uint8_t* policy);
 
 // Mean of value[state at week 0] over start states.
 double mean_start_value(const FunnelModel& model, const std::vector<double>& value, const std::vector<StartState>& starts);
