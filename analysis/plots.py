@@ -1,4 +1,4 @@
-"""Plots of a reinforcer HDF5 file (prepared.h5, run.h5, evaluated.h5 or sweep.h5), as PNG files.
+"""Plots of a reinforcer HDF5 file (prepared.h5, run.h5, evaluated.h5, sweep.h5 or selection.h5), as PNG files.
 
     /usr/bin/python3 analysis/plots.py FILE.h5 -o OUTDIR
     /usr/bin/python3 analysis/plots.py sweep.h5 [--x omega --y alpha] -o OUTDIR
@@ -20,7 +20,8 @@ its n (customers) and draws the 95% intervals the table has.
 | sweep_heatmap_X_Y.png | sweep.h5 /trials | the sweep's objective (merge --objective) over two varied parameters, --x and --y (default: the first two); over the other varied parameters each cell holds the best value, and names its trial; cells with no complete trial are hatched and say why (failed, missing, not sampled); the best trial is boxed |
 | sweep_regret_vs_wall_time.png | sweep.h5 /trials | regret to the DP optimum against wall time, one point per complete trial, the best trial marked; failed trials (grouped by their error) and missing ones in a footnote |
 
-A sweep.h5 gets only the two sweep figures; --x or --y must name a varied parameter of its
+A selection.h5 (select-features) gets the figures of analysis/selection_plots.py: the Shapley
+values with their intervals and the best subsets' scores. A sweep.h5 gets only the two sweep figures; --x or --y must name a varied parameter of its
 grid (anything else, or the same for both, is an error naming the varied parameters).
 
 Each plot_* function takes the loaded file (reinforcer_analysis.H5Data; a
@@ -44,14 +45,14 @@ import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reinforcer_analysis import MISSING_DAY, SWEEP_FORMAT, load, load_sweep  # noqa: E402
+import selection_plots  # noqa: E402
 
 # Progress bit mask of the funnel state (docs/HDF5_SCHEMA.md, /states): bit i = milestone i reached.
 MILESTONE_DAYS = ["first_call_day", "demo_day", "survey_day", "platform_signup_day", "account_manager_day"]
 TOP_COUNTRIES = 15
 
 
-class Skip(Exception):
-    """A figure that cannot be drawn from this file (its table is absent or empty)."""
+Skip = selection_plots.Skip  # a figure that cannot be drawn from this file (its table is absent or empty)
 
 
 def _n(k):
@@ -689,7 +690,7 @@ def sweep_plots(sweep, outdir, x=None, y=None):
 def main(argv=None):
     """Draws every plot the file allows into OUTDIR; returns the list of Paths written."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", help="prepared.h5, run.h5, evaluated.h5 or sweep.h5")
+    parser.add_argument("file", help="prepared.h5, run.h5, evaluated.h5, sweep.h5 or selection.h5")
     parser.add_argument("-o", "--output", required=True, help="directory for the PNG files (created)")
     parser.add_argument("--x", help="sweep.h5: the heatmap's x parameter, a varied one (default: the first)")
     parser.add_argument("--y", help="sweep.h5: the heatmap's y parameter, a varied one (default: the next)")
@@ -703,6 +704,8 @@ def main(argv=None):
                 plots = sweep_plots(sweep, outdir, args.x, args.y)
             except ValueError as e:
                 raise ValueError(f"{args.file}: {e}") from None
+        elif data.format == selection_plots.SELECTION_FORMAT:
+            plots = selection_plots.selection_plots(data, outdir, _save)
         elif args.x is not None or args.y is not None:
             raise ValueError(f"{args.file}: --x and --y are for a sweep.h5 (reinforcer merge); "
                              f"this is a {data.format} file")
