@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "reinforcer/cli/command.hpp"
+#include "reinforcer/data/attributes.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -44,6 +45,8 @@ int run_prepare(const Invocation& inv) {
     throw UsageError("--export-date is before --earliest-date");
   const std::string aliases = inv.options["aliases"].as<std::string>();
   if (aliases != "shipped") opt.aliases = CountryAliases::from_file(aliases);
+  if (inv.options.count("attributes"))
+    opt.attributes = parse_attribute_list(inv.options["attributes"].as<std::string>(), "--attributes");
   const bool quiet = inv.options["quiet"].as<bool>();
 
   AtomicOutput out(inv.output);  // fails now, not after the work, if it cannot be written
@@ -91,6 +94,9 @@ CommandSpec prepare_command() {
         "earlier dates are rejected as out of range")(
         "aliases", po::value<std::string>()->default_value("shipped")->value_name("FILE.csv"),
         "country alias table (raw,country; '!reason' rejects); default: configs/country_aliases.csv as shipped")(
+        "attributes", po::value<std::string>()->value_name("\"COL A,COL B\""),
+        "extra columns known at decision time, kept as categorical attributes (features for train); rare "
+        "levels pooled into 'other' (docs/DATA.md)")(
         "quiet,q", po::bool_switch(), "do not print the quality report");
   };
   s.run = run_prepare;

@@ -1,9 +1,13 @@
+#include <cctype>
+#include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "reinforcer/cli/command.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/synth.hpp"
 #include "reinforcer/core/atomic_output.hpp"
+#include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
 namespace {
@@ -15,8 +19,20 @@ int run_synth(const Invocation& inv) {
   opt.dirty = inv.options["dirty"].as<bool>();
   opt.extra_attributes = static_cast<int>(int_option(inv, "extra-attributes", 0, 1000));
   AtomicOutput out(inv.output);
+  // A CSV has no document properties: the extra attributes' truth goes beside it.
+  std::string lower = inv.output;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const bool sidecar = opt.extra_attributes > 0 && lower.size() >= 4 && lower.substr(lower.size() - 4) == ".csv";
+  std::unique_ptr<AtomicOutput> truth_out;
+  if (sidecar) truth_out = std::make_unique<AtomicOutput>(inv.output + ".attributes.json");
   const SynthTruth t = write_synthetic_crm(opt, out.temp_path());
+  if (sidecar) {
+    std::ofstream f(truth_out->temp_path(), std::ios::binary);
+    f << synthetic_attribute_json(opt);
+    if (!f.flush()) throw PathError(truth_out->final_path() + ": cannot write the attributes' truth");
+  }
   out.commit();
+  if (truth_out) truth_out->commit();
   std::cout << "wrote " << inv.output << ": " << with_thousands(t.customers) << " customers, "
             << with_thousands(t.subscribed) << " subscribed; cohorts outbound " << with_thousands(t.outbound)
             << ", inbound " << with_thousands(t.inbound) << ", undated " << with_thousands(t.undated)
@@ -43,7 +59,9 @@ CommandSpec synth_command() {
         "seed", po::value<std::uint64_t>()->default_value(1), "random seed")(
         "dirty", po::bool_switch(), "inject the export's kinds of dirt")(
         "extra-attributes", po::value<int>()->default_value(0),
-        "extra attribute columns (half informative, half noise) for the feature search");
+        "extra attribute columns 'Attribute 1'..'Attribute K', levels A..D: the first ceil(K/2) multiply the chance "
+        "of subscribing by 0.4/0.8/1.2/1.6, the rest are noise; the truth is in the xlsx's custom properties "
+        "or, for a CSV, in OUTPUT.attributes.json");
   };
   s.run = run_synth;
   return s;

@@ -97,6 +97,7 @@ int train(const Invocation& inv, const Communicator& comm) {
   std::unique_ptr<AtomicOutput> out;
   if (comm.is_root() && !s.dry_run) out = std::make_unique<AtomicOutput>(inv.output);
   const TrialInput input = read_trial_input(inv.input, comm);
+  resolve_feature_mask(c.features, attribute_names(input.table), "--features");  // a clear error before any work
   if (s.dry_run) {
     const FunnelPlan plan = plan_trial_model(c, input);
     if (layout.workers() > static_cast<std::int64_t>(plan.fitting.size()))

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "attribute_columns.hpp"
 #include "text_domains.hpp"
 
 namespace reinforcer {
@@ -117,12 +119,14 @@ class Ingest {
       }
       for (std::size_t d = 0; d < kDateSlots; ++d) rec.date[d] = read_date(cell(row, kDateColumns[d]), d);
       records_.push_back(rec);
+      attributes_->read_row(row);
     }
     reader.reset();  // the CSV's bytes are not needed any more
     if (records_.empty()) throw InputError(path_ + ": no customer rows below the header");
     settle_dates();
     classify_texts();
     build_customers();
+    attributes_->finish(result_.table, result_.report);
     return std::move(result_);
   }
 
@@ -153,8 +157,9 @@ class Ingest {
     if (!missing.empty())
       throw InputError(path_ + ": header row: missing required column " + missing +
                        " (columns are matched by name, ignoring case and spaces)");
+    attributes_.emplace(opt_.attributes, header, used, opt_.attributes_option, path_);
     for (std::size_t h = 0; h < header.size(); ++h)
-      if (!used[h] && !trimmed(header[h]).empty()) rep.extra_columns.push_back(header[h]);
+      if (!used[h] && !attributes_->declared(h) && !trimmed(header[h]).empty()) rep.extra_columns.push_back(header[h]);
     for (auto name : kCrmColumnNames) rep.columns.push_back(ColumnQuality{std::string(name), {}, {}, {}});
   }
 
@@ -374,6 +379,7 @@ class Ingest {
   std::array<std::size_t, kCrmColumns> column_at_{};
   std::vector<RowRecord> records_;
   std::vector<std::int64_t> padded_rows_;
+  std::optional<AttributeColumns> attributes_;
   std::vector<std::string> raw_texts_;
   std::array<Interner, kTextSlots> text_;
   std::vector<TextOutcome> country_;

@@ -33,6 +33,12 @@ const RowWarning& QualityReport::warning(const std::string& kind) const {
   throw std::out_of_range("no row warning " + kind);
 }
 
+std::vector<std::string> attribute_names(const CustomerTable& table) {
+  std::vector<std::string> names;
+  for (const Attribute& a : table.attributes) names.push_back(a.name);
+  return names;
+}
+
 std::string education_name(std::uint8_t code) { return code == 0 ? std::string() : "B" + std::to_string(code); }
 
 }  // namespace reinforcer

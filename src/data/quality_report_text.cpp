@@ -41,6 +41,10 @@ void print_quality_report(std::ostream& out, const QualityReport& q) {
     for (const auto& e : q.extra_columns) out << " '" << e << "'";
     out << "\n";
   }
+  for (const auto& a : q.attributes)
+    out << "  attribute '" << a.column << "': " << a.levels_kept << " levels kept; " << a.levels_pooled
+        << " rarer levels (" << with_thousands(a.customers_pooled) << " dated customers) pooled into 'other'"
+        << " (a level needs " << a.threshold << " dated customers)\n";
   out << "\nCells per column and class\n" << pad("column", 28, false);
   for (const char* c : kCellClassNames) out << pad(c, 11);
   out << "\n";

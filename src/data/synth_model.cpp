@@ -2,6 +2,7 @@
 // they belong to, and how far they went down the funnel, with dates. Proportions follow the
 // real export (CONTRACT.md): 93.5% outbound converting at ~0.22%, 2.5% inbound converting
 // at ~10%, 4% undated; USA ~60%, Canada ~7% and a long tail of countries.
+#include <cstdio>
 #include <algorithm>
 #include <cmath>
 
@@ -131,6 +132,46 @@ int country_index(std::string_view name) {
 }
 std::string_view education_name_of(int code) { return kEducation[code]; }
 std::string_view attribute_level_name(int level) { return kLevels[level]; }
+
+}  // namespace reinforcer::synth
+
+namespace reinforcer {
+
+std::vector<SynthAttributeTruth> synthetic_attribute_truth(const SynthOptions& o) {
+  std::vector<SynthAttributeTruth> out;
+  const int informative = (o.extra_attributes + 1) / 2;  // as Model numbers them
+  for (int a = 0; a < o.extra_attributes; ++a) {
+    SynthAttributeTruth t;
+    t.column = "Attribute " + std::to_string(a + 1);
+    t.informative = a < informative;
+    for (int l = 0; l < 4; ++l)
+      t.levels.emplace_back(synth::kLevels[l]), t.factor.push_back(t.informative ? synth::kLevelEffect[l] : 1.0);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string synthetic_attribute_json(const SynthOptions& o) {
+  std::string s = "{\"effect\": \"each level multiplies the customer's chance of subscribing (capped at 0.95) by its "
+                  "factor; levels are drawn uniformly, independently of everything else\",\n \"attributes\": [";
+  bool first = true;
+  for (const SynthAttributeTruth& t : synthetic_attribute_truth(o)) {
+    s += std::string(first ? "\n" : ",\n") + "  {\"column\": \"" + t.column + "\", \"informative\": " +
+         (t.informative ? "true" : "false") + ", \"factors\": {";
+    for (std::size_t l = 0; l < t.levels.size(); ++l) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2f", t.factor[l]);
+      s += (l ? ", \"" : "\"") + t.levels[l] + "\": " + buf;
+    }
+    s += "}}";
+    first = false;
+  }
+  return s + "\n ]}\n";
+}
+
+}  // namespace reinforcer
+
+namespace reinforcer::synth {
 
 Model::Model(const SynthOptions& o)
     : seed_(o.seed), customers_(o.customers), extra_(o.extra_attributes), informative_((o.extra_attributes + 1) / 2) {}

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "reinforcer/core/errors.hpp"
 #include "synth_internal.hpp"
@@ -61,6 +63,25 @@ void write_xlsx(RowStream& rows, const SynthOptions& options, const std::string&
   props.comments = comments.data();
   props.created = kCreated;
   workbook_set_properties(wb.get(), &props);
+  // The extra attributes' truth, readable by any xlsx reader (docProps/custom.xml); none
+  // when there are no extra attributes, so such files stay as they were.
+  std::vector<std::pair<std::string, std::string>> custom;
+  if (options.extra_attributes > 0) {
+    custom.emplace_back("reinforcer.attribute_effect",
+                        "each level multiplies the chance of subscribing (capped at 0.95) by its factor; noise: all 1");
+    for (const SynthAttributeTruth& t : synthetic_attribute_truth(options)) {
+      std::string v = t.informative ? "informative" : "noise";
+      for (std::size_t l = 0; l < t.levels.size(); ++l) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.2f", t.factor[l]);
+        v += " " + t.levels[l] + "=" + buf;
+      }
+      custom.emplace_back("reinforcer." + t.column, v);
+    }
+  }
+  for (const auto& [name, value] : custom)
+    if (workbook_set_custom_property_string(wb.get(), name.c_str(), value.c_str()) != LXW_NO_ERROR)
+      throw PathError(path + ": cannot set the xlsx property " + name);
 
   lxw_worksheet* ws = workbook_add_worksheet(wb.get(), "CRM");
   lxw_format* date_format = workbook_add_format(wb.get());

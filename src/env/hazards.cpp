@@ -24,13 +24,17 @@ std::int64_t observed_days(const Customer& c, const HazardOptions& options) {
   return static_cast<std::int64_t>(options.export_date) + 1 - static_cast<std::int64_t>(c.t0);
 }
 
-// node_of builds strings; a million calls would dominate the estimate. The node depends only
+// node_of hashes once per feature; a million calls would still dominate the estimate. The node depends only
 // on the masked features, so it is memoised on them: the per-customer lookup allocates only
 // the first time a feature combination is seen (dense table when small, hash map otherwise).
 class NodeLookup {
  public:
   NodeLookup(const CustomerTable& table, const SegmentEncoder& encoder) : table_(table), encoder_(encoder) {
     for (Feature f : encoder.mask().order) {
+      if (is_attribute(f)) {
+        direct_ = true;  // node_of does not allocate; memoising on the built-in features alone would be wrong
+        continue;
+      }
       switch (f) {
         case Feature::cohort: use_cohort_ = true; break;
         case Feature::country: use_country_ = true; break;
@@ -45,6 +49,7 @@ class NodeLookup {
   }
 
   std::int32_t operator()(const Customer& c) {
+    if (direct_) return encoder_.node_of(c, table_);
     std::size_t key = 0;
     if (use_cohort_) key = static_cast<std::size_t>(c.cohort);
     if (use_country_) {
@@ -67,7 +72,7 @@ class NodeLookup {
  private:
   const CustomerTable& table_;
   const SegmentEncoder& encoder_;
-  bool use_cohort_ = false, use_country_ = false, use_education_ = false, use_month_ = false;
+  bool use_cohort_ = false, use_country_ = false, use_education_ = false, use_month_ = false, direct_ = false;
   std::size_t countries_ = 1;
   std::vector<std::int32_t> dense_;
   std::unordered_map<std::size_t, std::int32_t> sparse_;

@@ -1,18 +1,34 @@
 #include "reinforcer/env/segment_encoder.hpp"
 
 #include <map>
+#include <stdexcept>
 
 namespace reinforcer {
 namespace {
-std::string key_of(const std::vector<std::int32_t>& codes, std::size_t depth) {
-  std::string k;
-  for (std::size_t i = 0; i < depth; ++i) k += std::to_string(codes[i]) + ",";
-  return k;
+std::uint64_t child_key(std::int32_t parent, std::int32_t code) {
+  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(parent)) << 32 | static_cast<std::uint32_t>(code);
 }
 }  // namespace
 
-SegmentEncoder::SegmentEncoder(const CustomerTable& table, const std::vector<std::size_t>& fitting, FeatureMask mask)
-    : mask_(std::move(mask)), education_code_(kEducationLevels + 1, kUnseenCode) {
+SegmentEncoder::SegmentEncoder(const CustomerTable& table, const std::vector<std::size_t>& fitting, const FeatureMask& mask)
+    : mask_(resolve_feature_mask(mask, attribute_names(table))), education_code_(kEducationLevels + 1, kUnseenCode) {
+  attribute_code_.resize(table.attributes.size());
+  attribute_code_names_.resize(table.attributes.size());
+  for (Feature f : mask_.order) {
+    if (!is_attribute(f)) continue;
+    const std::size_t k = attribute_index(f);
+    const Attribute& a = table.attributes[k];
+    std::vector<bool> held(a.levels.size(), false);
+    for (std::size_t i : fitting)
+      if (a.code[i] >= 0) held[static_cast<std::size_t>(a.code[i])] = true;
+    attribute_code_[k].assign(a.levels.size(), kUnseenCode);
+    attribute_code_names_[k] = {"unknown", "unseen"};
+    for (std::size_t l = 0; l < a.levels.size(); ++l)
+      if (held[l]) {
+        attribute_code_[k][l] = static_cast<std::int32_t>(attribute_code_names_[k].size());
+        attribute_code_names_[k].push_back(a.levels[l]);
+      }
+  }
   country_names_ = {"unknown", "unseen"};
   education_level_ = {0, 0};
   // Codes in a fixed order (names sorted, levels ascending) so the encoding does not depend
@@ -34,19 +50,18 @@ SegmentEncoder::SegmentEncoder(const CustomerTable& table, const std::vector<std
       education_level_.push_back(b);
     }
   nodes_.push_back(SegmentNode{-1, 0, {}, mask_.order.empty()});
-  node_by_key_[""] = 0;
   // Build the tree from sorted keys, so node numbering is canonical too.
   std::map<std::vector<std::int32_t>, int> paths;
   for (std::size_t i : fitting) paths[codes_of(table.customers[i], table)] = 0;
   for (const auto& [codes, unused] : paths) {
     std::int32_t parent = 0;
     for (std::size_t d = 1; d <= codes.size(); ++d) {
-      const std::string k = key_of(codes, d);
-      auto it = node_by_key_.find(k);
-      if (it == node_by_key_.end()) {
+      const std::uint64_t k = child_key(parent, codes[d - 1]);
+      auto it = child_.find(k);
+      if (it == child_.end()) {
         SegmentNode n{parent, static_cast<std::int32_t>(d), std::vector<std::int32_t>(codes.begin(), codes.begin() + static_cast<long>(d)),
                       d == codes.size()};
-        it = node_by_key_.emplace(k, static_cast<std::int32_t>(nodes_.size())).first;
+        it = child_.emplace(k, static_cast<std::int32_t>(nodes_.size())).first;
         nodes_.push_back(std::move(n));
       }
       parent = it->second;
@@ -55,6 +70,14 @@ SegmentEncoder::SegmentEncoder(const CustomerTable& table, const std::vector<std
 }
 
 std::int32_t SegmentEncoder::code(Feature f, const Customer& c, const CustomerTable& table) const {
+  if (is_attribute(f)) {
+    // Customers are rows of the table: the attribute's code is found by the row's index.
+    const auto row = static_cast<std::size_t>(&c - table.customers.data());
+    if (&c < table.customers.data() || row >= table.customers.size())
+      throw std::logic_error("segment encoder: an attribute is looked up for a customer outside the table");
+    const std::int32_t level = table.attributes[attribute_index(f)].code[row];
+    return level < 0 ? kUnknownCode : attribute_code_[attribute_index(f)][static_cast<std::size_t>(level)];
+  }
   switch (f) {
     case Feature::cohort: return static_cast<std::int32_t>(c.cohort);
     case Feature::month: return c.t0 == kNoDay ? 0 : civil_from_days(c.t0).month;
@@ -75,19 +98,17 @@ std::vector<std::int32_t> SegmentEncoder::codes_of(const Customer& c, const Cust
 }
 
 std::int32_t SegmentEncoder::node_of(const Customer& c, const CustomerTable& table) const {
-  const auto codes = codes_of(c, table);
   std::int32_t node = 0;
-  std::string k;
-  for (std::size_t d = 0; d < codes.size(); ++d) {
-    k += std::to_string(codes[d]) + ",";
-    auto it = node_by_key_.find(k);
-    if (it == node_by_key_.end()) break;
+  for (Feature f : mask_.order) {
+    auto it = child_.find(child_key(node, code(f, c, table)));
+    if (it == child_.end()) break;
     node = it->second;
   }
   return node;
 }
 
 std::string SegmentEncoder::code_name(Feature f, std::int32_t code) const {
+  if (is_attribute(f)) return attribute_code_names_[attribute_index(f)][static_cast<std::size_t>(code)];
   switch (f) {
     case Feature::cohort: return std::string(kCohortNames[static_cast<std::size_t>(code)]);
     case Feature::month: return code == 0 ? "unknown" : std::to_string(code);
@@ -105,7 +126,7 @@ std::string SegmentEncoder::describe(std::int32_t node) const {
   if (n.depth == 0) return "all";
   std::string s;
   for (std::size_t d = 0; d < n.codes.size(); ++d)
-    s += (d ? " " : "") + std::string(kFeatureNames[static_cast<std::size_t>(mask_.order[d])]) + "=" +
+    s += (d ? " " : "") + feature_name(mask_.order[d], mask_.attribute_names) + "=" +
          code_name(mask_.order[d], n.codes[d]);
   return s;
 }

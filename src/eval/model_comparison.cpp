@@ -41,9 +41,16 @@ RefitPlan plan_refits(const CustomerTable& table, const std::vector<std::size_t>
     }
   plan.starts.reserve(fitting.size());
   plan.cohort.reserve(fitting.size());
-  std::unordered_map<std::uint64_t, std::int32_t> memo;  // node_of builds strings: once per feature combination
+  std::unordered_map<std::uint64_t, std::int32_t> memo;  // node_of hashes per feature: once per combination
+  const bool attributes = std::any_of(encoder.mask().order.begin(), encoder.mask().order.end(), is_attribute);
   for (std::size_t i : fitting) {
     const Customer& c = table.customers[i];
+    if (attributes) {  // the memo's key holds the built-in features only
+      const std::int32_t node = encoder.node_of(c, table);
+      plan.starts.push_back(StartState{node_segment[static_cast<std::size_t>(node)], history_of(c, node, s.hazards).start});
+      plan.cohort.push_back(static_cast<std::uint8_t>(c.cohort));
+      continue;
+    }
     const std::uint64_t month = c.t0 == kNoDay ? 0 : static_cast<std::uint64_t>(civil_from_days(c.t0).month);
     const std::uint64_t key = ((static_cast<std::uint64_t>(c.cohort) << 40 | static_cast<std::uint32_t>(c.country)) << 12 |
                                static_cast<std::uint64_t>(c.education) << 4) | month;

@@ -90,10 +90,11 @@ std::vector<OptionRule> make_rules() {
                },
                [](const TrialConfig& c) { return c.fit_on; }});
   r.push_back({{"features", std::string(kDefaultFeatures),
-                "decision-time features of the segment, in shrinkage order: cohort, country, education, month", true},
+                "decision-time features of the segment, in shrinkage order: cohort, country, education, month, "
+                "or attributes declared at prepare --attributes (by column name)", true},
                [](TrialConfig& c, const std::string& t) {
                  try {
-                   c.features = parse_feature_mask(t, "");
+                   c.features = parse_feature_names(t, "");  // attributes are matched to the table's once it is read
                  } catch (const Error& e) {
                    std::string m = e.what();
                    throw BadValue{m.rfind(": ", 0) == 0 ? m.substr(2) : m};

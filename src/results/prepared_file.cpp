@@ -10,6 +10,7 @@
 
 #include "reinforcer/stats/proportion.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "customer_attributes.hpp"
 
 namespace reinforcer {
 namespace {
@@ -161,6 +162,7 @@ void write_prepared_file(const std::string& path, const PreparedData& data, cons
   f.set_attribute("split_shares", std::to_string(s[0]) + "," + std::to_string(s[1]) + "," + std::to_string(s[2]));
   f.set_attribute("missing_day", static_cast<std::int64_t>(kNoDay));
   write_customers(f, data.ingest.table);
+  write_customer_attributes(f, data.ingest.table, data.ingest.report.attributes);
   write_quality(f, data.ingest.report);
   write_summary(f, data);
   f.flush();
@@ -292,12 +294,13 @@ CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
     c.split = static_cast<Split>(code_in(split, p, col_split));
     c.fold = load<std::int8_t>(p + at[col_fold]);
   }
+  read_customer_attributes(f, path, t);
   return t;
 }
 
 namespace {
 
-constexpr std::uint32_t kTableBytesMagic = 0x52435431;  // "RCT1": layout below, version 1
+constexpr std::uint32_t kTableBytesMagic = 0x52435432;  // "RCT2": layout below, version 2 (attributes)
 constexpr std::size_t kCustomerBytes = 64;
 
 class ByteWriter {
@@ -351,13 +354,25 @@ std::string customer_table_bytes(const CustomerTable& table) {
   std::string out;
   std::size_t names = 0;
   for (const auto& c : table.countries) names += 4 + c.size();
-  out.reserve(4 + 8 + 8 + names + table.customers.size() * kCustomerBytes);
+  for (const Attribute& a : table.attributes) {
+    names += 12 + a.name.size();
+    for (const auto& l : a.levels) names += 4 + l.size();
+  }
+  out.reserve(4 + 8 + 8 + 8 + names + table.customers.size() * (kCustomerBytes + 4 * table.attributes.size()));
   ByteWriter w(out);
   w.put(kTableBytesMagic);
   w.put(static_cast<std::uint64_t>(table.countries.size()));
   for (const auto& c : table.countries) w.put_text(c);
+  // The attributes' names and levels before the rows, so the row count checks the length.
+  w.put(static_cast<std::uint64_t>(table.attributes.size()));
+  for (const Attribute& a : table.attributes) {
+    w.put_text(a.name);
+    w.put(static_cast<std::uint64_t>(a.levels.size()));
+    for (const auto& l : a.levels) w.put_text(l);
+  }
   w.put(static_cast<std::uint64_t>(table.customers.size()));
-  for (const Customer& c : table.customers) {
+  for (std::size_t i = 0; i < table.customers.size(); ++i) {
+    const Customer& c = table.customers[i];
     w.put(c.id), w.put(c.sheet_row), w.put(c.country);
     w.put(c.education), w.put(c.status), w.put(c.stage), w.put(static_cast<std::uint8_t>(c.platform_signup_declined));
     w.put(c.first_contact), w.put(c.last_contact);
@@ -365,6 +380,7 @@ std::string customer_table_bytes(const CustomerTable& table) {
     w.put(static_cast<std::uint8_t>(c.subscribed)), w.put(static_cast<std::uint8_t>(c.cohort));
     w.put(c.t0);
     w.put(static_cast<std::int8_t>(c.split)), w.put(c.fold);
+    for (const Attribute& a : table.attributes) w.put(a.code[i]);
   }
   return out;
 }
@@ -377,12 +393,24 @@ CustomerTable customer_table_from_bytes(std::string_view bytes) {
   if (countries > r.left() / 4) throw std::invalid_argument("customer table bytes: truncated");
   t.countries.reserve(countries);
   for (std::uint64_t k = 0; k < countries; ++k) t.countries.push_back(r.get_text());
+  const auto attributes = r.get<std::uint64_t>();
+  if (attributes > r.left() / 4) throw std::invalid_argument("customer table bytes: truncated");
+  t.attributes.resize(attributes);
+  for (Attribute& a : t.attributes) {
+    a.name = r.get_text();
+    const auto levels = r.get<std::uint64_t>();
+    if (levels > r.left() / 4) throw std::invalid_argument("customer table bytes: truncated");
+    for (std::uint64_t l = 0; l < levels; ++l) a.levels.push_back(r.get_text());
+  }
+  const std::size_t row_bytes = kCustomerBytes + 4 * attributes;
   const auto n = r.get<std::uint64_t>();
-  if (n != r.left() / kCustomerBytes || r.left() % kCustomerBytes != 0)
+  if (n != r.left() / row_bytes || r.left() % row_bytes != 0)
     throw std::invalid_argument("customer table bytes: " + std::to_string(n) + " customers but " +
                                 std::to_string(r.left()) + " bytes");
   t.customers.resize(n);
-  for (Customer& c : t.customers) {
+  for (Attribute& a : t.attributes) a.code.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    Customer& c = t.customers[i];
     c.id = r.get<std::int64_t>(), c.sheet_row = r.get<std::int64_t>(), c.country = r.get<std::int32_t>();
     c.education = r.get<std::uint8_t>(), c.status = r.get<std::uint8_t>(), c.stage = r.get<std::uint8_t>();
     c.platform_signup_declined = r.get<std::uint8_t>() != 0;
@@ -393,6 +421,11 @@ CustomerTable customer_table_from_bytes(std::string_view bytes) {
     c.t0 = r.get<Day>();
     c.split = static_cast<Split>(r.get<std::int8_t>());
     c.fold = r.get<std::int8_t>();
+    for (Attribute& a : t.attributes) {
+      a.code[i] = r.get<std::int32_t>();
+      if (a.code[i] < -1 || a.code[i] >= static_cast<std::int32_t>(a.levels.size()))
+        throw std::invalid_argument("customer table bytes: attribute code out of range");
+    }
   }
   return t;
 }

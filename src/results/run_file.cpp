@@ -1,5 +1,7 @@
 #include "reinforcer/results/run_file.hpp"
 
+#include "customer_attributes.hpp"
+
 #include <algorithm>
 
 #include "reinforcer/results/checkpoint.hpp"
@@ -166,6 +168,7 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   {
     const h5::File prepared = h5::File::open_read(run.prepared_path);
     f.copy_from(prepared, "customers");
+    if (prepared.exists(kCustomerAttributesGroup)) f.copy_from(prepared, kCustomerAttributesGroup);
     f.copy_from(prepared, "summary");
   }
   const TrainState& st = *run.state;

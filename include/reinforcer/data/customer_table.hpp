@@ -36,10 +36,23 @@ inline bool subscribed_by_t0(const Customer& c) {
   return c.t0 != kNoDay && sub != kNoDay && sub <= c.t0;
 }
 
+// A categorical column of the export that the user declared known at decision time
+// (`prepare --attributes`), kept beside the customers so Customer stays 64 bytes.
+struct Attribute {
+  std::string name;                 // the export's column header, as written there
+  std::vector<std::string> levels;  // cleaned level names; rare ones pooled into kPooledLevel
+  std::vector<std::int32_t> code;   // per customer: index into levels; -1 unknown (empty or rejected)
+};
+inline constexpr const char* kPooledLevel = "other";
+
 struct CustomerTable {
   std::vector<Customer> customers;
   std::vector<std::string> countries;  // cleaned names, in order of first appearance
+  std::vector<Attribute> attributes;   // declared decision-time attributes, in the order declared
 };
+
+// The attributes' names, in table order (what feature masks name them by).
+std::vector<std::string> attribute_names(const CustomerTable& table);
 
 std::string education_name(std::uint8_t code);  // "B7"; "" for unknown
 

@@ -38,11 +38,21 @@ struct RowWarning {
   std::vector<CellExample> examples;  // raw = what was found; outcome = what was done
 };
 
+// How a declared attribute's rare levels were pooled (docs/DATA.md).
+struct AttributePooling {
+  std::string column;
+  std::int64_t levels_kept = 0;       // not counting "other"
+  std::int64_t levels_pooled = 0;     // levels held by some dated customer but fewer than the threshold
+  std::int64_t customers_pooled = 0;  // dated customers whose level was pooled
+  std::int64_t threshold = 0;         // fewest dated customers a kept level holds
+};
+
 struct QualityReport {
   std::string input_path;
   bool csv = false;
-  std::vector<ColumnQuality> columns;  // in kCrmColumnNames order
-  std::vector<std::string> extra_columns;
+  std::vector<ColumnQuality> columns;  // in kCrmColumnNames order, then the declared attributes
+  std::vector<std::string> extra_columns;  // columns beyond the contract's that are not declared attributes
+  std::vector<AttributePooling> attributes;  // one per declared attribute
   std::int64_t blank_rows = 0;
   std::int64_t customers = 0;
   std::vector<RowWarning> warnings;

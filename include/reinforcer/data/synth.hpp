@@ -4,6 +4,7 @@
 // milestones) and, on request, every kind of dirt the contract describes.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace reinforcer {
 
@@ -21,6 +22,19 @@ struct SynthOptions {
 struct SynthTruth {
   std::int64_t customers = 0, subscribed = 0, outbound = 0, inbound = 0, undated = 0, blank_rows = 0;
 };
+
+// What an extra attribute does, as the generator applies it: each level multiplies the
+// customer's chance of subscribing (odds factor; 1 for every level of a noise attribute).
+struct SynthAttributeTruth {
+  std::string column;                // "Attribute 3"
+  bool informative = false;
+  std::vector<std::string> levels;   // "A".."D", drawn uniformly and independently of everything else
+  std::vector<double> factor;        // per level
+};
+std::vector<SynthAttributeTruth> synthetic_attribute_truth(const SynthOptions& options);
+// The same as JSON (written beside a CSV as <file>.attributes.json; an xlsx carries it in its
+// custom document properties): {"effect": "...", "attributes": [{"column": ..., ...}]}.
+std::string synthetic_attribute_json(const SynthOptions& options);
 
 // The maximum number of customers an xlsx can hold: Excel's 1,048,576 rows minus the header.
 inline constexpr std::int64_t kXlsxMaxCustomers = 1048575;

@@ -26,16 +26,21 @@ struct SegmentNode {
 
 class SegmentEncoder {
  public:
-  // Fits the codes and the tree on table.customers[i] for i in `fitting` (dated only).
-  SegmentEncoder(const CustomerTable& table, const std::vector<std::size_t>& fitting, FeatureMask mask);
+  // Fits the codes and the tree on table.customers[i] for i in `fitting` (dated only). The
+  // mask's attributes are matched to the table's by name (resolve_feature_mask: UsageError if
+  // the table lacks one). An attribute is coded like country: its levels held by fitting
+  // customers get codes >= 2, a missing value kUnknownCode, any other level kUnseenCode.
+  // An empty mask gives the root alone: every customer is node 0.
+  SegmentEncoder(const CustomerTable& table, const std::vector<std::size_t>& fitting, const FeatureMask& mask);
 
   const FeatureMask& mask() const { return mask_; }
   const std::vector<SegmentNode>& nodes() const { return nodes_; }
-  // Index of the deepest existing node on the customer's path.
+  // Index of the deepest existing node on the customer's path. `c` must be an element of
+  // table.customers (attributes are columns of the table, found by the row).
   std::int32_t node_of(const Customer& c, const CustomerTable& table) const;
   // The customer's feature codes, in mask order.
   std::vector<std::int32_t> codes_of(const Customer& c, const CustomerTable& table) const;
-  // "cohort=inbound country=USA"; the root is "all".
+  // "cohort=inbound country=USA Col A=level"; the root is "all".
   std::string describe(std::int32_t node) const;
   std::string code_name(Feature f, std::int32_t code) const;
 
@@ -46,8 +51,11 @@ class SegmentEncoder {
   std::vector<std::string> country_names_;                      // code -> name
   std::vector<std::int32_t> education_code_;                    // B level -> code (kUnseenCode if unseen)
   std::vector<std::uint8_t> education_level_;                   // code -> B level
+  // Per table attribute (filled for those in the mask): level index -> code, code -> name.
+  std::vector<std::vector<std::int32_t>> attribute_code_;
+  std::vector<std::vector<std::string>> attribute_code_names_;
   std::vector<SegmentNode> nodes_;
-  std::unordered_map<std::string, std::int32_t> node_by_key_;
+  std::unordered_map<std::uint64_t, std::int32_t> child_;  // (parent, code) -> node
 };
 
 }  // namespace reinforcer

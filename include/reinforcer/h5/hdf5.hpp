@@ -120,6 +120,12 @@ class Group {
                         std::vector<double>& out) const;
   void read_matrix_rows(const std::string& name, std::size_t first, std::size_t count, std::size_t cols,
                         std::vector<std::int64_t>& out) const;
+  // 1-D datasets (hdf5_vectors.cpp): text as variable-length UTF-8 (h5py reads str, and no
+  // value's length sizes the others), whole numbers as int32 (chunked and deflated when large).
+  void write_strings(const std::string& name, const std::vector<std::string>& v) const;
+  std::vector<std::string> read_strings(const std::string& name) const;
+  void write_vector(const std::string& name, const std::vector<std::int32_t>& v) const;
+  std::vector<std::int32_t> read_int32_vector(const std::string& name) const;
   // Copies object `name` of `source` (a dataset or group, with attributes) into this group.
   void copy_from(const Group& source, const std::string& name) const;
   std::vector<std::string> attribute_names() const;

@@ -24,10 +24,10 @@ void write_prepared_file(const std::string& path, const PreparedData& data, cons
 
 // The customer table as stored, for the C++ side of later commands and tests.
 CustomerTable read_prepared_customers(const std::string& path);
-// The /customers table of any file that carries one (prepared, run, evaluated); `path` names
-// the file in messages.
+// The /customers table of any file that carries one (prepared, run, evaluated), with its
+// /customer_attributes when present; `path` names the file in messages.
 CustomerTable read_customer_table(const h5::Group& root, const std::string& path);
-// The table as compact bytes, 64 per customer (what rank 0 broadcasts to the others after
+// The table as compact bytes, 64 per customer plus 4 per attribute (what rank 0 broadcasts to the others after
 // reading the file once), and back; std::invalid_argument if the bytes are not such a table.
 std::string customer_table_bytes(const CustomerTable& table);
 CustomerTable customer_table_from_bytes(std::string_view bytes);
