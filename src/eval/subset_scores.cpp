@@ -80,6 +80,7 @@ std::size_t SubsetScorer::prospects() const { return reference(-1).prospect.size
 
 FeatureMask SubsetScorer::mask_of(std::uint32_t bits) const {
   FeatureMask m;
+  m.attribute_names = attribute_names(table_);  // the candidates index this table's attributes
   for (std::size_t i = 0; i < settings_.features.size(); ++i)
     if (bits >> i & 1u) m.order.push_back(settings_.features[i]);
   return m;
@@ -98,8 +99,7 @@ const SubsetScorer::Reference& SubsetScorer::reference(int replicate) const {
   auto it = references_.find(replicate);
   if (it != references_.end()) return *it->second;
   const std::vector<std::uint32_t> counts = multiplicity(replicate);
-  FeatureMask all;
-  all.order = settings_.features;
+  FeatureMask all = mask_of((std::uint32_t{1} << settings_.features.size()) - 1);
   const SegmentEncoder encoder(table_, fitting_, all);
   const HazardEstimates h = estimate_hazards(table_, fitting_, counts, encoder, settings_.hazards);
   auto ref = std::make_shared<Reference>(Reference{FunnelModel::from_estimates(encoder, h, settings_.funnel), {}, {}, {}, 0, {}});
