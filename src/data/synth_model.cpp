@@ -52,7 +52,7 @@ constexpr double kEducationWeight[kEducationLevels] = {2,  2,  3,  3,  4,  4,  5
                                                        8,  9,  10, 11, 12, 14, 16, 18, 20, 22,
                                                        25, 30, 40, 50, 60, 90, 250, 80, 45, 35};
 constexpr const char* kLevels[4] = {"A", "B", "C", "D"};
-constexpr double kLevelEffect[4] = {0.4, 0.8, 1.2, 1.6};  // mean 1: the base rate holds
+constexpr double kLevelEffect[4] = {0.2, 0.4, 1.0, 2.4};  // mean 1: the base rate holds; top / bottom = 12
 
 // Funnel steps before the subscription: call, demo, survey, platform signup, manager.
 struct Funnel {

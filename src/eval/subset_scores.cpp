@@ -252,22 +252,26 @@ void predict_fold(const CustomerTable& table, const evaluation::FoldPlan& plan, 
                   int fold, std::vector<HeldOutOutcome>& out) {
   const SegmentEncoder encoder(table, plan.fitting, mask);
   const HazardEstimates h = estimate_hazards(table, plan.fitting, fit_counts, encoder, s.hazards);
-  const FunnelModel model = FunnelModel::from_estimates(encoder, h, s.funnel, /*all_nodes=*/true);
-  std::map<std::pair<std::int32_t, Progress>, std::vector<double>> forward;
-  for (std::size_t j = 0; j < plan.held_out.size(); ++j) {
-    const double w = held_counts.empty() ? 1.0 : held_counts[j];
-    if (w == 0) continue;
-    const Customer& c = table.customers[plan.held_out[j]];
-    const std::int32_t node = encoder.node_of(c, table);
-    const std::int32_t seg = model.segment_of_node(node);
-    const Progress start = decision_progress(c);
-    auto it = forward.find({seg, start});
-    if (it == forward.end())
-      it = forward.emplace(std::make_pair(seg, start), cumulative_event_probabilities(model, seg, start, always(Action::wait))).first;
-    const int last_week = evaluation::follow_up_last_week(c, s.hazards, s.funnel.horizon_weeks);
-    const std::int32_t week = history_of(c, node, s.hazards).subscribed_week;
-    out.push_back(HeldOutOutcome{it->second[static_cast<std::size_t>(last_week) * kEvents + kSubscriptionEvent], w,
-                                 static_cast<std::uint8_t>(week >= 0 && week <= last_week), fold});
+  // Only the nodes held-out customers reach are built, one at a time in one model (as
+  // from_estimates with all nodes would make them), not the whole tree.
+  std::map<std::int32_t, std::vector<std::size_t>> by_node;
+  for (std::size_t j = 0; j < plan.held_out.size(); ++j)
+    if (held_counts.empty() || held_counts[j] > 0) by_node[encoder.node_of(table.customers[plan.held_out[j]], table)].push_back(j);
+  FunnelModel model{0, {}, FunnelConfig{}};
+  for (const auto& [node, members] : by_node) {
+    model.assign_segment(h, static_cast<std::size_t>(node), s.funnel);
+    std::map<Progress, std::vector<double>> forward;
+    for (std::size_t j : members) {
+      const Customer& c = table.customers[plan.held_out[j]];
+      const Progress start = decision_progress(c);
+      auto it = forward.find(start);
+      if (it == forward.end()) it = forward.emplace(start, cumulative_event_probabilities(model, 0, start, always(Action::wait))).first;
+      const int last_week = evaluation::follow_up_last_week(c, s.hazards, s.funnel.horizon_weeks);
+      const std::int32_t week = history_of(c, node, s.hazards).subscribed_week;
+      out.push_back(HeldOutOutcome{it->second[static_cast<std::size_t>(last_week) * kEvents + kSubscriptionEvent],
+                                   held_counts.empty() ? 1.0 : held_counts[j], static_cast<std::uint8_t>(week >= 0 && week <= last_week),
+                                   fold});
+    }
   }
 }
 

@@ -12,7 +12,7 @@ def test_synth_records_which_attributes_are_informative(tmp_path):
     run("synth", "-n", 500, "--seed", 2, "--extra-attributes", 3, "-o", tmp_path / "s.xlsx", check=True)
     with zipfile.ZipFile(tmp_path / "s.xlsx") as z:
         custom = z.read("docProps/custom.xml").decode()
-    assert "reinforcer.Attribute 1" in custom and "informative A=0.40 B=0.80 C=1.20 D=1.60" in custom
+    assert "reinforcer.Attribute 1" in custom and "informative A=0.20 B=0.40 C=1.00 D=2.40" in custom
     assert "reinforcer.Attribute 3" in custom and "noise A=1.00" in custom
     run("synth", "-n", 500, "--seed", 2, "--extra-attributes", 3, "-o", tmp_path / "s.csv", check=True)
     truth = json.loads((tmp_path / "s.csv.attributes.json").read_text())

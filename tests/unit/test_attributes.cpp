@@ -259,11 +259,11 @@ TEST_CASE("synthetic attributes: informative ones shift the subscription rate, n
     const double ratio = (s[3] / n[3]) / (s[0] / n[0]);
     INFO(a.name << " top/bottom rate ratio " << ratio);
     if (truth[k].informative)
-      CHECK(ratio > 2.5);  // the factors' ratio is 1.6 / 0.4 = 4
+      CHECK(ratio > 6);  // the factors' ratio is 2.4 / 0.2 = 12
     else
       CHECK(std::fabs(std::log(ratio)) < std::log(1.6));
   }
   const std::string json = synthetic_attribute_json(o);
-  CHECK_THAT(json, Catch::Contains("{\"column\": \"Attribute 1\", \"informative\": true, \"factors\": {\"A\": 0.40"));
+  CHECK_THAT(json, Catch::Contains("{\"column\": \"Attribute 1\", \"informative\": true, \"factors\": {\"A\": 0.20"));
   CHECK_THAT(json, Catch::Contains("{\"column\": \"Attribute 4\", \"informative\": false"));
 }
