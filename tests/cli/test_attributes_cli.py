@@ -17,7 +17,7 @@ def test_synth_records_which_attributes_are_informative(tmp_path):
     run("synth", "-n", 500, "--seed", 2, "--extra-attributes", 3, "-o", tmp_path / "s.csv", check=True)
     truth = json.loads((tmp_path / "s.csv.attributes.json").read_text())
     assert [a["informative"] for a in truth["attributes"]] == [True, True, False]
-    assert truth["attributes"][0]["factors"] == {"A": 0.4, "B": 0.8, "C": 1.2, "D": 1.6}
+    assert truth["attributes"][0]["factors"] == {"A": 0.2, "B": 0.4, "C": 1.0, "D": 2.4}
     # Without extra attributes: no custom properties, no side file.
     run("synth", "-n", 500, "--seed", 2, "-o", tmp_path / "plain.xlsx", check=True)
     run("synth", "-n", 500, "--seed", 2, "-o", tmp_path / "plain.csv", check=True)
