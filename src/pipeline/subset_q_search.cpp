@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -60,15 +61,17 @@ class QTable {
       }
     return best;
   }
-  ElementSet tried(ElementSet s) const {
+  const StateRow* find(ElementSet s) const {
     const auto it = rows_.find(s);
-    return it == rows_.end() ? 0 : it->second.tried;
+    return it == rows_.end() ? nullptr : &it->second;
   }
 
  private:
   int elements_;
   std::unordered_map<ElementSet, StateRow> rows_;
 };
+
+constexpr int kProbes = 1;
 
 struct Transition {
   ElementSet from;
@@ -80,6 +83,7 @@ struct Episode {
   ElementSet state = 0;
   int step = 0;
   bool done = false;
+  int probes = 0;  // untried adds taken where it would have stopped
   int action = -1;  // this step: the element to add, or -1 to stop
   std::vector<Transition> path;
 };
@@ -122,6 +126,54 @@ QSearchResult search_q_learning(const Communicator& comm, const SearchSpace& spa
                                       std::pow(0.5, static_cast<double>(episode) / settings.epsilon_halflife);
   };
   const auto net_of = [&](ElementSet s) { return space.net(s, memo.at(s)); };
+  // Each element's prior: its mean reward over the distinct (state, element) adds tried so far,
+  // in every state (as "all moves as first" in game-tree search); 0 before it is first added.
+  std::vector<double> reward_sum(static_cast<std::size_t>(n), 0.0);
+  std::vector<std::int64_t> reward_count(static_cast<std::size_t>(n), 0);
+  const auto prior = [&](int e) {
+    const auto k = static_cast<std::size_t>(e);
+    return reward_count[k] == 0 ? 0.0 : reward_sum[k] / static_cast<double>(reward_count[k]);
+  };
+  // The behaviour's choice when not exploring at random: (1) the tried add of highest Q if above
+  // 0 (stopping's value), unless an untried add's prior beats that add's own reward here (it is
+  // then valued as its prior plus the same continuation, and tried); (2) else an untried add
+  // with a positive prior; (3) else, once per episode, the untried add of highest prior (the
+  // probe that scores the adds to where the walk would stop); (4) else stop (-1). Ties among
+  // untried adds are drawn at random, ties among tried ones go to the lowest element.
+  const auto behaviour = [&](Episode& ep, ElementSet absent, RandomStream& rng) {
+    const StateRow* row = table.find(ep.state);
+    const ElementSet tried = row ? row->tried : 0;
+    int best = -1;
+    double best_value = -std::numeric_limits<double>::infinity();
+    for (int e = 0; e < n; ++e)
+      if ((absent >> e & 1U) && (tried >> e & 1U) && row->q[static_cast<std::size_t>(e)] > best_value) {
+        best = e;
+        best_value = row->q[static_cast<std::size_t>(e)];
+      }
+    const ElementSet untried = absent & ~tried;
+    double best_prior = -std::numeric_limits<double>::infinity();
+    for (int e = 0; e < n; ++e)
+      if (untried >> e & 1U) best_prior = std::max(best_prior, prior(e));
+    const auto draw_untried = [&] {
+      ElementSet ties = 0;
+      for (int e = 0; e < n; ++e)
+        if ((untried >> e & 1U) && prior(e) == best_prior) ties |= ElementSet{1} << e;
+      return nth_element(ties, rng.below(static_cast<std::uint64_t>(subset_size(ties))));
+    };
+    if (best >= 0 && best_value > 0.0) {
+      // An untried add is valued as its prior plus the continuation the best tried add has:
+      // it beats that add when its prior beats the add's own reward here.
+      const double best_reward = net_of(ep.state | (ElementSet{1} << best)) - net_of(ep.state);
+      if (untried != 0 && best_prior > best_reward) return draw_untried();
+      return best;
+    }
+    if (untried != 0 && best_prior > 0.0) return draw_untried();
+    if (untried != 0 && ep.probes < kProbes) {
+      ++ep.probes;
+      return draw_untried();
+    }
+    return -1;
+  };
   const auto update = [&](const Transition& t) {
     const ElementSet to = t.from | (ElementSet{1} << t.element);
     const double target = net_of(to) - net_of(t.from) + table.value(to);
@@ -174,10 +226,7 @@ QSearchResult search_q_learning(const Communicator& comm, const SearchSpace& spa
           if (rng.uniform() < epsilon(ep.id)) {
             ep.action = nth_element(absent, rng.below(static_cast<std::uint64_t>(subset_size(absent))));
           } else {
-            ep.action = table.best_positive_add(ep.state);
-            const ElementSet untried = absent & ~table.tried(ep.state);
-            if (ep.action < 0 && untried != 0)
-              ep.action = nth_element(untried, rng.below(static_cast<std::uint64_t>(subset_size(untried))));
+            ep.action = behaviour(ep, absent, rng);
           }
         }
         if (ep.action >= 0) needed.push_back(ep.state | (ElementSet{1} << ep.action));
@@ -201,6 +250,12 @@ QSearchResult search_q_learning(const Communicator& comm, const SearchSpace& spa
         if (ep.done) continue;
         if (ep.action >= 0) {
           const Transition t{ep.state, ep.action};
+          const StateRow* row = table.find(ep.state);
+          if (!row || !(row->tried >> ep.action & 1U)) {  // each (state, element) counts once
+            const auto k = static_cast<std::size_t>(ep.action);
+            reward_sum[k] += net_of(ep.state | (ElementSet{1} << ep.action)) - net_of(ep.state);
+            ++reward_count[k];
+          }
           update(t);
           ep.path.push_back(t);
           ep.state |= ElementSet{1} << ep.action;

@@ -132,12 +132,19 @@ ExhaustiveResult search_exhaustive(const Communicator& comm, const SearchSpace& 
 // given the successor's value) and Q starts at 0, the value of stopping. Tried Q values are then
 // lower bounds of Q*, never decreasing, and each finished episode is replayed backwards, so a
 // gain found deep in an episode reaches its first step at once: after every batch the greedy
-// walk ends at a subset at least as good as any evaluated. Exploration: an untried add counts
-// as 0 and is preferred to stopping on a tie, so each state on the greedy walk has its adds
-// tried before the walk settles; epsilon-greedy random adds (epsilon decaying by episodes)
-// escape an early commitment (an element added first that the best subset lacks). Optimistic
-// starting values would instead make every visited state try all of its adds: close to
-// exhaustive on a lattice.
+// walk (tried adds with Q > 0, else stop) ends at a subset at least as good as any evaluated.
+// Optimistic starting values would make every visited state try all of its adds: close to
+// exhaustive on a lattice. Instead an untried add is valued by its element's prior -- the mean
+// reward of that element's distinct adds seen so far in any state -- plus, on a state with a
+// tried positive add, that add's continuation (so it is tried when its prior beats the tried
+// add's own reward: this undoes an order in which an element that pays early, but not beside a
+// later one, was added first). An episode that would stop with adds untried tries one (the
+// probe), so the adds to the walk's end get scored. Epsilon-greedy random adds, epsilon decaying
+// over episodes, find what priors cannot: an element worth nothing alone but much beside a
+// partner (gamma = 1 carries the pair's gain back to the first of them). Measured on the
+// 18-element test score (tests/unit/synthetic_subset_scores.hpp, defaults): the exhaustive best
+// for 998 of seeds 1..1000, with 1,003 evaluations on average (0.4% of 2^18), 1,332 at most;
+// without epsilon, for no seed (it stops at the add-one-at-a-time answer).
 //
 // Determinism: episodes run in synchronous batches of `episodes_per_batch`; each step, the
 // subsets the batch needs that the memo lacks are farmed across ranks together, then updates
@@ -147,7 +154,7 @@ struct QSearchSettings {
   std::uint64_t seed = 1;
   std::int64_t budget = 0;           // most evaluations (distinct subsets); required > 0
   std::int64_t max_episodes = 1000000;
-  int episodes_per_batch = 16;       // fixed by the settings, never by the rank count
+  int episodes_per_batch = 32;       // fixed by the settings, never by the rank count
   double alpha = 1.0;                // learning rate in (0, 1]
   double epsilon_start = 0.3, epsilon_end = 0.02;
   double epsilon_halflife = 200.0;   // episodes for epsilon - epsilon_end to halve
