@@ -59,20 +59,25 @@ std::vector<double> score_subsets(const Communicator& comm, const std::vector<El
 
   // What this rank scored: per item, its number then its scores.
   std::string mine;
-  {
+  std::vector<ElementSet> batch;
+  const auto score_item = [&](std::int64_t item) {
+    const std::int64_t begin = item * chunk, end = std::min(total, begin + chunk);
+    batch.assign(subsets.begin() + begin, subsets.begin() + end);
+    const std::vector<double> scores = scorer(batch, replicate);
+    if (scores.size() != batch.size())
+      throw std::logic_error("subset scorer returned " + std::to_string(scores.size()) + " scores for " +
+                             std::to_string(batch.size()) + " subsets");
+    append_bytes(mine, &item, sizeof item);
+    append_bytes(mine, scores.data(), scores.size() * sizeof(double));
+    if (comm.is_root() && farm.progress) farm.progress({end, total, seconds()});
+  };
+  if (items <= comm.size()) {
+    // No more items than ranks (a Q-learning step): one each, without a shared counter's
+    // collective set-up.
+    if (comm.rank() < items) score_item(comm.rank());
+  } else {
     Communicator::Counter counter = comm.shared_counter(0);  // collective; let go together below
-    std::vector<ElementSet> batch;
-    for (std::int64_t item = counter.next(); item < items; item = counter.next()) {
-      const std::int64_t begin = item * chunk, end = std::min(total, begin + chunk);
-      batch.assign(subsets.begin() + begin, subsets.begin() + end);
-      const std::vector<double> scores = scorer(batch, replicate);
-      if (scores.size() != batch.size())
-        throw std::logic_error("subset scorer returned " + std::to_string(scores.size()) + " scores for " +
-                               std::to_string(batch.size()) + " subsets");
-      append_bytes(mine, &item, sizeof item);
-      append_bytes(mine, scores.data(), scores.size() * sizeof(double));
-      if (comm.is_root() && farm.progress) farm.progress({end, total, seconds()});
-    }
+    for (std::int64_t item = counter.next(); item < items; item = counter.next()) score_item(item);
   }
   // Gather and broadcast the bytes (not a sum of zero-filled vectors, which would turn -0.0
   // into +0.0 on some rank counts only).

@@ -46,6 +46,12 @@ TEST_CASE("subset search: every subset is scored once, by some rank, and every r
     for (ElementSet s : batch) v.push_back(s % 2 ? -0.0 : static_cast<double>(s) / 3.0 + replicate);
     return v;
   };
+  // Fewer subsets than ranks (no shared counter), then many.
+  const std::vector<ElementSet> few = {7, 4, 7};
+  const auto few_scores = score_subsets(comm, few, 0, scorer);
+  CHECK(comm.sum(scored_here) == 3);
+  CHECK(few_scores == std::vector<double>{-0.0, 4.0 / 3.0, -0.0});
+  CHECK(same_bits(few_scores, score_subsets(local_communicator(), few, 0, scorer)));
   for (std::int64_t chunk : {0, 1, 13}) {
     scored_here = 0;
     FarmSettings farm;

@@ -58,9 +58,9 @@ struct FarmSettings {
 };
 
 // Collective: every rank passes the same subsets and replicate. Ranks take chunks from a
-// shared counter, score them with `scorer`, and the scores are gathered to rank 0 and
-// broadcast, so every rank returns all scores, in the order of `subsets`, bit-identical for
-// any number of ranks.
+// shared counter (with no more chunks than ranks, rank r takes chunk r), score them with
+// `scorer`, and the scores are gathered to rank 0 and broadcast, so every rank returns all
+// scores, in the order of `subsets`, bit-identical for any number of ranks.
 std::vector<double> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets, int replicate,
                                   const BatchScorer& scorer, const FarmSettings& farm = {});
 
@@ -154,7 +154,9 @@ struct QSearchSettings {
   std::uint64_t seed = 1;
   std::int64_t budget = 0;           // most evaluations (distinct subsets); required > 0
   std::int64_t max_episodes = 1000000;
-  int episodes_per_batch = 32;       // fixed by the settings, never by the rank count
+  int episodes_per_batch = 32;       // fixed by the settings, never by the rank count; a step
+                                     // scores at most this many subsets, so more ranks than
+                                     // this (times the chunk) wait: raise it on large jobs
   double alpha = 1.0;                // learning rate in (0, 1]
   double epsilon_start = 0.3, epsilon_end = 0.02;
   double epsilon_halflife = 200.0;   // episodes for epsilon - epsilon_end to halve
