@@ -1,0 +1,136 @@
+// The search space, farming subsets out over the ranks, and the memo of scores.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <unordered_set>
+
+#include "reinforcer/pipeline/subset_search.hpp"
+
+namespace reinforcer {
+
+int subset_size(ElementSet subset) { return __builtin_popcount(subset); }
+
+void SearchSpace::check() const {
+  if (elements < 1 || elements > kMaxSearchElements)
+    throw std::invalid_argument("subset search: " + std::to_string(elements) + " elements; the search takes 1 to " +
+                                std::to_string(kMaxSearchElements));
+  if (names.size() != static_cast<std::size_t>(elements))
+    throw std::invalid_argument("subset search: " + std::to_string(names.size()) + " names for " +
+                                std::to_string(elements) + " elements");
+  if (!std::isfinite(element_cost))
+    throw std::invalid_argument("subset search: the cost per element is not a finite number");
+}
+
+double SearchSpace::net(ElementSet subset, double score) const {
+  return score - element_cost * static_cast<double>(subset_size(subset));
+}
+
+std::string SearchSpace::describe(ElementSet subset) const {
+  std::string text = "{";
+  for (int i = 0; i < elements; ++i) {
+    if (!(subset >> i & 1U)) continue;
+    if (text.size() > 1) text += ", ";
+    text += static_cast<std::size_t>(i) < names.size() ? names[static_cast<std::size_t>(i)] : std::to_string(i);
+  }
+  return text + "}";
+}
+
+namespace {
+
+void append_bytes(std::string& out, const void* data, std::size_t bytes) {
+  out.append(static_cast<const char*>(data), bytes);
+}
+
+}  // namespace
+
+std::vector<double> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets, int replicate,
+                                  const BatchScorer& scorer, const FarmSettings& farm) {
+  const auto total = static_cast<std::int64_t>(subsets.size());
+  const auto started = std::chrono::steady_clock::now();
+  const auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  if (total == 0) return {};
+  const std::int64_t chunk =
+      farm.chunk > 0 ? farm.chunk : std::clamp<std::int64_t>(total / (16 * std::int64_t{comm.size()}), 1, 256);
+  const std::int64_t items = (total + chunk - 1) / chunk;
+
+  // What this rank scored: per item, its number then its scores.
+  std::string mine;
+  std::vector<ElementSet> batch;
+  const auto score_item = [&](std::int64_t item) {
+    const std::int64_t begin = item * chunk, end = std::min(total, begin + chunk);
+    batch.assign(subsets.begin() + begin, subsets.begin() + end);
+    const std::vector<double> scores = scorer(batch, replicate);
+    if (scores.size() != batch.size())
+      throw std::logic_error("subset scorer returned " + std::to_string(scores.size()) + " scores for " +
+                             std::to_string(batch.size()) + " subsets");
+    append_bytes(mine, &item, sizeof item);
+    append_bytes(mine, scores.data(), scores.size() * sizeof(double));
+    if (comm.is_root() && farm.progress) farm.progress({end, total, seconds()});
+  };
+  if (items <= comm.size()) {
+    // No more items than ranks (a Q-learning step): one each, without a shared counter's
+    // collective set-up.
+    if (comm.rank() < items) score_item(comm.rank());
+  } else {
+    Communicator::Counter counter = comm.shared_counter(0);  // collective; let go together below
+    for (std::int64_t item = counter.next(); item < items; item = counter.next()) score_item(item);
+  }
+  // Gather and broadcast the bytes (not a sum of zero-filled vectors, which would turn -0.0
+  // into +0.0 on some rank counts only).
+  std::string all;
+  const std::vector<std::string> parts = comm.gather(mine, 0);
+  if (comm.is_root()) {
+    std::vector<double> scores(static_cast<std::size_t>(total), 0.0);
+    std::vector<char> seen(static_cast<std::size_t>(items), 0);
+    for (const std::string& part : parts) {
+      std::size_t at = 0;
+      while (at < part.size()) {
+        std::int64_t item = 0;
+        std::memcpy(&item, part.data() + at, sizeof item);
+        at += sizeof item;
+        const std::int64_t begin = item * chunk, end = std::min(total, begin + chunk);
+        const std::size_t bytes = static_cast<std::size_t>(end - begin) * sizeof(double);
+        std::memcpy(scores.data() + begin, part.data() + at, bytes);
+        at += bytes;
+        seen[static_cast<std::size_t>(item)] = 1;
+      }
+    }
+    if (std::count(seen.begin(), seen.end(), 0) != 0) throw std::logic_error("score_subsets: a work item was lost");
+    all.assign(reinterpret_cast<const char*>(scores.data()), scores.size() * sizeof(double));
+  }
+  comm.broadcast(all, 0);
+  std::vector<double> scores(static_cast<std::size_t>(total));
+  if (all.size() != scores.size() * sizeof(double)) throw std::logic_error("score_subsets: broadcast size mismatch");
+  std::memcpy(scores.data(), all.data(), all.size());
+  if (comm.is_root() && farm.progress) farm.progress({total, total, seconds()});
+  return scores;
+}
+
+double ScoreMemo::at(ElementSet subset) const {
+  const auto it = index_.find(subset);
+  if (it == index_.end()) throw std::logic_error("ScoreMemo: subset " + std::to_string(subset) + " not scored yet");
+  return order_[it->second].second;
+}
+
+void ScoreMemo::score_missing(const Communicator& comm, const std::vector<ElementSet>& subsets,
+                              const BatchScorer& scorer, const FarmSettings& farm) {
+  std::vector<ElementSet> missing;
+  std::unordered_set<ElementSet> listed;
+  for (ElementSet s : subsets)
+    if (!contains(s) && listed.insert(s).second) missing.push_back(s);
+  if (missing.empty()) return;
+  const std::vector<double> scores = score_subsets(comm, missing, -1, scorer, farm);
+  for (std::size_t k = 0; k < missing.size(); ++k) {
+    if (!std::isfinite(scores[k]))
+      throw std::logic_error("subset scorer returned a non-finite main-fit score for subset " +
+                             std::to_string(missing[k]));
+    index_.emplace(missing[k], order_.size());
+    order_.emplace_back(missing[k], scores[k]);
+  }
+}
+
+}  // namespace reinforcer
