@@ -8,7 +8,7 @@ namespace reinforcer {
 namespace {
 
 std::vector<CommandSpec> commands() { return {synth_command(), prepare_command(), train_command(), evaluate_command(), report_command(),
-          recommend_command(), sweep_command(), merge_command(), bench_command()}; }
+          recommend_command(), sweep_command(), merge_command(), bench_command(), select_features_command()}; }
 
 void print_main_help() {
   std::cout << "reinforcer " << REINFORCER_VERSION

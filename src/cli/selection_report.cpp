@@ -15,7 +15,7 @@ std::string interval(double lo, double hi, int digits) {
 
 void write_selection_section(Writer& w, const SelectionSummary& r) {
   const bool predictive = r.objective == "predictive";
-  const int digits = predictive ? 5 : 4;
+  const int digits = 5;  // scores differ in the 4th-6th decimal (per customer)
   const auto subset = [&](std::uint32_t bits) -> const ScoredSubset* {
     for (const ScoredSubset& x : r.subsets)
       if (x.bits == bits) return &x;
@@ -72,7 +72,10 @@ void write_selection_section(Writer& w, const SelectionSummary& r) {
                     predictive && !std::isnan(x.auc) ? fixed(x.auc, 3) : ""});
   w.line("");
   w.line("The best subsets by net score:");
-  w.table({"subset", "size", "score", "net", predictive ? "AUC" : ""}, rows);
+  if (!predictive)
+    for (auto& row : rows) row.pop_back();
+  if (predictive) w.table({"subset", "size", "score", "net", "AUC"}, rows);
+  else w.table({"subset", "size", "score", "net"}, rows);
 }
 
 }  // namespace reinforcer

@@ -54,6 +54,7 @@ CommandSpec merge_command();
 CommandSpec evaluate_command();
 CommandSpec report_command();
 CommandSpec recommend_command();
+CommandSpec select_features_command();
 
 // Runs body on MPI_COMM_WORLD when started by mpirun, else on the single-process
 // communicator. Under MPI: Interrupted and CollectiveError (collective decisions) end every
