@@ -8,19 +8,11 @@
 
 #include "reinforcer/env/funnel_env.hpp"
 #include "reinforcer/parallel/communicator.hpp"
+#include "test_communicator_choice.hpp"
 #include "reinforcer/rl/trainer.hpp"
 
 using namespace reinforcer;
-
-namespace {
-Communicator test_communicator() {
-#ifdef REINFORCER_TEST_WITH_MPI
-  return mpi_world_communicator();
-#else
-  return local_communicator();
-#endif
-}
-}  // namespace
+using reinforcer::test::test_communicator;
 
 TEST_CASE("communicator: rank and size describe the job", "[communicator]") {
   const Communicator c = test_communicator();

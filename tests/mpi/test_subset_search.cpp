@@ -6,20 +6,15 @@
 #include <cstring>
 
 #include "reinforcer/parallel/communicator.hpp"
+#include "test_communicator_choice.hpp"
 #include "reinforcer/pipeline/subset_search.hpp"
 #include "../unit/synthetic_subset_scores.hpp"
 
 using namespace reinforcer;
+using reinforcer::test::test_communicator;
 using reinforcer::test::SyntheticSubsetScores;
 
 namespace {
-Communicator test_communicator() {
-#ifdef REINFORCER_TEST_WITH_MPI
-  return mpi_world_communicator();
-#else
-  return local_communicator();
-#endif
-}
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
