@@ -1,4 +1,4 @@
-"""Reads the HDF5 files reinforcer writes (prepared.h5, run.h5, evaluated.h5, sweep.h5) into pandas.
+"""Reads the HDF5 files reinforcer writes (prepared.h5, run.h5, evaluated.h5, sweep.h5, selection.h5) into pandas.
 
 The file formats are described in docs/HDF5_SCHEMA.md. One function reads any of them:
 
@@ -10,6 +10,10 @@ The file formats are described in docs/HDF5_SCHEMA.md. One function reads any of
     q = data.arrays["q/values"]                           # numpy array [states, 7]
     data.attrs["dp_start_value"], data.group_attrs["model"]["gamma"]
     t0 = dates(customers, "t0_day")                       # datetime64, NaT where missing
+
+A selection.h5 (``reinforcer select-features``) loads with ``load`` too: ``data.tables["elements"]``
+(Shapley values and marginal gains with intervals), ``data.tables["subsets"]`` (every scored
+subset), ``data.tables["rl_curve"]``, and the best subset and the RL search's figures in ``data.attrs``.
 
 A merged sweep (``reinforcer merge SWEEP_DIR -o sweep.h5``) has its own reader:
 

@@ -63,8 +63,11 @@ def test_real_export_exhaustive_and_rl_search_on_1_2_and_4_ranks(tmp_path):
         assert np.isfinite(f["elements"]["shapley_low95"]).all()
     p = run("report", out)
     assert p.returncode == 0, p.stderr
-    for words in ("Which attributes and actions matter", "Best subset:", "95% CI", "RL search", "regret to the exhaustive best"):
+    for words in ("Which attributes and actions matter", "Best subset:", "95% percentile over 3 bootstrap refits",
+                  "RL search", "evaluations", "regret to the exhaustive best"):
         assert words in p.stdout, words
+    shapley_rows = [line for line in p.stdout.splitlines() if line.startswith(("cohort ", "country ", "education ", "month "))]
+    assert len(shapley_rows) >= 4 and all("[" in line for line in shapley_rows[:4]), shapley_rows
     # The decision objective runs too.
     dec = tmp_path / "dec.h5"
     mpirun(2, "select-features", tmp_path / "p.h5", "-o", dec, "--objective", "decision", "--exhaustive", "--progress", "none")
