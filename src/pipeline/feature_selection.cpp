@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include <omp.h>
+
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/eval/subset_scores.hpp"
 #include "reinforcer/pipeline/subset_search.hpp"
@@ -94,8 +96,9 @@ SelectionSummary select_features(const CustomerTable& table, const SelectionSett
   space.element_cost = s.element_cost;
   const auto farm_progress = [&](const std::string& what) {
     FarmSettings farm;
-    // A chunk of 2^actions consecutive subsets shares one feature subset: one fit each.
-    farm.chunk = std::int64_t{1} << std::min(na, 8);
+    // 2^actions consecutive subsets share one feature subset (one fit); a chunk holds one
+    // such run per OpenMP thread, which scores them side by side.
+    farm.chunk = (std::int64_t{1} << std::min(na, 8)) * std::max(1, omp_get_max_threads());
     if (s.progress) farm.progress = [&, what](const SearchProgress& p) { s.progress(what, p.done, p.total, p.seconds); };
     return farm;
   };
