@@ -116,8 +116,12 @@ ExhaustiveResult search_exhaustive(const Communicator& comm, const SearchSpace& 
   if (settings.bootstrap == 0) return result;
 
   const auto nn = static_cast<std::size_t>(n);
+  std::vector<int> refit_replicates(static_cast<std::size_t>(settings.bootstrap));
+  for (int b = 0; b < settings.bootstrap; ++b) refit_replicates[static_cast<std::size_t>(b)] = b;
+  // Every refit's subsets in one pool of work (progress: from the main fit's end onwards).
+  const std::vector<std::vector<double>> refits = score_subsets(comm, all, refit_replicates, scorer, farm_pass(1));
   for (int b = 0; b < settings.bootstrap; ++b) {
-    const std::vector<double> refit = score_subsets(comm, all, b, scorer, farm_pass(b + 1));
+    const std::vector<double>& refit = refits[static_cast<std::size_t>(b)];
     const std::vector<double> phi = shapley_values(refit, n);
     const std::vector<double> gain = marginal_gains(refit, n, result.best);
     result.shapley_replicates.insert(result.shapley_replicates.end(), phi.begin(), phi.end());

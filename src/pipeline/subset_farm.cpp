@@ -45,31 +45,43 @@ void append_bytes(std::string& out, const void* data, std::size_t bytes) {
 
 }  // namespace
 
-std::vector<double> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets, int replicate,
-                                  const BatchScorer& scorer, const FarmSettings& farm) {
-  const auto total = static_cast<std::int64_t>(subsets.size());
+std::vector<std::vector<double>> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets,
+                                               const std::vector<int>& replicates, const BatchScorer& scorer,
+                                               const FarmSettings& farm) {
+  const auto per_replicate = static_cast<std::int64_t>(subsets.size());
+  const auto total = per_replicate * static_cast<std::int64_t>(replicates.size());
   const auto started = std::chrono::steady_clock::now();
   const auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  if (total == 0) return {};
+  if (total == 0) return std::vector<std::vector<double>>(replicates.size());
   const std::int64_t chunk =
       farm.chunk > 0 ? farm.chunk : std::clamp<std::int64_t>(total / (16 * std::int64_t{comm.size()}), 1, 256);
-  const std::int64_t items = (total + chunk - 1) / chunk;
+  // Work items: chunks of one replicate's subsets, every replicate's in turn, so the refits
+  // of a bootstrap spread over all ranks together.
+  const std::int64_t chunks = (per_replicate + chunk - 1) / chunk;
+  const std::int64_t items = chunks * static_cast<std::int64_t>(replicates.size());
+  const auto range = [&](std::int64_t item) {
+    const std::int64_t begin = (item % chunks) * chunk;
+    return std::make_pair(begin, std::min(per_replicate, begin + chunk));
+  };
 
   // What this rank scored: per item, its number then its scores.
   std::string mine;
   std::vector<ElementSet> batch;
+  std::int64_t done = 0;
   const auto score_item = [&](std::int64_t item) {
-    const std::int64_t begin = item * chunk, end = std::min(total, begin + chunk);
+    const auto [begin, end] = range(item);
     batch.assign(subsets.begin() + begin, subsets.begin() + end);
-    const std::vector<double> scores = scorer(batch, replicate);
+    const std::vector<double> scores = scorer(batch, replicates[static_cast<std::size_t>(item / chunks)]);
     if (scores.size() != batch.size())
       throw std::logic_error("subset scorer returned " + std::to_string(scores.size()) + " scores for " +
                              std::to_string(batch.size()) + " subsets");
     append_bytes(mine, &item, sizeof item);
     append_bytes(mine, scores.data(), scores.size() * sizeof(double));
-    if (comm.is_root() && farm.progress) farm.progress({end, total, seconds()});
+    // Rank 0 sees the items handed out so far (its own and the others'): the job's progress.
+    done = std::max(done, (item / chunks) * per_replicate + end);
+    if (comm.is_root() && farm.progress) farm.progress({done, total, seconds()});
   };
   if (items <= comm.size()) {
     // No more items than ranks (a Q-learning step): one each, without a shared counter's
@@ -92,9 +104,9 @@ std::vector<double> score_subsets(const Communicator& comm, const std::vector<El
         std::int64_t item = 0;
         std::memcpy(&item, part.data() + at, sizeof item);
         at += sizeof item;
-        const std::int64_t begin = item * chunk, end = std::min(total, begin + chunk);
+        const auto [begin, end] = range(item);
         const std::size_t bytes = static_cast<std::size_t>(end - begin) * sizeof(double);
-        std::memcpy(scores.data() + begin, part.data() + at, bytes);
+        std::memcpy(scores.data() + (item / chunks) * per_replicate + begin, part.data() + at, bytes);
         at += bytes;
         seen[static_cast<std::size_t>(item)] = 1;
       }
@@ -103,11 +115,17 @@ std::vector<double> score_subsets(const Communicator& comm, const std::vector<El
     all.assign(reinterpret_cast<const char*>(scores.data()), scores.size() * sizeof(double));
   }
   comm.broadcast(all, 0);
-  std::vector<double> scores(static_cast<std::size_t>(total));
-  if (all.size() != scores.size() * sizeof(double)) throw std::logic_error("score_subsets: broadcast size mismatch");
-  std::memcpy(scores.data(), all.data(), all.size());
+  if (all.size() != static_cast<std::size_t>(total) * sizeof(double)) throw std::logic_error("score_subsets: broadcast size mismatch");
+  std::vector<std::vector<double>> out(replicates.size(), std::vector<double>(static_cast<std::size_t>(per_replicate)));
+  for (std::size_t r = 0; r < out.size(); ++r)
+    std::memcpy(out[r].data(), all.data() + r * out[r].size() * sizeof(double), out[r].size() * sizeof(double));
   if (comm.is_root() && farm.progress) farm.progress({total, total, seconds()});
-  return scores;
+  return out;
+}
+
+std::vector<double> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets, int replicate,
+                                  const BatchScorer& scorer, const FarmSettings& farm) {
+  return std::move(score_subsets(comm, subsets, std::vector<int>{replicate}, scorer, farm).front());
 }
 
 double ScoreMemo::at(ElementSet subset) const {

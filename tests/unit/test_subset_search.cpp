@@ -134,6 +134,24 @@ TEST_CASE("subset search: farming keeps the order of the subsets whatever the ch
     return std::vector<double>(batch.size() - 1);
   };
   CHECK_THROWS_AS(score_subsets(comm, {1, 2, 3}, -1, short_scorer), std::logic_error);
+  // Several replicates in one pool: each row is that replicate's scores, in the subsets' order.
+  for (std::int64_t chunk : {0, 1, 7, 1000}) {
+    FarmSettings farm;
+    farm.chunk = chunk;
+    std::vector<SearchProgress> progress;
+    farm.progress = [&](const SearchProgress& p) { progress.push_back(p); };
+    const auto pooled = score_subsets(comm, subsets, std::vector<int>{0, 5, 2}, scorer, farm);
+    REQUIRE(pooled.size() == 3);
+    const int expected[3] = {0, 5, 2};
+    for (std::size_t r = 0; r < 3; ++r) {
+      REQUIRE(pooled[r].size() == subsets.size());
+      for (std::size_t k = 0; k < subsets.size(); ++k)
+        REQUIRE(pooled[r][k] == static_cast<double>(subsets[k]) * 0.5 + expected[r]);
+    }
+    CHECK(progress.back().done == 3000);
+    CHECK(progress.back().total == 3000);
+    for (std::size_t k = 1; k < progress.size(); ++k) CHECK(progress[k].done >= progress[k - 1].done);
+  }
 }
 
 TEST_CASE("subset search: the memo scores each subset once and keeps them in the order scored", "[subset_search]") {

@@ -63,6 +63,12 @@ struct FarmSettings {
 // scores, in the order of `subsets`, bit-identical for any number of ranks.
 std::vector<double> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets, int replicate,
                                   const BatchScorer& scorer, const FarmSettings& farm = {});
+// The same for several replicates at once (the bootstrap refits): their chunks are one pool of
+// work, so B refits of a small lattice still keep many ranks busy. Result [r][k]: the score of
+// subsets[k] under replicates[r]; progress counts all of them.
+std::vector<std::vector<double>> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets,
+                                               const std::vector<int>& replicates, const BatchScorer& scorer,
+                                               const FarmSettings& farm = {});
 
 // The main-fit scores computed so far, the same on every rank (each batch is farmed with
 // score_subsets). evaluations() counts distinct subsets scored.
