@@ -141,6 +141,18 @@ std::int64_t int_option(const Invocation& inv, const std::string& name, std::int
   return x;
 }
 
+void add_progress_option(po::options_description& d) {
+  d.add_options()("progress", po::value<std::string>()->default_value("auto"),
+                  "progress display: auto (live line on a terminal, a line every few seconds otherwise), plain, none");
+}
+
+std::string progress_option(const Invocation& inv) {
+  const std::string mode = inv.options["progress"].as<std::string>();
+  if (mode != "auto" && mode != "plain" && mode != "none")
+    throw UsageError("--progress: '" + mode + "' is not auto, plain or none");
+  return mode;
+}
+
 namespace {
 
 // The one line a rank prints when an exception ends its part of an MPI job; a rank other than

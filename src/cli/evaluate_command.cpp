@@ -47,9 +47,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     throw UsageError("--split: '" + s.split + "' is not cv, val or test");
   s.threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
   s.min_segment_size = int_option(inv, "min-segment-size", 1, 1000000);
-  const std::string progress_mode = inv.options["progress"].as<std::string>();
-  if (progress_mode != "auto" && progress_mode != "plain" && progress_mode != "none")
-    throw UsageError("--progress: '" + progress_mode + "' is not auto, plain or none");
+  const std::string progress_mode = progress_option(inv);
   const std::string checkpoint = inv.options.count("checkpoint") ? inv.options["checkpoint"].as<std::string>()
                                                                  : output + ".checkpoint.h5";
   const std::string input_sha256 = sha256_of_file(inv.input);
@@ -137,9 +135,8 @@ CommandSpec evaluate_command() {
         "threads", po::value<int>()->default_value(omp_get_max_threads()), "threads per rank (default: all cores)")(
         "min-segment-size", po::value<std::int64_t>()->default_value(30), "smallest segment that is ranked")(
         "checkpoint", po::value<std::string>()->value_name("PATH"), "checkpoint file (default: OUTPUT.checkpoint.h5)")(
-        "resume", po::bool_switch(), "continue from the checkpoint, skipping its finished tasks")(
-        "progress", po::value<std::string>()->default_value("auto"),
-        "progress display: auto (live line on a terminal, a line every few seconds otherwise), plain, none");
+        "resume", po::bool_switch(), "continue from the checkpoint, skipping its finished tasks");
+    add_progress_option(d);
   };
   s.run = run_evaluate;
   return s;

@@ -104,9 +104,7 @@ int select_run(const Invocation& inv, const Communicator& comm) {
   Provenance prov;
   prov.started_at = utc_now_iso8601();
   const int threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
-  const std::string progress_mode = inv.options["progress"].as<std::string>();
-  if (progress_mode != "auto" && progress_mode != "plain" && progress_mode != "none")
-    throw UsageError("--progress: '" + progress_mode + "' is not auto, plain or none");
+  const std::string progress_mode = progress_option(inv);
   if (same_file(inv.input, inv.output))
     throw UsageError("-o " + inv.output + " is the input; name another file");
   std::unique_ptr<AtomicOutput> out;
@@ -187,8 +185,8 @@ CommandSpec select_features_command() {
         "budget", po::value<std::int64_t>()->default_value(0), "RL search: most evaluations (0: max(200, 5% of the subsets))")(
         "episodes-per-batch", po::value<int>()->default_value(32), "RL search: episodes stepped together (part of the algorithm)")(
         "seed", po::value<std::uint64_t>()->default_value(1), "seed of the RL search and the bootstrap")(
-        "threads", po::value<int>()->default_value(default_threads()), "OpenMP threads per rank; default OMP_NUM_THREADS or 1")(
-        "progress", po::value<std::string>()->default_value("auto"), "progress display: auto, plain or none");
+        "threads", po::value<int>()->default_value(default_threads()), "OpenMP threads per rank; default OMP_NUM_THREADS or 1");
+    add_progress_option(d);
     for (const TrialOption& o : trial_options())
       if (is_model_option(o.key))
         d.add_options()(o.key.c_str(), po::value<std::string>()->default_value(o.default_text), o.help.c_str());

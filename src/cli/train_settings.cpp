@@ -30,8 +30,8 @@ void add_train_options(po::options_description& d) {
       ("checkpoint-every", po::value<int>()->default_value(0), "write a checkpoint every R sync rounds (0: only on SIGTERM/SIGUSR1)")
       ("checkpoint", po::value<std::string>()->value_name("PATH"), "checkpoint file (default: OUTPUT.checkpoint.h5)")
       ("resume", po::bool_switch(), "continue from the checkpoint")
-      ("dry-run", po::bool_switch(), "print the state space, workers, shards and memory estimate, then exit")
-      ("progress", po::value<std::string>()->default_value("auto"), "progress display: auto (live line on a terminal, a line every few seconds otherwise), plain, none");
+      ("dry-run", po::bool_switch(), "print the state space, workers, shards and memory estimate, then exit");
+  add_progress_option(d);
 }
 
 TrainSettings train_settings(const Invocation& inv) {
@@ -43,9 +43,7 @@ TrainSettings train_settings(const Invocation& inv) {
                                                       : inv.output + ".checkpoint.h5";
   s.resume = inv.options["resume"].as<bool>();
   s.dry_run = inv.options["dry-run"].as<bool>();
-  s.progress = inv.options["progress"].as<std::string>();
-  if (s.progress != "auto" && s.progress != "plain" && s.progress != "none")
-    throw UsageError("--progress: '" + s.progress + "' is not auto, plain or none");
+  s.progress = progress_option(inv);
   return s;
 }
 

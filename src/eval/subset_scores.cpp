@@ -45,7 +45,9 @@ struct SubsetScorer::Reference {
 
 struct SubsetScorer::Folds {
   std::vector<evaluation::FoldPlan> plans;
-  std::vector<std::vector<std::size_t>> fitting_position;  // per fold: positions in fitting_ of plan.fitting
+  // Per fold: positions in fitting_ of plan.fitting and of plan.held_out (a replicate's
+  // multiplicities are indexed by them).
+  std::vector<std::vector<std::size_t>> fitting_position, held_out_position;
 };
 
 SubsetScorer::SubsetScorer(const CustomerTable& table, SubsetScoreSettings settings)
@@ -68,9 +70,11 @@ SubsetScorer::SubsetScorer(const CustomerTable& table, SubsetScoreSettings setti
     if (subscribers == 0)
       throw InputError("fold " + std::to_string(f) + " holds out no subscriber, so its log-likelihood and AUC say nothing; "
                        "prepare with fewer --folds");
-    std::vector<std::size_t> fit;
+    std::vector<std::size_t> fit, held;
     for (std::size_t i : plan.fitting) fit.push_back(position[i]);
+    for (std::size_t i : plan.held_out) held.push_back(position[i]);
     folds_->fitting_position.push_back(std::move(fit));
+    folds_->held_out_position.push_back(std::move(held));
   }
 }
 
@@ -300,10 +304,7 @@ std::vector<PredictiveScore> SubsetScorer::predictive_batch(const std::vector<st
         std::vector<std::uint32_t> fit_counts, held_counts;
         if (!counts.empty()) {
           for (std::size_t k : folds_->fitting_position[f]) fit_counts.push_back(counts[k]);
-          // held-out customers' multiplicities, by their position among the fitting customers
-          for (std::size_t i : folds_->plans[f].held_out)
-            held_counts.push_back(counts[static_cast<std::size_t>(
-                std::lower_bound(fitting_.begin(), fitting_.end(), i) - fitting_.begin())]);
+          for (std::size_t k : folds_->held_out_position[f]) held_counts.push_back(counts[k]);
         }
         predict_fold(table_, folds_->plans[f], fit_counts, held_counts, mask, settings_, static_cast<int>(f), outcomes);
       }

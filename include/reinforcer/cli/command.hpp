@@ -45,6 +45,10 @@ void print_command_help(const CommandSpec& spec);
 // Range and format checks that name the option in the error.
 std::int64_t int_option(const Invocation& inv, const std::string& name, std::int64_t lo, std::int64_t hi);
 
+// --progress, declared and checked once for every long-running command: auto | plain | none.
+void add_progress_option(po::options_description& d);
+std::string progress_option(const Invocation& inv);
+
 CommandSpec prepare_command();
 CommandSpec synth_command();
 CommandSpec train_command();
