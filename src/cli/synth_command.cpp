@@ -60,7 +60,7 @@ CommandSpec synth_command() {
         "dirty", po::bool_switch(), "inject the export's kinds of dirt")(
         "extra-attributes", po::value<int>()->default_value(0),
         "extra attribute columns 'Attribute 1'..'Attribute K', levels A..D: the first ceil(K/2) multiply the chance "
-        "of subscribing by 0.4/0.8/1.2/1.6, the rest are noise; the truth is in the xlsx's custom properties "
+        "of subscribing by 0.2/0.4/1.0/2.4, the rest are noise; the truth is in the xlsx's custom properties "
         "or, for a CSV, in OUTPUT.attributes.json");
   };
   s.run = run_synth;

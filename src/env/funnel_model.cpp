@@ -106,7 +106,7 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
   build();
 }
 
-void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config) {
+void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config, bool rows) {
   // The slices from_estimates copies for this node, into the buffers already held.
   segments_ = 1;
   config_ = config;
@@ -129,7 +129,51 @@ void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, con
   }
   segment_nodes_.assign(1, static_cast<std::int32_t>(node));
   node_segment_.clear();
-  build();
+  if (rows) {
+    build();
+  } else {  // what the curve needs: the config's bands of weeks, nothing built
+    week_band_.resize(static_cast<std::size_t>(config_.horizon_weeks));
+    for (int w = 0; w < config_.horizon_weeks; ++w) week_band_[static_cast<std::size_t>(w)] = static_cast<std::uint8_t>(band_of_week(w));
+  }
+}
+
+std::vector<double> FunnelModel::status_quo_subscription_curve(std::int32_t segment, Progress start) const {
+  const int H = config_.horizon_weeks;
+  std::vector<double> out(static_cast<std::size_t>(H), 0.0);
+  // Per band, each progress's week (milestones, then the subscription at the week's end),
+  // computed once when first reached: as build() computes the wait rows.
+  struct BandWeek {
+    bool ready = false;
+    std::array<double, kProgressStates> after{}, subscribe{};
+  };
+  std::array<std::array<BandWeek, kProgressStates>, kBands> weeks{};
+  std::array<double, kProgressStates> dist{}, absorbed{};
+  dist[start] = 1.0;
+  for (int w = 0; w < H; ++w) {
+    const std::size_t b = week_band_[static_cast<std::size_t>(w)];
+    std::array<double, kProgressStates> next{};
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      if (dist[p] == 0) continue;
+      BandWeek& wk = weeks[b][p];
+      if (!wk.ready) {
+        status_quo_week(segment, b, static_cast<Progress>(p), wk.after);
+        for (std::size_t q = 0; q < kProgressStates; ++q)
+          wk.subscribe[q] = -std::expm1(-rate(segment, static_cast<Progress>(q), kSubscriptionEvent) * band_factor(segment, b, kSubscriptionEvent));
+        wk.ready = true;
+      }
+      const double mass = dist[p];
+      for (std::size_t q = 0; q < kProgressStates; ++q) {
+        if (wk.after[q] <= 0) continue;
+        absorbed[q] += mass * (wk.after[q] * wk.subscribe[q]);
+        next[q] += mass * (wk.after[q] * (1 - wk.subscribe[q]));
+      }
+    }
+    dist = next;
+    double subscribed = 0;
+    for (std::size_t q = 0; q < kProgressStates; ++q) subscribed += absorbed[q];
+    out[static_cast<std::size_t>(w)] = subscribed;
+  }
+  return out;
 }
 
 void FunnelModel::build() {

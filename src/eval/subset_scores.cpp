@@ -263,16 +263,16 @@ void predict_fold(const CustomerTable& table, const evaluation::FoldPlan& plan, 
     if (held_counts.empty() || held_counts[j] > 0) by_node[encoder.node_of(table.customers[plan.held_out[j]], table)].push_back(j);
   FunnelModel model{0, {}, FunnelConfig{}};
   for (const auto& [node, members] : by_node) {
-    model.assign_segment(h, static_cast<std::size_t>(node), s.funnel);
+    model.assign_segment(h, static_cast<std::size_t>(node), s.funnel, /*rows=*/false);
     std::map<Progress, std::vector<double>> forward;
     for (std::size_t j : members) {
       const Customer& c = table.customers[plan.held_out[j]];
       const Progress start = decision_progress(c);
       auto it = forward.find(start);
-      if (it == forward.end()) it = forward.emplace(start, cumulative_event_probabilities(model, 0, start, always(Action::wait))).first;
+      if (it == forward.end()) it = forward.emplace(start, model.status_quo_subscription_curve(0, start)).first;
       const int last_week = evaluation::follow_up_last_week(c, s.hazards, s.funnel.horizon_weeks);
       const std::int32_t week = history_of(c, node, s.hazards).subscribed_week;
-      out.push_back(HeldOutOutcome{it->second[static_cast<std::size_t>(last_week) * kEvents + kSubscriptionEvent],
+      out.push_back(HeldOutOutcome{it->second[static_cast<std::size_t>(last_week)],
                                    held_counts.empty() ? 1.0 : held_counts[j], static_cast<std::uint8_t>(week >= 0 && week <= last_week),
                                    fold});
     }

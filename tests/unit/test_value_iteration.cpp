@@ -2,6 +2,7 @@
 #include <cmath>
 #include <map>
 
+#include "reinforcer/eval/policy_outcomes.hpp"
 #include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
@@ -301,4 +302,32 @@ TEST_CASE("funnel starts: the subscribers' share is the configured one for any n
     INFO("workers " << workers);
     CHECK(marked / drawn == Approx(expected).margin(0.005));
   }
+}
+
+TEST_CASE("status_quo_subscription_curve equals the wait policy's forward pass, to the bit, built or not", "[model]") {
+  IngestResult r = test::synthetic_ingest(6000, 5);
+  HazardOptions h;
+  h.export_date = r.report.export_date;
+  const FunnelFit fit = fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask("cohort,country,education"), h,
+                                   FunnelConfig{}, 1.0);
+  REQUIRE(fit.model.segments() > 3);
+  FunnelModel hazards_only{0, {}, FunnelConfig{}};
+  std::size_t compared = 0;
+  for (std::size_t s = 0; s < fit.model.segments(); ++s) {
+    const auto seg = static_cast<std::int32_t>(s);
+    hazards_only.assign_segment(fit.hazards, static_cast<std::size_t>(fit.model.segment_nodes()[s]), fit.model.config(), false);
+    for (Progress start : {Progress{0}, Progress{1}, Progress{3}, Progress{17}}) {
+      const std::vector<double> forward = cumulative_event_probabilities(fit.model, seg, start, always(Action::wait));
+      const std::vector<double> built = fit.model.status_quo_subscription_curve(seg, start);
+      const std::vector<double> unbuilt = hazards_only.status_quo_subscription_curve(0, start);
+      REQUIRE(built.size() == static_cast<std::size_t>(fit.model.horizon()));
+      for (std::size_t w = 0; w < built.size(); ++w) {
+        CHECK(built[w] == forward[w * kEvents + kSubscriptionEvent]);
+        CHECK(unbuilt[w] == built[w]);
+      }
+      CHECK(built.back() > 0);
+      ++compared;
+    }
+  }
+  CHECK(compared == 4 * fit.model.segments());
 }

@@ -82,7 +82,13 @@ class FunnelModel {
   // (a refit streams every segment through one model instead of building all of them).
   // Such a model is for exact evaluation (week(), DP): it has no sampling tables, and
   // sample_no_subscription / sample_status_quo must not be called on it.
-  void assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config);
+  // rows = false: the hazards only, nothing built -- for callers that need no more than
+  // status_quo_subscription_curve (the predictive subset score); week() must not be called.
+  void assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config, bool rows = true);
+  // P(subscribed by the end of week w), w = 0..horizon-1, for a customer at `start` in week 0
+  // who is left to the status quo (wait every week): what cumulative_event_probabilities gives
+  // for always(wait), to the bit, straight from the hazards (no built rows needed).
+  std::vector<double> status_quo_subscription_curve(std::int32_t segment, Progress start) const;
 
   std::size_t segments() const { return segments_; }
   int horizon() const { return config_.horizon_weeks; }
