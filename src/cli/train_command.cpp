@@ -78,8 +78,11 @@ void print_quality(const LearnerQuality& q, const FunnelFit& fit) {
   std::vector<std::vector<std::string>> rows;
   for (const RegretRow& r : q.regret)
     rows.push_back({r.cohort, with_thousands(r.customers), fixed(r.optimum, 3), fixed(r.learned, 3),
-                    fixed(100 * r.regret, 2) + "%", fixed(r.p95_start_regret, 3)});
-  Writer(std::cout, false).table({"cohort", "n", "V* (DP)", "V learned", "regret", "p95 regret"}, rows);
+                    fixed(100 * r.regret, 2) + "%",
+                    std::isnan(r.regret_low95) ? std::string("-")
+                                               : "[" + fixed(100 * r.regret_low95, 2) + "%, " + fixed(100 * r.regret_high95, 2) + "%]",
+                    fixed(r.p95_start_regret, 3)});
+  Writer(std::cout, false).table({"cohort", "n", "V* (DP)", "V learned", "regret", "95% refit interval", "p95 regret"}, rows);
   std::cout << "learned minus the best constant policy (always " << q.best_constant << ", V " << fixed(q.best_constant_value, 3)
             << "): " << signed_fixed(q.learned_minus_best_constant, 3) << " [" << signed_fixed(q.low95, 3) << ", "
             << signed_fixed(q.high95, 3) << "] (95% interval over " << q.refits << " paired bootstrap refits of the funnel)\n"

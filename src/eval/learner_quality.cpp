@@ -5,6 +5,7 @@
 
 #include "reinforcer/stats/bootstrap.hpp"
 #include "reinforcer/core/rng.hpp"
+#include "reinforcer/rl/value_iteration.hpp"
 
 namespace reinforcer {
 namespace {
@@ -72,6 +73,9 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
   for (std::size_t k = 0; k < fit.fitting.size(); ++k) cohort[k] = static_cast<std::uint8_t>(fit.cohorts[k]);
   const std::vector<std::uint8_t> constant = constant_policy(m, best);
   std::vector<double> diffs(static_cast<std::size_t>(std::max(0, refits)));
+  // Per refit and cohort (all, outbound, inbound): the policy's regret to the refit's optimum.
+  const std::size_t groups = names.size();
+  std::vector<double> refit_regret(diffs.size() * groups, 0.0);
 #pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic)
   for (int b = 0; b < refits; ++b) {
     if (b % comm.size() != comm.rank()) continue;
@@ -82,10 +86,30 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
     for (std::uint32_t k : pick) sample.push_back(fit.fitting[k]), starts.push_back(fit.starts[k]);
     const HazardEstimates h = estimate_hazards(table, sample, fit.encoder, hazards);
     const FunnelModel refit = FunnelModel::from_estimates(fit.encoder, h, m.config());
-    diffs[static_cast<std::size_t>(b)] = mean_start_value(refit, evaluate_policy(refit, fit.gamma, policy), starts) -
-                                         mean_start_value(refit, evaluate_policy(refit, fit.gamma, constant), starts);
+    const std::vector<double> value = evaluate_policy(refit, fit.gamma, policy);
+    diffs[static_cast<std::size_t>(b)] =
+        mean_start_value(refit, value, starts) - mean_start_value(refit, evaluate_policy(refit, fit.gamma, constant), starts);
+    const DpSolution optimum = solve_funnel(refit, fit.gamma);
+    for (std::size_t g = 0; g < groups; ++g) {
+      double v_star = 0, v = 0, n = 0;
+      for (std::size_t i = 0; i < pick.size(); ++i) {
+        if (g > 0 && static_cast<std::size_t>(fit.cohorts[pick[i]]) != g - 1) continue;
+        const std::uint32_t s0 = refit.state_index(starts[i].segment, starts[i].progress, 0);
+        v_star += optimum.value[s0], v += value[s0], n += 1;
+      }
+      refit_regret[static_cast<std::size_t>(b) * groups + g] = n > 0 ? regret_share(v_star / n, v / n, reward) : 0.0;
+    }
   }
   comm.sum_in_place(diffs);  // each refit was computed on one rank; the others hold 0
+  comm.sum_in_place(refit_regret);
+  for (RegretRow& row : q.regret) {
+    if (refits <= 0) break;
+    const auto g = static_cast<std::size_t>(std::find(names.begin(), names.end(), row.cohort) - names.begin());
+    std::vector<double> r(diffs.size());
+    for (std::size_t b = 0; b < r.size(); ++b) r[b] = refit_regret[b * groups + g];
+    const Interval ci = percentile_interval(r);
+    row.regret_low95 = ci.low, row.regret_high95 = ci.high;
+  }
   if (refits > 0) {
     const Interval ci = percentile_interval(diffs);
     q.low95 = ci.low, q.high95 = ci.high;

@@ -196,14 +196,16 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   if (run.quality) {
     const LearnerQuality& lq = *run.quality;
     const h5::Group g = f.create_group("quality");
-    std::vector<std::string> cohort;
-    std::vector<std::int64_t> n;
-    std::vector<double> opt, val, reg, p95;
-    for (const RegretRow& r : lq.regret)
-      cohort.push_back(r.cohort), n.push_back(r.customers), opt.push_back(r.optimum), val.push_back(r.learned),
-          reg.push_back(r.regret), p95.push_back(r.p95_start_regret);
-    g.write_table("regret", h5::Table(cohort.size()).add("cohort", cohort).add("customers", n).add("optimum", opt)
-                                .add("learned", val).add("regret", reg).add("p95_start_regret", p95));
+    const auto& regret = lq.regret;
+    g.write_table("regret", h5::Table(regret.size())
+                                .add("cohort", h5::column(regret, &RegretRow::cohort))
+                                .add("customers", h5::column(regret, &RegretRow::customers))
+                                .add("optimum", h5::column(regret, &RegretRow::optimum))
+                                .add("learned", h5::column(regret, &RegretRow::learned))
+                                .add("regret", h5::column(regret, &RegretRow::regret))
+                                .add("regret_low95", h5::column(regret, &RegretRow::regret_low95))
+                                .add("regret_high95", h5::column(regret, &RegretRow::regret_high95))
+                                .add("p95_start_regret", h5::column(regret, &RegretRow::p95_start_regret)));
     g.set_attribute("best_constant_policy", lq.best_constant);
     g.set_attribute("best_constant_value", lq.best_constant_value);
     g.set_attribute("learned_minus_best_constant", lq.learned_minus_best_constant);

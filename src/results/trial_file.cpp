@@ -58,6 +58,8 @@ void write_trial_file(const std::string& path, const TrialRecord& record) {
                                 .add("optimum", h5::column(c, &RegretRow::optimum))
                                 .add("learned", h5::column(c, &RegretRow::learned))
                                 .add("regret", h5::column(c, &RegretRow::regret))
+                                .add("regret_low95", h5::column(c, &RegretRow::regret_low95))
+                                .add("regret_high95", h5::column(c, &RegretRow::regret_high95))
                                 .add("p95_start_regret", h5::column(c, &RegretRow::p95_start_regret)));
     f.flush();
   }
@@ -82,8 +84,9 @@ TrialRecord read_trial_file(const std::string& path) {
     const auto optimum = f.read_double_column("regret", "optimum"), learned = f.read_double_column("regret", "learned");
     const auto regret = f.read_double_column("regret", "regret");
     const auto p95 = f.read_double_column("regret", "p95_start_regret");
+    const auto low = f.read_double_column("regret", "regret_low95"), high = f.read_double_column("regret", "regret_high95");
     for (std::size_t i = 0; i < cohort.size(); ++i)
-      r.regret_by_cohort.push_back(RegretRow{cohort[i], customers[i], optimum[i], learned[i], regret[i], p95[i]});
+      r.regret_by_cohort.push_back(RegretRow{cohort[i], customers[i], optimum[i], learned[i], regret[i], p95[i], low[i], high[i]});
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {

@@ -5,6 +5,7 @@
 // A policy worse than waiting scores a regret above its share of V* and a negative difference
 // to the best constant policy, so neither figure can pass it.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct RegretRow {
   double learned = 0;            // V of the learned policy, the same way
   double regret = 0;             // regret_share(optimum, learned, reward)
   double p95_start_regret = 0;   // 95th percentile of V*(s0) - V(s0) over the start states, reward units
+  // 95% interval of `regret` over bootstrap refits: in each, the policy against the refit's
+  // own DP optimum, over the refit's start states (NaN without refits).
+  double regret_low95 = std::numeric_limits<double>::quiet_NaN();
+  double regret_high95 = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct LearnerQuality {
