@@ -256,4 +256,44 @@ StoredRun read_run_file(const std::string& path) {
   return r;
 }
 
+StoredQuality read_run_quality(const std::string& path) {
+  const h5::File f = h5::File::open_read(path);
+  const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
+  if (format != kEvaluatedFormat) require_format(f, path, kRunFormat, kRunFormatVersion);
+  StoredQuality r;
+  r.path = path;
+  try {
+    r.agent = f.has_attribute("agent") ? f.string_attribute("agent") : "tabular";  // runs before the DQN were tabular
+    r.environment = f.string_attribute("environment");
+    r.features = f.has_attribute("features") ? f.string_attribute("features") : "";
+    r.workers = f.int_attribute("workers");
+    r.episodes_per_worker = f.int_attribute("episodes_per_worker");
+    r.judged = f.exists("quality");
+    if (!r.judged) return r;
+    const h5::Group g = f.open_group("quality");
+    LearnerQuality& q = r.quality;
+    const auto cohort = g.read_string_column("regret", "cohort");
+    const auto customers = g.read_int_column("regret", "customers");
+    const auto optimum = g.read_double_column("regret", "optimum"), learned = g.read_double_column("regret", "learned");
+    const auto regret = g.read_double_column("regret", "regret"), p95 = g.read_double_column("regret", "p95_start_regret");
+    bool intervals = false;  // runs written before the refit intervals have none
+    for (const auto& c : g.table_columns("regret")) intervals = intervals || c.name == "regret_low95";
+    const auto low = intervals ? g.read_double_column("regret", "regret_low95") : std::vector<double>(cohort.size(), std::nan(""));
+    const auto high = intervals ? g.read_double_column("regret", "regret_high95") : std::vector<double>(cohort.size(), std::nan(""));
+    for (std::size_t i = 0; i < cohort.size(); ++i)
+      q.regret.push_back(RegretRow{cohort[i], customers[i], optimum[i], learned[i], regret[i], p95[i], low[i], high[i]});
+    q.best_constant = g.string_attribute("best_constant_policy");
+    q.best_constant_value = g.double_attribute("best_constant_value");
+    q.learned_minus_best_constant = g.double_attribute("learned_minus_best_constant");
+    q.low95 = g.double_attribute("learned_minus_best_constant_low95");
+    q.high95 = g.double_attribute("learned_minus_best_constant_high95");
+    q.refits = static_cast<int>(g.int_attribute("refits"));
+  } catch (const InputError&) {
+    throw;
+  } catch (const Error& e) {
+    throw InputError(path + ": not a complete run file (" + std::string(e.what()) + "); train it again");
+  }
+  return r;
+}
+
 }  // namespace reinforcer

@@ -44,4 +44,14 @@ struct StoredRun {
 };
 StoredRun read_run_file(const std::string& path);
 
+// What the report shows of a run: its agent and settings, and the learned policy judged
+// against the DP optimum (/quality; absent for the replay environment).
+struct StoredQuality {
+  std::string path, agent, environment, features;
+  std::int64_t workers = 0, episodes_per_worker = 0;
+  bool judged = false;  // /quality present
+  LearnerQuality quality;
+};
+StoredQuality read_run_quality(const std::string& path);
+
 }  // namespace reinforcer

@@ -1,0 +1,14 @@
+#pragma once
+// The report's section "Learned policies against the DP optimum", from run files (train):
+// each run's agent (tabular or DQN), its regret per cohort with refit intervals, and its
+// difference to the best constant policy -- so agents trained on one funnel compare side by side.
+#include <vector>
+
+#include "reinforcer/cli/text_writer.hpp"
+#include "reinforcer/results/run_file.hpp"
+
+namespace reinforcer {
+
+void write_learned_section(Writer& w, const std::vector<StoredQuality>& runs);
+
+}  // namespace reinforcer

@@ -1,0 +1,45 @@
+#include "reinforcer/cli/learned_report.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "reinforcer/eval/learner_quality.hpp"
+
+namespace reinforcer {
+namespace {
+
+std::string percent_interval(double lo, double hi) {
+  return std::isnan(lo) || std::isnan(hi) ? "n/a" : "[" + fixed(100 * lo, 2) + "%, " + fixed(100 * hi, 2) + "%]";
+}
+
+}  // namespace
+
+void write_learned_section(Writer& w, const std::vector<StoredQuality>& runs) {
+  w.heading("Learned policies against the DP optimum");
+  w.line("Each run's learned policy is judged exactly in its fitted funnel against the optimum of that funnel (the DP):");
+  w.line("regret = (V* - V) / max(|V*|, 1% of the subscription reward), V averaged over the fitting customers' start "
+         "states (n). 0 is the optimum; a policy worse than waiting has a regret above waiting's. Intervals: 95% over "
+         "bootstrap refits of the funnel, the policy against each refit's own optimum.");
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> notes;
+  for (const StoredQuality& r : runs) {
+    const std::string run = r.agent + " (" + r.path + ")";
+    if (!r.judged) {
+      notes.push_back(run + ": environment " + r.environment + ", not judged against the DP (only the funnel is).");
+      continue;
+    }
+    for (const RegretRow& row : r.quality.regret)
+      rows.push_back({run, row.cohort, std::to_string(row.customers), fixed(row.optimum, 3), fixed(row.learned, 3),
+                      fixed(100 * row.regret, 2) + "%", percent_interval(row.regret_low95, row.regret_high95)});
+    const LearnerQuality& q = r.quality;
+    notes.push_back(run + ": " + std::to_string(r.workers) + " workers x " + std::to_string(r.episodes_per_worker) +
+                    " episodes, features " + r.features + "; learned minus the best constant policy (always " + q.best_constant +
+                    "): " + signed_fixed(q.learned_minus_best_constant, 3) + " [" + signed_fixed(q.low95, 3) + ", " +
+                    signed_fixed(q.high95, 3) + "] over " + std::to_string(q.refits) + " paired refits.");
+  }
+  if (!rows.empty())
+    w.table({"run", "cohort", "n", "V* (DP)", "V learned", "regret", "95% refit interval"}, rows);
+  for (const std::string& n : notes) w.line(n);
+}
+
+}  // namespace reinforcer
