@@ -34,8 +34,10 @@ void write_learned_section(Writer& w, const std::vector<StoredQuality>& runs) {
     const LearnerQuality& q = r.quality;
     notes.push_back(run + ": " + std::to_string(r.workers) + " workers x " + std::to_string(r.episodes_per_worker) +
                     " episodes, features " + r.features + "; learned minus the best constant policy (always " + q.best_constant +
-                    "): " + signed_fixed(q.learned_minus_best_constant, 3) + " [" + signed_fixed(q.low95, 3) + ", " +
-                    signed_fixed(q.high95, 3) + "] over " + std::to_string(q.refits) + " paired refits.");
+                    "): " + signed_fixed(q.learned_minus_best_constant, 3) +
+                    (q.refits > 0 ? " [" + signed_fixed(q.low95, 3) + ", " + signed_fixed(q.high95, 3) + "] over " +
+                                        std::to_string(q.refits) + " paired refits."
+                                  : " (no refits: train --refits N gives the interval)."));
   }
   if (!rows.empty())
     w.table({"run", "cohort", "n", "V* (DP)", "V learned", "regret", "95% refit interval"}, rows);

@@ -370,8 +370,12 @@ def test_bad_input(evaluated, tmp_path):
     assert run("evaluate", text, "-o", tmp_path / "x.h5").returncode == 3
     p = run("evaluate", evaluated / "run.h5", "-o", tmp_path / "x.h5", "--split", "holdout")
     assert p.returncode == 2 and "--split: 'holdout' is not cv, val or test" in p.stderr
+    # A run file alone is reported as its learned-policy section; a prepared file is refused.
     p = run("report", evaluated / "run.h5")
-    assert p.returncode == 3 and "is not a reinforcer-evaluated file" in p.stderr
+    assert p.returncode == 0 and "Learned policies against the DP optimum" in p.stdout, p.stderr
+    assert "no refits" in p.stdout and "nan" not in p.stdout
+    p = run("report", evaluated / "p.h5")
+    assert p.returncode == 3 and "is not a file report reads (its format attribute is 'reinforcer-prepared')" in p.stderr
     assert not (tmp_path / "x.h5").exists()
 
 

@@ -210,3 +210,34 @@ def test_rewards_in_other_units_scale_q_exactly_and_never_wrap(prepared, tmp_pat
     tolerance = 2.0 ** -24 * 1e6 * 2 + 1e-12 * np.abs(q_micro)
     err = np.abs(q_micro - q * 1e6)
     assert (err[visited] <= tolerance[visited]).all(), f"{(err[visited] > tolerance[visited]).sum()} cells differ"
+
+
+def test_report_compares_learned_policies_by_regret(prepared, tmp_path):
+    """report run.h5 --runs other.h5: each funnel run's regret per cohort, read from its file; a
+    briefly trained policy shows a larger regret; a replay run is listed as not judged."""
+    good, brief, replay = tmp_path / "good.h5", tmp_path / "brief.h5", tmp_path / "replay.h5"
+    # At a reward where actions pay, a policy trained briefly is far from the optimum.
+    paying = ("--reward.subscription", 3000, "--refits", 5, "--progress", "none")
+    run("train", prepared, "-o", good, "--episodes", 40000, *paying, check=True)
+    run("train", prepared, "-o", brief, "--episodes", 50, "--seed", 3, *paying, check=True)
+    run("train", prepared, "-o", replay, "--env", "replay", "--episodes", 2000, "--replay-rewards", "legacy",
+        "--progress", "none", check=True)
+    p = run("report", good, "--runs", f"{brief},{replay}", check=True)
+    assert "Learned policies against the DP optimum" in p.stdout
+    rows = {}
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[0] == "tabular" and parts[2] in ("all", "outbound", "inbound"):
+            rows[(parts[1].strip("()"), parts[2])] = float(parts[6].rstrip("%")) / 100
+    for path in (good, brief):
+        with h5py.File(path, "r") as f:
+            stored = pd.DataFrame({k: f["quality/regret"][k][()] for k in ("cohort", "regret")})
+        for cohort, regret in zip(stored["cohort"], stored["regret"]):
+            cohort = cohort.decode() if isinstance(cohort, bytes) else cohort
+            assert rows[(str(path), cohort)] == pytest.approx(regret, abs=5e-5)
+    assert rows[(str(brief), "all")] > rows[(str(good), "all")] + 0.2
+    assert f"{replay}): environment replay, not judged" in p.stdout
+    p = run("report", good, "--runs", tmp_path / "missing.h5")
+    assert p.returncode != 0 and "missing.h5" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    p = run("report", good, "--runs", prepared)
+    assert p.returncode == 3 and "reinforcer-prepared" in p.stderr
