@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "reinforcer/core/config_file.hpp"
+#include "reinforcer/core/atomic_output.hpp"
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/parallel/mpi_guard.hpp"
 #include "reinforcer/rl/trainer.hpp"
@@ -53,6 +54,24 @@ void print_command_help(const CommandSpec& spec) {
             << "\nExit codes: 0 success, 1 internal error, 2 usage or configuration error, 3 invalid input "
                "content,\n4 a path that cannot be opened or written, 5 some sweep trials failed, 75 interrupted after a checkpoint.\n";
 }
+
+namespace {
+// An output that is one of the run's own files (the input, a config, a checkpoint, a run
+// named in a list) would be replaced by it: compared by device and inode, so no other name
+// (a link, "./x") gets past.
+void refuse_output_over_an_input(const Invocation& inv) {
+  for (const auto& [key, value] : inv.options) {
+    const auto* text = boost::any_cast<std::string>(&value.value());
+    if (key == "output" || !text) continue;
+    std::stringstream items(*text);
+    for (std::string item; std::getline(items, item, ',');)
+      if (!item.empty() && same_file(item, inv.output))
+        throw UsageError("-o " + inv.output + " is the same file as " +
+                         (key == "input" ? std::string("the INPUT ") : "--" + key + " ") + item +
+                         ", which it would replace; name another output");
+  }
+}
+}  // namespace
 
 bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& args, Invocation& inv) {
   const po::options_description desc = all_options(spec);
@@ -121,6 +140,7 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
   if (inv.options.count("output")) inv.output = inv.options["output"].as<std::string>();
   if (spec.output_required && inv.output.empty())
     throw UsageError("-o/--output is required (usage: " + spec.synopsis + ")");
+  if (!inv.output.empty()) refuse_output_over_an_input(inv);
   std::ostringstream cfg;
   cfg << "[" << spec.name << "]\n";
   for (const auto& [key, value] : inv.options)

@@ -237,7 +237,7 @@ int run_recommend(const Invocation& inv) {
   l.rank_by_text = l.rank_by == RankBy::gain
                        ? "gain: the act section by expected extra subscriptions per unit cost (ties by p_subscribe); the other sections by p_subscribe"
                        : "probability: every section by p_subscribe";
-  AtomicOutput out(inv.output);
+  AtomicOutput out(inv.output, ext == ".csv" ? OutputTarget::stream : OutputTarget::regular_file);
   if (ext == ".csv") write_frame_csv(as_frame(l), column_names(), l.rows, out.temp_path());
   else write_xlsx(l, f.open_group("evaluation"), out.temp_path());
   out.commit();

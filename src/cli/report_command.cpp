@@ -52,11 +52,6 @@ int run_report(const Invocation& inv) {
     if (run_paths.empty()) throw UsageError("--runs: give run files (train -o), comma-separated");
   }
   for (const std::string& p : run_paths) require_readable_file(p);
-  std::vector<std::string> inputs = {inv.input, selection_path};
-  inputs.insert(inputs.end(), run_paths.begin(), run_paths.end());
-  for (const std::string& in : inputs)
-    if (!inv.output.empty() && !in.empty() && same_file(in, inv.output))
-      throw UsageError("-o " + inv.output + " is an input of the report; name another file");
   const h5::File f = h5::File::open_read(inv.input);
   // A selection.h5 or a run.h5 alone is reported as its section; anything else must be an evaluated.h5.
   const std::string input_format = f.has_attribute("format") ? f.string_attribute("format") : "";
@@ -88,11 +83,11 @@ int run_report(const Invocation& inv) {
     Writer w(text, format == "markdown");
     write_learned_section(w, runs);
   }
-  if (inv.output.empty()) {
+  if (inv.output.empty() || inv.output == "-") {
     std::cout << text.str();
     return 0;
   }
-  AtomicOutput out(inv.output);
+  AtomicOutput out(inv.output, OutputTarget::stream);
   {
     std::ofstream o(out.temp_path());
     o << text.str();

@@ -2,6 +2,7 @@
 #include <new>
 
 #include "reinforcer/cli/command.hpp"
+#include "reinforcer/core/atomic_output.hpp"
 #include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
@@ -39,6 +40,7 @@ std::vector<std::string> command_names() {
 
 int run_cli(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
+  install_temp_file_cleanup();
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
     if (argc >= 3 && std::string(argv[1]) == "help") {
       for (const auto& c : commands())

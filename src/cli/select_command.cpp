@@ -105,8 +105,6 @@ int select_run(const Invocation& inv, const Communicator& comm) {
   prov.started_at = utc_now_iso8601();
   const int threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
   const std::string progress_mode = progress_option(inv);
-  if (same_file(inv.input, inv.output))
-    throw UsageError("-o " + inv.output + " is the input; name another file");
   std::unique_ptr<AtomicOutput> out;
   if (comm.is_root()) out = std::make_unique<AtomicOutput>(inv.output);
   const TrialInput input = read_trial_input(inv.input, comm);

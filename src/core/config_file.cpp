@@ -41,7 +41,13 @@ std::vector<ConfigSection> read_config_file(const std::string& path) {
     if (t.empty()) continue;
     if (t.front() == '[') {
       if (t.back() != ']') throw UsageError(path + " line " + std::to_string(n) + ": a section header needs ']'");
-      out.push_back(ConfigSection{trim(t.substr(1, t.size() - 2)), n, {}});
+      const std::string name = trim(t.substr(1, t.size() - 2));
+      // A repeated section or key would silently keep one of the values: say so instead.
+      for (const ConfigSection& s : out)
+        if (s.name == name)
+          throw UsageError(path + " line " + std::to_string(n) + ": section [" + name + "] repeats line " +
+                           std::to_string(s.line) + "; merge them into one");
+      out.push_back(ConfigSection{name, n, {}});
       continue;
     }
     const auto eq = t.find('=');
@@ -49,7 +55,12 @@ std::vector<ConfigSection> read_config_file(const std::string& path) {
       throw UsageError(path + " line " + std::to_string(n) + ": expected 'key = value', found '" + t + "'");
     if (out.empty())
       throw UsageError(path + " line " + std::to_string(n) + ": '" + t + "' is outside any [section]");
-    out.back().entries.push_back(ConfigEntry{trim(t.substr(0, eq)), trim(t.substr(eq + 1)), n});
+    const std::string key = trim(t.substr(0, eq));
+    for (const ConfigEntry& e : out.back().entries)
+      if (e.key == key)
+        throw UsageError(path + " line " + std::to_string(n) + ": " + key + " is given twice in [" + out.back().name +
+                         "] (first at line " + std::to_string(e.line) + "); keep one");
+    out.back().entries.push_back(ConfigEntry{key, trim(t.substr(eq + 1)), n});
   }
   return out;
 }

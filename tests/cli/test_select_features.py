@@ -122,7 +122,7 @@ def test_bad_input_is_a_clear_error(synthetic, tmp_path):
         assert words in p.stderr and p.stderr.count("\n") == 1, (args, p.stderr)
         assert not out.exists()
     p = run("select-features", prepared, "-o", prepared)
-    assert p.returncode == 2 and "is the input" in p.stderr
+    assert p.returncode == 2 and "is the same file as the INPUT" in p.stderr
     # More elements than the exhaustive limit: refused without --force.
     run("synth", "-n", 300, "--seed", 1, "--extra-attributes", 12, "-o", tmp_path / "wide.csv", check=True)
     wide = ",".join(f"Attribute {i}" for i in range(1, 13))

@@ -19,7 +19,7 @@ struct ConfigSection {
 };
 
 // Every section in file order; throws PathError if unreadable, UsageError (naming file and
-// line) if a line is malformed or outside a section.
+// line) if a line is malformed or outside a section, or a section or a key within one repeats.
 std::vector<ConfigSection> read_config_file(const std::string& path);
 
 // The entries of [section]; throws PathError if unreadable, UsageError (naming file and
