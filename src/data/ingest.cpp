@@ -201,6 +201,9 @@ class Ingest {
       return d;
     };
     if (c.kind == RawKind::number && !csv_) {
+      // Excel's dates run from serial 1 (1900-01-01) to 2,958,465 (9999-12-31); a larger one
+      // cast to a day would wrap (4,295,010,865 became a 2019 date) or overflow (1e308, NaN).
+      if (!(c.number >= 1 && c.number < kLastExcelSerial + 1)) return d.text_ref = keep_text(c.text), reject(Reason::out_of_range);
       d.numeric = true;
       d.cls = CellClass::ok;
       d.day = day_from_excel_serial(c.number);

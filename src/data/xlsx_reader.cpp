@@ -45,19 +45,33 @@ std::string read_member(zip_t* z, const std::string& path, const std::string& na
   return out;
 }
 
-// Column index (0-based) from a cell reference like "AB12".
+// Excel's limits: columns A..XFD, rows 1..1,048,576. A reference beyond them is corrupt
+// (and its digits would overflow an integer).
+constexpr int kLastColumn = 16384;
+constexpr std::int64_t kLastRow = 1048576;
+
+// Column index (0-based) from a cell reference like "AB12"; -1 without letters, -2 beyond XFD.
 int column_of(std::string_view ref) {
   int col = 0;
   std::size_t i = 0;
-  for (; i < ref.size() && ref[i] >= 'A' && ref[i] <= 'Z'; ++i) col = col * 26 + (ref[i] - 'A' + 1);
+  for (; i < ref.size() && ref[i] >= 'A' && ref[i] <= 'Z'; ++i) {
+    col = col * 26 + (ref[i] - 'A' + 1);
+    if (col > kLastColumn) return -2;
+  }
   return i == 0 ? -1 : col - 1;
 }
 
+// The row number of a reference like "AB12" or "12"; -1 beyond Excel's last row or without digits.
 std::int64_t row_of(std::string_view ref) {
   std::int64_t r = 0;
+  bool digits = false;
   for (char c : ref)
-    if (c >= '0' && c <= '9') r = r * 10 + (c - '0');
-  return r;
+    if (c >= '0' && c <= '9') {
+      r = r * 10 + (c - '0');
+      digits = true;
+      if (r > kLastRow) return -1;
+    }
+  return digits && r >= 1 ? r : -1;
 }
 
 std::string resolve_sheet_path(zip_t* z, const std::string& path) {
@@ -187,6 +201,9 @@ class XlsxReader final : public RawTableReader {
     const std::string_view row_tag = all.substr(start, tag_end - start);
     const std::string_view r = xml::attribute(row_tag, "r");
     row.sheet_row = r.empty() ? last_row_ + 1 : row_of(r);
+    if (row.sheet_row < 1 || row.sheet_row > kLastRow)
+      throw corrupt("a row numbered '" + std::string(r.empty() ? std::to_string(row.sheet_row) : std::string(r)) +
+                    "', outside Excel's rows 1 to 1,048,576");
     last_row_ = row.sheet_row;
     for (auto& c : row.cells) {
       c.kind = RawKind::empty;
@@ -207,15 +224,21 @@ class XlsxReader final : public RawTableReader {
         continue;
       }
       const std::size_t gt = x.find('>', p);
+      if (gt == std::string_view::npos) throw corrupt("a cell tag without its '>' in sheet row " + std::to_string(row.sheet_row));
       const std::string_view tag = x.substr(p, gt - p);
       const std::string_view ref = xml::attribute(tag, "r");
       const int col = ref.empty() ? next_col : column_of(ref);
+      if (col == -2 || (ref.empty() && col >= kLastColumn))
+        throw corrupt("cell '" + std::string(ref) + "' in sheet row " + std::to_string(row.sheet_row) +
+                      " lies beyond Excel's last column XFD");
       next_col = col + 1;
       std::string_view body;
       if (x[gt - 1] == '/') {
         p = gt + 1;
       } else {
         const std::size_t close = x.find("</c>", gt);
+        if (close == std::string_view::npos)
+          throw corrupt("a cell without its '</c>' in sheet row " + std::to_string(row.sheet_row));
         body = x.substr(gt + 1, close - gt - 1);
         p = close + 4;
       }
@@ -263,6 +286,9 @@ class XlsxReader final : public RawTableReader {
     }
   }
 
+  InputError corrupt(const std::string& what) const {
+    return InputError(path_ + ": the worksheet '" + sheet_name_ + "' holds " + what + ": the xlsx is corrupt; save it again from Excel");
+  }
   InputError truncated() const {
     return InputError(path_ + ": the worksheet '" + sheet_name_ + "' ends inside a row: the xlsx is truncated");
   }

@@ -3,6 +3,7 @@ temporary file behind."""
 import os
 import zipfile
 
+import h5py
 import pytest
 
 from conftest import HEADER, leftovers, run, sample_rows, write_csv, write_xlsx
@@ -144,3 +145,18 @@ def test_unknown_command_exits_2():
     p = run("prepar")
     assert p.returncode == 2
     assert "unknown command 'prepar'" in p.stderr
+
+
+@pytest.mark.parametrize("serial", [4295010865, 1e308, 2958466, 0, -5])
+def test_an_excel_serial_outside_excels_dates_is_rejected_not_wrapped(tmp_path, serial):
+    """4,295,010,865 wrapped to a 2019 date and made the customer a subscriber; 1e308 overflowed."""
+    base = [1, "USA", "B27", 44000, 44005, "1st message", "", 44010, "", "", "", ""]
+    write_xlsx(tmp_path / "x.xlsx", [base + [serial], [2] + base[1:] + [44020]])
+    run("prepare", tmp_path / "x.xlsx", "-o", tmp_path / "p.h5", "-q", check=True)
+    with h5py.File(tmp_path / "p.h5", "r") as f:
+        customers = f["customers"][()]
+        cells = {(c.decode(), k.decode()): n for c, k, n in f["quality/cells"][()]}
+        rejections = {(c.decode(), r.decode()): n for c, r, n in f["quality/rejections"][()]}
+    assert list(customers["subscribed"]) == [0, 1]
+    assert cells[("Subscribed", "rejected")] == 1 and cells[("Subscribed", "ok")] == 1
+    assert rejections[("Subscribed", "out of range")] == 1

@@ -96,3 +96,33 @@ TEST_CASE("xlsx: a truncated file is refused", "[xlsx]") {
   std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
   CHECK_THROWS_AS(open_raw_table(path), InputError);
 }
+
+namespace {
+// A worksheet whose header row is fine and whose second row is `row_xml`; every row read.
+void read_sheet_with_row(const test::TempDir& dir, const std::string& row_xml) {
+  const std::string sheet =
+      "<?xml version=\"1.0\"?><worksheet><sheetData>"
+      "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>ID</t></is></c><c r=\"B1\" t=\"inlineStr\"><is><t>Date</t></is></c></row>" +
+      row_xml + "</sheetData></worksheet>";
+  make_zip(dir.file("x.xlsx"), "xl/worksheets/sheet1.xml", sheet);
+  auto reader = open_raw_table(dir.file("x.xlsx"));
+  RawRow row;
+  while (reader->next(row)) {
+  }
+}
+}  // namespace
+
+TEST_CASE("xlsx: references beyond Excel's grid and unclosed cells are corrupt, not wrapped", "[xlsx]") {
+  test::TempDir dir;
+  // Within the grid: the last column and row read.
+  CHECK_NOTHROW(read_sheet_with_row(dir, "<row r=\"1048576\"><c r=\"XFD1048576\"><v>1</v></c></row>"));
+  CHECK_THROWS_WITH(read_sheet_with_row(dir, "<row r=\"2\"><c r=\"XFE2\"><v>1</v></c></row>"),
+                    Catch::Contains("x.xlsx: the worksheet") && Catch::Contains("beyond Excel's last column XFD"));
+  CHECK_THROWS_WITH(read_sheet_with_row(dir, "<row r=\"2\"><c r=\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA2\"><v>1</v></c></row>"),
+                    Catch::Contains("beyond Excel's last column XFD"));
+  CHECK_THROWS_WITH(read_sheet_with_row(dir, "<row r=\"99999999999999999999999\"><c r=\"A2\"><v>1</v></c></row>"),
+                    Catch::Contains("outside Excel's rows 1 to 1,048,576"));
+  CHECK_THROWS_WITH(read_sheet_with_row(dir, "<row r=\"1048577\"><c r=\"A2\"><v>1</v></c></row>"),
+                    Catch::Contains("outside Excel's rows"));
+  CHECK_THROWS_WITH(read_sheet_with_row(dir, "<row r=\"2\"><c r=\"A2\"><v>1</v></row>"), Catch::Contains("without its '</c>'"));
+}

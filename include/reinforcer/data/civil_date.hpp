@@ -23,6 +23,8 @@ bool is_real_date(int year, int month, int day);
 
 // Excel's serial day 0 is 1899-12-30 (the 1900 leap-year bug absorbed).
 inline constexpr Day kExcelEpochOffset = 25569;  // serial of 1970-01-01
+inline constexpr double kLastExcelSerial = 2958465;  // 9999-12-31
+// serial must lie in [1, kLastExcelSerial + 1): callers check (the cast of a larger one overflows).
 inline Day day_from_excel_serial(double serial) {
   return static_cast<Day>(static_cast<std::int64_t>(serial) - kExcelEpochOffset);
 }
