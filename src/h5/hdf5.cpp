@@ -1,5 +1,7 @@
 #include "reinforcer/h5/hdf5.hpp"
 
+#include "hdf5_check.hpp"
+
 #include <array>
 
 #include <libdeflate.h>
@@ -22,18 +24,7 @@ struct SilenceHdf5 {
 };
 const SilenceHdf5 kSilence;
 
-hid_t check(hid_t id, const std::string& what) {
-  if (id < 0) throw std::runtime_error("HDF5: " + what);
-  return id;
-}
-void check_status(herr_t s, const std::string& what) {
-  if (s < 0) throw std::runtime_error("HDF5: " + what);
-}
-// For calls whose non-negative result is an answer (htri_t: true/false).
-int check_status_value(htri_t s, const std::string& what) {
-  if (s < 0) throw std::runtime_error("HDF5: " + what);
-  return s;
-}
+
 
 Id string_type(std::size_t size) {
   Id t(check(H5Tcopy(H5T_C_S1), "copy the string type"));
@@ -281,6 +272,7 @@ std::vector<T> read_matrix_of(hid_t group, const std::string& name, std::size_t&
   if (H5Sget_simple_extent_ndims(space.get()) != 2) throw InputError("dataset '" + name + "' is not a 2-D array");
   hsize_t dims[2] = {0, 0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  require_plausible_size(ds.get(), dims[0] * dims[1], sizeof(T), "read " + name);
   rows = dims[0], cols = dims[1];
   std::vector<T> out(rows * cols);
   if (!out.empty()) check_status(H5Dread(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
@@ -427,6 +419,7 @@ std::vector<T> read_numeric(hid_t group, const std::string& table, const std::st
     throw InputError("table '" + table + "' has no column '" + column + "'");
   Id mtype(H5Tcreate(H5T_COMPOUND, sizeof(T)));
   H5Tinsert(mtype.get(), column.c_str(), 0, native);
+  require_plausible_size(ds.get(), n, sizeof(T), "read " + column);
   std::vector<T> out(n);
   if (n > 0) check_status(H5Dread(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + column);
   return out;
@@ -454,6 +447,7 @@ std::vector<std::string> Group::read_string_column(const std::string& table, con
   H5Tset_cset(stype.get(), H5Tget_cset(member.get()));
   Id mtype(H5Tcreate(H5T_COMPOUND, width));
   H5Tinsert(mtype.get(), column.c_str(), 0, stype.get());
+  require_plausible_size(ds.get(), n, width, "read " + column);
   std::vector<char> buf(n * width);
   if (n > 0) check_status(H5Dread(ds.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "read " + column);
   std::vector<std::string> out(n);
@@ -508,6 +502,7 @@ std::vector<char> Group::read_rows(const std::string& table, const Compound& lay
   Id space(check(H5Dget_space(ds.get()), "get the space of " + table));
   hsize_t n = 0;
   check_status(H5Sget_simple_extent_dims(space.get(), &n, nullptr), "get the rows of " + table);
+  require_plausible_size(ds.get(), n, layout.row_size(), "read table " + table);
   std::vector<char> rows(static_cast<std::size_t>(n) * layout.row_size());
   if (n == 0) return rows;
   const Id type = layout.h5_type();
@@ -542,6 +537,7 @@ bool read_deflated_chunks(hid_t ds, hid_t mem_type, std::size_t row_size, std::s
     hsize_t offset[1] = {(first_chunk + k) * chunk_rows};
     hsize_t stored = 0;
     if (H5Dget_chunk_storage_size(ds, offset, &stored) < 0 || stored == 0) return false;  // unwritten: fill values
+    require_plausible_size(ds, stored, 1, "read a chunk");
     raw[k].resize(stored);
     std::uint32_t mask = 0;
     if (H5Dread_chunk(ds, H5P_DEFAULT, offset, &mask, raw[k].data()) < 0) return false;
@@ -595,6 +591,7 @@ std::size_t Group::table_rows(const std::string& table) const {
   Id space(H5Dget_space(ds.get()));
   hsize_t n = 0;
   H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  require_plausible_size(ds.get(), n, 1, "count the rows of " + table);  // callers size buffers by it
   return n;
 }
 
@@ -604,6 +601,7 @@ void Group::copy_attributes_from(const Group& source) const {
     Id type(H5Aget_type(a.get()));
     Id space(H5Aget_space(a.get()));
     const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+    require_plausible_size(a.get(), n < 0 ? UINT64_MAX : static_cast<std::uint64_t>(n), H5Tget_size(type.get()), "read attribute " + name);
     std::vector<char> buf(static_cast<std::size_t>(n) * H5Tget_size(type.get()) + 16);
     check_status(H5Aread(a.get(), type.get(), buf.data()), "read attribute " + name);
     if (has_attribute(name)) remove_attribute(name);

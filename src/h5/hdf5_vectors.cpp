@@ -5,16 +5,11 @@
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/h5/hdf5.hpp"
 
+#include "hdf5_check.hpp"
+
 namespace reinforcer::h5 {
 namespace {
 
-hid_t check(hid_t id, const std::string& what) {
-  if (id < 0) throw std::runtime_error("HDF5: " + what);
-  return id;
-}
-void check_status(herr_t s, const std::string& what) {
-  if (s < 0) throw std::runtime_error("HDF5: " + what);
-}
 
 Id vlen_text_type() {
   Id t(check(H5Tcopy(H5T_C_S1), "copy the string type"));
@@ -29,6 +24,7 @@ Id open_vector(hid_t group, const std::string& name, hsize_t& n) {
   Id space(H5Dget_space(ds.get()));
   if (H5Sget_simple_extent_ndims(space.get()) != 1) throw InputError("dataset '" + name + "' is not a 1-D array");
   H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  require_plausible_size(ds.get(), n, sizeof(std::int32_t), "read " + name);  // a text value takes at least that
   return ds;
 }
 
