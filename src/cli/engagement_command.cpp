@@ -22,6 +22,19 @@ std::string agent_list() {
   return s;
 }
 
+// A policy as runs of one action over the scores: "0.000-0.325 webinar, 0.330-1.000 call".
+std::string policy_runs(const EngagementEnvironment& env, const std::vector<std::uint8_t>& policy) {
+  std::string s;
+  std::uint32_t from = 0;
+  for (std::uint32_t i = 1; i <= env.terminal(); ++i)
+    if (i == env.terminal() || policy[i] != policy[from]) {
+      s += (s.empty() ? "" : ", ") + fixed(env.score(from), 3) + "-" + fixed(env.score(i - 1), 3) + " " +
+           std::string(kEngagementActionNames[policy[from]]);
+      from = i;
+    }
+  return s;
+}
+
 std::string percent(double share) { return fixed(100 * share, share < 0.01 ? 3 : 2) + "%"; }
 
 int run_engagement(const Invocation& inv) {
@@ -47,13 +60,16 @@ int run_engagement(const Invocation& inv) {
             << starts.size() << " start scores from " << fixed(env.score(starts.front()), 3) << " to "
             << fixed(env.score(starts.back()), 3) << "\n"
             << "DP optimum (value iteration on the grid, " << optimum.sweeps << " sweep" << (optimum.sweeps == 1 ? "" : "s")
-            << "): mean V*(start) = " << fixed(v_star, 4) << "\n";
+            << "): mean V*(start) = " << fixed(v_star, 4) << "\n"
+            << "its policy by score: " << policy_runs(env, optimum.policy) << "\n";
   const TrainedAgent agent = train_agent(agent_name, env, optimum, training, local_communicator());
   const std::vector<double> agent_value = evaluate_engagement_policy(env, agent.policy);
   const double regret = engagement_regret(env, optimum.value, agent_value);
   const double secs = agent.curve.empty() ? 0 : agent.curve.back().wall_seconds;
+  std::int64_t steps = 0;
+  for (const auto& point : agent.curve) steps += point.steps;
   std::cout << "agent " << agent_name << ": " << with_thousands(training.episodes_per_worker) << " episodes per worker x "
-            << training.threads << " workers, seed " << training.seed << ", " << fixed(secs, 1) << " s\n"
+            << training.threads << " workers, seed " << training.seed << ", " << with_thousands(steps) << " steps, " << fixed(secs, 2) << " s\n"
             << "its greedy policy, valued exactly on the grid: mean V(start) = " << fixed(mean_start_value(env, agent_value), 4)
             << "; regret (V* - V)/V* = " << percent(regret) << " (n = " << starts.size() << " start scores)\n";
   int differ = 0;
@@ -115,8 +131,8 @@ CommandSpec engagement_command() {
     d.add_options()("agent", po::value<std::string>()->default_value("tabular"), ("the agent to train: " + agent_list()).c_str())
         ("threads", po::value<int>()->default_value(1), "workers (OpenMP threads); results depend on seed and workers only")
         ("seed", po::value<std::int64_t>()->default_value(1), "random seed")
-        ("episodes", po::value<std::int64_t>()->default_value(20000), "episodes per worker")
-        ("sync-every", po::value<std::int64_t>()->default_value(2000), "episodes per worker between averagings of the workers' Q-tables (tabular)");
+        ("episodes", po::value<std::int64_t>()->default_value(100000), "episodes per worker")
+        ("sync-every", po::value<std::int64_t>()->default_value(10000), "episodes per worker between averagings of the workers' Q-tables (tabular)");
   };
   s.run = run_engagement;
   return s;

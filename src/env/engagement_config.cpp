@@ -39,7 +39,7 @@ std::vector<Key> keys() {
   };
   add("model", "gamma", 0, 1, true, false, [](EngagementConfig& c, double v) { c.gamma = v; });
   add("model", "horizon", 1, 255, false, true, [](EngagementConfig& c, double v) { c.horizon = static_cast<int>(v); });
-  add("model", "grid", 3, 100001, false, true, [](EngagementConfig& c, double v) { c.grid = static_cast<int>(v); });
+  add("model", "grid", 3, 2001, false, true, [](EngagementConfig& c, double v) { c.grid = static_cast<int>(v); });
   add("model", "warm_at", 0, 1, true, false, [](EngagementConfig& c, double v) { c.warm_at = v; });
   add("model", "hot_at", 0, 1, true, false, [](EngagementConfig& c, double v) { c.hot_at = v; });
   add("model", "start_low", 0, 1, false, false, [](EngagementConfig& c, double v) { c.start_low = v; });

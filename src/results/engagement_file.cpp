@@ -105,6 +105,7 @@ void write_engagement_file(const std::string& path, const EngagementContents& c,
   const auto& curve = agent.curve;
   f.write_table("learning_curve", h5::Table(curve.size())
                                       .add("episodes", h5::column(curve, &EngagementCurvePoint::episodes))
+                                      .add("steps", h5::column(curve, &EngagementCurvePoint::steps))
                                       .add("mean_reward", h5::column(curve, &EngagementCurvePoint::mean_reward))
                                       .add("epsilon", h5::column(curve, &EngagementCurvePoint::epsilon))
                                       .add("regret", h5::column(curve, &EngagementCurvePoint::regret))

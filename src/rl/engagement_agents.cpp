@@ -32,7 +32,7 @@ TrainedAgent train_tabular(const EngagementEnvironment& env, const EngagementSol
     for (std::size_t k = 0; k < kEngagementActions; ++k)
       a.visits[i * kEngagementActions + k] = state.visits[i * kQStride + static_cast<std::size_t>(kEngagementActionOf[k])];
   for (const LearningCurveRow& r : state.curve)
-    a.curve.push_back(EngagementCurvePoint{r.episodes, r.mean_reward, r.epsilon, r.regret, r.wall_seconds});
+    a.curve.push_back(EngagementCurvePoint{r.episodes, r.steps, r.mean_reward, r.epsilon, r.regret, r.wall_seconds});
   return a;
 }
 

@@ -45,7 +45,7 @@ def test_learned_policy_near_the_optimum_and_the_file_says_so(tmp_path):
     # Every baseline gives up far more than the agent.
     assert set(baselines["policy"].str.decode("utf-8")) == {"always_email", "always_webinar", "always_call", "random"}
     assert (baselines["regret"] > max(0.05, 20 * regret)).all()
-    assert len(curve) == 10 and curve["episodes"].iloc[-1] == 2 * 20000
+    assert len(curve) == 10 and curve["episodes"].iloc[-1] == 2 * 100000
     assert abs(curve["regret"].iloc[-1] - regret) < 5e-5
 
 

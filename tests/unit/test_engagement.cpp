@@ -68,7 +68,7 @@ TEST_CASE("engagement config: each mistake is one line naming the file, the line
   const std::vector<Case> cases = {
       {replaced(shipped, "gamma = 0.95", "gamma = 1.5"), "[model] gamma = 1.5 is out of range; give a value in (0, 1]"},
       {replaced(shipped, "gamma = 0.95", "gamma = high"), "[model] gamma = 'high': not a number"},
-      {replaced(shipped, "grid = 201", "grid = 20.5"), "give a whole number in [3, 100001]"},
+      {replaced(shipped, "grid = 201", "grid = 20.5"), "give a whole number in [3, 2001]"},
       {replaced(shipped, "email.gain = 0.05", "email.gian = 0.05"), "[cold] email.gian: unknown key; the keys of [cold] are"},
       {replaced(shipped, "[cost]", "[costs]"), "unknown section [costs]; the sections are [model], [cost]"},
       {replaced(shipped, "call = 0.03", ""), "[cost] lacks call; every key must be given"},

@@ -16,8 +16,8 @@ namespace reinforcer {
 inline const std::vector<std::string> kEngagementAgents = {"tabular"};
 
 struct EngagementTraining {
-  std::int64_t episodes_per_worker = 20000;
-  std::int64_t sync_every = 2000;  // episodes per worker between averagings (tabular)
+  std::int64_t episodes_per_worker = 100000;
+  std::int64_t sync_every = 10000;  // episodes per worker between averagings (tabular)
   int threads = 1;                 // workers on this rank
   std::uint64_t seed = 1;
   QLearningConfig q;               // gamma is taken from the model
@@ -26,6 +26,7 @@ struct EngagementTraining {
 // One point of an agent's learning curve.
 struct EngagementCurvePoint {
   std::int64_t episodes = 0;  // global, so far
+  std::int64_t steps = 0;     // environment steps since the previous point, all workers
   double mean_reward = 0;     // per episode, since the previous point
   double epsilon = 0;
   double regret = 0;          // of the greedy policy at this point, exact (engagement_regret)
