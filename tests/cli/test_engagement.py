@@ -91,3 +91,10 @@ def test_a_config_file_is_used_and_its_mistakes_are_one_line(tmp_path):
 def test_help_explains_the_model_option():
     p = run("engagement", "--help", check=True)
     assert "--config" in p.stdout and "the engagement model" in p.stdout and "--agent" in p.stdout
+
+
+def test_main_help_lists_the_command():
+    # The list once padded names to 10 characters and threw on longer ones.
+    p = run("--help", check=True)
+    assert re.search(r"^  engagement +the engagement-score funnel", p.stdout, re.M), p.stdout
+    assert re.search(r"^  select-features +", p.stdout, re.M)
