@@ -66,13 +66,14 @@ int engagement(const Invocation& inv, const Communicator& comm) {
   const EngagementSolution optimum = solve_engagement(env);
   const double v_star = mean_start_value(env, optimum.value);
   const auto& starts = env.start_cells();
-  if (comm.is_root())
+  if (comm.is_root()) {
     std::cout << "engagement funnel " << cfg.name << ": " << cfg.grid << " grid scores, gamma " << cfg.gamma << ", "
-            << starts.size() << " start scores from " << fixed(env.score(starts.front()), 3) << " to "
-            << fixed(env.score(starts.back()), 3) << "\n"
-            << "DP optimum (value iteration on the grid, " << optimum.sweeps << " sweep" << (optimum.sweeps == 1 ? "" : "s")
-            << "): mean V*(start) = " << fixed(v_star, 4) << "\n"
-            << "its policy by score: " << policy_runs(env, optimum.policy) << "\n";
+              << starts.size() << " start scores from " << fixed(env.score(starts.front()), 3) << " to "
+              << fixed(env.score(starts.back()), 3) << "\n"
+              << "DP optimum (value iteration on the grid, " << optimum.sweeps << " sweep" << (optimum.sweeps == 1 ? "" : "s")
+              << "): mean V*(start) = " << fixed(v_star, 4) << "\n"
+              << "its policy by score: " << policy_runs(env, optimum.policy) << "\n";
+  }
   const TrainedAgent agent = train_agent(agent_name, env, optimum, training, comm);
   if (!comm.is_root()) return 0;
   const std::vector<double> agent_value = evaluate_engagement_policy(env, agent.policy);
@@ -87,7 +88,8 @@ int engagement(const Invocation& inv, const Communicator& comm) {
             << "; regret (V* - V)/V* = " << percent(regret) << " (n = " << starts.size() << " start scores)\n";
   int differ = 0;
   for (std::uint32_t i = 0; i < env.terminal(); ++i) differ += agent.policy[i] != optimum.policy[i];
-  std::cout << "it takes another action than the optimum at " << differ << " of " << env.terminal() << " scores\n"
+  std::cout << "its policy by score: " << policy_runs(env, agent.policy) << "\n"
+            << "it takes another action than the optimum at " << differ << " of " << env.terminal() << " scores\n"
             << "baselines (same model, exact values):\n";
   const std::vector<EngagementBaseline> baselines = engagement_baselines(env, optimum);
   std::vector<std::vector<std::string>> rows;
