@@ -216,3 +216,31 @@ TEST_CASE("engagement: the tabular agent comes close to the DP optimum, far clos
   CHECK(a.curve.back().regret == Approx(regret));
   CHECK_THROWS_AS(train_agent("dqm", env, s, t, local_communicator()), UsageError);
 }
+
+TEST_CASE("engagement: the shipped horizon does not bind (the DP ignores it)", "[engagement]") {
+  // The chance an episode of the optimal (and of the slowest constant) policy is still running
+  // after `horizon` actions, by propagating the start distribution through the grid.
+  const EngagementEnvironment env(shipped_engagement_config());
+  const EngagementSolution s = solve_engagement(env);
+  auto running_after_horizon = [&](const std::vector<std::uint8_t>& policy) {
+    std::vector<double> p(env.states(), 0.0);
+    for (std::uint32_t c : env.start_cells()) p[c] += 1.0 / static_cast<double>(env.start_cells().size());
+    for (int t = 0; t < env.config().horizon; ++t) {
+      std::vector<double> next(env.states(), 0.0);
+      for (std::uint32_t i = 0; i < env.terminal(); ++i) {
+        if (p[i] == 0) continue;
+        const auto& o = env.outcomes(env.stage(i), policy[i]);
+        for (std::size_t k = 0; k < o.size(); ++k) next[env.next_cell(i, o[k].step)] += p[i] * EngagementEnvironment::probability(o, k);
+      }
+      next[env.terminal()] = 0;  // ended
+      p = next;
+    }
+    double running = 0;
+    for (double x : p) running += x;
+    return running;
+  };
+  // Measured: 1.4e-26 (optimal), 1.0e-13 (always email), 3.9e-11 (always call, the slowest).
+  CHECK(running_after_horizon(s.policy) < 1e-20);
+  for (std::uint8_t a = 0; a < kEngagementActions; ++a)
+    CHECK(running_after_horizon(std::vector<std::uint8_t>(env.states(), a)) < 1e-9);
+}
