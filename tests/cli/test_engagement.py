@@ -1,6 +1,8 @@
 """engagement from the command line: the learned policy near the DP optimum, baselines far
 from it, the file read back with h5py, and model mistakes reported without touching outputs."""
 import re
+import shutil
+import subprocess
 
 import h5py
 import numpy as np
@@ -47,6 +49,9 @@ def test_learned_policy_near_the_optimum_and_the_file_says_so(tmp_path):
     assert (baselines["regret"] > max(0.05, 20 * regret)).all()
     assert len(curve) == 10 and curve["episodes"].iloc[-1] == 2 * 100000
     assert abs(curve["regret"].iloc[-1] - regret) < 5e-5
+    if shutil.which("h5dump"):  # the stage and action columns are enums h5dump names
+        dump = subprocess.run(["h5dump", "-H", "-d", "/cells", str(tmp_path / "e.h5")], capture_output=True, text=True)
+        assert dump.returncode == 0 and '"webinar"' in dump.stdout and '"hot"' in dump.stdout, dump.stderr
 
 
 def test_same_seed_same_policy_other_seed_other_run(tmp_path):

@@ -89,6 +89,8 @@ class EngagementEnvironment {
   }
 
   // A network's inputs: the score, then the stage one-hot (cold, warm, hot); all in [0, 1].
+  // They depend on e.state alone, so a network's greedy policy per cell (for
+  // evaluate_engagement_policy) comes from an EpisodeState with only `state` set.
   static constexpr std::size_t kInputs = 1 + kEngagementStages;
   std::size_t inputs() const { return kInputs; }
   void features(const EpisodeState& e, float* out) const {
