@@ -17,8 +17,10 @@ namespace {
 po::options_description all_options(const CommandSpec& spec) {
   po::options_description d("Options");
   d.add_options()("help,h", "print this help and exit");
-  d.add_options()("config", po::value<std::string>()->value_name("FILE.ini"),
-                  ("read options from section [" + spec.name + "] of an INI file; the command line wins").c_str());
+  const std::string config_help = spec.own_config_help.empty()
+                                      ? "read options from section [" + spec.name + "] of an INI file; the command line wins"
+                                      : spec.own_config_help;
+  d.add_options()("config", po::value<std::string>()->value_name("FILE.ini"), config_help.c_str());
   d.add_options()("output,o", po::value<std::string>()->value_name("PATH"), spec.output_help.c_str());
   if (spec.runs_under_mpi)
     d.add_options()("watchdog", po::value<std::int64_t>()->default_value(600)->value_name("SECONDS"),
@@ -100,7 +102,7 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
     print_command_help(spec);
     return false;
   }
-  if (inv.options.count("config")) {
+  if (inv.options.count("config") && spec.own_config_help.empty()) {
     const std::string path = inv.options["config"].as<std::string>();
     std::vector<ConfigEntry> entries;
     const std::vector<std::string> names = command_names();

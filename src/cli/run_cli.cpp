@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 #include <new>
 
@@ -9,7 +10,8 @@ namespace reinforcer {
 namespace {
 
 std::vector<CommandSpec> commands() { return {synth_command(), prepare_command(), train_command(), evaluate_command(), report_command(),
-          recommend_command(), sweep_command(), merge_command(), bench_command(), select_features_command()}; }
+          recommend_command(), sweep_command(), merge_command(), bench_command(), select_features_command(),
+          engagement_command()}; }
 
 void print_main_help() {
   std::cout << "reinforcer " << REINFORCER_VERSION
@@ -17,7 +19,9 @@ void print_main_help() {
                "to subscriptions; trains distributed Q-learning agents under mpirun and writes HDF5.\n\n"
                "Usage: reinforcer <command> [INPUT] [-o OUTPUT] [--config FILE.ini] [options]\n\n"
                "Commands:\n";
-  for (const auto& c : commands()) std::cout << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+  std::size_t width = 0;
+  for (const auto& c : commands()) width = std::max(width, c.name.size());
+  for (const auto& c : commands()) std::cout << "  " << c.name << std::string(width + 2 - c.name.size(), ' ') << c.summary << "\n";
   std::cout << "\n'reinforcer <command> --help' explains a command's options and their defaults.\n"
                "Every option can also be set in an INI file given with --config (section = command name).\n"
                "Exit codes: 0 success, 1 internal error, 2 usage or configuration error, 3 invalid input content,\n"

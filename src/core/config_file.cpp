@@ -1,6 +1,7 @@
 #include "reinforcer/core/config_file.hpp"
 
 #include <fstream>
+#include <sstream>
 
 #include <sys/stat.h>
 
@@ -26,12 +27,8 @@ std::string without_comment(const std::string& line) {
 }
 }  // namespace
 
-std::vector<ConfigSection> read_config_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw PathError(path + ": no such file; check the path");
-  if (S_ISDIR(st.st_mode)) throw PathError(path + ": is a directory, not a file");
-  std::ifstream in(path);
-  if (!in) throw PathError(path + ": cannot read the config file");
+std::vector<ConfigSection> parse_config_text(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
   std::vector<ConfigSection> out;
   std::string line;
   int n = 0;
@@ -40,29 +37,44 @@ std::vector<ConfigSection> read_config_file(const std::string& path) {
     const std::string t = trim(without_comment(line));
     if (t.empty()) continue;
     if (t.front() == '[') {
-      if (t.back() != ']') throw UsageError(path + " line " + std::to_string(n) + ": a section header needs ']'");
-      const std::string name = trim(t.substr(1, t.size() - 2));
+      if (t.back() != ']') throw UsageError(name + " line " + std::to_string(n) + ": a section header needs ']'");
+      const std::string section = trim(t.substr(1, t.size() - 2));
       // A repeated section or key would silently keep one of the values: say so instead.
       for (const ConfigSection& s : out)
-        if (s.name == name)
-          throw UsageError(path + " line " + std::to_string(n) + ": section [" + name + "] repeats line " +
+        if (s.name == section)
+          throw UsageError(name + " line " + std::to_string(n) + ": section [" + section + "] repeats line " +
                            std::to_string(s.line) + "; merge them into one");
-      out.push_back(ConfigSection{name, n, {}});
+      out.push_back(ConfigSection{section, n, {}});
       continue;
     }
     const auto eq = t.find('=');
     if (eq == std::string::npos)
-      throw UsageError(path + " line " + std::to_string(n) + ": expected 'key = value', found '" + t + "'");
+      throw UsageError(name + " line " + std::to_string(n) + ": expected 'key = value', found '" + t + "'");
     if (out.empty())
-      throw UsageError(path + " line " + std::to_string(n) + ": '" + t + "' is outside any [section]");
+      throw UsageError(name + " line " + std::to_string(n) + ": '" + t + "' is outside any [section]");
     const std::string key = trim(t.substr(0, eq));
     for (const ConfigEntry& e : out.back().entries)
       if (e.key == key)
-        throw UsageError(path + " line " + std::to_string(n) + ": " + key + " is given twice in [" + out.back().name +
+        throw UsageError(name + " line " + std::to_string(n) + ": " + key + " is given twice in [" + out.back().name +
                          "] (first at line " + std::to_string(e.line) + "); keep one");
     out.back().entries.push_back(ConfigEntry{key, trim(t.substr(eq + 1)), n});
   }
   return out;
+}
+
+std::string read_config_text(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw PathError(path + ": no such file; check the path");
+  if (S_ISDIR(st.st_mode)) throw PathError(path + ": is a directory, not a file");
+  std::ifstream in(path);
+  if (!in) throw PathError(path + ": cannot read the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<ConfigSection> read_config_file(const std::string& path) {
+  return parse_config_text(read_config_text(path), path);
 }
 
 std::vector<ConfigEntry> read_config_section(const std::string& path, const std::string& section) {

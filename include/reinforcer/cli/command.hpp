@@ -32,6 +32,9 @@ struct CommandSpec {
   // Runs under mpirun through run_with_communicator, so it takes the launcher's options (--watchdog).
   bool runs_under_mpi = false;
   std::string output_help = "output file (required)";
+  // Non-empty: --config names this command's own input file (its help text), read by `run`,
+  // not an INI file of options.
+  std::string own_config_help;
   std::function<void(po::options_description&)> add_options;
   std::function<int(const Invocation&)> run;
   // A clearer message for an unknown config key (e.g. an unknown action in cost.X); "" if none.
@@ -59,6 +62,7 @@ CommandSpec evaluate_command();
 CommandSpec report_command();
 CommandSpec recommend_command();
 CommandSpec select_features_command();
+CommandSpec engagement_command();
 
 // Runs body on MPI_COMM_WORLD when started by mpirun, else on the single-process
 // communicator. Under MPI: Interrupted and CollectiveError (collective decisions) end every

@@ -18,6 +18,13 @@ struct ConfigSection {
   std::vector<ConfigEntry> entries;
 };
 
+// Every section of INI text in order; `name` (a path, or what the text is) starts every
+// error: UsageError naming it and the line if a line is malformed or outside a section.
+std::vector<ConfigSection> parse_config_text(const std::string& text, const std::string& name);
+
+// A config file's whole text; PathError if it cannot be read.
+std::string read_config_text(const std::string& path);
+
 // Every section in file order; throws PathError if unreadable, UsageError (naming file and
 // line) if a line is malformed or outside a section, or a section or a key within one repeats.
 std::vector<ConfigSection> read_config_file(const std::string& path);
