@@ -227,11 +227,12 @@ int bench_dqn(const Invocation& inv, const Communicator& comm, int repeat) {
   std::cout << "DQN gradient steps: " << inputs << " inputs, hidden 64x64, " << kActions << " outputs, batch " << cfg.batch
             << ", double DQN with a target network; " << steps << " steps per run, median of " << repeat
             << " runs; 1 worker per rank\n\n"
-            << "| ranks | gradient steps/s | MFLOP/step (per worker) | GFLOP/s per worker | allreduce us/step | scaling efficiency |\n"
-            << "|---|---|---|---|---|---|\n";
+            << "| ranks | gradient steps/s | MFLOP/step (per worker) | GFLOP/s per worker | wait for slowest rank us/step | allreduce us/step | scaling efficiency |\n"
+            << "|---|---|---|---|---|---|---|\n";
   auto row = [&](const DqnBenchmark& b, int ranks) {
     const double sps = b.steps_per_second();
     std::cout << "| " << ranks << " | " << num(sps, 0) << " | " << num(mflop, 2) << " | " << num(sps * mflop / 1e3, 2) << " | "
+              << num(1e6 * b.wait_seconds / static_cast<double>(b.gradient_steps), 1) << " | "
               << num(1e6 * b.allreduce_seconds / static_cast<double>(b.gradient_steps), 1) << " | "
               << num(100 * sps / alone.steps_per_second(), 0) << "% |\n";
   };

@@ -219,7 +219,11 @@ DqnBenchmark measure_dqn_gradient_steps(const Communicator& comm, int inputs, st
     std::fill(summed.begin(), summed.end(), 0);
     for (const Worker& w : pool)
       for (std::size_t k = 0; k < summed.size(); ++k) summed[k] += w.grad_fixed[k];
+    // A barrier first (timed apart): waiting for a slower rank is not the allreduce's cost.
+    const auto t_wait = std::chrono::steady_clock::now();
+    if (comm.size() > 1) comm.barrier();
     const auto t_reduce = std::chrono::steady_clock::now();
+    b.wait_seconds += std::chrono::duration<double>(t_reduce - t_wait).count();
     comm.sum_in_place(summed);
     b.allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_reduce).count();
     model.apply(summed, workers);

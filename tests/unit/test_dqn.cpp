@@ -192,7 +192,7 @@ TEST_CASE("dqn: learns the optimal policy and values of a hand-solved chain", "[
 TEST_CASE("dqn: the same seed gives the same weights, another seed others", "[dqn]") {
   const ChainEnvironment env;
   DqnConfig cfg = chain_config(5);
-  cfg.steps = 1200;
+  cfg.steps = 600;
   cfg.threads = 2;
   const std::vector<ChainShard> shards(2);
   const DqnResult a = train_dqn(local_communicator(), env, shards, cfg);

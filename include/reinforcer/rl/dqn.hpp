@@ -154,7 +154,8 @@ struct DqnBenchmark {
   std::int64_t gradient_steps = 0;
   int workers = 0;
   double seconds = 0;
-  double allreduce_seconds = 0;      // summing the gradients across ranks
+  double wait_seconds = 0;           // at a barrier before each allreduce, for the slowest rank
+  double allreduce_seconds = 0;      // summing the gradients across ranks (after the barrier)
   double flops_per_step = 0;         // one worker's gradient step
   double steps_per_second() const { return seconds > 0 ? static_cast<double>(gradient_steps) / seconds : 0; }
 };
