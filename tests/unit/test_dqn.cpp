@@ -1,12 +1,16 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "chain_env.hpp"
+#include "reinforcer/env/funnel_features.hpp"
 #include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/rl/dqn.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/mlp.hpp"
+#include "test_support.hpp"
 
 using namespace reinforcer;
 using reinforcer::test::ChainEnvironment;
@@ -223,4 +227,42 @@ TEST_CASE("dqn: tabulate_q lays out each state's forward pass in Q-table rows", 
     for (std::size_t a = 0; a < kActions; ++a) CHECK(q[st * kQStride + a] == Approx(out[a]).epsilon(1e-5));
   }
   CHECK_THROWS_AS(tabulate_q(net.layer_sizes(), w, f, states + 1), std::invalid_argument);
+}
+
+TEST_CASE("dqn: trains on the funnel's features and its Q-values give a policy the tabular way", "[dqn]") {
+  IngestResult ingest = test::synthetic_ingest(2000, 3);
+  HazardOptions h;
+  h.export_date = ingest.report.export_date;
+  const FunnelFit fit = fit_funnel(ingest.table, select_fitting(ingest.table, "all"), parse_feature_mask("cohort,education"),
+                                   h, FunnelConfig{}, 1.0);
+  const FunnelEnvironment funnel(fit.model, fit.starts);
+  const FunnelFeatureEnvironment env(funnel, fit.encoder);
+  FunnelShard shard;
+  for (std::uint32_t i = 0; i < fit.starts.size(); ++i) shard.own.push_back(i);
+  DqnConfig cfg;
+  cfg.steps = 800;
+  cfg.warmup_steps = 200;
+  cfg.curve_every = 400;
+  cfg.gamma = 1.0;
+  cfg.threads = 1;
+  const DqnResult r = train_dqn(local_communicator(), env, std::vector<FunnelShard>{shard}, cfg);
+  CHECK(r.layer_sizes.front() == static_cast<int>(env.inputs()));
+  REQUIRE(r.curve.size() == 2);
+  CHECK(r.curve.back().gradient_steps == (800 - 200) / 4 + 1);
+  CHECK(r.curve.back().episodes > 0);
+  CHECK(std::isfinite(r.curve.back().mean_episode_reward));
+  CHECK(std::isfinite(r.curve.back().loss));
+  const std::vector<double> q = tabulate_q(r.layer_sizes, r.weights, env.encoding().all_states(), env.states());
+  REQUIRE(q.size() == env.states() * kQStride);
+  CHECK(std::all_of(q.begin(), q.end(), [](double v) { return std::isfinite(v); }));
+  // Every action of every state has a network estimate: all count as visited.
+  const std::vector<std::uint8_t> policy = learned_policy(q, std::vector<std::int64_t>(q.size(), 1), kQStride);
+  REQUIRE(policy.size() == env.states());
+  std::size_t not_greedy = 0;
+  for (std::size_t s = 0; s < policy.size(); ++s) {
+    const double* row = q.data() + s * kQStride;
+    for (std::size_t a = 0; a < kActions; ++a) not_greedy += row[policy[s]] < row[a];
+  }
+  CHECK(not_greedy == 0);
+  CHECK(std::isfinite(fit.regret_of(q, std::vector<std::int64_t>(q.size(), 1))));
 }
