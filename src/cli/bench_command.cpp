@@ -19,6 +19,7 @@
 #include "reinforcer/pipeline/trial.hpp"
 #include "reinforcer/results/trial_file.hpp"
 #include "reinforcer/rl/benchmark.hpp"
+#include "reinforcer/rl/dqn.hpp"
 
 namespace reinforcer {
 namespace {
@@ -203,8 +204,48 @@ int bench_load(const std::string& path, int repeat, const Communicator& comm) {
   return 0;
 }
 
+// Gradient steps of the default DQN (batch 64, double DQN with a target network) on
+// synthetic replay data, one worker per rank: rank 0 alone, then every rank together (the
+// gradients summed by allreduce, as train_dqn does).
+int bench_dqn(const Invocation& inv, const Communicator& comm, int repeat) {
+  const std::int64_t steps = int_option(inv, "dqn-steps", 10, INT64_C(1) << 30);
+  const int inputs = static_cast<int>(int_option(inv, "dqn-inputs", 1, 100000));
+  const DqnConfig cfg;
+  auto median_run = [&](const Communicator& c) {
+    std::vector<DqnBenchmark> runs;
+    for (int i = 0; i < repeat; ++i) runs.push_back(measure_dqn_gradient_steps(c, inputs, steps, 1, cfg));
+    std::sort(runs.begin(), runs.end(), [](const DqnBenchmark& a, const DqnBenchmark& b) { return a.seconds < b.seconds; });
+    return runs[runs.size() / 2];
+  };
+  const bool root = comm.is_root();
+  DqnBenchmark alone;
+  if (root) alone = median_run(local_communicator());
+  comm.barrier();
+  const DqnBenchmark all = comm.size() > 1 ? median_run(comm) : alone;
+  if (!root) return 0;
+  const double mflop = alone.flops_per_step / 1e6;
+  std::cout << "DQN gradient steps: " << inputs << " inputs, hidden 64x64, " << kActions << " outputs, batch " << cfg.batch
+            << ", double DQN with a target network; " << steps << " steps per run, median of " << repeat
+            << " runs; 1 worker per rank\n\n"
+            << "| ranks | gradient steps/s | MFLOP/step (per worker) | GFLOP/s per worker | wait for slowest rank us/step | allreduce us/step | scaling efficiency |\n"
+            << "|---|---|---|---|---|---|---|\n";
+  auto row = [&](const DqnBenchmark& b, int ranks) {
+    const double sps = b.steps_per_second();
+    std::cout << "| " << ranks << " | " << num(sps, 0) << " | " << num(mflop, 2) << " | " << num(sps * mflop / 1e3, 2) << " | "
+              << num(1e6 * b.wait_seconds / static_cast<double>(b.gradient_steps), 1) << " | "
+              << num(1e6 * b.allreduce_seconds / static_cast<double>(b.gradient_steps), 1) << " | "
+              << num(100 * sps / alone.steps_per_second(), 0) << "% |\n";
+  };
+  row(alone, 1);
+  if (comm.size() > 1) row(all, comm.size());
+  std::cout << "\nscaling efficiency: gradient steps/s against rank 0 alone (each step on R ranks consumes R batches)\n"
+            << std::flush;
+  return 0;
+}
+
 int bench(const Invocation& inv, const Communicator& comm) {
   const int repeat = static_cast<int>(int_option(inv, "repeat", 1, 100));
+  if (inv.options["dqn"].as<bool>()) return bench_dqn(inv, comm, repeat);
   if (inv.options.count("load")) return bench_load(inv.options["load"].as<std::string>(), repeat, comm);
   const std::int64_t episodes = int_option(inv, "episodes", 100, INT64_C(1) << 34);
   const auto threads_list = int_list(inv, "threads-list", 1, 256);
@@ -358,7 +399,8 @@ CommandSpec bench_command() {
       "overhead and final regret to the DP optimum; time to quality: training time and regret to the\n"
       "DP per episode budget; a sweep's per-trial overhead and the Q-table allreduce. Prints\n"
       "Markdown tables (medians of --repeat runs). --load FILE times only the loading of a\n"
-      "prepared file (customers/s).";
+      "prepared file (customers/s). --dqn measures only the deep Q-network's gradient steps/s\n"
+      "(under mpirun: with the gradients summed across ranks, and the allreduce's share).";
   s.input_optional = true;
   s.output_required = false;
   s.output_help = "not used (bench prints its tables)";
@@ -374,6 +416,9 @@ CommandSpec bench_command() {
         "multiply every action's assumed success probability (capped at 1): where acting pays more, learning is harder")(
         "sweep-trials", po::value<std::int64_t>()->default_value(20),
         "trials of 1 episode timed for the sweep's per-trial overhead (0: skip)")(
+        "dqn", po::bool_switch(), "only measure the deep Q-network's gradient steps/s (synthetic replay data)")(
+        "dqn-steps", po::value<std::int64_t>()->default_value(3000), "gradient steps per --dqn run")(
+        "dqn-inputs", po::value<std::int64_t>()->default_value(40), "network inputs for --dqn (the funnel's features are ~40)")(
         "load", po::value<std::string>(),
         "only time loading this prepared file as train does (one read, SHA-256, broadcast under mpirun) and check "
         "every rank holds the same table");

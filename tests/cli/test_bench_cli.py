@@ -61,3 +61,26 @@ def test_bench_refuses_bad_options(prepared, option, value):
     p = run("bench", prepared, option, value)
     assert p.returncode == 2, p.stderr
     assert option in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_bench_dqn_prints_gradient_steps_per_second():
+    p = run("bench", "--dqn", "--dqn-steps", 20, "--dqn-inputs", 12, "--repeat", 1, check=True)
+    out = p.stdout
+    assert "DQN gradient steps: 12 inputs, hidden 64x64, 7 outputs, batch 64, double DQN" in out
+    (row,) = rows(out, "1")
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    steps_per_s, mflop, gflops = float(cells[1]), float(cells[2]), float(cells[3])
+    assert steps_per_s > 0
+    # 3 forward passes of 12x64 + 64x64 + 64x7 multiply-adds per sample, the backward's weight
+    # gradients and the deltas of all but the first layer, 64 samples
+    layers = [(12, 64), (64, 64), (64, 7)]
+    expected = 64 * (3 * sum(2 * a * b for a, b in layers) + sum(2 * a * b * (1 if i == 0 else 2) for i, (a, b) in enumerate(layers)))
+    assert mflop == pytest.approx(expected / 1e6, abs=0.006)
+    assert gflops == pytest.approx(steps_per_s * mflop / 1e3, rel=0.02, abs=0.01)
+    assert cells[6] == "100%"
+
+
+def test_bench_dqn_refuses_too_few_steps():
+    p = run("bench", "--dqn", "--dqn-steps", 0)
+    assert p.returncode != 0
+    assert "--dqn-steps" in p.stderr
