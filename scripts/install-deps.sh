@@ -7,6 +7,7 @@ PACKAGES=(
   zlib1g-dev libzip-dev libdeflate-dev libxlsxwriter-dev libssl-dev
   time python3 python3-h5py python3-pandas python3-matplotlib python3-pytest python3-openpyxl xlsx2csv
   slurm-wlm munge
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

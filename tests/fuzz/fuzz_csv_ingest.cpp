@@ -8,7 +8,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string& path = fuzz::write_input(data, size, ".csv");
   try {
-    reinforcer::IngestOptions options;
+    static const reinforcer::IngestOptions options;  // the shipped aliases, parsed once
     reinforcer::ingest_crm(path, options);
   } catch (const reinforcer::Error&) {
   }
