@@ -37,6 +37,12 @@ std::string policy_runs(const EngagementEnvironment& env, const std::vector<std:
 
 std::string percent(double share) { return fixed(100 * share, share < 0.01 ? 3 : 2) + "%"; }
 
+std::string layers_text(const std::vector<int>& sizes) {
+  std::string t;
+  for (int n : sizes) t += (t.empty() ? "" : "-") + std::to_string(n);
+  return t;
+}
+
 int engagement(const Invocation& inv, const Communicator& comm) {
   Provenance prov;
   prov.started_at = utc_now_iso8601();
@@ -54,6 +60,10 @@ int engagement(const Invocation& inv, const Communicator& comm) {
     training.seed = static_cast<std::uint64_t>(int_option(inv, "seed", 0, INT64_MAX));
     training.episodes_per_worker = int_option(inv, "episodes", 1, INT64_C(1) << 40);
     training.sync_every = std::min(training.episodes_per_worker, int_option(inv, "sync-every", 1, INT64_C(1) << 40));
+    training.dqn.steps = int_option(inv, "dqn-steps", 1, INT64_C(1) << 40);
+    training.dqn.epsilon_decay_steps = static_cast<int>(std::min<std::int64_t>(training.dqn.steps / 2, INT32_MAX));
+    training.dqn.curve_every = static_cast<int>(std::max<std::int64_t>(1, training.dqn.steps / 20));
+    check_dqn_config(training.dqn);
     shipped = !inv.options.count("config");
     cfg = shipped ? shipped_engagement_config() : load_engagement_config(inv.options["config"].as<std::string>());
   } catch (const Error& e) {
@@ -81,7 +91,10 @@ int engagement(const Invocation& inv, const Communicator& comm) {
   const double secs = agent.curve.empty() ? 0 : agent.curve.back().wall_seconds;
   std::int64_t steps = 0;
   for (const auto& point : agent.curve) steps += point.steps;
-  std::cout << "agent " << agent_name << ": " << with_thousands(training.episodes_per_worker) << " episodes per worker x "
+  std::cout << "agent " << agent_name << ": "
+            << (agent_name == "dqn" ? with_thousands(training.dqn.steps) + " steps per worker (network " + layers_text(agent.layer_sizes) + ")"
+                                    : with_thousands(training.episodes_per_worker) + " episodes per worker")
+            << " x "
             << workers << " workers (" << comm.size() << " ranks x " << training.threads << " threads), seed "
             << training.seed << ", " << with_thousands(steps) << " steps, " << fixed(secs, 2) << " s\n"
             << "its greedy policy, valued exactly on the grid: mean V(start) = " << fixed(mean_start_value(env, agent_value), 4)
@@ -110,6 +123,7 @@ int engagement(const Invocation& inv, const Communicator& comm) {
                              {"workers", workers},
                              {"episodes_per_worker", training.episodes_per_worker},
                              {"sync_every", training.sync_every},
+                             {"dqn_steps_per_worker", agent_name == "dqn" ? training.dqn.steps : 0},
                              {"dp_sweeps", optimum.sweeps}};
   prov.command_line = inv.command_line;
   prov.config_text = inv.config_text + "\n" + cfg.text;
@@ -153,7 +167,9 @@ CommandSpec engagement_command() {
         ("threads", po::value<int>()->default_value(1), "workers (OpenMP threads) per rank; results depend on the seed and ranks x threads only")
         ("seed", po::value<std::int64_t>()->default_value(1), "random seed")
         ("episodes", po::value<std::int64_t>()->default_value(100000), "episodes per worker")
-        ("sync-every", po::value<std::int64_t>()->default_value(10000), "episodes per worker between averagings of the workers' Q-tables (tabular)");
+        ("sync-every", po::value<std::int64_t>()->default_value(10000), "episodes per worker between averagings of the workers' Q-tables (tabular)")
+        ("dqn-steps", po::value<std::int64_t>()->default_value(200000),
+         "environment steps per worker (dqn); exploration decays over the first half; gradients of all workers are summed every 4 steps");
   };
   s.run = run_engagement;
   return s;

@@ -109,7 +109,16 @@ void write_engagement_file(const std::string& path, const EngagementContents& c,
                                       .add("mean_reward", h5::column(curve, &EngagementCurvePoint::mean_reward))
                                       .add("epsilon", h5::column(curve, &EngagementCurvePoint::epsilon))
                                       .add("regret", h5::column(curve, &EngagementCurvePoint::regret))
-                                      .add("wall_seconds", h5::column(curve, &EngagementCurvePoint::wall_seconds)));
+                                      .add("wall_seconds", h5::column(curve, &EngagementCurvePoint::wall_seconds))
+                                      .add("loss", h5::column(curve, &EngagementCurvePoint::loss))
+                                      .add("mean_q", h5::column(curve, &EngagementCurvePoint::mean_q)));
+  if (!agent.weights.empty()) {
+    // The network, to be loaded again (analysis/, or a later run): sizes, then the flat weights.
+    const h5::Group net = f.create_group("dqn");
+    net.write_vector("layer_sizes", std::vector<std::int32_t>(agent.layer_sizes.begin(), agent.layer_sizes.end()));
+    // float weights stored as double: exact, and one matrix writer for every file
+    net.write_matrix("weights", std::vector<double>(agent.weights.begin(), agent.weights.end()), agent.weights.size(), 1);
+  }
   f.flush();
 }
 

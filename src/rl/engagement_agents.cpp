@@ -1,5 +1,7 @@
 #include "reinforcer/rl/engagement_agents.hpp"
 
+#include <chrono>
+
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/rl/trainer.hpp"
 
@@ -36,11 +38,64 @@ TrainedAgent train_tabular(const EngagementEnvironment& env, const EngagementSol
   return a;
 }
 
+// The greedy engagement action per grid cell of a network: its Q-values tabulated over the
+// cells' inputs, then the same choice among the three actions as for a Q-table.
+std::vector<std::uint8_t> dqn_policy(const EngagementEnvironment& env, const std::vector<int>& layer_sizes,
+                                     const std::vector<float>& weights) {
+  const std::size_t inputs = env.inputs();
+  std::vector<float> features(env.states() * inputs, 0.0f);
+  for (std::uint32_t cell = 0; cell < env.states(); ++cell) {
+    EpisodeState e;
+    e.state = cell;
+    env.features(e, features.data() + cell * inputs);
+  }
+  return greedy_engagement_policy(env, tabulate_q(layer_sizes, weights, features, env.states()));
+}
+
+// The DQN (rl/dqn.hpp) on the engagement funnel's inputs (score, stage one-hot), gradients
+// all-reduced over every worker each step.
+TrainedAgent train_dqn_agent(const EngagementEnvironment& env, const EngagementSolution& optimum,
+                             const EngagementTraining& t, const Communicator& comm) {
+  DqnConfig cfg = t.dqn;
+  cfg.gamma = env.config().gamma;
+  cfg.threads = t.threads;
+  cfg.seed = t.seed;
+  const std::vector<EngagementShard> shards(static_cast<std::size_t>(t.threads), env.shard());
+  std::vector<int> sizes{static_cast<int>(env.inputs())};
+  sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
+  sizes.push_back(static_cast<int>(kActions));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<double> wall;
+  DqnHooks hooks;
+  hooks.regret = [&](const std::vector<float>& weights) {
+    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return engagement_regret(env, optimum.value, evaluate_engagement_policy(env, dqn_policy(env, sizes, weights)));
+  };
+  const DqnResult r = train_dqn(comm, env, shards, cfg, hooks);
+  TrainedAgent a;
+  a.name = "dqn";
+  a.layer_sizes = r.layer_sizes;
+  a.weights = r.weights;
+  a.policy = dqn_policy(env, r.layer_sizes, r.weights);
+  std::int64_t previous_steps = 0;
+  for (std::size_t i = 0; i < r.curve.size(); ++i) {
+    const DqnCurveRow& row = r.curve[i];
+    EngagementCurvePoint p{row.episodes, row.steps - previous_steps, row.mean_episode_reward, row.epsilon, row.regret,
+                           i < wall.size() ? wall[i] : 0.0};
+    p.loss = row.loss;
+    p.mean_q = row.mean_q;
+    a.curve.push_back(p);
+    previous_steps = row.steps;
+  }
+  return a;
+}
+
 }  // namespace
 
 TrainedAgent train_agent(const std::string& name, const EngagementEnvironment& env, const EngagementSolution& optimum,
                          const EngagementTraining& training, const Communicator& comm) {
   if (name == "tabular") return train_tabular(env, optimum, training, comm);
+  if (name == "dqn") return train_dqn_agent(env, optimum, training, comm);
   std::string list;
   for (const auto& n : kEngagementAgents) list += (list.empty() ? "" : ", ") + n;
   throw UsageError("unknown agent '" + name + "'; the agents are " + list);

@@ -103,3 +103,27 @@ def test_main_help_lists_the_command():
     p = run("--help", check=True)
     assert re.search(r"^  engagement +the engagement-score funnel", p.stdout, re.M), p.stdout
     assert re.search(r"^  select-features +", p.stdout, re.M)
+
+
+def test_dqn_reaches_the_optimum_within_ten_percent_and_stores_its_network(tmp_path):
+    """Acceptance: the DQN's greedy policy, valued exactly on the grid, within 10% of V*; the
+    tabular agent and the baselines beside it; the network and its curve in the file."""
+    p = run("engagement", "-o", tmp_path / "dqn.h5", "--agent", "dqn", "--seed", 1, check=True)
+    regret, n = regret_of(p.stdout)
+    assert n == 61 and regret <= 0.10
+    tabular, _ = regret_of(run("engagement", "-o", tmp_path / "tab.h5", "--seed", 1, check=True).stdout)
+    with h5py.File(tmp_path / "dqn.h5", "r") as f:
+        assert f.attrs["agent"] == "dqn" and abs(f.attrs["agent_regret"] - regret) < 5e-5
+        sizes = list(f["dqn/layer_sizes"][()])
+        weights = f["dqn/weights"][()]
+        curve = pd.DataFrame(f["learning_curve"][()])
+        baselines = pd.DataFrame(f["baselines"][()])
+    assert sizes == [4, 64, 64, 7]
+    assert weights.size == sum((a + 1) * b for a, b in zip(sizes, sizes[1:])) and np.isfinite(weights).all()
+    # The curve: regret measured exactly along the way, ending at the final policy's; the loss falls.
+    assert len(curve) == 20 and np.isfinite(curve["regret"]).all() and np.isfinite(curve["loss"]).all()
+    assert abs(curve["regret"].iloc[-1] - regret) < 5e-5
+    assert curve["loss"].iloc[-5:].mean() < curve["loss"].iloc[1:5].mean()
+    assert curve["regret"].iloc[0] > regret
+    # Both agents far better than every baseline.
+    assert (baselines["regret"] > max(0.05, 5 * regret, 5 * tabular)).all()

@@ -39,3 +39,16 @@ def test_a_model_mistake_ends_every_rank_with_one_message(tmp_path):
     errors = [line for line in p.stderr.splitlines() if line.startswith("reinforcer engagement: error:")]
     assert len(errors) == 1 and "[model] grid = 1 is out of range" in errors[0], p.stderr
     assert not (tmp_path / "e.h5").exists()
+
+
+def test_dqn_gradients_summed_over_ranks_give_the_layouts_one_network(tmp_path):
+    """Synchronous data parallelism: 1 rank x 2 threads and 2 ranks x 1 thread train one network,
+    bit for bit (the gradients are summed in fixed point, so the reduction order does not matter)."""
+    args = ["engagement", "--agent", "dqn", "--dqn-steps", 20000, "--seed", 2]
+    run(*args, "-o", tmp_path / "1x2.h5", "--threads", 2, check=True)
+    p = mpirun(2, *args, "-o", tmp_path / "2x1.h5", "--threads", 1)
+    assert p.returncode == 0, p.stderr
+    with h5py.File(tmp_path / "1x2.h5", "r") as a, h5py.File(tmp_path / "2x1.h5", "r") as b:
+        assert np.array_equal(a["dqn/weights"][()], b["dqn/weights"][()])
+        assert np.array_equal(a["cells"]["agent_action"][()], b["cells"]["agent_action"][()])
+        assert a.attrs["agent_regret"] == b.attrs["agent_regret"]

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -53,6 +54,14 @@ struct DqnCurveRow {
   double mean_episode_reward = 0;   // of the episodes finished since the last row (NaN if none)
   std::int64_t episodes = 0;        // finished so far, all workers
   double epsilon = 0;               // at the row's last step
+  double regret = std::nan("");     // of the greedy policy at the row, by DqnHooks::regret (NaN without)
+};
+
+// Optional observers of a training run.
+struct DqnHooks {
+  // The regret of the network's greedy policy to the environment's exact optimum, called with
+  // the online weights at every curve row on every rank (collective if it is).
+  std::function<double(const std::vector<float>& weights)> regret;
 };
 
 struct DqnResult {
@@ -168,7 +177,8 @@ DqnBenchmark measure_dqn_gradient_steps(const Communicator& comm, int inputs, st
 // draws episode starts from. Env provides states(), inputs(), features(e, out), start and
 // step (env/episode.hpp). Collective: every rank calls it with the same config.
 template <typename Env, typename Shard>
-DqnResult train_dqn(const Communicator& comm, const Env& env, const std::vector<Shard>& shards, const DqnConfig& cfg) {
+DqnResult train_dqn(const Communicator& comm, const Env& env, const std::vector<Shard>& shards, const DqnConfig& cfg,
+                    const DqnHooks& hooks = {}) {
   check_dqn_config(cfg);
   const int threads = cfg.threads;
   if (shards.size() < static_cast<std::size_t>(threads))
@@ -291,6 +301,7 @@ DqnResult train_dqn(const Communicator& comm, const Env& env, const std::vector<
       row.mean_episode_reward = sums[4] > 0 ? sums[3] / sums[4] : std::nan("");
       row.episodes = episodes_total;
       row.epsilon = dqn_epsilon(cfg, step - 1);
+      if (hooks.regret) row.regret = hooks.regret(model.online());
       result.curve.push_back(row);
     }
   }
