@@ -32,8 +32,9 @@ void write_learned_section(Writer& w, const std::vector<StoredQuality>& runs) {
       rows.push_back({run, row.cohort, std::to_string(row.customers), fixed(row.optimum, 3), fixed(row.learned, 3),
                       fixed(100 * row.regret, 2) + "%", percent_interval(row.regret_low95, row.regret_high95)});
     const LearnerQuality& q = r.quality;
-    notes.push_back(run + ": " + std::to_string(r.workers) + " workers x " + std::to_string(r.episodes_per_worker) +
-                    " episodes, features " + r.features + "; learned minus the best constant policy (always " + q.best_constant +
+    const std::string budget = r.dqn_steps_per_worker > 0 ? std::to_string(r.dqn_steps_per_worker) + " steps"
+                                                           : std::to_string(r.episodes_per_worker) + " episodes";
+    notes.push_back(run + ": " + std::to_string(r.workers) + " workers x " + budget + ", features " + r.features + "; learned minus the best constant policy (always " + q.best_constant +
                     "): " + signed_fixed(q.learned_minus_best_constant, 3) +
                     (q.refits > 0 ? " [" + signed_fixed(q.low95, 3) + ", " + signed_fixed(q.high95, 3) + "] over " +
                                         std::to_string(q.refits) + " paired refits."

@@ -148,9 +148,19 @@ int train(const Invocation& inv, const Communicator& comm) {
   if (!s.checkpoint_path.empty()) ::unlink(s.checkpoint_path.c_str());
   const TrainState& state = result.state;
   const double secs = state.curve.empty() ? 0 : state.curve.back().wall_seconds;
-  std::cout << "trained " << with_thousands(c.schedule.episodes_per_worker) << " episodes per worker x "
-            << layout.workers() << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
-            << state.rounds_done << " sync rounds, " << fixed(secs) << " s\n";
+  if (c.agent == "dqn") {
+    std::string net;
+    for (int n : result.dqn.layer_sizes) net += (net.empty() ? "" : "-") + std::to_string(n);
+    const DqnCurveRow* last = result.dqn.curve.empty() ? nullptr : &result.dqn.curve.back();
+    std::cout << "trained a DQN (" << net << ") for " << with_thousands(c.dqn.steps) << " steps per worker x " << layout.workers()
+              << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
+              << with_thousands(last ? last->gradient_steps : 0) << " gradient steps (each summing every worker's batch), "
+              << fixed(result.train_seconds) << " s\n";
+  } else {
+    std::cout << "trained " << with_thousands(c.schedule.episodes_per_worker) << " episodes per worker x "
+              << layout.workers() << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
+              << state.rounds_done << " sync rounds, " << fixed(secs) << " s\n";
+  }
   if (c.environment == "funnel") {
     print_break_even(result.break_even);
     print_quality(result.quality, *fit);

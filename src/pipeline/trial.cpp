@@ -17,6 +17,8 @@
 #include "reinforcer/core/sha256.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/results/prepared_file.hpp"
+#include "reinforcer/env/funnel_features.hpp"
+#include "reinforcer/rl/dqn.hpp"
 #include "reinforcer/rl/worker_table.hpp"
 
 namespace reinforcer {
@@ -146,6 +148,36 @@ void train_checkpointed(const Communicator& comm, BackgroundCheckpoint& checkpoi
 }
 }  // namespace
 
+namespace {
+// The DQN on the fitted funnel's features; its Q-values tabulated over every state of the
+// model, so the policy is judged, stored and evaluated exactly like a Q-table's (every action
+// counts as visited: the network estimates them all).
+void train_dqn_trial(const TrialConfig& config, const TrialInput& input, const FunnelFit& fit, const Communicator& comm,
+                     const TrialRun& run, const std::vector<std::vector<std::uint32_t>>& shards, TrialResult& result) {
+  const FunnelEnvironment funnel(fit.model, fit.starts);
+  const FunnelFeatureEnvironment env(funnel, fit.encoder);
+  DqnConfig cfg = config.dqn;
+  cfg.gamma = config.schedule.q.gamma;
+  cfg.threads = run.threads;
+  cfg.seed = config.schedule.seed;
+  const std::vector<float> all_inputs = env.encoding().all_states();
+  const auto tabulate = [&](const std::vector<float>& weights, const std::vector<int>& sizes) {
+    return tabulate_q(sizes, weights, all_inputs, env.states());
+  };
+  std::vector<int> sizes{static_cast<int>(env.inputs())};
+  sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
+  sizes.push_back(static_cast<int>(kActions));
+  const std::vector<std::int64_t> all_visited(env.states() * kQStride, 1);
+  DqnHooks hooks;
+  if (run.curve_regret)
+    hooks.regret = [&](const std::vector<float>& weights) { return fit.regret_of(tabulate(weights, sizes), all_visited); };
+  result.dqn = train_dqn(comm, env, funnel_shards(input.table, fit, shards, config.oversample), cfg, hooks);
+  result.state.q = tabulate(result.dqn.weights, result.dqn.layer_sizes);
+  result.state.visits = all_visited;
+  result.state.rounds_done = 1;
+}
+}  // namespace
+
 TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::shared_ptr<const FunnelFit> fit,
                       const Communicator& comm, const TrialRun& run) {
   using Clock = std::chrono::steady_clock;
@@ -189,7 +221,11 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
       run.progress(row, total_rounds, total_episodes);
     };
   const auto t0 = Clock::now();
-  if (funnel) {
+  if (config.agent == "dqn") {
+    if (run.resume || (run.resume_if_present && file_exists(run.checkpoint_path)))
+      throw UsageError("--agent dqn keeps no checkpoints yet; run it without --resume");
+    train_dqn_trial(config, input, *fit, comm, run, shards, result);
+  } else if (funnel) {
     FunnelEnvironment env(fit->model, fit->starts);
     if (state.q.size() != 0 && state.q.size() != env.states() * kQStride)
       throw InputError(run.checkpoint_path + ": Q-table size differs from this run's");
@@ -297,7 +333,8 @@ RunContents run_contents(const TrialConfig& config, const TrialInput& input, con
   run.steps_per_episode = funnel ? config.funnel.horizon_weeks : config.replay.max_steps;
   run.fit = result.fit.get();
   run.state = &result.state;
-  run.text_attributes = {{"environment", config.environment}, {"features", config.features.text()},
+  run.dqn = config.agent == "dqn" ? &result.dqn : nullptr;
+  run.text_attributes = {{"environment", config.environment}, {"agent", config.agent}, {"features", config.features.text()},
                          {"fit_on", config.fit_on}, {"prepared_sha256", input.sha256},
                          {"export_date", format_day(input.export_date)}};
   run.int_attributes = {{"seed", static_cast<std::int64_t>(config.schedule.seed)}, {"ranks", ranks},
@@ -307,6 +344,7 @@ RunContents run_contents(const TrialConfig& config, const TrialInput& input, con
                         {"interleave", config.schedule.q.interleave},
                         {"fitting_customers", static_cast<std::int64_t>(result.fit->fitting.size())},
                         {"refits", config.refits}};
+  if (config.agent == "dqn") run.int_attributes["dqn_steps_per_worker"] = config.dqn.steps;
   run.double_attributes = {{"dp_start_value", result.fit->dp_start_value()}, {"oversample", config.oversample}};
   if (funnel) {
     run.double_attributes["learned_start_value"] = result.quality.regret.front().learned;

@@ -1,5 +1,6 @@
 #include "reinforcer/pipeline/trial_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -164,6 +165,34 @@ std::vector<OptionRule> make_rules() {
                 "replay reward table: plain (+100 subscription) or legacy (+15 first call, +12 demo, once each)", false},
                [](TrialConfig& c, const std::string& t) { c.replay_rewards = read_choice(t, {"plain", "legacy"}); },
                [](const TrialConfig& c) { return c.replay_rewards; }});
+  r.push_back({{"agent", "tabular",
+                "the learner: tabular (a Q-table per state) or dqn (a neural network on the funnel's features, "
+                "gradients summed over every worker each step; docs/DQN.md)", false},
+               [](TrialConfig& c, const std::string& t) { c.agent = read_choice(t, {"tabular", "dqn"}); },
+               [](const TrialConfig& c) { return c.agent; }});
+  r.push_back(whole("dqn.steps", 200000, "dqn: environment steps per worker", false, 1, INT64_C(1) << 40,
+                    [](TrialConfig& c) -> std::int64_t& { return c.dqn.steps; }));
+  r.push_back({{"dqn.hidden", "64,64", "dqn: hidden layer widths, comma-separated", false},
+               [](TrialConfig& c, const std::string& t) {
+                 std::vector<int> widths;
+                 std::stringstream items(t);
+                 for (std::string item; std::getline(items, item, ',');) widths.push_back(static_cast<int>(read_int(item, 1, 4096)));
+                 if (widths.empty() || widths.size() > 8) throw BadValue{"'" + t + "': give 1 to 8 widths, e.g. 64,64"};
+                 c.dqn.hidden = widths;
+               },
+               [](const TrialConfig& c) {
+                 std::string t;
+                 for (int w : c.dqn.hidden) t += (t.empty() ? "" : ",") + std::to_string(w);
+                 return t;
+               }});
+  r.push_back(number("dqn.learning-rate", 1e-3, "dqn: Adam's step size", false, 1e-9, 1.0,
+                     [](TrialConfig& c) -> double& { return c.dqn.adam.learning_rate; }));
+  r.push_back(whole("dqn.batch", 64, "dqn: transitions per worker per gradient step", false, 1, 65536,
+                    [](TrialConfig& c) -> int& { return c.dqn.batch; }));
+  r.push_back(whole("dqn.target-every", 1000, "dqn: gradient steps between copies to the target network", false, 1,
+                    INT64_C(1) << 30, [](TrialConfig& c) -> int& { return c.dqn.target_update_every; }));
+  r.push_back(number("dqn.huber-delta", 10.0, "dqn: where the Huber loss turns linear, in reward units", false, 1e-9, 1e12,
+                     [](TrialConfig& c) -> double& { return c.dqn.huber_delta; }));
   const ActionCosts costs;
   for (std::size_t a = 0; a < kActions; ++a)
     r.push_back(number("cost." + std::string(kActionNames[a]), costs.cost[a],
@@ -239,6 +268,12 @@ TrialConfig parse_trial_config(const OptionValues& values,
                      number_text(t.q.epsilon_start));
   if (t.q.epsilon_end <= 0 && t.q.epsilon_decay <= 0)
     throw UsageError(where("epsilon-end") + ": 0 needs an explicit epsilon-decay");
+  if (c.agent == "dqn" && c.environment != "funnel")
+    throw UsageError(where("agent") + ": dqn trains on the funnel environment only (its features); use --env funnel");
+  // Exploration over the first half of the steps, and about 20 curve rows, whatever the budget.
+  c.dqn.epsilon_decay_steps = static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(1, c.dqn.steps / 2), INT32_MAX));
+  c.dqn.curve_every = static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(1, c.dqn.steps / 20), INT32_MAX));
+  c.dqn.warmup_steps = static_cast<int>(std::min<std::int64_t>(c.dqn.warmup_steps, c.dqn.steps));
   c.replay.rewards = *ReplayRewards::named(c.replay_rewards);
   c.replay.rewards.subscription = c.funnel.subscription_reward;
   c.replay.costs = c.funnel.costs;

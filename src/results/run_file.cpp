@@ -193,6 +193,25 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
     dp.write_matrix("values", run.fit->dp.value, run.fit->model.states(), 1);
   }
   write_learning_curve(f, st.curve);
+  if (run.dqn) {
+    // The network (float weights stored as double: exact) and its training curve; /q holds its
+    // Q-values tabulated over every state, so readers of run files need nothing else.
+    const DqnResult& d = *run.dqn;
+    const h5::Group g = f.create_group("dqn");
+    g.write_vector("layer_sizes", std::vector<std::int32_t>(d.layer_sizes.begin(), d.layer_sizes.end()));
+    g.write_matrix("weights", std::vector<double>(d.weights.begin(), d.weights.end()), d.weights.size(), 1);
+    g.set_attribute("workers", static_cast<std::int64_t>(d.workers));
+    const auto& c = d.curve;
+    g.write_table("curve", h5::Table(c.size())
+                               .add("steps", h5::column(c, &DqnCurveRow::steps))
+                               .add("gradient_steps", h5::column(c, &DqnCurveRow::gradient_steps))
+                               .add("loss", h5::column(c, &DqnCurveRow::loss))
+                               .add("mean_q", h5::column(c, &DqnCurveRow::mean_q))
+                               .add("mean_episode_reward", h5::column(c, &DqnCurveRow::mean_episode_reward))
+                               .add("episodes", h5::column(c, &DqnCurveRow::episodes))
+                               .add("epsilon", h5::column(c, &DqnCurveRow::epsilon))
+                               .add("regret", h5::column(c, &DqnCurveRow::regret)));
+  }
   if (run.quality) {
     const LearnerQuality& lq = *run.quality;
     const h5::Group g = f.create_group("quality");
@@ -268,6 +287,7 @@ StoredQuality read_run_quality(const std::string& path) {
     r.features = f.has_attribute("features") ? f.string_attribute("features") : "";
     r.workers = f.int_attribute("workers");
     r.episodes_per_worker = f.int_attribute("episodes_per_worker");
+    if (f.has_attribute("dqn_steps_per_worker")) r.dqn_steps_per_worker = f.int_attribute("dqn_steps_per_worker");
     r.judged = f.exists("quality");
     if (!r.judged) return r;
     const h5::Group g = f.open_group("quality");

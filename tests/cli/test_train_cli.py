@@ -241,3 +241,44 @@ def test_report_compares_learned_policies_by_regret(prepared, tmp_path):
     assert p.returncode != 0 and "missing.h5" in p.stderr and len(p.stderr.strip().splitlines()) == 1
     p = run("report", good, "--runs", prepared)
     assert p.returncode == 3 and "reinforcer-prepared" in p.stderr
+
+
+def test_dqn_agent_is_judged_like_the_tabular_one(prepared, tmp_path):
+    """train --agent dqn: the network's Q-values tabulated into /q, judged against the DP with
+    refit intervals like the tabular agent's, the network and its curve in /dqn, and both agents
+    side by side in the report."""
+    common = ("--features", "cohort,education", "--refits", 5, "--progress", "none")
+    p = run("train", prepared, "-o", tmp_path / "dqn.h5", "--agent", "dqn", "--dqn.steps", 30000, "--dqn.hidden", "32,32",
+            *common, check=True)
+    assert "trained a DQN (" in p.stdout and "-32-32-7) for 30,000 steps per worker" in p.stdout
+    run("train", prepared, "-o", tmp_path / "tab.h5", *common, check=True)
+    with h5py.File(tmp_path / "dqn.h5", "r") as f:
+        assert f.attrs["agent"] == "dqn" and f.attrs["dqn_steps_per_worker"] == 30000
+        sizes = list(f["dqn/layer_sizes"][()])
+        weights = f["dqn/weights"][()]
+        curve = pd.DataFrame(f["dqn/curve"][()])
+        q = f["q/values"][()]
+        states = f["states"].shape[0]
+        regret = pd.DataFrame({k: f["quality/regret"][k][()] for k in ("cohort", "regret", "regret_low95", "regret_high95")})
+        assert "dqn.hidden = 32,32" in f.attrs["config"]
+    assert sizes[1:] == [32, 32, 7] and weights.size == sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    assert q.shape[0] == states and np.isfinite(q).all()
+    assert len(curve) == 20 and np.isfinite(curve["regret"]).all() and (curve["regret"] >= -1e-12).all()
+    assert curve["gradient_steps"].iloc[-1] > 0 and np.isfinite(curve["loss"].iloc[-1])
+    overall = regret[regret["cohort"] == b"all"].iloc[0]
+    assert 0 <= overall["regret"] and overall["regret_low95"] <= overall["regret_high95"]
+    p = run("report", tmp_path / "tab.h5", "--runs", tmp_path / "dqn.h5", check=True)
+    assert f"dqn ({tmp_path / 'dqn.h5'})" in p.stdout and f"tabular ({tmp_path / 'tab.h5'})" in p.stdout
+    assert "1 workers x 30000 steps" in p.stdout
+
+
+@pytest.mark.parametrize("args,text", [
+    (("--agent", "dqn", "--env", "replay"), "--agent: dqn trains on the funnel environment only"),
+    (("--agent", "deep"), "--agent: 'deep' is not tabular or dqn"),
+    (("--agent", "dqn", "--dqn.hidden", "64,,64"), "--dqn.hidden: '' is not a whole number"),
+    (("--agent", "dqn", "--dqn.steps", 0), "--dqn.steps: 0 is out of range"),
+])
+def test_bad_dqn_options(prepared, tmp_path, args, text):
+    p = run("train", prepared, "-o", tmp_path / "x.h5", *args)
+    assert p.returncode == 2 and text in p.stderr, p.stderr
+    assert not (tmp_path / "x.h5").exists()

@@ -82,6 +82,7 @@ struct TrialResult {
   TrainState state;
   LearnerQuality quality;               // funnel only
   std::vector<BreakEvenRow> break_even; // funnel only
+  DqnResult dqn;                        // agent dqn: the network and its curve (state.q is its tabulation)
   std::int64_t workers = 0;
   double train_seconds = 0;  // the training loop (with the syncs), this run only
   double judge_seconds = 0;  // the policy's regret and refits

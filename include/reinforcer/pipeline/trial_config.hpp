@@ -12,12 +12,15 @@
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/env/replay_env.hpp"
+#include "reinforcer/rl/dqn.hpp"
 #include "reinforcer/rl/trainer.hpp"
 
 namespace reinforcer {
 
 struct TrialConfig {
   std::string environment = "funnel";  // funnel | replay
+  std::string agent = "tabular";       // tabular (Q-table) | dqn (a network on the funnel's features)
+  DqnConfig dqn;                       // the DQN's settings (gamma, seed and threads come from the run)
   std::string fit_on = "all";          // all | train | except-fold:I
   FeatureMask features;
   double shrinkage = -1;  // < 0: empirical Bayes

@@ -8,6 +8,7 @@
 #include "reinforcer/eval/break_even.hpp"
 #include "reinforcer/eval/learner_quality.hpp"
 #include "reinforcer/results/provenance.hpp"
+#include "reinforcer/rl/dqn.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 #include "reinforcer/rl/trainer.hpp"
 
@@ -24,6 +25,7 @@ struct RunContents {
   const TrainState* state = nullptr;
   const LearnerQuality* quality = nullptr;  // funnel: the learned policy judged against the DP
   const std::vector<BreakEvenRow>* break_even = nullptr;  // funnel: may be empty
+  const DqnResult* dqn = nullptr;                         // agent dqn: its network and curve
   std::map<std::string, std::string> text_attributes;     // run settings, written as root attributes
   std::map<std::string, std::int64_t> int_attributes;
   std::map<std::string, double> double_attributes;
@@ -49,6 +51,7 @@ StoredRun read_run_file(const std::string& path);
 struct StoredQuality {
   std::string path, agent, environment, features;
   std::int64_t workers = 0, episodes_per_worker = 0;
+  std::int64_t dqn_steps_per_worker = 0;  // agent dqn: its budget (episodes do not apply)
   bool judged = false;  // /quality present
   LearnerQuality quality;
 };
