@@ -13,6 +13,7 @@
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/core/atomic_output.hpp"
 #include "reinforcer/results/evaluation_file.hpp"
+#include "reinforcer/results/engagement_file.hpp"
 #include "reinforcer/results/frame.hpp"
 #include "reinforcer/results/run_file.hpp"
 #include "reinforcer/results/selection_file.hpp"
@@ -56,12 +57,12 @@ int run_report(const Invocation& inv) {
   // A selection.h5 or a run.h5 alone is reported as its section; anything else must be an evaluated.h5.
   const std::string input_format = f.has_attribute("format") ? f.string_attribute("format") : "";
   const bool selection_only = input_format == kSelectionFormat;
-  const bool runs_only = input_format == kRunFormat;
+  const bool runs_only = input_format == kRunFormat || input_format == kEngagementFormat;
   if (runs_only) run_paths.insert(run_paths.begin(), inv.input);
   if (!selection_only && !runs_only) {
     if (input_format != kEvaluatedFormat)
       throw InputError(inv.input + ": is not a file report reads (its format attribute is '" +
-                       (input_format.empty() ? "missing" : input_format) + "'); give the output of evaluate -o, train -o or select-features -o");
+                       (input_format.empty() ? "missing" : input_format) + "'); give the output of evaluate -o, train -o, engagement -o or select-features -o");
     require_format(f, inv.input, kEvaluatedFormat, kEvaluatedFormatVersion);
   }
   if (format == "csv") {
@@ -105,7 +106,7 @@ CommandSpec report_command() {
   s.name = "report";
   s.summary = "the answers, with n and intervals: whom to contact, which actions pay, how far to trust it";
   s.synopsis = "reinforcer report evaluated.h5 [--selection selection.h5] [--runs run.h5,...] [--format text|markdown|csv] [-o PATH]\n"
-               "       reinforcer report selection.h5|run.h5 [--runs run.h5,...] [--format text|markdown] [-o PATH]";
+               "       reinforcer report selection.h5|run.h5|engagement.h5 [--runs run.h5,engagement.h5,...] [--format text|markdown] [-o PATH]";
   s.description =
       "Reads the output of 'reinforcer evaluate' and writes the answers first: base rates, targeting\n"
       "(AUC, lift) of the learned ranking against its baselines, the best segments, policies against\n"

@@ -1,7 +1,10 @@
 #include "reinforcer/results/run_file.hpp"
 
+#include "reinforcer/results/engagement_file.hpp"
+
 #include "customer_attributes.hpp"
 
+#include <cmath>
 #include <algorithm>
 
 #include "reinforcer/results/checkpoint.hpp"
@@ -275,9 +278,45 @@ StoredRun read_run_file(const std::string& path) {
   return r;
 }
 
+namespace {
+// An engagement file (engagement -o) as one more judged run: its model is given, not fitted,
+// so there are no cohorts and no refits; the best constant policy is its best baseline.
+StoredQuality read_engagement_quality(const h5::File& f, const std::string& path) {
+  require_format(f, path, kEngagementFormat, kEngagementFormatVersion);
+  StoredQuality r;
+  r.path = path;
+  try {
+    r.agent = f.string_attribute("agent");
+    r.environment = "engagement";
+    r.features = "engagement score, stage";
+    r.workers = f.int_attribute("workers");
+    r.episodes_per_worker = f.int_attribute("episodes_per_worker");
+    if (r.agent == "dqn" && f.has_attribute("dqn_steps_per_worker")) r.dqn_steps_per_worker = f.int_attribute("dqn_steps_per_worker");
+    r.judged = true;
+    const double nan = std::nan("");
+    const double learned = f.double_attribute("agent_start_value");
+    r.quality.regret.push_back(RegretRow{"all", f.int_attribute("start_cells"), f.double_attribute("optimum_start_value"),
+                                         learned, f.double_attribute("agent_regret"), nan, nan, nan});
+    const auto policy = f.read_string_column("baselines", "policy");
+    const auto value = f.read_double_column("baselines", "start_value");
+    double best = -HUGE_VAL;
+    for (std::size_t i = 0; i < policy.size(); ++i)
+      if (policy[i] != "random" && value[i] > best) best = value[i], r.quality.best_constant = policy[i].substr(policy[i].find('_') + 1);
+    r.quality.best_constant_value = best;
+    r.quality.learned_minus_best_constant = learned - best;
+    r.quality.low95 = r.quality.high95 = nan;
+    r.quality.refits = 0;
+  } catch (const InputError& e) {
+    throw InputError(path + ": " + e.what());
+  }
+  return r;
+}
+}  // namespace
+
 StoredQuality read_run_quality(const std::string& path) {
   const h5::File f = h5::File::open_read(path);
   const std::string format = f.has_attribute("format") ? f.string_attribute("format") : "";
+  if (format == kEngagementFormat) return read_engagement_quality(f, path);
   if (format != kEvaluatedFormat) require_format(f, path, kRunFormat, kRunFormatVersion);
   StoredQuality r;
   r.path = path;

@@ -7,6 +7,7 @@ import subprocess
 import h5py
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import SOURCE_DIR, run
 
@@ -127,3 +128,13 @@ def test_dqn_reaches_the_optimum_within_ten_percent_and_stores_its_network(tmp_p
     assert curve["regret"].iloc[0] > regret
     # Both agents far better than every baseline.
     assert (baselines["regret"] > max(0.05, 5 * regret, 5 * tabular)).all()
+    # The report puts both side by side, each row its file's regret.
+    p = run("report", tmp_path / "tab.h5", "--runs", tmp_path / "dqn.h5", check=True)
+    assert "On the engagement funnel" in p.stdout
+    shown = {}
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 8 and parts[0] in ("tabular", "dqn") and parts[2] == "all":
+            assert parts[3] == "61" and parts[7] == "n/a"
+            shown[parts[0]] = float(parts[6].rstrip("%")) / 100
+    assert shown["dqn"] == pytest.approx(regret, abs=5e-5) and shown["tabular"] == pytest.approx(tabular, abs=5e-5)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import synth_prepared, BIN, SOURCE_DIR, run, sample_rows, write_csv
+from conftest import synth_prepared, BIN, CRM_XLSX, SOURCE_DIR, requires_real_export, run, sample_rows, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +282,32 @@ def test_bad_dqn_options(prepared, tmp_path, args, text):
     p = run("train", prepared, "-o", tmp_path / "x.h5", *args)
     assert p.returncode == 2 and text in p.stderr, p.stderr
     assert not (tmp_path / "x.h5").exists()
+
+
+@requires_real_export
+def test_real_export_both_agents_in_the_report_with_refit_intervals(tmp_path):
+    """The real export's funnel: the tabular and the DQN policy, each judged against the DP per
+    cohort with refit intervals, side by side in one report; the rows are the files' own."""
+    run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
+    common = ("--refits", 10, "--progress", "none", "--threads", 2)
+    run("train", tmp_path / "p.h5", "-o", tmp_path / "tab.h5", "--episodes", 50000, *common, check=True)
+    run("train", tmp_path / "p.h5", "-o", tmp_path / "dqn.h5", "--agent", "dqn", "--dqn.steps", 50000, *common, check=True)
+    p = run("report", tmp_path / "tab.h5", "--runs", tmp_path / "dqn.h5", check=True)
+    rows = {}
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 9 and parts[0] in ("tabular", "dqn") and parts[2] in ("all", "outbound", "inbound"):
+            rows[(parts[0], parts[2])] = (int(parts[3]), float(parts[6].rstrip("%")) / 100,
+                                          float(parts[7].strip("[,%")) / 100, float(parts[8].strip("]%")) / 100)
+    assert len(rows) == 6, p.stdout
+    for agent, path in (("tabular", "tab.h5"), ("dqn", "dqn.h5")):
+        with h5py.File(tmp_path / path, "r") as f:
+            assert f.attrs["agent"] == agent
+            stored = f["quality/regret"][()]
+        for r in stored:
+            n, regret, low, high = rows[(agent, r["cohort"].decode())]
+            assert n == r["customers"] and regret == pytest.approx(r["regret"], abs=5e-5)
+            assert low == pytest.approx(r["regret_low95"], abs=5e-5) and high == pytest.approx(r["regret_high95"], abs=5e-5)
+            assert 0 <= low <= high
+    # n: the fitting customers of each cohort, the same for both agents (one fitted funnel).
+    assert rows[("tabular", "all")][0] == rows[("dqn", "all")][0] == rows[("dqn", "outbound")][0] + rows[("dqn", "inbound")][0]
