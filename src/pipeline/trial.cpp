@@ -164,9 +164,7 @@ void train_dqn_trial(const TrialConfig& config, const TrialInput& input, const F
   const auto tabulate = [&](const std::vector<float>& weights, const std::vector<int>& sizes) {
     return tabulate_q(sizes, weights, all_inputs, env.states());
   };
-  std::vector<int> sizes{static_cast<int>(env.inputs())};
-  sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
-  sizes.push_back(static_cast<int>(kActions));
+  const std::vector<int> sizes = dqn_layer_sizes(env.inputs(), cfg);
   const std::vector<std::int64_t> all_visited(env.states() * kQStride, 1);
   DqnHooks hooks;
   if (run.curve_regret)

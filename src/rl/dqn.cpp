@@ -170,9 +170,7 @@ void check_dqn_config(const DqnConfig& cfg) {
 DqnBenchmark measure_dqn_gradient_steps(const Communicator& comm, int inputs, std::int64_t gradient_steps, int threads,
                                         const DqnConfig& cfg) {
   const std::int64_t workers = static_cast<std::int64_t>(comm.size()) * threads;
-  std::vector<int> sizes{inputs};
-  sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
-  sizes.push_back(static_cast<int>(kActions));
+  const std::vector<int> sizes = dqn_layer_sizes(static_cast<std::size_t>(inputs), cfg);
   DqnModel model(sizes, cfg);
   const GradientFixedPoint fixed(cfg.adam.clip_norm, workers);
   struct Worker {

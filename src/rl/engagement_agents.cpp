@@ -61,9 +61,7 @@ TrainedAgent train_dqn_agent(const EngagementEnvironment& env, const EngagementS
   cfg.threads = t.threads;
   cfg.seed = t.seed;
   const std::vector<EngagementShard> shards(static_cast<std::size_t>(t.threads), env.shard());
-  std::vector<int> sizes{static_cast<int>(env.inputs())};
-  sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
-  sizes.push_back(static_cast<int>(kActions));
+  const std::vector<int> sizes = dqn_layer_sizes(env.inputs(), cfg);
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<double> wall;
   DqnHooks hooks;

@@ -171,6 +171,14 @@ struct DqnBenchmark {
 DqnBenchmark measure_dqn_gradient_steps(const Communicator& comm, int inputs, std::int64_t gradient_steps, int threads,
                                         const DqnConfig& cfg);
 
+// The network's layer sizes: the environment's inputs, the hidden widths, one output per action.
+inline std::vector<int> dqn_layer_sizes(std::size_t inputs, const DqnConfig& cfg) {
+  std::vector<int> sizes{static_cast<int>(inputs)};
+  sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
+  sizes.push_back(static_cast<int>(kActions));
+  return sizes;
+}
+
 // ---- training ----
 
 // Trains a DQN on env: shards[t] is what thread t's worker (global index rank * threads + t)
@@ -186,9 +194,7 @@ DqnResult train_dqn(const Communicator& comm, const Env& env, const std::vector<
                                 std::to_string(threads) + " threads");
   const std::int64_t workers = static_cast<std::int64_t>(comm.size()) * threads;
   const auto inputs = static_cast<int>(env.inputs());
-  std::vector<int> sizes{inputs};
-  sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
-  sizes.push_back(static_cast<int>(kActions));
+  const std::vector<int> sizes = dqn_layer_sizes(env.inputs(), cfg);
   DqnModel model(sizes, cfg);
   const GradientFixedPoint fixed(cfg.adam.clip_norm, workers);
 
