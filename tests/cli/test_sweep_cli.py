@@ -179,3 +179,18 @@ def test_array_mode_runs_its_task_s_trials_only(prepared, tmp_path):
     assert "2 missing (0-1)" in p.stdout
     _, _, failed, missing = sweep_trials(tmp_path / "m.h5")
     assert missing == [0, 1] and failed == []
+
+
+def test_a_grid_over_the_agent_judges_both_like_train(prepared, tmp_path):
+    """agent is a trial option like any other: a sweep over tabular and dqn gives each trial the
+    regret train gives the same options."""
+    grid = write(tmp_path / "g.ini", "[grid]\nagent = tabular, dqn\nfeatures = \"cohort,education\"\n"
+                                     "episodes = 5000\ndqn.steps = 8000\nrefits = 0\nseed = 2\n")
+    run("sweep", prepared, "--grid", grid, "-o", tmp_path / "d", check=True)
+    run("merge", tmp_path / "d", "-o", tmp_path / "m.h5", check=True)
+    t, *_ = sweep_trials(tmp_path / "m.h5")
+    assert list(t["agent"]) == ["tabular", "dqn"]
+    run("train", prepared, "-o", tmp_path / "dqn.h5", "--agent", "dqn", "--features", "cohort,education",
+        "--dqn.steps", 8000, "--refits", 0, "--seed", 2, "--progress", "none", check=True)
+    with h5py.File(tmp_path / "dqn.h5", "r") as f:
+        assert t[t["agent"] == "dqn"].iloc[0]["regret"] == f.attrs["regret"]
