@@ -1,3 +1,4 @@
+#include <fstream>
 #include <catch2/catch.hpp>
 
 #include "reinforcer/data/raw_table.hpp"
@@ -69,4 +70,31 @@ TEST_CASE("input paths: missing file and directory are path errors", "[csv]") {
   CHECK_THROWS_AS(open_raw_table(dir.file("missing.csv")), PathError);
   CHECK_THROWS_AS(open_raw_table(dir.file("")), PathError);
   CHECK_THROWS_AS(open_raw_table(dir.write("x.json", "{}")), InputError);
+}
+
+namespace {
+// How many mappings of `path` this process holds (/proc/self/maps).
+int mappings_of(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  int n = 0;
+  for (std::string line; std::getline(maps, line);) n += line.find(path) != std::string::npos;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("csv: a file refused while opening is unmapped (the fuzzer found every refusal leaked its mapping)", "[csv]") {
+  test::TempDir dir;
+  const std::string bad = dir.write("latin1.csv", "ID,Country\n1,M\xFCnchen\n");
+  const std::string empty_header = dir.write("empty.csv", "\n\n1,2\n");
+  for (int i = 0; i < 3; ++i) {
+    CHECK_THROWS_AS(open_raw_table(bad), InputError);
+    CHECK_THROWS_AS(open_raw_table(empty_header), InputError);
+  }
+  CHECK(mappings_of(bad) == 0);
+  CHECK(mappings_of(empty_header) == 0);
+  {
+    auto ok = open_raw_table(dir.write("ok.csv", "ID,Country\n1,USA\n"));
+    CHECK(mappings_of(dir.file("ok.csv")) == 1);  // the check sees mappings: it can fail
+  }
+  CHECK(mappings_of(dir.file("ok.csv")) == 0);
 }
