@@ -69,9 +69,10 @@ void print_break_even(const std::vector<BreakEvenRow>& rows) {
   write_break_even_table(w, rows);
 }
 
-void print_quality(const LearnerQuality& q, const FunnelFit& fit) {
+void print_quality(const LearnerQuality& q, const FunnelFit& fit, const std::string& agent) {
   const double floor = 0.01 * fit.model.config().subscription_reward;
-  std::cout << "The recommendation is the exact DP policy of the fitted funnel; the learned policy (Q-learning workers)\n"
+  std::cout << "The recommendation is the exact DP policy of the fitted funnel; the learned policy ("
+            << (agent == "dqn" ? "the DQN's greedy policy" : "Q-learning workers") << ")\n"
                "is judged against it, exactly in the fitted model (no rollout noise), over the fitting customers' start states.\n"
                "regret = (V* - V) / max(|V*|, "
             << fixed(floor, 2) << "); p95 = 95th percentile of V*(s0) - V(s0), reward units:\n";
@@ -163,7 +164,7 @@ int train(const Invocation& inv, const Communicator& comm) {
   }
   if (c.environment == "funnel") {
     print_break_even(result.break_even);
-    print_quality(result.quality, *fit);
+    print_quality(result.quality, *fit, c.agent);
   }
   std::cout << "wrote " << inv.output << std::endl;
   return 0;
@@ -185,9 +186,11 @@ CommandSpec train_command() {
       "export date, shrunk toward the parent segment) on the --fit-on customers, solves it exactly\n"
       "by dynamic programming (the referee), and trains tabular Q-learning workers (ranks x threads)\n"
       "that average their Q-tables every --sync-every episodes (visit-weighted, in fixed point: the\n"
-      "same seed and worker count give the same Q-table whatever the layout). Prints the learned\n"
-      "policy's regret to the DP optimum overall and per cohort. What an action does is an\n"
-      "assumption (success.*: its chance to reach its milestone that week, beyond the status quo).\n"
+      "same seed and worker count give the same Q-table whatever the layout) -- or, with --agent dqn,\n"
+      "a deep Q-network on the funnel's features whose gradients are summed over every worker each\n"
+      "step (docs/DQN.md). Prints the learned policy's regret to the DP optimum overall and per\n"
+      "cohort. What an action does is an assumption (success.*: its chance to reach its milestone\n"
+      "that week, beyond the status quo).\n"
       "SIGTERM or SIGUSR1 writes a checkpoint and exits 75; --resume continues. Writes run.h5\n"
       "(schema in docs/HDF5_SCHEMA.md).";
   s.runs_under_mpi = true;
