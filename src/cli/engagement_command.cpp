@@ -37,12 +37,6 @@ std::string policy_runs(const EngagementEnvironment& env, const std::vector<std:
 
 std::string percent(double share) { return fixed(100 * share, share < 0.01 ? 3 : 2) + "%"; }
 
-std::string layers_text(const std::vector<int>& sizes) {
-  std::string t;
-  for (int n : sizes) t += (t.empty() ? "" : "-") + std::to_string(n);
-  return t;
-}
-
 int engagement(const Invocation& inv, const Communicator& comm) {
   Provenance prov;
   prov.started_at = utc_now_iso8601();
@@ -61,8 +55,7 @@ int engagement(const Invocation& inv, const Communicator& comm) {
     training.episodes_per_worker = int_option(inv, "episodes", 1, INT64_C(1) << 40);
     training.sync_every = std::min(training.episodes_per_worker, int_option(inv, "sync-every", 1, INT64_C(1) << 40));
     training.dqn.steps = int_option(inv, "dqn-steps", 1, INT64_C(1) << 40);
-    training.dqn.epsilon_decay_steps = static_cast<int>(std::min<std::int64_t>(training.dqn.steps / 2, INT32_MAX));
-    training.dqn.curve_every = static_cast<int>(std::max<std::int64_t>(1, training.dqn.steps / 20));
+    fit_dqn_schedule_to_steps(training.dqn);
     check_dqn_config(training.dqn);
     shipped = !inv.options.count("config");
     cfg = shipped ? shipped_engagement_config() : load_engagement_config(inv.options["config"].as<std::string>());
@@ -92,7 +85,7 @@ int engagement(const Invocation& inv, const Communicator& comm) {
   std::int64_t steps = 0;
   for (const auto& point : agent.curve) steps += point.steps;
   std::cout << "agent " << agent_name << ": "
-            << (agent_name == "dqn" ? with_thousands(training.dqn.steps) + " steps per worker (network " + layers_text(agent.layer_sizes) + ")"
+            << (agent_name == "dqn" ? with_thousands(training.dqn.steps) + " steps per worker (network " + dqn_layers_text(agent.layer_sizes) + ")"
                                     : with_thousands(training.episodes_per_worker) + " episodes per worker")
             << " x "
             << workers << " workers (" << comm.size() << " ranks x " << training.threads << " threads), seed "

@@ -150,10 +150,8 @@ int train(const Invocation& inv, const Communicator& comm) {
   const TrainState& state = result.state;
   const double secs = state.curve.empty() ? 0 : state.curve.back().wall_seconds;
   if (c.agent == "dqn") {
-    std::string net;
-    for (int n : result.dqn.layer_sizes) net += (net.empty() ? "" : "-") + std::to_string(n);
     const DqnCurveRow* last = result.dqn.curve.empty() ? nullptr : &result.dqn.curve.back();
-    std::cout << "trained a DQN (" << net << ") for " << with_thousands(c.dqn.steps) << " steps per worker x " << layout.workers()
+    std::cout << "trained a DQN (" << dqn_layers_text(result.dqn.layer_sizes) << ") for " << with_thousands(c.dqn.steps) << " steps per worker x " << layout.workers()
               << " workers (" << layout.ranks << " ranks x " << layout.threads << " threads), "
               << with_thousands(last ? last->gradient_steps : 0) << " gradient steps (each summing every worker's batch), "
               << fixed(result.train_seconds) << " s\n";

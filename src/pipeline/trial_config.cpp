@@ -270,10 +270,7 @@ TrialConfig parse_trial_config(const OptionValues& values,
     throw UsageError(where("epsilon-end") + ": 0 needs an explicit epsilon-decay");
   if (c.agent == "dqn" && c.environment != "funnel")
     throw UsageError(where("agent") + ": dqn trains on the funnel environment only (its features); use --env funnel");
-  // Exploration over the first half of the steps, and about 20 curve rows, whatever the budget.
-  c.dqn.epsilon_decay_steps = static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(1, c.dqn.steps / 2), INT32_MAX));
-  c.dqn.curve_every = static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(1, c.dqn.steps / 20), INT32_MAX));
-  c.dqn.warmup_steps = static_cast<int>(std::min<std::int64_t>(c.dqn.warmup_steps, c.dqn.steps));
+  fit_dqn_schedule_to_steps(c.dqn);
   c.replay.rewards = *ReplayRewards::named(c.replay_rewards);
   c.replay.rewards.subscription = c.funnel.subscription_reward;
   c.replay.costs = c.funnel.costs;

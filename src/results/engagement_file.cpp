@@ -1,5 +1,7 @@
 #include "reinforcer/results/engagement_file.hpp"
 
+#include "dqn_network.hpp"
+
 #include "reinforcer/h5/hdf5.hpp"
 
 namespace reinforcer {
@@ -114,10 +116,7 @@ void write_engagement_file(const std::string& path, const EngagementContents& c,
                                       .add("mean_q", h5::column(curve, &EngagementCurvePoint::mean_q)));
   if (!agent.weights.empty()) {
     // The network, to be loaded again (analysis/, or a later run): sizes, then the flat weights.
-    const h5::Group net = f.create_group("dqn");
-    net.write_vector("layer_sizes", std::vector<std::int32_t>(agent.layer_sizes.begin(), agent.layer_sizes.end()));
-    // float weights stored as double: exact, and one matrix writer for every file
-    net.write_matrix("weights", std::vector<double>(agent.weights.begin(), agent.weights.end()), agent.weights.size(), 1);
+    write_dqn_network(f.create_group("dqn"), agent.layer_sizes, agent.weights);
   }
   f.flush();
 }

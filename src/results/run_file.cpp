@@ -3,6 +3,7 @@
 #include "reinforcer/results/engagement_file.hpp"
 
 #include "customer_attributes.hpp"
+#include "dqn_network.hpp"
 
 #include <cmath>
 #include <algorithm>
@@ -201,8 +202,7 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
     // Q-values tabulated over every state, so readers of run files need nothing else.
     const DqnResult& d = *run.dqn;
     const h5::Group g = f.create_group("dqn");
-    g.write_vector("layer_sizes", std::vector<std::int32_t>(d.layer_sizes.begin(), d.layer_sizes.end()));
-    g.write_matrix("weights", std::vector<double>(d.weights.begin(), d.weights.end()), d.weights.size(), 1);
+    write_dqn_network(g, d.layer_sizes, d.weights);
     g.set_attribute("workers", static_cast<std::int64_t>(d.workers));
     const auto& c = d.curve;
     g.write_table("curve", h5::Table(c.size())

@@ -7,6 +7,7 @@
 // 64-bit fixed point, which is associative, so the weights are bit-identical for a seed
 // whatever the split of the same number of workers into ranks and threads.
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -177,6 +178,22 @@ inline std::vector<int> dqn_layer_sizes(std::size_t inputs, const DqnConfig& cfg
   sizes.insert(sizes.end(), cfg.hidden.begin(), cfg.hidden.end());
   sizes.push_back(static_cast<int>(kActions));
   return sizes;
+}
+
+// Exploration decaying over the first half of the steps, about 20 curve rows and a warm-up
+// within the budget, whatever the budget (the train and engagement commands set steps only).
+inline void fit_dqn_schedule_to_steps(DqnConfig& cfg) {
+  const std::int64_t steps = std::max<std::int64_t>(1, cfg.steps);
+  cfg.epsilon_decay_steps = static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(1, steps / 2), INT32_MAX));
+  cfg.curve_every = static_cast<int>(std::min<std::int64_t>(std::max<std::int64_t>(1, steps / 20), INT32_MAX));
+  cfg.warmup_steps = static_cast<int>(std::min<std::int64_t>(cfg.warmup_steps, steps));
+}
+
+// "39-64-64-7": the layer sizes as the commands print them.
+inline std::string dqn_layers_text(const std::vector<int>& sizes) {
+  std::string t;
+  for (int n : sizes) t += (t.empty() ? "" : "-") + std::to_string(n);
+  return t;
 }
 
 // ---- training ----
