@@ -166,7 +166,7 @@ void AttributeColumns::finish_column(Column& col, CustomerTable& table, QualityR
       std::string shown = o ? o->outcome : "";
       if (o && o->code >= 0 && attr.code[r] >= 0 && attr.levels[static_cast<std::size_t>(attr.code[r])] != o->outcome)
         shown += " (pooled into " + std::string(kPooledLevel) + ")";
-      q.examples[k].push_back(CellExample{cs[r].sheet_row, o ? col.raw[static_cast<std::size_t>(id)] : "", shown});
+      q.examples[k].push_back(CellExample{cs[r].sheet_row, o ? cell_excerpt(col.raw[static_cast<std::size_t>(id)]) : "", shown});
     }
   }
   rep.columns.push_back(std::move(q));

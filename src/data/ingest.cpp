@@ -18,13 +18,14 @@
 namespace reinforcer {
 namespace {
 
-enum class Reason : std::uint8_t { none, impossible_date, out_of_range, text_in_date, error_cell };
+enum class Reason : std::uint8_t { none, impossible_date, out_of_range, text_in_date, error_cell, too_long };
 const char* reason_text(Reason r) {
   switch (r) {
     case Reason::impossible_date: return "impossible date";
     case Reason::out_of_range: return "out of range";
     case Reason::text_in_date: return "text in a date column";
     case Reason::error_cell: return "error cell";
+    case Reason::too_long: return "too long";
     default: return "";
   }
 }
@@ -51,7 +52,8 @@ struct RowRecord {
   std::int64_t id = 0;
   std::int64_t sheet_row = 0;
   bool id_repaired = false;
-  std::array<std::int32_t, kTextSlots> text{-1, -1, -1, -1};  // interned raw text, -1 empty
+  // Interned raw text; -1 empty; -2 - k: too long, raw_texts_[k] its excerpt.
+  std::array<std::int32_t, kTextSlots> text{-1, -1, -1, -1};
   std::array<DateCell, kDateSlots> date;
 };
 
@@ -115,7 +117,9 @@ class Ingest {
                          "; IDs must be unique");
       for (std::size_t t = 0; t < kTextSlots; ++t) {
         const RawCell& c = cell(row, kTextColumns[t]);
-        if (!is_blank(c)) rec.text[t] = text_[t].intern(c.text);
+        if (is_blank(c)) continue;
+        rec.text[t] = trimmed(c.text).size() > kMaxCellChars ? -2 - static_cast<std::int32_t>(keep_text(cell_excerpt(c.text)))
+                                                             : text_[t].intern(c.text);
       }
       for (std::size_t d = 0; d < kDateSlots; ++d) rec.date[d] = read_date(cell(row, kDateColumns[d]), d);
       records_.push_back(rec);
@@ -169,7 +173,7 @@ class Ingest {
     if (is_blank(c)) throw InputError(where + ": the ID is missing; every customer row needs a whole-number ID");
     if (c.kind == RawKind::number) {
       if (c.number != std::floor(c.number) || std::fabs(c.number) > 9e15)
-        throw InputError(where + ": '" + c.text + "' is not a whole number");
+        throw InputError(where + ": '" + cell_excerpt(c.text) + "' is not a whole number");
       rec.id = static_cast<std::int64_t>(c.number);
       return;
     }
@@ -181,7 +185,7 @@ class Ingest {
       digits = t[k] >= '0' && t[k] <= '9';
       id = id * 10 + (t[k] - '0');
     }
-    if (!digits || c.kind != RawKind::text) throw InputError(where + ": '" + c.text + "' is not a whole number");
+    if (!digits || c.kind != RawKind::text) throw InputError(where + ": '" + cell_excerpt(c.text) + "' is not a whole number");
     rec.id = negative ? -id : id;
     rec.id_repaired = !csv_;  // a number stored as text in a spreadsheet
   }
@@ -211,6 +215,7 @@ class Ingest {
       return d;
     }
     if (c.kind == RawKind::error) return d.text_ref = keep_text(c.text), reject(Reason::error_cell);
+    if (trimmed(c.text).size() > kMaxCellChars) return d.text_ref = keep_text(cell_excerpt(c.text)), reject(Reason::too_long);
     if (c.kind != RawKind::text) return d.text_ref = keep_text(c.text), reject(Reason::text_in_date);
     const std::string_view t = trimmed(c.text);
     const ParsedDateText p = parse_date_text(t);
@@ -307,8 +312,13 @@ class Ingest {
            [&] { return Described{std::to_string(r.id), std::to_string(r.id)}; });
       for (std::size_t t = 0; t < kTextSlots; ++t) {
         const CrmColumn col = kTextColumns[t];
-        if (r.text[t] < 0) {
+        if (r.text[t] == -1) {
           note(col, CellClass::empty, r.sheet_row, [] { return Described{}; });
+          continue;
+        }
+        if (r.text[t] < -1) {
+          const std::string& excerpt = raw_texts_[static_cast<std::size_t>(-2 - r.text[t])];
+          note(col, CellClass::rejected, r.sheet_row, [&] { return Described{excerpt, "rejected: too long"}; }, "too long");
           continue;
         }
         const auto id = static_cast<std::size_t>(r.text[t]);

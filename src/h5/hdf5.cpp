@@ -34,6 +34,14 @@ Id string_type(std::size_t size) {
   return t;
 }
 
+// Variable-length UTF-8: h5py reads bytes (str in attributes), h5dump prints the text.
+Id variable_string_type() {
+  Id t(check(H5Tcopy(H5T_C_S1), "copy the string type"));
+  check_status(H5Tset_size(t.get(), H5T_VARIABLE), "set a variable string size");
+  check_status(H5Tset_cset(t.get(), H5T_CSET_UTF8), "set a string character set");
+  return t;
+}
+
 hid_t native_type(MemberKind kind) {
   switch (kind) {
     case MemberKind::int8: return H5T_NATIVE_INT8;
@@ -97,7 +105,8 @@ Id& Id::operator=(Id&& o) noexcept {
 
 Compound::Compound(std::vector<Member> members) : members_(std::move(members)) {
   for (Member& m : members_) {
-    if (m.kind != MemberKind::text) m.width = native_size(m.kind);
+    if (m.kind != MemberKind::text) m.width = native_size(m.kind), m.variable = false;
+    if (m.variable) m.width = sizeof(const char*);
     if (m.width == 0) m.width = 1;  // HDF5 has no empty strings type
     offsets_.push_back(row_size_);
     row_size_ += m.width;
@@ -109,7 +118,7 @@ Id Compound::h5_type() const {
   for (std::size_t i = 0; i < members_.size(); ++i) {
     const Member& m = members_[i];
     if (m.kind == MemberKind::text) {
-      const Id text = string_type(m.width);
+      const Id text = m.variable ? variable_string_type() : string_type(m.width);
       check_status(H5Tinsert(type.get(), m.name.c_str(), offsets_[i], text.get()), "insert member " + m.name);
     } else if (!m.labels.empty()) {
       const Id named(check(H5Tenum_create(H5T_NATIVE_INT8), "create the enum type of " + m.name));
@@ -125,8 +134,15 @@ Id Compound::h5_type() const {
   return type;
 }
 
+std::string_view text_member(const char* p, const Member& m) {
+  if (!m.variable) return std::string_view(p, strnlen(p, m.width));
+  const char* s = nullptr;
+  std::memcpy(&s, p, sizeof s);
+  return s ? std::string_view(s) : std::string_view();
+}
+
 Table& Table::add_raw(const std::string& name, MemberKind kind, std::size_t size, const void* data) {
-  Column c{Member{name, kind, size}, std::vector<char>(rows_ * size)};
+  Column c{Member{name, kind, size}, std::vector<char>(rows_ * size), {}};
   if (rows_ > 0) std::memcpy(c.data.data(), data, rows_ * size);
   columns_.push_back(std::move(c));
   return *this;
@@ -158,9 +174,22 @@ Table& Table::add(const std::string& name, const std::vector<std::string>& v) {
 }
 
 Table& Table::add_strings(const std::string& name, const std::function<std::string_view(std::size_t)>& value) {
-  std::size_t width = 1;
-  for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size());
-  Column c{Member{name, MemberKind::text, width}, std::vector<char>(rows_ * width, '\0')};
+  std::size_t width = 1, total = 0;
+  for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size()), total += value(i).size() + 1;
+  if (width > kFixedTextLimit) {
+    Column c{Member{name, MemberKind::text, sizeof(const char*)}, {}, std::vector<std::size_t>(rows_)};
+    c.member.variable = true;
+    c.data.reserve(total);
+    for (std::size_t i = 0; i < rows_; ++i) {
+      const std::string_view s = value(i);
+      c.starts[i] = c.data.size();
+      c.data.insert(c.data.end(), s.begin(), s.end());
+      c.data.push_back('\0');
+    }
+    columns_.push_back(std::move(c));
+    return *this;
+  }
+  Column c{Member{name, MemberKind::text, width}, std::vector<char>(rows_ * width, '\0'), {}};
   for (std::size_t i = 0; i < rows_; ++i) {
     const std::string_view s = value(i);
     if (!s.empty()) std::memcpy(c.data.data() + i * width, s.data(), s.size());  // an empty view may hold nullptr
@@ -189,6 +218,10 @@ void Group::write_table(const std::string& name, const Table& table) const {
   Id space(check(H5Screate_simple(1, dims, nullptr), "create the space of " + name));
   Id dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"));
   const bool chunked = table.rows() >= kChunkRows;
+  // Variable-length text lives in the file's heap, so its chunks cannot be written raw: HDF5
+  // writes (and deflates) them.
+  const bool variable = std::any_of(table.columns_.begin(), table.columns_.end(), [](const Table::Column& c) { return c.member.variable; });
+  const bool raw_chunks = chunked && !variable;
   if (chunked) {
     hsize_t chunk[1] = {kChunkRows};
     check_status(H5Pset_chunk(dcpl.get(), 1, chunk), "set the chunks of " + name);
@@ -201,14 +234,22 @@ void Group::write_table(const std::string& name, const Table& table) const {
   // written as whole chunks.
   std::vector<char> packed((chunked ? kChunkRows : table.rows()) * row_size);
   std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> zip(
-      chunked ? libdeflate_alloc_compressor(1) : nullptr, libdeflate_free_compressor);
-  std::vector<char> compressed(chunked ? libdeflate_zlib_compress_bound(zip.get(), packed.size()) : 0);
+      raw_chunks ? libdeflate_alloc_compressor(1) : nullptr, libdeflate_free_compressor);
+  std::vector<char> compressed(raw_chunks ? libdeflate_zlib_compress_bound(zip.get(), packed.size()) : 0);
   for (std::size_t begin = 0; begin < table.rows(); begin += kChunkRows) {
     const std::size_t n = std::min<std::size_t>(kChunkRows, table.rows() - begin);
-    if (chunked && n < kChunkRows) std::fill(packed.begin(), packed.end(), 0);  // the edge chunk is stored whole
+    if (raw_chunks && n < kChunkRows) std::fill(packed.begin(), packed.end(), 0);  // the edge chunk is stored whole
     offset = 0;
     for (const auto& c : table.columns_) {
       const std::size_t size = c.member.width;
+      if (c.member.variable) {
+        for (std::size_t r = 0; r < n; ++r) {
+          const char* text = c.data.data() + c.starts[begin + r];
+          std::memcpy(packed.data() + offset + r * row_size, &text, sizeof text);
+        }
+        offset += size;
+        continue;
+      }
       const char* src = c.data.data() + begin * size;
       char* dst = packed.data() + offset;
       switch (size) {  // fixed sizes: let the compiler copy whole words
@@ -219,7 +260,7 @@ void Group::write_table(const std::string& name, const Table& table) const {
       }
       offset += size;
     }
-    if (chunked) {
+    if (raw_chunks) {
       const std::size_t bytes =
           libdeflate_zlib_compress(zip.get(), packed.data(), packed.size(), compressed.data(), compressed.size());
       if (bytes == 0) throw std::runtime_error("HDF5: compressing a chunk of " + name + " failed");
@@ -442,6 +483,15 @@ std::vector<std::string> Group::read_string_column(const std::string& table, con
   const int idx = H5Tget_member_index(ftype.get(), column.c_str());
   if (idx < 0) throw InputError("table '" + table + "' has no column '" + column + "'");
   Id member(H5Tget_member_type(ftype.get(), static_cast<unsigned>(idx)));
+  if (H5Tget_class(member.get()) != H5T_STRING) throw InputError("table '" + table + "': column '" + column + "' is not text");
+  if (H5Tis_variable_str(member.get()) > 0) {
+    const Compound layout({Member{column, MemberKind::text, 0}});
+    Compound variable = table_layout(table, layout.members());
+    const std::vector<char> rows = read_rows(table, variable);
+    std::vector<std::string> out(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = std::string(text_member(rows.data() + i * variable.row_size(), variable.members()[0]));
+    return out;
+  }
   const std::size_t width = H5Tget_size(member.get());
   Id stype = string_type(width);
   H5Tset_cset(stype.get(), H5Tget_cset(member.get()));
@@ -489,13 +539,55 @@ Compound Group::table_layout(const std::string& table, std::vector<Member> decla
                        " where " + (m.kind == MemberKind::text ? "text" : "numbers") + " are expected");
     if (!text) continue;
     Id member(check(H5Tget_member_type(ftype.get(), static_cast<unsigned>(idx)), "get the type of " + m.name));
-    if (check_status_value(H5Tis_variable_str(member.get()), "inspect " + m.name) > 0)
-      throw InputError("table '" + table + "': column '" + m.name + "' holds variable-length text; rewrite the file with "
-                       "reinforcer prepare");
-    m.width = H5Tget_size(member.get());
+    m.variable = check_status_value(H5Tis_variable_str(member.get()), "inspect " + m.name) > 0;
+    m.width = m.variable ? sizeof(const char*) : H5Tget_size(member.get());
   }
   return Compound(std::move(declared));
 }
+
+namespace {
+bool has_variable_text(const Compound& layout) {
+  return std::any_of(layout.members().begin(), layout.members().end(), [](const Member& m) { return m.variable; });
+}
+
+// Reads the selected rows with H5Dread into `rows`. Variable-length texts, which HDF5
+// allocates one by one, are copied behind the rows and the rows' pointers aimed at the
+// copies, so the buffer owns everything it points to; HDF5's copies are freed at once.
+void read_selected_rows(hid_t ds, const std::string& table, const Compound& layout, hid_t mem_space, hid_t file_space,
+                        std::size_t count, std::vector<char>& rows) {
+  const Id type = layout.h5_type();
+  const std::size_t row_size = layout.row_size();
+  if (!has_variable_text(layout)) {
+    rows.resize(count * row_size);
+    check_status(H5Dread(ds, type.get(), mem_space, file_space, H5P_DEFAULT, rows.data()), "read table " + table);
+    return;
+  }
+  std::vector<char> read(count * row_size, '\0');  // nullptr texts if the read stops early
+  struct Reclaim {
+    hid_t type, space;
+    std::vector<char>& buffer;
+    ~Reclaim() { H5Dvlen_reclaim(type, space, H5P_DEFAULT, buffer.data()); }
+  } reclaim{type.get(), mem_space, read};
+  check_status(H5Dread(ds, type.get(), mem_space, file_space, H5P_DEFAULT, read.data()), "read table " + table);
+  std::size_t texts = 0;
+  for (std::size_t k = 0; k < layout.members().size(); ++k)
+    if (layout.members()[k].variable)
+      for (std::size_t r = 0; r < count; ++r) texts += text_member(read.data() + r * row_size + layout.offset(k), layout.members()[k]).size() + 1;
+  rows.assign(read.begin(), read.end());
+  rows.resize(count * row_size + texts);
+  char* tail = rows.data() + count * row_size;
+  for (std::size_t k = 0; k < layout.members().size(); ++k) {
+    if (!layout.members()[k].variable) continue;
+    for (std::size_t r = 0; r < count; ++r) {
+      const std::string_view s = text_member(read.data() + r * row_size + layout.offset(k), layout.members()[k]);
+      if (!s.empty()) std::memcpy(tail, s.data(), s.size());
+      tail[s.size()] = '\0';
+      std::memcpy(rows.data() + r * row_size + layout.offset(k), &tail, sizeof tail);
+      tail += s.size() + 1;
+    }
+  }
+}
+}  // namespace
 
 std::vector<char> Group::read_rows(const std::string& table, const Compound& layout) const {
   Id ds = open_table(get(), table);
@@ -503,10 +595,10 @@ std::vector<char> Group::read_rows(const std::string& table, const Compound& lay
   hsize_t n = 0;
   check_status(H5Sget_simple_extent_dims(space.get(), &n, nullptr), "get the rows of " + table);
   require_plausible_size(ds.get(), n, layout.row_size(), "read table " + table);
-  std::vector<char> rows(static_cast<std::size_t>(n) * layout.row_size());
+  std::vector<char> rows;
   if (n == 0) return rows;
-  const Id type = layout.h5_type();
-  check_status(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "read table " + table);
+  Id mem_space(check(H5Screate_simple(1, &n, nullptr), "create a memory space"));
+  read_selected_rows(ds.get(), table, layout, mem_space.get(), H5S_ALL, static_cast<std::size_t>(n), rows);
   return rows;
 }
 
@@ -574,16 +666,16 @@ void Group::read_rows(const std::string& table, const Compound& layout, std::siz
   Id ds = open_table(get(), table);
   {
     const Id type = layout.h5_type();
-    if (read_deflated_chunks(ds.get(), type.get(), layout.row_size(), first, count, rows.data())) return;
+    // Raw chunks hold heap references where a row in memory holds pointers: not for variable text.
+    if (!has_variable_text(layout) && read_deflated_chunks(ds.get(), type.get(), layout.row_size(), first, count, rows.data()))
+      return;
   }
   Id file_space(check(H5Dget_space(ds.get()), "get the space of " + table));
   hsize_t start[1] = {first}, n[1] = {count};
   check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr),
                "select rows of " + table);
   Id mem_space(check(H5Screate_simple(1, n, nullptr), "create a memory space"));
-  const Id type = layout.h5_type();
-  check_status(H5Dread(ds.get(), type.get(), mem_space.get(), file_space.get(), H5P_DEFAULT, rows.data()),
-               "read table " + table);
+  read_selected_rows(ds.get(), table, layout, mem_space.get(), file_space.get(), count, rows);
 }
 
 std::size_t Group::table_rows(const std::string& table) const {

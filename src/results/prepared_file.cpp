@@ -191,33 +191,40 @@ T load(const char* p) {
   return v;
 }
 
-// A NUL-padded text member as the characters it holds.
-std::string_view text_at(const char* p, std::size_t width) { return std::string_view(p, strnlen(p, width)); }
-
-// A text member's stored bytes (NUL-padded to its width) -> the index of its value in a small
-// domain, by whole-width comparison; the last match is tried first, as most rows repeat it.
+// A text member's value -> the index of its value in a small domain. Fixed-length members
+// compare whole NUL-padded widths (most rows repeat the last match, tried first); a
+// variable-length member compares the characters.
 class TextCodes {
  public:
   template <typename Domain>
-  TextCodes(const Domain& domain, std::size_t width) : width_(width) {
+  TextCodes(const Domain& domain, const h5::Member& member) : member_(member) {
+    const std::size_t width = member.variable ? 0 : member.width;
     for (std::string_view v : domain) {
+      values_.emplace_back(v);
       std::string key(width, '\0');
-      fits_.push_back(v.size() <= width);  // a longer value cannot be stored here
+      fits_.push_back(member.variable || v.size() <= width);  // a longer value cannot be stored here
       key.replace(0, std::min(v.size(), width), v.substr(0, width));
       keys_.push_back(std::move(key));
     }
   }
   // -1: not a value of the domain.
   int find(const char* p) {
-    if (fits_[last_] && std::memcmp(p, keys_[last_].data(), width_) == 0) return static_cast<int>(last_);
+    if (member_.variable) {
+      const std::string_view v = h5::text_member(p, member_);
+      for (std::size_t k = 0; k < values_.size(); ++k)
+        if (values_[k] == v) return static_cast<int>(k);
+      return -1;
+    }
+    const std::size_t width = member_.width;
+    if (fits_[last_] && std::memcmp(p, keys_[last_].data(), width) == 0) return static_cast<int>(last_);
     for (std::size_t k = 0; k < keys_.size(); ++k)
-      if (fits_[k] && std::memcmp(p, keys_[k].data(), width_) == 0) return static_cast<int>(last_ = k);
+      if (fits_[k] && std::memcmp(p, keys_[k].data(), width) == 0) return static_cast<int>(last_ = k);
     return -1;
   }
 
  private:
-  std::size_t width_;
-  std::vector<std::string> keys_;
+  h5::Member member_;
+  std::vector<std::string> values_, keys_;
   std::vector<bool> fits_;
   std::size_t last_ = 0;
 };
@@ -230,15 +237,16 @@ CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
   const std::size_t size = layout.row_size();
   const std::size_t n = f.table_rows(tab);
   std::array<std::size_t, col_count> at{};
-  std::array<std::size_t, col_count> width{};
-  for (std::size_t k = 0; k < col_count; ++k) at[k] = layout.offset(k), width[k] = layout.members()[k].width;
-  TextCodes status(kStatusValues, width[col_status]), stage(kStageValues, width[col_stage]),
-      cohort(kCohortNames, width[col_cohort]), split(kSplitNames, width[col_split]);
+  for (std::size_t k = 0; k < col_count; ++k) at[k] = layout.offset(k);
+  const auto& member = layout.members();
+  auto text = [&](const char* p, Column c) { return h5::text_member(p + at[c], member[c]); };
+  TextCodes status(kStatusValues, member[col_status]), stage(kStageValues, member[col_stage]),
+      cohort(kCohortNames, member[col_cohort]), split(kSplitNames, member[col_split]);
   auto code_in = [&](TextCodes& codes, const char* p, Column c) {
     const int k = codes.find(p + at[c]);
     if (k >= 0) return static_cast<std::size_t>(k);
     throw InputError(path + ": customers." + layout.members()[c].name + " holds '" +
-                     std::string(text_at(p + at[c], width[c])) + "', which is not a known value");
+                     std::string(text(p, c)) + "', which is not a known value");
   };
   CustomerTable t;
   // Keys view the names kept in the table (a deque: they do not move).
@@ -257,7 +265,7 @@ CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
     Customer& c = t.customers[i];
     c.id = load<std::int64_t>(p + at[col_id]);
     c.sheet_row = load<std::int64_t>(p + at[col_sheet_row]);
-    const std::string_view country = text_at(p + at[col_country], width[col_country]);
+    const std::string_view country = text(p, col_country);
     if (country == last_country) {
       c.country = last_country_code;
     } else if (!country.empty()) {
@@ -268,7 +276,7 @@ CustomerTable read_customer_table(const h5::Group& f, const std::string& path) {
       c.country = it->second;
       last_country = it->first, last_country_code = it->second;
     }
-    const std::string_view education = text_at(p + at[col_education], width[col_education]);
+    const std::string_view education = text(p, col_education);
     c.education = 0;
     if (!education.empty()) {
       unsigned level = 0;

@@ -255,3 +255,38 @@ TEST_CASE("prepared file: the table's broadcast bytes give the same table back",
   }
   CHECK_THROWS_AS(customer_table_from_bytes(std::string_view(bytes).substr(0, bytes.size() - 1)), std::invalid_argument);
 }
+
+TEST_CASE("hdf5: a text column with a value past the fixed limit is variable-length, not sized by it", "[hdf5]") {
+  test::TempDir dir;
+  const std::string path = dir.file("t.h5");
+  // Chunked (> 16,384 rows), one long value among short ones.
+  const std::size_t rows = 20000;
+  std::vector<std::int64_t> id(rows);
+  std::vector<std::string> name(rows), level(rows);
+  for (std::size_t i = 0; i < rows; ++i) id[i] = static_cast<std::int64_t>(i), name[i] = "n" + std::to_string(i % 13), level[i] = "B1";
+  name[17001] = std::string(h5::kFixedTextLimit + 1, 'x') + "\xc3\xa9";  // past the limit, UTF-8
+  name[5] = "";
+  h5::File::create(path).write_table("t", h5::Table(rows).add("id", id).add("name", name).add("level", level));
+  const h5::File f = h5::File::open_read(path);
+  const h5::Compound layout =
+      f.table_layout("t", {{"name", h5::MemberKind::text}, {"level", h5::MemberKind::text}, {"id", h5::MemberKind::int64}});
+  REQUIRE(layout.members()[0].variable);
+  REQUIRE_FALSE(layout.members()[1].variable);  // short values stay fixed-length (2 bytes)
+  CHECK(layout.members()[1].width == 2);
+  CHECK(f.read_string_column("t", "name") == name);
+  CHECK(f.read_string_column("t", "level") == level);
+  const std::vector<char> whole = f.read_rows("t", layout);
+  std::vector<char> block;
+  for (std::size_t first : {std::size_t{0}, std::size_t{16384}}) {
+    f.read_rows("t", layout, first, std::min<std::size_t>(16384, rows - first), block);
+    for (std::size_t r = 0; r < std::min<std::size_t>(16384, rows - first); ++r) {
+      const std::size_t i = first + r;
+      CHECK(h5::text_member(block.data() + r * layout.row_size() + layout.offset(0), layout.members()[0]) == name[i]);
+      CHECK(h5::text_member(whole.data() + i * layout.row_size() + layout.offset(0), layout.members()[0]) == name[i]);
+      CHECK(h5::text_member(whole.data() + i * layout.row_size() + layout.offset(1), layout.members()[1]) == "B1");
+      std::int64_t v = -1;
+      std::memcpy(&v, block.data() + r * layout.row_size() + layout.offset(2), sizeof v);
+      if (v != id[i]) FAIL("row " << i << " id " << v);
+    }
+  }
+}

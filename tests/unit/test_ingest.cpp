@@ -118,3 +118,30 @@ TEST_CASE("ingest: a user alias table replaces the shipped one", "[ingest]") {
   CHECK(n(r, "Country", CellClass::aliased) == 1);  // CA -> Canada; California is no alias now
   CHECK_THROWS_AS(CountryAliases::from_csv_text("from,to\nx,y\n", "bad"), UsageError);
 }
+
+TEST_CASE("ingest: a cell longer than the limit is rejected as too long, and only an excerpt is kept", "[ingest]") {
+  test::TempDir dir;
+  const std::string huge(2'000'000, 'x');
+  const std::string limit(kMaxCellChars, 'y');  // at the limit: kept
+  const IngestResult r = ingest_crm(dir.write("l.csv", test::kCrmHeader +
+                                                          "1," + huge + ",B1,2021-03-01,,," + huge + ",,,,,,\n" +
+                                                          "2," + limit + ",B2,2021-03-02,,,," + huge + ",,,,,\n" +
+                                                          "3,USA,B3,2021-03-03,,,,2021-03-04,,,,,\n"),
+                                    IngestOptions{});
+  REQUIRE(r.table.customers.size() == 3);
+  CHECK(n(r, "Country", CellClass::rejected) == 1);
+  CHECK(n(r, "Stage", CellClass::rejected) == 1);
+  CHECK(n(r, "First Call", CellClass::rejected) == 1);
+  CHECK(r.report.column("Country").rejected_by_reason == std::vector<std::pair<std::string, std::int64_t>>{{"too long", 1}});
+  CHECK(r.report.column("First Call").rejected_by_reason == std::vector<std::pair<std::string, std::int64_t>>{{"too long", 1}});
+  // The long country is no country; the one at the limit is.
+  CHECK(r.table.countries.size() == 2);
+  CHECK(r.table.customers[0].country < 0);
+  for (const auto& c : r.report.columns)
+    for (const auto& examples : c.examples)
+      for (const auto& e : examples) CHECK(e.raw.size() < 100 + 40);
+  CHECK(cell_excerpt(huge) == std::string(40, 'x') + "... (2,000,000 characters)");
+  CHECK(cell_excerpt(limit) == limit);
+  CHECK_THROWS_WITH(ingest_crm(dir.write("i.csv", test::kCrmHeader + huge + ",USA,,2021-01-01,,,,,,,,,\n"), IngestOptions{}),
+                    Catch::Contains("column ID: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (2,000,000 characters)' is not"));
+}

@@ -6,10 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "reinforcer/data/crm_schema.hpp"
+
 namespace reinforcer {
 
 // Cells longer than this (after trimming) are rejected as "too long": a category, not prose.
-inline constexpr std::size_t kMaxAttributeCellChars = 100;
+inline constexpr std::size_t kMaxAttributeCellChars = kMaxCellChars;
 // A level held by fewer than max(kPoolMinCustomers, kPoolShare x dated customers) dated
 // customers is pooled into "other".
 inline constexpr std::int64_t kPoolMinCustomers = 10;

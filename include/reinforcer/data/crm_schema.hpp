@@ -2,6 +2,7 @@
 // The CRM export's columns and value domains (CONTRACT.md), named once for every reader.
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace reinforcer {
@@ -16,6 +17,14 @@ inline constexpr std::array<std::string_view, kCrmColumns> kCrmColumnNames = {
     "ID", "Country", "Education", "First Contact", "Last Contact", "Status", "Stage",
     "First Call", "Signed up for a demo", "Filled in customer survey",
     "Did sign up to the platform", "Account Manager assigned", "Subscribed"};
+
+// A cell longer than this (after trimming) is rejected as "too long" and not stored: every
+// column holds a short value (a name, a level, a date), and one stray paragraph must not
+// size what is kept for every customer.
+inline constexpr std::size_t kMaxCellChars = 100;
+// What a report or message shows of a cell: the cell itself, or for a long one its first
+// characters and its length ("Lorem ipsum dolor... (10,000,000 characters)").
+std::string cell_excerpt(std::string_view cell);
 
 inline constexpr std::size_t index_of(CrmColumn c) { return static_cast<std::size_t>(c); }
 inline constexpr bool is_date_column(CrmColumn c) {

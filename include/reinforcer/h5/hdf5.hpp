@@ -38,12 +38,14 @@ std::vector<F> column(const std::vector<Row>& rows, F Row::*member) {
   return out;
 }
 
-// What one member of a compound row holds. Text is fixed-length, NUL-padded UTF-8.
+// What one member of a compound row holds. Text is UTF-8: fixed-length and NUL-padded, or
+// variable-length (`variable`), which a row holds as a `const char*` (nullptr: empty).
 enum class MemberKind { int8, int32, int64, float64, text };
 struct Member {
   std::string name;
   MemberKind kind = MemberKind::int64;
   std::size_t width = 0;  // bytes of a text member (numbers: their native size)
+  bool variable = false;  // text only: variable-length (width is then sizeof(const char*))
   std::vector<std::string> labels = {};  // int8 only: an enum naming codes first_code, first_code + 1, ...
   std::int8_t first_code = 0;
 };
@@ -64,8 +66,17 @@ class Compound {
   std::size_t row_size_ = 0;
 };
 
+// Text columns whose values all fit in this many bytes are stored fixed-length (compact,
+// compressed, read in one pass); a column holding a longer value is stored variable-length,
+// so no value sizes the others beyond this (a 10 MB cell no longer makes every row 10 MB).
+inline constexpr std::size_t kFixedTextLimit = 64;
+
+// The characters of a text member at `p` (a row's bytes at the member's offset), fixed or
+// variable-length.
+std::string_view text_member(const char* p, const Member& m);
+
 // A table built column by column, written as one compound dataset. Strings are fixed
-// length (the longest value), which h5py reads as bytes and the loader decodes.
+// length up to kFixedTextLimit, else variable-length; h5py reads both as bytes.
 class Table {
  public:
   explicit Table(std::size_t rows) : rows_(rows) {}
@@ -86,7 +97,8 @@ class Table {
   friend class Group;
   struct Column {
     Member member;
-    std::vector<char> data; // rows * size, packed
+    std::vector<char> data;  // rows * size, packed; variable text: the values, each NUL-terminated
+    std::vector<std::size_t> starts;  // variable text: where each row's value begins in data
   };
   Table& add_raw(const std::string& name, MemberKind kind, std::size_t size, const void* data);
   std::size_t rows_;
@@ -152,10 +164,12 @@ class Group {
   // cut); InputError naming the first member the table lacks or holds as another class.
   Compound table_layout(const std::string& table, std::vector<Member> declared) const;
   // Every row of `table` as packed `layout` rows, in one H5Dread: each compressed chunk is
-  // read and inflated once, whatever the number of members.
+  // read and inflated once, whatever the number of members. Variable-length text members
+  // point into the buffer itself, past the rows (read them with text_member).
   std::vector<char> read_rows(const std::string& table, const Compound& layout) const;
-  // Rows [first, first + count) of `table` into `rows` (resized to count packed rows), in one
-  // H5Dread; a block that starts and ends on chunk boundaries inflates each of its chunks once.
+  // Rows [first, first + count) of `table` into `rows` (count packed rows, then the
+  // variable-length texts they point to), in one H5Dread; a block that starts and ends on
+  // chunk boundaries inflates each of its chunks once.
   void read_rows(const std::string& table, const Compound& layout, std::size_t first, std::size_t count,
                  std::vector<char>& rows) const;
   struct ColumnInfo {
