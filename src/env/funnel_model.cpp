@@ -144,28 +144,32 @@ std::vector<double> FunnelModel::status_quo_subscription_curve(std::int32_t segm
   // computed once when first reached: as build() computes the wait rows.
   struct BandWeek {
     bool ready = false;
-    std::array<double, kProgressStates> after{}, subscribe{};
+    std::array<double, kProgressStates> after{};
   };
   std::array<std::array<BandWeek, kProgressStates>, kBands> weeks{};
+  // The chance to subscribe at a week's end depends on the band and the progress reached, not
+  // on where the week started: once per band.
+  std::array<std::array<double, kProgressStates>, kBands> subscribe{};
+  std::array<bool, kBands> band_ready{};
   std::array<double, kProgressStates> dist{}, absorbed{};
   dist[start] = 1.0;
   for (int w = 0; w < H; ++w) {
     const std::size_t b = week_band_[static_cast<std::size_t>(w)];
+    if (!band_ready[b]) {
+      for (std::size_t q = 0; q < kProgressStates; ++q)
+        subscribe[b][q] = -std::expm1(-rate(segment, static_cast<Progress>(q), kSubscriptionEvent) * band_factor(segment, b, kSubscriptionEvent));
+      band_ready[b] = true;
+    }
     std::array<double, kProgressStates> next{};
     for (std::size_t p = 0; p < kProgressStates; ++p) {
       if (dist[p] == 0) continue;
       BandWeek& wk = weeks[b][p];
-      if (!wk.ready) {
-        status_quo_week(segment, b, static_cast<Progress>(p), wk.after);
-        for (std::size_t q = 0; q < kProgressStates; ++q)
-          wk.subscribe[q] = -std::expm1(-rate(segment, static_cast<Progress>(q), kSubscriptionEvent) * band_factor(segment, b, kSubscriptionEvent));
-        wk.ready = true;
-      }
+      if (!wk.ready) status_quo_week(segment, b, static_cast<Progress>(p), wk.after), wk.ready = true;
       const double mass = dist[p];
       for (std::size_t q = 0; q < kProgressStates; ++q) {
         if (wk.after[q] <= 0) continue;
-        absorbed[q] += mass * (wk.after[q] * wk.subscribe[q]);
-        next[q] += mass * (wk.after[q] * (1 - wk.subscribe[q]));
+        absorbed[q] += mass * (wk.after[q] * subscribe[b][q]);
+        next[q] += mass * (wk.after[q] * (1 - subscribe[b][q]));
       }
     }
     dist = next;
