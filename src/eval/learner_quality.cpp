@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "reinforcer/stats/bootstrap.hpp"
 #include "reinforcer/core/rng.hpp"
@@ -71,12 +72,19 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
   q.refits = refits;
   std::vector<std::uint8_t> cohort(fit.fitting.size());
   for (std::size_t k = 0; k < fit.fitting.size(); ++k) cohort[k] = static_cast<std::uint8_t>(fit.cohorts[k]);
-  const std::vector<std::uint8_t> constant = constant_policy(m, best);
   std::vector<double> diffs(static_cast<std::size_t>(std::max(0, refits)));
   // Per refit and cohort (all, outbound, inbound): the policy's regret to the refit's optimum.
   const std::size_t groups = names.size();
   std::vector<double> refit_regret(diffs.size() * groups, 0.0);
-#pragma omp parallel for num_threads(std::max(1, threads)) schedule(dynamic)
+  const std::size_t segments = m.segments();
+  const std::size_t block = static_cast<std::size_t>(m.horizon()) * kProgressStates;  // one segment's states
+  if (policy.size() != segments * block) throw std::logic_error("judge_learned_policy: the policy is not the model's");
+  const std::vector<std::uint8_t> constant_block(block, static_cast<std::uint8_t>(best));
+#pragma omp parallel num_threads(std::max(1, threads))
+  {
+  FunnelModel one{0, {}, m.config()};
+  DpSolution dp;
+#pragma omp for schedule(dynamic)
   for (int b = 0; b < refits; ++b) {
     if (b % comm.size() != comm.rank()) continue;
     const std::vector<std::uint32_t> pick =
@@ -85,20 +93,39 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
     std::vector<StartState> starts;
     for (std::uint32_t k : pick) sample.push_back(fit.fitting[k]), starts.push_back(fit.starts[k]);
     const HazardEstimates h = estimate_hazards(table, sample, fit.encoder, hazards);
-    const FunnelModel refit = FunnelModel::from_estimates(fit.encoder, h, m.config());
-    const std::vector<double> value = evaluate_policy(refit, fit.gamma, policy);
-    diffs[static_cast<std::size_t>(b)] =
-        mean_start_value(refit, value, starts) - mean_start_value(refit, evaluate_policy(refit, fit.gamma, constant), starts);
-    const DpSolution optimum = solve_funnel(refit, fit.gamma);
+    // The refit is judged segment by segment in one reused one-segment model (segments are
+    // independent), so no table of the whole state space is built per refit: per (segment,
+    // progress), the week-0 values of the learned policy, the best constant one and the
+    // refit's optimum.
+    std::vector<double> learned0(segments * kProgressStates), constant0(learned0.size()), optimum0(learned0.size());
+    for (std::size_t sg = 0; sg < segments; ++sg) {
+      one.assign_segment(h, static_cast<std::size_t>(m.segment_nodes()[sg]), m.config());
+      const auto l = evaluate_segment_policy(one, fit.gamma, 0, policy.data() + sg * block);
+      const auto c = evaluate_segment_policy(one, fit.gamma, 0, constant_block.data());
+      solve_funnel(one, fit.gamma, dp);
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        learned0[sg * kProgressStates + p] = l[p], constant0[sg * kProgressStates + p] = c[p];
+        optimum0[sg * kProgressStates + p] = dp.value[one.state_index(0, static_cast<Progress>(p), 0)];
+      }
+    }
+    auto at = [](const std::vector<double>& v, const StartState& st) {
+      return v[static_cast<std::size_t>(st.segment) * kProgressStates + st.progress];
+    };
+    // Means over the starts in draw order, as mean_start_value adds them.
+    double learned_sum = 0, constant_sum = 0;
+    for (const StartState& st : starts) learned_sum += at(learned0, st);
+    for (const StartState& st : starts) constant_sum += at(constant0, st);
+    const double n_starts = static_cast<double>(starts.size());
+    diffs[static_cast<std::size_t>(b)] = starts.empty() ? 0.0 : learned_sum / n_starts - constant_sum / n_starts;
     for (std::size_t g = 0; g < groups; ++g) {
       double v_star = 0, v = 0, n = 0;
       for (std::size_t i = 0; i < pick.size(); ++i) {
         if (g > 0 && static_cast<std::size_t>(fit.cohorts[pick[i]]) != g - 1) continue;
-        const std::uint32_t s0 = refit.state_index(starts[i].segment, starts[i].progress, 0);
-        v_star += optimum.value[s0], v += value[s0], n += 1;
+        v_star += at(optimum0, starts[i]), v += at(learned0, starts[i]), n += 1;
       }
       refit_regret[static_cast<std::size_t>(b) * groups + g] = n > 0 ? regret_share(v_star / n, v / n, reward) : 0.0;
     }
+  }
   }
   comm.sum_in_place(diffs);  // each refit was computed on one rank; the others hold 0
   comm.sum_in_place(refit_regret);
