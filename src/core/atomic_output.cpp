@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,6 +114,43 @@ struct HeldLock {
 std::mutex g_locks_mutex;
 std::map<std::string, HeldLock> g_locks;
 std::atomic<std::uint64_t> g_temp_counter{0};
+
+// Whether `text` is one or more decimal digits; their value in `value`.
+bool parse_digits(const std::string& text, long long& value) {
+  if (text.empty() || text.size() > 18) return false;
+  value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return true;
+}
+
+// Removes the temporaries of this output left by runs that died without cleaning up (SIGKILL,
+// a crash, power loss): names `prefix + PID + "." + N + suffix` whose PID is no live process.
+// Called while holding the output's lock, so no other run is writing this output; a live
+// process's temporary (a reused pid included) is left alone.
+void remove_stale_temporaries(const std::string& directory, const std::string& prefix, const std::string& suffix) {
+  DIR* dir = ::opendir(directory.c_str());
+  if (dir == nullptr) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const std::string middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    const auto dot = middle.find('.');
+    long long pid = 0, counter = 0;
+    if (dot == std::string::npos || !parse_digits(middle.substr(0, dot), pid) ||
+        !parse_digits(middle.substr(dot + 1), counter) || pid <= 0 || pid == ::getpid())
+      continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    const std::string path = directory + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(path.c_str());
+  }
+  ::closedir(dir);
+}
 }  // namespace
 
 OutputLock::OutputLock(const std::string& path) {
@@ -188,8 +226,10 @@ AtomicOutput::AtomicOutput(std::string final_path, OutputTarget target) : final_
   // format by it.
   const auto dot = base.find_last_of('.');
   const std::string ext = dot != std::string::npos && dot > 0 && base.size() - dot <= 16 ? base.substr(dot) : "";
-  temp_ = sibling(final_, "." + bounded_name(base, 100) + "." + std::to_string(::getpid()) + "." +
-                              std::to_string(g_temp_counter.fetch_add(1)) + ".tmp" + ext);
+  const std::string prefix = "." + bounded_name(base, 100) + ".";
+  remove_stale_temporaries(directory_of(final_), prefix, ".tmp" + ext);
+  temp_ = sibling(final_, prefix + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter.fetch_add(1)) +
+                              ".tmp" + ext);
   temp_slot_ = register_temp(temp_);
 }
 

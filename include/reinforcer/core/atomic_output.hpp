@@ -2,7 +2,8 @@
 // Results are written to a temporary file in the destination's directory and renamed into
 // place, so no reader ever sees half a file and a failed run leaves nothing behind: the
 // temporary is removed on every exit path, a signal included (install_temp_file_cleanup). A
-// lock keeps two runs from writing one output; a device or FIFO is never renamed over.
+// lock keeps two runs from writing one output; a device or FIFO is never renamed over. The
+// temporaries of a run killed outright (SIGKILL) are removed by the next writer of that output.
 #include <memory>
 #include <string>
 
