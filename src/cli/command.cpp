@@ -73,6 +73,27 @@ void refuse_output_over_an_input(const Invocation& inv) {
                          ", which it would replace; name another output");
   }
 }
+
+// A checkpoint is written over and deleted when the run finishes: naming the input, the output
+// or another file of the run would destroy it (evaluate --checkpoint run.h5 deleted run.h5).
+void refuse_checkpoint_over_a_file_of_the_run(const Invocation& inv) {
+  const auto given = inv.options.find("checkpoint");
+  if (given == inv.options.end() || given->second.empty()) return;
+  const auto* checkpoint = boost::any_cast<std::string>(&given->second.value());
+  if (!checkpoint || checkpoint->empty()) return;
+  auto refuse = [&](const std::string& what) {
+    throw UsageError("--checkpoint " + *checkpoint + " is " + what +
+                     "; name another file (a finished run deletes its checkpoint)");
+  };
+  if (!inv.output.empty() && same_file(*checkpoint, inv.output)) refuse("the output");
+  for (const auto& [key, value] : inv.options) {
+    const auto* text = boost::any_cast<std::string>(&value.value());
+    if (key == "checkpoint" || key == "output" || !text) continue;
+    std::stringstream items(*text);
+    for (std::string item; std::getline(items, item, ',');)
+      if (!item.empty() && same_file(item, *checkpoint)) refuse(key == "input" ? "the input" : "--" + key + " " + item);
+  }
+}
 }  // namespace
 
 bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& args, Invocation& inv) {
@@ -143,6 +164,7 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
   if (spec.output_required && inv.output.empty())
     throw UsageError("-o/--output is required (usage: " + spec.synopsis + ")");
   if (!inv.output.empty()) refuse_output_over_an_input(inv);
+  refuse_checkpoint_over_a_file_of_the_run(inv);
   std::ostringstream cfg;
   cfg << "[" << spec.name << "]\n";
   for (const auto& [key, value] : inv.options)
