@@ -43,6 +43,13 @@ void require_writable_destination(const std::string& path) {
   if (!S_ISDIR(st.st_mode)) throw PathError(path + ": '" + dir + "' is not a directory");
   if (::access(dir.c_str(), W_OK) != 0)
     throw PathError(path + ": output directory '" + dir + "' is not writable: " + std::strerror(errno));
+  // Checked before the work: otherwise a whole run ends in a failed rename.
+  const auto slash = path.find_last_of('/');
+  const std::size_t name_bytes = slash == std::string::npos ? path.size() : path.size() - slash - 1;
+  const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  if (name_max > 0 && name_bytes > static_cast<std::size_t>(name_max))
+    throw PathError(path + ": the file name is " + std::to_string(name_bytes) + " bytes, more than the " +
+                    std::to_string(name_max) + " this file system allows; name a shorter output");
 }
 
 namespace {
