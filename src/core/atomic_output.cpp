@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <pthread.h>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -112,6 +113,23 @@ bool is_non_regular(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
+// Holds SIGINT, SIGTERM and SIGHUP back for its life (delivered when it ends).
+class DeferTerminatingSignals {
+ public:
+  DeferTerminatingSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~DeferTerminatingSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  DeferTerminatingSignals(const DeferTerminatingSignals&) = delete;
+  DeferTerminatingSignals& operator=(const DeferTerminatingSignals&) = delete;
+
+ private:
+  sigset_t previous_{};
+};
+
 // Locks held by this process, by lock file; the file is removed on a signal like a temporary.
 struct HeldLock {
   int fd = -1;
@@ -171,6 +189,9 @@ OutputLock::OutputLock(const std::string& path) {
     return;
   }
   for (int attempt = 0; attempt < 100; ++attempt) {
+    // From creating the lock file to registering it for the signal cleanup, SIGINT/SIGTERM
+    // wait: arriving in between, they left the file behind (seen in the bad-input catalogue).
+    const DeferTerminatingSignals defer;
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw PathError(path + ": cannot create its lock file " + lock_path + ": " + std::strerror(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
