@@ -205,7 +205,7 @@ void print_rank_error(const std::string& command, const Communicator& comm, cons
                       const std::string& message) {
   // One write, so that mpirun's own report of the abort cannot cut the line.
   std::cerr << ("reinforcer " + command + ": " + kind + (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")") +
-                ": " + message + "\n")
+                ": " + with_output_names(message) + "\n")
             << std::flush;
 }
 
@@ -244,7 +244,7 @@ int run_with_communicator(const Invocation& inv, const std::function<int(const C
     code = static_cast<int>(e.code());
   } catch (const CollectiveError& e) {  // every rank is here: no one is left waiting
     if (comm.size() == 1) throw;
-    if (comm.is_root()) std::cerr << "reinforcer " << command << ": error: " << e.what() << std::endl;
+    if (comm.is_root()) std::cerr << "reinforcer " << command << ": error: " << with_output_names(e.what()) << std::endl;
     code = static_cast<int>(e.code());
   } catch (const Error& e) {
     if (comm.size() == 1) throw;

@@ -139,6 +139,10 @@ struct HeldLock {
 std::mutex g_locks_mutex;
 std::map<std::string, HeldLock> g_locks;
 std::atomic<std::uint64_t> g_temp_counter{0};
+// Each temporary's output, kept after the temporary is gone: an error about a temporary
+// reaches the user after the AtomicOutput that made it has been destroyed.
+std::mutex g_outputs_mutex;
+std::map<std::string, std::string> g_output_of_temporary;
 
 // Whether `text` is one or more decimal digits; their value in `value`.
 bool parse_digits(const std::string& text, long long& value) {
@@ -259,6 +263,16 @@ AtomicOutput::AtomicOutput(std::string final_path, OutputTarget target) : final_
   temp_ = sibling(final_, prefix + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter.fetch_add(1)) +
                               ".tmp" + ext);
   temp_slot_ = register_temp(temp_);
+  std::lock_guard<std::mutex> hold(g_outputs_mutex);
+  g_output_of_temporary[temp_] = final_;
+}
+
+std::string with_output_names(std::string message) {
+  std::lock_guard<std::mutex> hold(g_outputs_mutex);
+  for (const auto& [temporary, output] : g_output_of_temporary)
+    for (auto at = message.find(temporary); at != std::string::npos; at = message.find(temporary, at + output.size()))
+      message.replace(at, temporary.size(), output);
+  return message;
 }
 
 void install_temp_file_cleanup() {

@@ -62,6 +62,10 @@ bool same_file(const std::string& a, const std::string& b);
 // and `path` is not itself a directory.
 void require_writable_destination(const std::string& path);
 
+// The message with every temporary of this process replaced by the output it stands for:
+// writers see only the temporary's name, the user should see the output's.
+std::string with_output_names(std::string message);
+
 // On SIGINT, SIGTERM and SIGHUP (where no other handler is installed later): remove the
 // temporary files of unfinished outputs, then die of the signal as before.
 void install_temp_file_cleanup();
