@@ -154,6 +154,15 @@ def first_customer_not_subscribed(d):
     assert rejections[("Subscribed", "out of range")] == 1
 
 
+def country_rejected_as_too_long(d, name):
+    """Before the fix these runs peaked at 2.2 GB (10 MB CSV cell) and 5.7 GB (50 MB shared
+    string): every text column was stored fixed-width at its longest cell."""
+    import h5py
+    with h5py.File(d / name, "r") as f:
+        rejections = {(c.decode(), r.decode()): n for c, r, n in f["quality/rejections"][()]}
+    assert rejections[("Country", "too long")] == 1
+
+
 def huge_shared_string(d):
     xlsx_raw("x.xlsx", dated_row(2, '<c r="B2" t="s"><v>13</v></c>') + dated_row(3),
              shared_strings=[*HEADER, "B" * (50 * 1024 * 1024)])(d)
@@ -247,10 +256,8 @@ CASES = [
          r"x\.csv: line 3: byte 0xE9 is not UTF-8", "a Latin-1 byte", "file, line, byte",
          setup=lambda d: (d / "x.csv").write_bytes((d / "s.csv").read_bytes().replace(b"\n2,", b"\n2,\xe9", 1))),
     Case("csv-10-mb-cell", ["prepare", "x.csv", "-o", "o.h5", "-q"], 0, None,
-         "a 10 MB cell in the CSV: memory stays under 1 GB", "(the cell is handled)", setup=huge_csv_cell,
-         creates=("o.h5",), peak_rss_mb=1000, seconds=60,
-         xfail="peak RSS 2.2 GB and 8 s: each string column is stored fixed-width at its longest cell "
-               "(variable-length strings pending in the HDF5 layer)"),
+         "a 10 MB cell in the CSV: memory stays under 1 GB", "(the cell is rejected: too long)", setup=huge_csv_cell,
+         creates=("o.h5",), verify=lambda d: country_rejected_as_too_long(d, "o.h5"), peak_rss_mb=1000, seconds=60),
     # ----- prepare: xlsx content -----
     Case("xlsx-empty-file", ["prepare", "x.xlsx", "-o", "o.h5"], 3,
          r"x\.xlsx: not a valid xlsx file \(it is not a zip archive, or it is truncated\)", "an empty .xlsx",
@@ -284,10 +291,9 @@ CASES = [
          "an Excel date serial NaN", "(the cell is rejected: out of range)",
          setup=excel_serial("NaN"), creates=("p2.h5",), verify=first_customer_not_subscribed),
     Case("xlsx-50-mb-shared-string", ["prepare", "x.xlsx", "-o", "o.h5", "-q"], 0, None,
-         "a 50 MB cell in sharedStrings: memory stays under 1 GB", "(the cell is handled)",
-         setup=huge_shared_string, creates=("o.h5",), peak_rss_mb=1000, seconds=60,
-         xfail="peak RSS 5.7 GB: each string column is stored fixed-width at its longest cell "
-               "(variable-length strings pending in the HDF5 layer)"),
+         "a 50 MB cell in sharedStrings: memory stays under 1 GB", "(the cell is rejected: too long)",
+         setup=huge_shared_string, creates=("o.h5",), verify=lambda d: country_rejected_as_too_long(d, "o.h5"),
+         peak_rss_mb=1000, seconds=60),
     # ----- synth -----
     Case("synth-customers-0", ["synth", "-o", "o.csv", "-n", "0"], 2,
          r"--customers: 0 is out of range; give a value from 1 to 1000000000", "`-n 0`", "the range"),
