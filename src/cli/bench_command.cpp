@@ -9,6 +9,7 @@
 
 #include "reinforcer/cli/command.hpp"
 #include "reinforcer/data/ingest.hpp"
+#include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/data/synth.hpp"
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/core/sha256.hpp"
@@ -162,6 +163,7 @@ int bench_load(const std::string& path, int repeat, const Communicator& comm) {
   using Clock = std::chrono::steady_clock;
   const auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   const bool root = comm.is_root();
+  if (root) require_readable_file(path);  // a missing file is a path error (4), not a damaged one (3)
   std::vector<double> decode, hash, collective;
   std::size_t customers = 0;
   for (int i = 0; i < repeat; ++i) {

@@ -73,6 +73,27 @@ void refuse_output_over_an_input(const Invocation& inv) {
                          ", which it would replace; name another output");
   }
 }
+
+// A checkpoint is written over and deleted when the run finishes: naming the input, the output
+// or another file of the run would destroy it (evaluate --checkpoint run.h5 deleted run.h5).
+void refuse_checkpoint_over_a_file_of_the_run(const Invocation& inv) {
+  const auto given = inv.options.find("checkpoint");
+  if (given == inv.options.end() || given->second.empty()) return;
+  const auto* checkpoint = boost::any_cast<std::string>(&given->second.value());
+  if (!checkpoint || checkpoint->empty()) return;
+  auto refuse = [&](const std::string& what) {
+    throw UsageError("--checkpoint " + *checkpoint + " is " + what +
+                     "; name another file (a finished run deletes its checkpoint)");
+  };
+  if (!inv.output.empty() && same_file(*checkpoint, inv.output)) refuse("the output");
+  for (const auto& [key, value] : inv.options) {
+    const auto* text = boost::any_cast<std::string>(&value.value());
+    if (key == "checkpoint" || key == "output" || !text) continue;
+    std::stringstream items(*text);
+    for (std::string item; std::getline(items, item, ',');)
+      if (!item.empty() && same_file(item, *checkpoint)) refuse(key == "input" ? "the input" : "--" + key + " " + item);
+  }
+}
 }  // namespace
 
 bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& args, Invocation& inv) {
@@ -143,6 +164,7 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
   if (spec.output_required && inv.output.empty())
     throw UsageError("-o/--output is required (usage: " + spec.synopsis + ")");
   if (!inv.output.empty()) refuse_output_over_an_input(inv);
+  refuse_checkpoint_over_a_file_of_the_run(inv);
   std::ostringstream cfg;
   cfg << "[" << spec.name << "]\n";
   for (const auto& [key, value] : inv.options)
@@ -183,7 +205,7 @@ void print_rank_error(const std::string& command, const Communicator& comm, cons
                       const std::string& message) {
   // One write, so that mpirun's own report of the abort cannot cut the line.
   std::cerr << ("reinforcer " + command + ": " + kind + (comm.is_root() ? "" : " (rank " + std::to_string(comm.rank()) + ")") +
-                ": " + message + "\n")
+                ": " + with_output_names(message) + "\n")
             << std::flush;
 }
 
@@ -222,7 +244,7 @@ int run_with_communicator(const Invocation& inv, const std::function<int(const C
     code = static_cast<int>(e.code());
   } catch (const CollectiveError& e) {  // every rank is here: no one is left waiting
     if (comm.size() == 1) throw;
-    if (comm.is_root()) std::cerr << "reinforcer " << command << ": error: " << e.what() << std::endl;
+    if (comm.is_root()) std::cerr << "reinforcer " << command << ": error: " << with_output_names(e.what()) << std::endl;
     code = static_cast<int>(e.code());
   } catch (const Error& e) {
     if (comm.size() == 1) throw;

@@ -15,6 +15,13 @@ int run_merge(const Invocation& inv) {
   const std::string objective = inv.options["objective"].as<std::string>();
   check_objective(objective);
   require_writable_destination(inv.output);
+  // Merging changes nothing in SWEEP_DIR: an output there could replace a trial file (merge
+  // sw -o sw/trial-000000.h5 did) or pose as one to the next sweep.
+  const auto slash = inv.output.find_last_of('/');
+  const std::string output_dir = slash == std::string::npos ? "." : slash == 0 ? "/" : inv.output.substr(0, slash);
+  if (same_file(output_dir, inv.input))
+    throw UsageError("-o " + inv.output + " is inside the sweep directory " + inv.input +
+                     ", which merge reads and leaves unchanged; write it elsewhere (e.g. -o sweep.h5)");
   const SweepDirectory sweep = SweepDirectory::open(inv.input);
   const SweepSummary summary = summarize_sweep(sweep, objective);
   prov.command_line = inv.command_line;

@@ -67,7 +67,7 @@ int run_cli(int argc, char** argv) {
     }
     throw UsageError("unknown command '" + name + "' (see 'reinforcer --help')");
   } catch (const Error& e) {
-    std::cerr << prefix << "error: " << e.what() << std::endl;
+    std::cerr << prefix << "error: " << with_output_names(e.what()) << std::endl;
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     std::cerr << prefix << "error: out of memory" << std::endl;

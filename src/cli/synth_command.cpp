@@ -18,10 +18,16 @@ int run_synth(const Invocation& inv) {
   opt.seed = inv.options["seed"].as<std::uint64_t>();
   opt.dirty = inv.options["dirty"].as<bool>();
   opt.extra_attributes = static_cast<int>(int_option(inv, "extra-attributes", 0, 1000));
-  AtomicOutput out(inv.output);
-  // A CSV has no document properties: the extra attributes' truth goes beside it.
   std::string lower = inv.output;
   for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const auto ends_with = [&](const std::string& ext) {
+    return lower.size() >= ext.size() && lower.compare(lower.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  // Checked on the name the user gave: the writer sees only the temporary's name.
+  if (!ends_with(".csv") && !ends_with(".xlsx"))
+    throw UsageError("-o " + inv.output + ": must end in .csv or .xlsx (the format is chosen by the extension)");
+  AtomicOutput out(inv.output);
+  // A CSV has no document properties: the extra attributes' truth goes beside it.
   const bool sidecar = opt.extra_attributes > 0 && lower.size() >= 4 && lower.substr(lower.size() - 4) == ".csv";
   std::unique_ptr<AtomicOutput> truth_out;
   if (sidecar) truth_out = std::make_unique<AtomicOutput>(inv.output + ".attributes.json");

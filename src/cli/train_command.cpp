@@ -116,9 +116,6 @@ int train(const Invocation& inv, const Communicator& comm) {
     if (comm.is_root()) print_dry_run(plan, input.table.customers.size(), s, layout, states, shards);
     return 0;
   }
-  for (const auto& [path, what] : {std::pair<std::string, std::string>{inv.input, "the input"}, {inv.output, "the output"}})
-    if (same_file(s.checkpoint_path, path))
-      throw UsageError("--checkpoint " + s.checkpoint_path + " is " + what + "; name another file (a finished run deletes its checkpoint)");
   // Two runs on one checkpoint would resume from each other's rounds: one run holds it.
   std::unique_ptr<OutputLock> checkpoint_lock;
   if (comm.is_root() && !s.checkpoint_path.empty()) checkpoint_lock = std::make_unique<OutputLock>(s.checkpoint_path);

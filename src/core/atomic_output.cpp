@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <pthread.h>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <sys/file.h>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,6 +44,13 @@ void require_writable_destination(const std::string& path) {
   if (!S_ISDIR(st.st_mode)) throw PathError(path + ": '" + dir + "' is not a directory");
   if (::access(dir.c_str(), W_OK) != 0)
     throw PathError(path + ": output directory '" + dir + "' is not writable: " + std::strerror(errno));
+  // Checked before the work: otherwise a whole run ends in a failed rename.
+  const auto slash = path.find_last_of('/');
+  const std::size_t name_bytes = slash == std::string::npos ? path.size() : path.size() - slash - 1;
+  const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  if (name_max > 0 && name_bytes > static_cast<std::size_t>(name_max))
+    throw PathError(path + ": the file name is " + std::to_string(name_bytes) + " bytes, more than the " +
+                    std::to_string(name_max) + " this file system allows; name a shorter output");
 }
 
 namespace {
@@ -104,6 +113,23 @@ bool is_non_regular(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
+// Holds SIGINT, SIGTERM and SIGHUP back for its life (delivered when it ends).
+class DeferTerminatingSignals {
+ public:
+  DeferTerminatingSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~DeferTerminatingSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  DeferTerminatingSignals(const DeferTerminatingSignals&) = delete;
+  DeferTerminatingSignals& operator=(const DeferTerminatingSignals&) = delete;
+
+ private:
+  sigset_t previous_{};
+};
+
 // Locks held by this process, by lock file; the file is removed on a signal like a temporary.
 struct HeldLock {
   int fd = -1;
@@ -113,6 +139,47 @@ struct HeldLock {
 std::mutex g_locks_mutex;
 std::map<std::string, HeldLock> g_locks;
 std::atomic<std::uint64_t> g_temp_counter{0};
+// Each temporary's output, kept after the temporary is gone: an error about a temporary
+// reaches the user after the AtomicOutput that made it has been destroyed.
+std::mutex g_outputs_mutex;
+std::map<std::string, std::string> g_output_of_temporary;
+
+// Whether `text` is one or more decimal digits; their value in `value`.
+bool parse_digits(const std::string& text, long long& value) {
+  if (text.empty() || text.size() > 18) return false;
+  value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  return true;
+}
+
+// Removes the temporaries of this output left by runs that died without cleaning up (SIGKILL,
+// a crash, power loss): names `prefix + PID + "." + N + suffix` whose PID is no live process.
+// Called while holding the output's lock, so no other run is writing this output; a live
+// process's temporary (a reused pid included) is left alone.
+void remove_stale_temporaries(const std::string& directory, const std::string& prefix, const std::string& suffix) {
+  DIR* dir = ::opendir(directory.c_str());
+  if (dir == nullptr) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const std::string middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    const auto dot = middle.find('.');
+    long long pid = 0, counter = 0;
+    if (dot == std::string::npos || !parse_digits(middle.substr(0, dot), pid) ||
+        !parse_digits(middle.substr(dot + 1), counter) || pid <= 0 || pid == ::getpid())
+      continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    const std::string path = directory + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(path.c_str());
+  }
+  ::closedir(dir);
+}
 }  // namespace
 
 OutputLock::OutputLock(const std::string& path) {
@@ -126,6 +193,9 @@ OutputLock::OutputLock(const std::string& path) {
     return;
   }
   for (int attempt = 0; attempt < 100; ++attempt) {
+    // From creating the lock file to registering it for the signal cleanup, SIGINT/SIGTERM
+    // wait: arriving in between, they left the file behind (seen in the bad-input catalogue).
+    const DeferTerminatingSignals defer;
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw PathError(path + ": cannot create its lock file " + lock_path + ": " + std::strerror(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -188,9 +258,21 @@ AtomicOutput::AtomicOutput(std::string final_path, OutputTarget target) : final_
   // format by it.
   const auto dot = base.find_last_of('.');
   const std::string ext = dot != std::string::npos && dot > 0 && base.size() - dot <= 16 ? base.substr(dot) : "";
-  temp_ = sibling(final_, "." + bounded_name(base, 100) + "." + std::to_string(::getpid()) + "." +
-                              std::to_string(g_temp_counter.fetch_add(1)) + ".tmp" + ext);
+  const std::string prefix = "." + bounded_name(base, 100) + ".";
+  remove_stale_temporaries(directory_of(final_), prefix, ".tmp" + ext);
+  temp_ = sibling(final_, prefix + std::to_string(::getpid()) + "." + std::to_string(g_temp_counter.fetch_add(1)) +
+                              ".tmp" + ext);
   temp_slot_ = register_temp(temp_);
+  std::lock_guard<std::mutex> hold(g_outputs_mutex);
+  g_output_of_temporary[temp_] = final_;
+}
+
+std::string with_output_names(std::string message) {
+  std::lock_guard<std::mutex> hold(g_outputs_mutex);
+  for (const auto& [temporary, output] : g_output_of_temporary)
+    for (auto at = message.find(temporary); at != std::string::npos; at = message.find(temporary, at + output.size()))
+      message.replace(at, temporary.size(), output);
+  return message;
 }
 
 void install_temp_file_cleanup() {

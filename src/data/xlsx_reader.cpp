@@ -230,7 +230,7 @@ class XlsxReader final : public RawTableReader {
       const int col = ref.empty() ? next_col : column_of(ref);
       if (col == -2 || (ref.empty() && col >= kLastColumn))
         throw corrupt("cell '" + std::string(ref) + "' in sheet row " + std::to_string(row.sheet_row) +
-                      " lies beyond Excel's last column XFD");
+                      " that lies beyond Excel's last column XFD");
       next_col = col + 1;
       std::string_view body;
       if (x[gt - 1] == '/') {

@@ -4,7 +4,10 @@
 #include <array>
 #include <cstring>
 #include <stdexcept>
+#include <filesystem>
 #include <string_view>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/core/atomic_output.hpp"
@@ -138,6 +141,27 @@ TEST_CASE("atomic output: nothing is left when the result is not committed", "[h
   CHECK(dir.entries() == 0);
   CHECK_THROWS_AS(AtomicOutput(dir.file("no/such/dir/r.h5")), PathError);
   CHECK_THROWS_AS(AtomicOutput(dir.file("")), PathError);  // a directory
+}
+
+TEST_CASE("atomic output: a killed run's temporary is removed by the next writer of that output only", "[hdf5]") {
+  test::TempDir dir;
+  // A pid that is certainly no live process: a child that has exited and been reaped.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  ::waitpid(child, nullptr, 0);
+  const std::string dead = std::to_string(child), alive = std::to_string(::getppid());
+  const std::string stale = dir.write(".r.h5." + dead + ".0.tmp.h5", "half");
+  const std::string live = dir.write(".r.h5." + alive + ".3.tmp.h5", "a live run's");
+  const std::string other = dir.write(".q.h5." + dead + ".0.tmp.h5", "another output's");
+  const std::string not_ours = dir.write(".r.h5." + dead + ".x.tmp.h5", "not our pattern");
+  const std::string user_file = dir.write("r.h5." + dead + ".0.tmp.h5", "the user's");
+  {
+    AtomicOutput out(dir.file("r.h5"));
+    CHECK_FALSE(std::filesystem::exists(stale));
+    for (const std::string& kept : {live, other, not_ours, user_file}) CHECK(std::filesystem::exists(kept));
+  }
+  CHECK(dir.entries() == 4);
 }
 
 namespace {

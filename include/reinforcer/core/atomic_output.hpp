@@ -2,7 +2,8 @@
 // Results are written to a temporary file in the destination's directory and renamed into
 // place, so no reader ever sees half a file and a failed run leaves nothing behind: the
 // temporary is removed on every exit path, a signal included (install_temp_file_cleanup). A
-// lock keeps two runs from writing one output; a device or FIFO is never renamed over.
+// lock keeps two runs from writing one output; a device or FIFO is never renamed over. The
+// temporaries of a run killed outright (SIGKILL) are removed by the next writer of that output.
 #include <memory>
 #include <string>
 
@@ -60,6 +61,10 @@ bool same_file(const std::string& a, const std::string& b);
 // Throws PathError unless the directory that would hold `path` exists and is writable,
 // and `path` is not itself a directory.
 void require_writable_destination(const std::string& path);
+
+// The message with every temporary of this process replaced by the output it stands for:
+// writers see only the temporary's name, the user should see the output's.
+std::string with_output_names(std::string message);
 
 // On SIGINT, SIGTERM and SIGHUP (where no other handler is installed later): remove the
 // temporary files of unfinished outputs, then die of the signal as before.
