@@ -161,16 +161,20 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
   const Frame td = read_frame(ev, "targeting_differences", path);
   w.heading("Whom to contact: targeting on real outcomes (out of fold)");
   std::vector<std::vector<std::string>> rows;
-  // A cohort without a held-out subscriber has no AUC, lift or share: said, not printed.
-  const std::string no_subscriber = "n/a (no subscriber in this cohort)";
+  // A cohort without a held-out subscriber (or with nobody else) has no AUC, lift or share:
+  // said, not printed.
   auto without_subscribers = [&](const std::string& cohort) {
     const auto r = tg.where({{"scorer", "status_quo"}, {"cohort", cohort}, {"metric", "auc"}});
-    return !r.empty() && tg.d("subscribers")[r[0]] == 0;
+    return !r.empty() && (tg.d("subscribers")[r[0]] == 0 || tg.d("subscribers")[r[0]] == tg.d("customers")[r[0]]);
+  };
+  auto why_not = [&](const std::string& cohort) {
+    const auto r = tg.where({{"scorer", "status_quo"}, {"cohort", cohort}, {"metric", "auc"}});
+    return std::string(tg.d("subscribers")[r[0]] == 0 ? "no subscriber in this cohort" : "every customer of this cohort subscribed");
   };
   auto metric = [&](const std::string& scorer, const std::string& cohort, const std::string& m, int digits, bool percent) {
     const auto r = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", m}});
     if (r.empty()) return std::string();
-    if (without_subscribers(cohort)) return no_subscriber;
+    if (without_subscribers(cohort)) return "n/a (" + why_not(cohort) + ")";
     const double est = tg.d("estimate")[r[0]];
     return (percent ? pct(est, digits) : num(est, digits)) + " " + ci(tg.d("low95")[r[0]], tg.d("high95")[r[0]], digits, percent);
   };
@@ -179,7 +183,7 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
       const auto r = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", "auc"}});
       if (r.empty()) continue;
       rows.push_back({cohort, scorer, tg.cell("customers", r[0]), tg.cell("subscribers", r[0]),
-                      without_subscribers(cohort) ? no_subscriber
+                      without_subscribers(cohort) ? "n/a (" + why_not(cohort) + ")"
                                                   : metric(scorer, cohort, "auc_fold", 3, false) + " (" + tg.cell("folds", r[0]) + ")",
                       metric(scorer, cohort, "auc", 3, false), metric(scorer, cohort, "lift@10", 2, false),
                       metric(scorer, cohort, "captured@20", 0, true)});
@@ -191,8 +195,8 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
   for (const std::string cohort : {"outbound", "inbound"}) {
     const auto r = tg.where({{"scorer", "status_quo"}, {"cohort", cohort}, {"metric", "auc"}});
     if (without_subscribers(cohort))
-      w.line("The data cannot answer targeting for " + cohort + " customers here: no subscriber among the held-out "
-             "customers, so no ranking of them can be judged.");
+      w.line("The data cannot answer targeting for " + cohort + " customers here: " + why_not(cohort) +
+             " (held out), so no ranking of them can be judged.");
     else if (!r.empty() && tg.d("subscribers")[r[0]] < 10)
       w.line("The data cannot answer targeting for " + cohort + " customers here: " + tg.cell("subscribers", r[0]) +
              (tg.d("subscribers")[r[0]] == 1 ? " subscriber" : " subscribers") +
@@ -213,7 +217,7 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
         const auto lift = td.where({{"scorer", kScorers[sc]}, {"baseline", kScorers[base]}, {"cohort", cohort}, {"metric", "lift@10"}});
         if (auc.empty() || lift.empty()) continue;
         auto cell = [&](std::size_t r, int digits) {
-          if (without_subscribers(cohort)) return no_subscriber;
+          if (without_subscribers(cohort)) return "n/a (" + why_not(cohort) + ")";
           const double lo = td.d("low95")[r], hi = td.d("high95")[r];
           if (std::isnan(td.d("difference")[r]) || std::isnan(lo) || std::isnan(hi)) return std::string("n/a (undefined on these data)");
           const std::string verdict = lo > 0 ? "better" : hi < 0 ? "worse" : "no clear difference";

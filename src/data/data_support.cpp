@@ -32,6 +32,10 @@ void require_learnable(const CustomerTable& table, const std::vector<std::size_t
   if (subscribers == 0)
     throw InputError(file + " holds 0 subscribers among " + customers_text(n, who) +
                      ": nothing to learn a subscription from; prepare an export that includes subscribed customers");
+  if (subscribers == n)
+    throw InputError(file + ": every one of its " + customers_text(n, who) +
+                     " subscribed: nothing tells a subscriber from anyone else; prepare an export that includes the "
+                     "customers who did not subscribe");
 }
 
 void require_learnable(const CustomerTable& table, const std::string& file) {
@@ -61,7 +65,7 @@ void require_fold_subscribers(const CustomerTable& table, const std::string& fil
   const std::string fix = total >= 2 ? "prepare again with --folds " + std::to_string(total) + " or fewer"
                                      : "cross-validation needs at least 2 subscribers; prepare an export that includes more";
   throw InputError(file + ": fold " + std::to_string(empty - per_fold.begin()) + " of " + std::to_string(per_fold.size()) +
-                   " holds out no subscriber (" + std::to_string(total) + " held-out subscribers for " +
+                   " holds out no subscriber (" + std::to_string(total) + (total == 1 ? " held-out subscriber for " : " held-out subscribers for ") +
                    std::to_string(per_fold.size()) + " folds), so its AUC and log-likelihood say nothing; " + fix);
 }
 
@@ -81,17 +85,20 @@ std::vector<std::string> data_support_warnings(const CustomerTable& table, int f
                 ": train, evaluate and select-features need at least two, and a subscriber among them");
     return w;
   }
-  if (subscribers == 0) {
-    w.push_back(file + " holds 0 subscribers among " + with_thousands(dated) +
-                " dated customers: there is nothing to learn a subscription from (train, evaluate and select-features will "
-                "refuse it); prepare an export that includes subscribed customers");
+  if (subscribers == 0 || subscribers == dated) {
+    w.push_back(file + (subscribers == 0 ? " holds 0 subscribers among " + with_thousands(dated) +
+                                               " dated customers: there is nothing to learn a subscription from"
+                                         : ": every one of its " + with_thousands(dated) +
+                                               " dated customers subscribed: nothing tells a subscriber from anyone else") +
+                " (train, evaluate and select-features will refuse it); prepare an export that includes " +
+                (subscribers == 0 ? "subscribed customers" : "the customers who did not subscribe"));
     return w;
   }
   for (Cohort cohort : {Cohort::outbound, Cohort::inbound}) {
     const auto k = static_cast<std::size_t>(cohort);
     if (cohort_customers[k] > 0 && cohort_subscribers[k] == 0)
-      w.push_back(file + ": the " + std::string(kCohortNames[k]) + " cohort holds " + with_thousands(cohort_customers[k]) +
-                  " customers and no subscriber: its targeting figures are not available (n/a) and its model borrows "
+      w.push_back(file + ": the " + std::string(kCohortNames[k]) + " cohort holds " + customers_text(cohort_customers[k], "customers") +
+                  " and no subscriber: its targeting figures are not available (n/a) and its model borrows "
                   "every subscription rate from the other cohort");
   }
   const std::vector<std::int64_t> per_fold = fold_subscribers(table, folds);
