@@ -13,7 +13,7 @@ namespace {
 }  // namespace
 
 std::string refit_interval_text(double lo, double hi, std::int64_t refits, bool percent) {
-  if (refits <= 0 || std::isnan(lo) || std::isnan(hi)) return "-";
+  if (refits <= 0 || std::isnan(lo) || std::isnan(hi)) return "n/a";
   if (!enough_replicates_for_95(refits))
     return "n/a (" + std::to_string(refits) + " refits; a 95% interval needs " + std::to_string(kMinReplicatesFor95) + ")";
   return percent ? "[" + fixed(100 * lo, 2) + "%, " + fixed(100 * hi, 2) + "%]"

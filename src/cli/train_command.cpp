@@ -81,7 +81,7 @@ void print_quality(const LearnerQuality& q, const FunnelFit& fit, const std::str
   std::vector<std::vector<std::string>> rows;
   for (const RegretRow& r : q.regret)
     rows.push_back({r.cohort, with_thousands(r.customers), fixed(r.optimum, 3), fixed(r.learned, 3),
-                    fixed(100 * r.regret, 2) + "%", refit_interval_text(r.regret_low95, r.regret_high95, q.refits, true),
+                    fixed(100 * r.regret, 2) + "%", std::isnan(r.regret_low95) ? std::string("-") : refit_interval_text(r.regret_low95, r.regret_high95, q.refits, true),
                     fixed(r.p95_start_regret, 3)});
   Writer(std::cout, false).table({"cohort", "n", "V* (DP)", "V learned", "regret", "95% refit interval", "p95 regret"}, rows);
   std::cout << "learned minus the best constant policy (always " << q.best_constant << ", V " << fixed(q.best_constant_value, 3)

@@ -405,9 +405,10 @@ FoldAuc status_quo_auc(const CustomerTable& table, const EvaluationSettings& s) 
   return fold_stratified_auc(score, label, fold);
 }
 
-EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uint8_t>& learned, const EvaluationSettings& s,
-                          const Communicator& comm, const EvaluationRun& run) {
-  const std::vector<FoldPlan> plans = plan_folds(table, s.split);
+namespace {
+// What cross-validation (or a split) needs of the customers: learnable data, and a subscriber
+// held out in every fold.
+void require_evaluable(const CustomerTable& table, const std::vector<FoldPlan>& plans, const EvaluationSettings& s) {
   require_learnable(table, s.source);
   if (plans.empty() || plans[0].held_out.empty())
     throw InputError(s.source + ": the customers have no " + std::string(s.split == "cv" ? "folds" : s.split + " split"));
@@ -420,6 +421,18 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
       throw InputError(s.source + ": the " + s.split + " split holds out no subscriber among its " +
                        with_thousands(static_cast<std::int64_t>(plans[0].held_out.size())) +
                        " customers, so no targeting figure can be computed on it; use --split cv");
+  }
+}
+}  // namespace
+
+EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uint8_t>& learned, const EvaluationSettings& s,
+                          const Communicator& comm, const EvaluationRun& run) {
+  const std::vector<FoldPlan> plans = plan_folds(table, s.split);
+  // Every rank holds the same table and stops here alike: one message, no abort.
+  try {
+    require_evaluable(table, plans, s);
+  } catch (const InputError& e) {
+    throw CollectiveError(e.code(), e.what());
   }
   std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
   const SegmentEncoder encoder(table, fitting, s.features);

@@ -13,7 +13,7 @@ namespace reinforcer {
 
 void write_learned_section(Writer& w, const std::vector<StoredQuality>& runs);
 
-// A refit interval as printed: "[lo, hi]" (percent: "[lo%, hi%]"); "-" without refits; and
+// A refit interval as printed: "[lo, hi]" (percent: "[lo%, hi%]"); "n/a" without refits; and
 // no interval when the refits are too few for a 95% one (stats/bootstrap.hpp), but why.
 std::string refit_interval_text(double lo, double hi, std::int64_t refits, bool percent);
 
