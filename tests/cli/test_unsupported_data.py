@@ -2,13 +2,16 @@
 what it lacks and how to fix it, no output left) where no result could mean anything, and a
 warning plus marked output where the rest still stands -- never a table of meaningless numbers
 (docs/RELIABILITY.md, "Data that cannot support the analysis")."""
+import os
 import re
+import shutil
+import subprocess
 
 import h5py
 import pandas as pd
 import pytest
 
-from conftest import run
+from conftest import BIN, run
 
 FAST_TRAIN = ["--episodes", 3000, "--progress", "none", "--refits", 0]
 GRID = "[grid]\nomega = 0.6, 0.8\nepisodes = 2000\nrefits = 0\n"
@@ -238,3 +241,31 @@ def test_folds_without_a_subscriber_are_refused_where_folds_are_scored(crm, tmp_
     run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", *FAST_TRAIN, check=True)
     p = run("evaluate", tmp_path / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 10, "--progress", "none")
     assert p.returncode == 0, p.stderr
+
+
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_pml": "ob1",
+           "OMPI_MCA_btl": "self,vader", "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMP_NUM_THREADS": "1"}
+
+
+@pytest.mark.skipif(shutil.which("mpiexec") is None, reason="no mpiexec")
+def test_under_mpirun_every_rank_stops_with_one_message_and_exit_3(crm, tmp_path):
+    # Every rank holds the same customers: they stop together, rank 0 says why once, no MPI_Abort.
+    frame = crm.copy()
+    s = subscribed(frame)
+    unsubscribe(frame, s & ~frame.index.isin(s[s].index[:3]))
+    prepare(tmp_path, frame, "--folds", 5)
+    run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", *FAST_TRAIN, check=True)
+    unsubscribe(frame, subscribed(frame))
+    write(frame, tmp_path / "input-zero.csv")
+    run("prepare", tmp_path / "input-zero.csv", "-o", tmp_path / "zero.h5", "-q", check=True)
+    for args, output in [(["train", tmp_path / "zero.h5", "-o", tmp_path / "mrun.h5", *FAST_TRAIN], tmp_path / "mrun.h5"),
+                         (["evaluate", tmp_path / "run.h5", "-o", tmp_path / "me.h5", "--bootstrap", 10, "--progress", "none"],
+                          tmp_path / "me.h5")]:
+        p = subprocess.run(["mpiexec", "-n", "2", "--bind-to", "none", BIN, *map(str, args)], capture_output=True,
+                           text=True, timeout=300, env=dict(os.environ, **MPI_ENV))
+        assert p.returncode == 3, p.stderr
+        errors = [l for l in p.stderr.splitlines() if l.startswith("reinforcer ") and ": error" in l]
+        assert len(errors) == 1 and ": error: " in errors[0], p.stderr  # rank 0's, not "error (rank 1)"
+        assert "holds 0 subscribers" in errors[0] or "holds out no subscriber" in errors[0]
+        assert "MPI_ABORT" not in p.stderr
+        assert not output.exists()
