@@ -13,7 +13,7 @@ import pytest
 
 from conftest import BIN, run
 
-FAST_TRAIN = ["--episodes", 3000, "--progress", "none", "--refits", 0]
+FAST_TRAIN = ["--episodes", 3000, "--progress", "none", "--refits", 0, "--features", "cohort"]  # a small model
 GRID = "[grid]\nomega = 0.6, 0.8\nepisodes = 2000\nrefits = 0\n"
 
 
@@ -152,7 +152,8 @@ def no_inbound_subscriber(crm, tmp_path_factory):
     unsubscribe(frame, subscribed(frame) & (frame["First Contact"] == ""))
     outbound_subscribers = int(subscribed(frame).sum())
     prep = prepare(d, frame, "--folds", min(outbound_subscribers, 3))
-    train = run("train", d / "p.h5", "-o", d / "run.h5", "--episodes", 3000, "--progress", "none", "--refits", 10)
+    train = run("train", d / "p.h5", "-o", d / "run.h5", "--episodes", 3000, "--progress", "none", "--refits", 10,
+                "--features", "cohort")
     assert train.returncode == 0, train.stderr
     ev = run("evaluate", d / "run.h5", "-o", d / "e.h5", "--bootstrap", 10, "--threads", 2, "--progress", "none")
     assert ev.returncode == 0, ev.stderr
@@ -213,7 +214,8 @@ def test_too_few_refits_print_no_interval(no_inbound_subscriber):
 
 def test_forty_refits_are_enough_for_the_interval(no_inbound_subscriber, tmp_path):
     d = no_inbound_subscriber[0]
-    p = run("train", d / "p.h5", "-o", tmp_path / "run40.h5", "--episodes", 3000, "--progress", "none", "--refits", 40)
+    p = run("train", d / "p.h5", "-o", tmp_path / "run40.h5", "--episodes", 3000, "--progress", "none", "--refits", 40,
+            "--features", "cohort")
     assert p.returncode == 0, p.stderr
     assert "refits are too few" not in p.stderr
     assert "(95% interval over 40 paired bootstrap refits of the funnel)" in p.stdout
@@ -228,9 +230,13 @@ def test_folds_without_a_subscriber_are_refused_where_folds_are_scored(crm, tmp_
     assert "prepare with --folds 3 or fewer" in p.stderr
     with h5py.File(tmp_path / "p.h5", "r") as f:
         assert any("folds hold out no subscriber" in w.decode() for w in f["warnings"][()])
-    args, output = outputs_of_every_command(tmp_path)["select-features"]
+    commands = outputs_of_every_command(tmp_path)
+    args, output = commands["select-features"]
     assert_one_line_error(run(*args), "p.h5: fold ", "of 5 holds out no subscriber (3 held-out subscribers for 5 folds)",
                           "prepare again with --folds 3 or fewer")
+    assert not output.exists()
+    args, output = commands["sweep"]  # ranked by the fold AUC, a sweep scores folds too
+    assert_one_line_error(run(*args, "--objective", "auc_fold"), "p.h5: fold ", "of 5 holds out no subscriber")
     assert not output.exists()
     run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", *FAST_TRAIN, check=True)  # folds play no part in it
     p = run("evaluate", tmp_path / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 10, "--progress", "none")
