@@ -47,6 +47,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     throw UsageError("--split: '" + s.split + "' is not cv, val or test");
   s.threads = static_cast<int>(int_option(inv, "threads", 1, 1024));
   s.min_segment_size = int_option(inv, "min-segment-size", 1, 1000000);
+  s.source = inv.input;
   const std::string progress_mode = progress_option(inv);
   const std::string checkpoint = inv.options.count("checkpoint") ? inv.options["checkpoint"].as<std::string>()
                                                                  : output + ".checkpoint.h5";
@@ -95,6 +96,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
   prov.input_sha256 = input_sha256;
   write_evaluated_file(out->temp_path(), inv.input, result, s, prov);
   out->commit();
+  for (const std::string& w : result.warnings) std::cerr << "reinforcer evaluate: warning: " << w << std::endl;
   ::unlink(checkpoint.c_str());  // the result holds everything the checkpoint did
   std::cout << "wrote " << output << ": " << result.scores.size() << " customers scored out of fold in " << result.folds
             << (result.folds == 1 ? " split" : " folds") << "; " << result.call_list.size()

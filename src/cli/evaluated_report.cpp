@@ -23,6 +23,7 @@
 #include "reinforcer/results/frame.hpp"
 #include "reinforcer/results/run_file.hpp"
 #include "reinforcer/results/selection_file.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
 
 namespace reinforcer {
 namespace {
@@ -160,9 +161,20 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
   const Frame td = read_frame(ev, "targeting_differences", path);
   w.heading("Whom to contact: targeting on real outcomes (out of fold)");
   std::vector<std::vector<std::string>> rows;
+  // A cohort without a held-out subscriber (or with nobody else) has no AUC, lift or share:
+  // said, not printed.
+  auto without_subscribers = [&](const std::string& cohort) {
+    const auto r = tg.where({{"scorer", "status_quo"}, {"cohort", cohort}, {"metric", "auc"}});
+    return !r.empty() && (tg.d("subscribers")[r[0]] == 0 || tg.d("subscribers")[r[0]] == tg.d("customers")[r[0]]);
+  };
+  auto why_not = [&](const std::string& cohort) {
+    const auto r = tg.where({{"scorer", "status_quo"}, {"cohort", cohort}, {"metric", "auc"}});
+    return std::string(tg.d("subscribers")[r[0]] == 0 ? "no subscriber in this cohort" : "every customer of this cohort subscribed");
+  };
   auto metric = [&](const std::string& scorer, const std::string& cohort, const std::string& m, int digits, bool percent) {
     const auto r = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", m}});
     if (r.empty()) return std::string();
+    if (without_subscribers(cohort)) return "n/a (" + why_not(cohort) + ")";
     const double est = tg.d("estimate")[r[0]];
     return (percent ? pct(est, digits) : num(est, digits)) + " " + ci(tg.d("low95")[r[0]], tg.d("high95")[r[0]], digits, percent);
   };
@@ -171,7 +183,8 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
       const auto r = tg.where({{"scorer", scorer}, {"cohort", cohort}, {"metric", "auc"}});
       if (r.empty()) continue;
       rows.push_back({cohort, scorer, tg.cell("customers", r[0]), tg.cell("subscribers", r[0]),
-                      metric(scorer, cohort, "auc_fold", 3, false) + " (" + tg.cell("folds", r[0]) + ")",
+                      without_subscribers(cohort) ? "n/a (" + why_not(cohort) + ")"
+                                                  : metric(scorer, cohort, "auc_fold", 3, false) + " (" + tg.cell("folds", r[0]) + ")",
                       metric(scorer, cohort, "auc", 3, false), metric(scorer, cohort, "lift@10", 2, false),
                       metric(scorer, cohort, "captured@20", 0, true)});
     }
@@ -181,9 +194,13 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
   w.line("");
   for (const std::string cohort : {"outbound", "inbound"}) {
     const auto r = tg.where({{"scorer", "status_quo"}, {"cohort", cohort}, {"metric", "auc"}});
-    if (!r.empty() && tg.d("subscribers")[r[0]] < 10)
+    if (without_subscribers(cohort))
+      w.line("The data cannot answer targeting for " + cohort + " customers here: " + why_not(cohort) +
+             " (held out), so no ranking of them can be judged.");
+    else if (!r.empty() && tg.d("subscribers")[r[0]] < 10)
       w.line("The data cannot answer targeting for " + cohort + " customers here: " + tg.cell("subscribers", r[0]) +
-             " subscribers among the held-out customers; the figures above are not informative.");
+             (tg.d("subscribers")[r[0]] == 1 ? " subscriber" : " subscribers") +
+             " among the held-out customers; the figures above are not informative.");
   }
   w.line("status_quo (the targeting score) = P(subscribe within the horizon) if nothing changes, exact in the funnel "
          "fitted without the customer's fold, from its decision-time state (segment, milestones at t0); call_list = the "
@@ -200,7 +217,9 @@ void targeting_section(Writer& w, const h5::Group& ev, const std::string& path) 
         const auto lift = td.where({{"scorer", kScorers[sc]}, {"baseline", kScorers[base]}, {"cohort", cohort}, {"metric", "lift@10"}});
         if (auc.empty() || lift.empty()) continue;
         auto cell = [&](std::size_t r, int digits) {
+          if (without_subscribers(cohort)) return "n/a (" + why_not(cohort) + ")";
           const double lo = td.d("low95")[r], hi = td.d("high95")[r];
+          if (std::isnan(td.d("difference")[r]) || std::isnan(lo) || std::isnan(hi)) return std::string("n/a (undefined on these data)");
           const std::string verdict = lo > 0 ? "better" : hi < 0 ? "worse" : "no clear difference";
           return signed_fixed(td.d("difference")[r], digits) + " [" + signed_fixed(lo, digits) + ", " + signed_fixed(hi, digits) +
                  "] " + verdict;
@@ -268,10 +287,22 @@ void write_evaluated_report(const h5::File& f, const std::string& path, std::ost
   const std::string split = ev.string_attribute("split");
   const auto bootstrap = ev.int_attribute("bootstrap");
   w.line(std::string(markdown ? "# " : "") + "SalesReinforcer report: " + path);
+  // Too few replicates: the bootstrap intervals are no 95% intervals, and the report says so
+  // where it states the level.
+  const std::string level =
+      enough_replicates_for_95(bootstrap)
+          ? "intervals are 95% (" + std::to_string(bootstrap) +
+                " bootstrap resamples or refits; Wilson for proportions; exact Poisson for observed/expected)."
+          : "bootstrap intervals are rough ranges, not 95% intervals (only " + std::to_string(bootstrap) +
+                " resamples or refits; a 95% percentile interval needs " + std::to_string(kMinReplicatesFor95) +
+                "); the Wilson intervals of proportions and exact Poisson ones of observed/expected are 95%.";
   w.line("Evaluation: " + (split == "cv" ? std::to_string(ev.int_attribute("folds")) + "-fold cross-validation (out-of-fold scores)"
                                          : "temporal " + split + " split") +
-         "; intervals are 95% (" + std::to_string(bootstrap) +
-         " bootstrap resamples or refits; Wilson for proportions; exact Poisson for observed/expected).");
+         "; " + level);
+  if (ev.exists("warnings")) {
+    w.line("");
+    for (const std::string& warning : ev.read_strings("warnings")) w.line("Warning: " + warning + ".");
+  }
 
   // Base rates per cohort.
   const Frame splits = read_frame(f.open_group("summary"), "splits", path);

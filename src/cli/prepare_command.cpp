@@ -3,6 +3,7 @@
 
 #include "reinforcer/cli/command.hpp"
 #include "reinforcer/data/attributes.hpp"
+#include "reinforcer/data/data_support.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -55,10 +56,13 @@ int run_prepare(const Invocation& inv) {
   data.ingest = ingest_crm(inv.input, opt);
   data.cutoffs = assign_temporal_split(data.ingest.table, data.split_options.shares);
   assign_folds(data.ingest.table, data.split_options.folds, data.split_options.seed);
+  data.warnings = data_support_warnings(data.ingest.table, data.split_options.folds, inv.output);
   if (!quiet) {
     print_quality_report(std::cout, data.ingest.report);
     print_split_summary(std::cout, data.ingest.table, data.split_options, data.cutoffs);
   }
+  // The file is still written: its quality report stands whatever the data lack.
+  for (const std::string& w : data.warnings) std::cerr << "reinforcer prepare: warning: " << w << std::endl;
   prov.command_line = inv.command_line;
   prov.config_text = inv.config_text;
   prov.input_path = inv.input;

@@ -27,7 +27,8 @@ void write_csvs(const h5::File& f, const std::string& path, const std::string& d
   std::vector<std::pair<const h5::Group*, std::string>> tables;
   const h5::Group desc = ev.open_group("descriptive");
   for (const auto& name : ev.member_names())
-    if (name != "descriptive" && name != "call_list_refits") tables.emplace_back(&ev, name);  // groups, not tables
+    if (name != "descriptive" && name != "call_list_refits" && name != "warnings")  // groups and a list, not tables
+      tables.emplace_back(&ev, name);
   for (const auto& name : desc.member_names()) tables.emplace_back(&desc, name);
   for (const auto& [g, name] : tables) {
     const Frame fr = read_frame(*g, name, path);

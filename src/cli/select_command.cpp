@@ -109,6 +109,7 @@ int select_run(const Invocation& inv, const Communicator& comm) {
   if (comm.is_root()) out = std::make_unique<AtomicOutput>(inv.output);
   const TrialInput input = read_trial_input(inv.input, comm);
   SelectionSettings s = selection_settings(inv, input);
+  require_learnable_input(input, s.objective == "predictive");  // the predictive score is out of fold
   omp_set_num_threads(threads);
   ProgressLine progress(progress_mode, comm.is_root());
   std::string finished;  // the engine reports a job's end once more; say it once

@@ -122,6 +122,9 @@ int sweep(const Invocation& inv, const Communicator& world, const SweepPlan& pla
     return 0;
   }
   const TrialInput input = read_trial_input(inv.input, world);
+  // Before the directory: no trial of such data means anything (nor a fold AUC of a fold
+  // without a subscriber, when that ranks the trials).
+  require_learnable_input(input, objective == "auc_fold");
   // The root makes (or checks) the directory first; the others then check it.
   std::unique_ptr<SweepDirectory> dir;
   if (world.is_root()) dir = std::make_unique<SweepDirectory>(SweepDirectory::create_or_check(inv.output, grid, input.sha256));

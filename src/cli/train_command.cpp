@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "reinforcer/cli/command.hpp"
+#include "reinforcer/cli/learned_report.hpp"
 #include "reinforcer/cli/progress_line.hpp"
 #include "reinforcer/cli/text_writer.hpp"
 #include "reinforcer/cli/train_settings.hpp"
@@ -22,6 +23,7 @@
 #include "reinforcer/parallel/stop_signal.hpp"
 #include "reinforcer/pipeline/trial.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
 
 namespace reinforcer {
 namespace {
@@ -79,14 +81,16 @@ void print_quality(const LearnerQuality& q, const FunnelFit& fit, const std::str
   std::vector<std::vector<std::string>> rows;
   for (const RegretRow& r : q.regret)
     rows.push_back({r.cohort, with_thousands(r.customers), fixed(r.optimum, 3), fixed(r.learned, 3),
-                    fixed(100 * r.regret, 2) + "%",
-                    std::isnan(r.regret_low95) ? std::string("-")
-                                               : "[" + fixed(100 * r.regret_low95, 2) + "%, " + fixed(100 * r.regret_high95, 2) + "%]",
+                    fixed(100 * r.regret, 2) + "%", std::isnan(r.regret_low95) ? std::string("-") : refit_interval_text(r.regret_low95, r.regret_high95, q.refits, true),
                     fixed(r.p95_start_regret, 3)});
   Writer(std::cout, false).table({"cohort", "n", "V* (DP)", "V learned", "regret", "95% refit interval", "p95 regret"}, rows);
   std::cout << "learned minus the best constant policy (always " << q.best_constant << ", V " << fixed(q.best_constant_value, 3)
-            << "): " << signed_fixed(q.learned_minus_best_constant, 3) << " [" << signed_fixed(q.low95, 3) << ", "
-            << signed_fixed(q.high95, 3) << "] (95% interval over " << q.refits << " paired bootstrap refits of the funnel)\n"
+            << "): " << signed_fixed(q.learned_minus_best_constant, 3)
+            << (enough_replicates_for_95(q.refits)
+                    ? " [" + signed_fixed(q.low95, 3) + ", " + signed_fixed(q.high95, 3) + "] (95% interval over " +
+                          std::to_string(q.refits) + " paired bootstrap refits of the funnel)"
+                    : " " + refit_interval_text(q.low95, q.high95, q.refits, false))
+            << "\n"
             << "Action success probabilities are assumptions (success.*), not data; the break-even table above does\n"
                "not depend on them.\n";
 }
@@ -135,6 +139,7 @@ int train(const Invocation& inv, const Communicator& comm) {
   progress.finish();
   if (!comm.is_root()) return 0;
   const RunContents contents = run_contents(c, input, result, layout.ranks, layout.threads);
+  for (const std::string& w : contents.warnings) std::cerr << "reinforcer train: warning: " << w << std::endl;
   prov.command_line = inv.command_line;
   prov.config_text = inv.config_text;
   prov.input_path = inv.input;

@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <chrono>
 #include <cstring>
@@ -12,6 +13,8 @@
 
 #include "evaluation_internal.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "reinforcer/data/data_support.hpp"
+#include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/stats/bootstrap.hpp"
 #include "reinforcer/stats/proportion.hpp"
 #include "reinforcer/stats/ranking_metrics.hpp"
@@ -402,16 +405,35 @@ FoldAuc status_quo_auc(const CustomerTable& table, const EvaluationSettings& s) 
   return fold_stratified_auc(score, label, fold);
 }
 
+namespace {
+// What cross-validation (or a split) needs of the customers: learnable data, and a subscriber
+// held out in every fold.
+void require_evaluable(const CustomerTable& table, const std::vector<FoldPlan>& plans, const EvaluationSettings& s) {
+  require_learnable(table, s.source);
+  if (plans.empty() || plans[0].held_out.empty())
+    throw InputError(s.source + ": the customers have no " + std::string(s.split == "cv" ? "folds" : s.split + " split"));
+  if (s.split == "cv") {
+    require_fold_subscribers(table, s.source);
+  } else {
+    std::int64_t held_out = 0;
+    for (std::size_t i : plans[0].held_out) held_out += table.customers[i].subscribed;
+    if (held_out == 0)
+      throw InputError(s.source + ": the " + s.split + " split holds out no subscriber among its " +
+                       with_thousands(static_cast<std::int64_t>(plans[0].held_out.size())) +
+                       " customers, so no targeting figure can be computed on it; use --split cv");
+  }
+}
+}  // namespace
+
 EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uint8_t>& learned, const EvaluationSettings& s,
                           const Communicator& comm, const EvaluationRun& run) {
   const std::vector<FoldPlan> plans = plan_folds(table, s.split);
-  std::int64_t subscribers = 0;
-  for (const auto& c : table.customers) subscribers += c.subscribed && c.cohort != Cohort::undated;
-  if (plans.empty() || plans[0].held_out.empty())
-    throw InputError("the run file's customers have no " + std::string(s.split == "cv" ? "folds" : s.split + " split"));
-  if (s.split == "cv" && static_cast<std::int64_t>(plans.size()) > subscribers)
-    throw UsageError(std::to_string(plans.size()) + " folds but only " + std::to_string(subscribers) +
-                     " dated subscribers: every fold needs subscribers; prepare with fewer --folds");
+  // Every rank holds the same table and stops here alike: one message, no abort.
+  try {
+    require_evaluable(table, plans, s);
+  } catch (const InputError& e) {
+    throw CollectiveError(e.code(), e.what());
+  }
   std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
   const SegmentEncoder encoder(table, fitting, s.features);
   // The call list's main fit, on every rank: the refits score its leads.
@@ -591,6 +613,27 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     }
     r.call_list = std::move(call_list.rows);
   }
+  // A cohort whose held-out customers hold no subscriber has no AUC, lift or difference: the
+  // report marks its rows n/a, and says why here.
+  std::array<std::int64_t, 2> held_out{}, held_out_subscribers{};
+  for (const FoldPlan& plan : plans)
+    for (std::size_t i : plan.held_out) {
+      const Customer& c = table.customers[i];
+      if (c.cohort == Cohort::undated) continue;
+      ++held_out[static_cast<std::size_t>(c.cohort)];
+      held_out_subscribers[static_cast<std::size_t>(c.cohort)] += c.subscribed;
+    }
+  for (Cohort cohort : {Cohort::outbound, Cohort::inbound}) {
+    const auto k = static_cast<std::size_t>(cohort);
+    if (held_out[k] > 0 && held_out_subscribers[k] == 0)
+      r.warnings.push_back(s.source + ": no subscriber in the " + std::string(kCohortNames[k]) + " cohort (" +
+                           with_thousands(held_out[k]) + " held-out customers): its targeting figures are n/a");
+  }
+  if (!enough_replicates_for_95(s.bootstrap))
+    r.warnings.push_back(std::to_string(s.bootstrap) + " bootstrap replicates are too few for 95% percentile intervals (" +
+                         std::to_string(kMinReplicatesFor95) + " are needed, so that each 2.5% tail holds one): the intervals "
+                         "are marked as rough ranges; rerun evaluate with --bootstrap " + std::to_string(kMinReplicatesFor95) +
+                         " or more");
   return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include "evaluation_internal.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "reinforcer/data/data_support.hpp"
 #include "reinforcer/core/rng.hpp"
 #include "reinforcer/eval/policy_outcomes.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
@@ -60,16 +61,12 @@ SubsetScorer::SubsetScorer(const CustomerTable& table, SubsetScoreSettings setti
   for (std::size_t i : fitting_) stratum_.push_back(static_cast<std::uint8_t>(table.customers[i].cohort));
   std::vector<std::size_t> position(table.customers.size(), 0);
   for (std::size_t k = 0; k < fitting_.size(); ++k) position[fitting_[k]] = k;
+  require_fold_subscribers(table, "the customers");  // select-features names its file first
   folds_->plans = evaluation::plan_folds(table, "cv");
   if (folds_->plans.empty())
     throw InputError("the customers have no cross-validation folds, which the predictive score needs; prepare with --folds 5");
   for (std::size_t f = 0; f < folds_->plans.size(); ++f) {
     const auto& plan = folds_->plans[f];
-    std::int64_t subscribers = 0;
-    for (std::size_t i : plan.held_out) subscribers += table.customers[i].subscribed;
-    if (subscribers == 0)
-      throw InputError("fold " + std::to_string(f) + " holds out no subscriber, so its log-likelihood and AUC say nothing; "
-                       "prepare with fewer --folds");
     std::vector<std::size_t> fit, held;
     for (std::size_t i : plan.fitting) fit.push_back(position[i]);
     for (std::size_t i : plan.held_out) held.push_back(position[i]);

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -15,6 +16,9 @@
 
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/core/sha256.hpp"
+#include "reinforcer/stats/bootstrap.hpp"
+#include "reinforcer/data/data_support.hpp"
+#include "reinforcer/data/quality_report_text.hpp"
 #include "reinforcer/data/raw_table.hpp"
 #include "reinforcer/results/prepared_file.hpp"
 #include "reinforcer/env/funnel_features.hpp"
@@ -77,14 +81,39 @@ HazardOptions trial_hazard_options(const TrialConfig& config, const TrialInput& 
   return h;
 }
 
+namespace {
+// The customers the funnel is fitted on, refused when nothing can be learned from them (a
+// funnel of no subscriber has every value 0 and every regret 0%, which would read as success).
+// Every rank holds the same table and reaches this point, so the error is collective.
+std::vector<std::size_t> learnable_fitting(const TrialConfig& config, const TrialInput& input) {
+  std::vector<std::size_t> fitting = select_fitting(input.table, config.fit_on);
+  try {
+    require_learnable(input.table, fitting, input.path,
+                      config.fit_on == "all" ? "dated customers" : "fitting customers (--fit-on " + config.fit_on + ")");
+  } catch (const InputError& e) {
+    throw CollectiveError(e.code(), e.what());
+  }
+  return fitting;
+}
+}  // namespace
+
+void require_learnable_input(const TrialInput& input, bool with_folds) {
+  try {
+    require_learnable(input.table, input.path);
+    if (with_folds) require_fold_subscribers(input.table, input.path);
+  } catch (const InputError& e) {
+    throw CollectiveError(e.code(), e.what());
+  }
+}
+
 std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, const TrialInput& input) {
-  return std::make_shared<const FunnelFit>(fit_funnel(input.table, select_fitting(input.table, config.fit_on),
-                                                      config.features, trial_hazard_options(config, input),
-                                                      config.funnel, config.schedule.q.gamma));
+  return std::make_shared<const FunnelFit>(fit_funnel(input.table, learnable_fitting(config, input), config.features,
+                                                      trial_hazard_options(config, input), config.funnel,
+                                                      config.schedule.q.gamma));
 }
 
 FunnelPlan plan_trial_model(const TrialConfig& config, const TrialInput& input) {
-  return plan_funnel(input.table, select_fitting(input.table, config.fit_on), config.features);
+  return plan_funnel(input.table, learnable_fitting(config, input), config.features);
 }
 
 Fingerprint trial_fingerprint(const TrialConfig& config, std::int64_t workers, const std::string& input_sha256) {
@@ -351,7 +380,32 @@ RunContents run_contents(const TrialConfig& config, const TrialInput& input, con
     run.double_attributes["learned_start_value"] = result.quality.regret.front().learned;
     run.double_attributes["regret"] = result.quality.regret.front().regret;
   }
+  run.warnings = trial_warnings(config, input);
   return run;
+}
+
+std::vector<std::string> trial_warnings(const TrialConfig& config, const TrialInput& input) {
+  std::vector<std::string> w;
+  const std::vector<std::size_t> fitting = select_fitting(input.table, config.fit_on);
+  std::array<std::int64_t, 2> customers{}, subscribers{};
+  for (std::size_t i : fitting) {
+    const Customer& c = input.table.customers[i];
+    if (c.cohort == Cohort::undated) continue;
+    ++customers[static_cast<std::size_t>(c.cohort)];
+    subscribers[static_cast<std::size_t>(c.cohort)] += c.subscribed;
+  }
+  for (Cohort cohort : {Cohort::outbound, Cohort::inbound}) {
+    const auto k = static_cast<std::size_t>(cohort);
+    if (customers[k] > 0 && subscribers[k] == 0)
+      w.push_back(input.path + ": no subscriber among the " + with_thousands(customers[k]) + " fitting " +
+                  std::string(kCohortNames[k]) + " customers: that cohort's subscription rates are borrowed from the "
+                  "other cohort by the shrinkage, not measured");
+  }
+  if (config.environment == "funnel" && config.refits > 0 && !enough_replicates_for_95(config.refits))
+    w.push_back(std::to_string(config.refits) + " refits are too few for a 95% interval (" +
+                std::to_string(kMinReplicatesFor95) + " are needed, so that each 2.5% tail holds one): no refit interval "
+                "is printed; train with --refits " + std::to_string(kMinReplicatesFor95) + " or more");
+  return w;
 }
 
 }  // namespace reinforcer

@@ -311,6 +311,7 @@ void write_evaluated_file(const std::string& path, const std::string& run_path, 
   g.set_attribute("bootstrap", static_cast<std::int64_t>(settings.bootstrap));
   g.set_attribute("seed", static_cast<std::int64_t>(settings.seed));
   g.set_attribute("split", settings.split);
+  if (!result.warnings.empty()) g.write_strings("warnings", result.warnings);
   auto list = [](const std::vector<double>& v) {
     std::string out;
     for (double x : v) {

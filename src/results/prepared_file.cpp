@@ -165,6 +165,7 @@ void write_prepared_file(const std::string& path, const PreparedData& data, cons
   write_customer_attributes(f, data.ingest.table, data.ingest.report.attributes);
   write_quality(f, data.ingest.report);
   write_summary(f, data);
+  if (!data.warnings.empty()) f.write_strings("warnings", data.warnings);
   f.flush();
 }
 

@@ -169,6 +169,7 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   for (const auto& [k, v] : run.text_attributes) f.set_attribute(k, v);
   for (const auto& [k, v] : run.int_attributes) f.set_attribute(k, v);
   for (const auto& [k, v] : run.double_attributes) f.set_attribute(k, v);
+  if (!run.warnings.empty()) f.write_strings("warnings", run.warnings);
   {
     const h5::File prepared = h5::File::open_read(run.prepared_path);
     f.copy_from(prepared, "customers");

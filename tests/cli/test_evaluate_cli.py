@@ -388,8 +388,9 @@ def test_more_folds_than_subscribers_is_refused(tmp_path):
     assert subscribers < 40
     run("train", tmp_path / "p.h5", "-o", tmp_path / "run.h5", "--episodes", 2000, "--progress", "none", "--refits", 0, check=True)
     p = run("evaluate", tmp_path / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 10)
-    assert p.returncode == 2
-    assert f"40 folds but only {subscribers} dated subscribers" in p.stderr
+    assert p.returncode == 3  # the prepared data lack subscribers for the folds: bad input
+    assert f"({subscribers} held-out subscribers for 40 folds)" in p.stderr
+    assert f"prepare again with --folds {subscribers} or fewer" in p.stderr
 
 
 @pytest.fixture(scope="module")

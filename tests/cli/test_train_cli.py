@@ -289,7 +289,7 @@ def test_real_export_both_agents_in_the_report_with_refit_intervals(tmp_path):
     """The real export's funnel: the tabular and the DQN policy, each judged against the DP per
     cohort with refit intervals, side by side in one report; the rows are the files' own."""
     run("prepare", CRM_XLSX, "-o", tmp_path / "p.h5", "-q", check=True)
-    common = ("--refits", 10, "--progress", "none", "--threads", 2)
+    common = ("--refits", 40, "--progress", "none", "--threads", 2)  # 40: the fewest that print a 95% interval
     run("train", tmp_path / "p.h5", "-o", tmp_path / "tab.h5", "--episodes", 50000, *common, check=True)
     run("train", tmp_path / "p.h5", "-o", tmp_path / "dqn.h5", "--agent", "dqn", "--dqn.steps", 50000, *common, check=True)
     p = run("report", tmp_path / "tab.h5", "--runs", tmp_path / "dqn.h5", check=True)

@@ -42,6 +42,7 @@ struct EvaluationSettings {
   std::int64_t min_segment_size = 30;
   double segment_prior = 20;     // customers' worth of prior in the segment-rate baseline
   int stale_weeks = kDefaultStaleWeeks;  // the call list's stale section
+  std::string source = "the run file";   // names the customers' file in messages
 };
 
 // Targeting metrics per scorer and cohort: auc (pooled over the folds' out-of-fold scores),
@@ -98,6 +99,9 @@ struct EvaluationResult {
   std::int64_t call_list_widened = 0;  // rows whose refit interval was widened to hold the estimate
   std::int64_t folds = 0;
   std::int64_t undated_set_aside = 0;
+  // What the data or the options cannot support while the rest stands (a cohort without a
+  // subscriber, too few bootstrap replicates for 95% intervals): printed and kept in the file.
+  std::vector<std::string> warnings;
 };
 
 // Below this many expected events an O/E interval is too wide to say much: such a row keeps

@@ -34,6 +34,11 @@ TrialInput read_trial_input(const std::string& prepared_path, const Communicator
 
 // The hazard options a config implies on this input.
 HazardOptions trial_hazard_options(const TrialConfig& config, const TrialInput& input);
+// Refuses an input no trial can learn from (fewer than two dated customers, or no subscriber
+// among them; with_folds: or a cross-validation fold holding out no subscriber) before any work;
+// a CollectiveError, as every rank holds the same table. fit_trial_model and plan_trial_model
+// refuse their fitting customers likewise.
+void require_learnable_input(const TrialInput& input, bool with_folds = false);
 // The fitted funnel and its exact DP; trials whose model_key() is equal can share it.
 std::shared_ptr<const FunnelFit> fit_trial_model(const TrialConfig& config, const TrialInput& input);
 
@@ -104,6 +109,9 @@ TrialConfig stored_trial_config(const StoredRun& run);
 // settings at their defaults).
 EvaluationSettings evaluation_settings_of(const TrialConfig& config, Day export_date);
 
+// What the trial's data or options cannot support while its result stands (a cohort of the
+// fitting customers without a subscriber; refits too few for a 95% interval): one line each.
+std::vector<std::string> trial_warnings(const TrialConfig& config, const TrialInput& input);
 // The run file's contents for a finished trial (attributes named as docs/HDF5_SCHEMA.md says).
 RunContents run_contents(const TrialConfig& config, const TrialInput& input, const TrialResult& result, int ranks,
                          int threads);

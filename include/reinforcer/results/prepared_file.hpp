@@ -3,6 +3,7 @@
 // the split summaries (schema: docs/HDF5_SCHEMA.md).
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/split.hpp"
@@ -17,6 +18,9 @@ struct PreparedData {
   IngestResult ingest;
   SplitOptions split_options;
   TemporalCutoffs cutoffs;
+  // What the data cannot support (data_support_warnings), kept in the file as /warnings so
+  // that whoever reads it later sees them too.
+  std::vector<std::string> warnings;
 };
 
 // Writes the whole file to `path` (callers pass an AtomicOutput's temporary path).

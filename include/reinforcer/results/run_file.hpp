@@ -29,6 +29,7 @@ struct RunContents {
   std::map<std::string, std::string> text_attributes;     // run settings, written as root attributes
   std::map<std::string, std::int64_t> int_attributes;
   std::map<std::string, double> double_attributes;
+  std::vector<std::string> warnings;  // what the data or options cannot support: /warnings when any
 };
 
 void write_run_file(const std::string& path, const RunContents& run, const Provenance& provenance);

@@ -44,4 +44,10 @@ class StratifiedResampler {
 // level must be in (0, 1) (std::invalid_argument otherwise).
 Interval percentile_interval(std::vector<double> values, double level = 0.95);
 
+// The fewest replicates a 95% percentile interval can rest on: each 2.5% tail must hold at
+// least one replicate (B x 0.025 >= 1), else the ends are interpolated between the smallest
+// (largest) two replicates and the interval is narrower than the level it claims.
+inline constexpr std::int64_t kMinReplicatesFor95 = 40;
+inline bool enough_replicates_for_95(std::int64_t replicates) { return replicates >= kMinReplicatesFor95; }
+
 }  // namespace reinforcer
