@@ -8,9 +8,10 @@
 namespace reinforcer::h5 {
 
 // A failed call names the files open at the time (HDF5 knows them; the call that failed
-// does not say which): reading, the file is damaged; writing, most likely the disk is full.
+// does not say which): reading, the file is damaged; writing, most likely the disk is full
+// (then only the files open for writing are named).
 void fail(const std::string& what) {
-  std::string files;
+  std::string files, written;  // every open file; those open for writing
   bool writing = false;
   const ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE);
   if (n > 0) {
@@ -23,12 +24,15 @@ void fail(const std::string& what) {
       H5Fget_name(ids[static_cast<std::size_t>(i)], name.data(), name.size());
       name.resize(static_cast<std::size_t>(len));
       unsigned intent = 0;
-      if (H5Fget_intent(ids[static_cast<std::size_t>(i)], &intent) >= 0 && (intent & H5F_ACC_RDWR)) writing = true;
+      const bool output = H5Fget_intent(ids[static_cast<std::size_t>(i)], &intent) >= 0 && (intent & H5F_ACC_RDWR);
+      writing = writing || output;
       files += (files.empty() ? "" : " or ") + name;
+      if (output) written += (written.empty() ? "" : " or ") + name;
     }
   }
   const std::string where = files.empty() ? std::string("HDF5") : files;
-  if (writing) throw PathError(where + ": HDF5 could not " + what + "; is the disk full or the file system read-only?");
+  // Writing, the output is the likely culprit (a full disk), not the inputs open beside it.
+  if (writing) throw PathError(written + ": HDF5 could not " + what + "; is the disk full or the file system read-only?");
   throw InputError(where + ": HDF5 could not " + what + ": the file is damaged or truncated; re-create it with the command that wrote it");
 }
 
