@@ -814,16 +814,30 @@ std::vector<std::string> Group::member_names() const {
 }
 
 File File::create(const std::string& path) {
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // The user block is reserved for the seal; closing strongly closes every object still open,
+  // so the file is complete on disk when close() returns.
+  const Id fcpl(check(H5Pcreate(H5P_FILE_CREATE), "create file properties"));
+  check_status(H5Pset_userblock(fcpl.get(), kSealBytes), "reserve the seal");
+  const Id fapl(check(H5Pcreate(H5P_FILE_ACCESS), "create file access properties"));
+  check_status(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "set the close degree");
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
   if (id < 0) throw PathError(path + ": cannot create the HDF5 file");
-  return File(Id(id));
+  return File(Id(id), path, true);
 }
 
 File File::open_read(const std::string& path) {
+  check_seal(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (id < 0) throw InputError(path + ": cannot open as HDF5 (corrupt or truncated?)");
-  return File(Id(id));
+  return File(Id(id), path, false);
+}
+
+void File::close() {
+  const hid_t id = release_id();
+  if (id < 0) return;
+  if (H5Fclose(id) < 0) throw PathError(path_ + ": HDF5 could not finish writing the file; is the disk full?");
+  if (created_) seal_file(path_);
 }
 
 void File::flush() const { H5Fflush(get(), H5F_SCOPE_GLOBAL); }

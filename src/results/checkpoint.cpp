@@ -94,13 +94,14 @@ h5::File open_checkpoint_to_resume(const std::string& path, const CheckpointKind
 void write_checkpoint(const std::string& path, const TrainState& state, const Fingerprint& fingerprint) {
   AtomicOutput out(path);
   {
-    const h5::File f = h5::File::create(out.temp_path());
+    h5::File f = h5::File::create(out.temp_path());
     write_checkpoint_identity(f, kTrainCheckpoint, fingerprint);
     f.set_attribute("rounds_done", state.rounds_done);
     const std::size_t rows = state.q.size() / kQStride;
     f.write_matrix("q", state.q, rows, kQStride);
     f.write_matrix("visits", state.visits, rows, kQStride);
     write_learning_curve(f, state.curve);
+    f.close();  // sealed: readers can tell a damaged copy
   }
   out.commit();
 }

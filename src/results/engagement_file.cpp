@@ -11,7 +11,7 @@ void write_engagement_file(const std::string& path, const EngagementContents& c,
   const EngagementConfig& cfg = env.config();
   const EngagementSolution& opt = *c.optimum;
   const TrainedAgent& agent = *c.agent;
-  const h5::File f = h5::File::create(path);
+  h5::File f = h5::File::create(path);
   write_provenance(f, kEngagementFormat, kEngagementFormatVersion, provenance);
   for (const auto& [k, v] : c.int_attributes) f.set_attribute(k, v);
   for (const auto& [k, v] : c.text_attributes) f.set_attribute(k, v);
@@ -119,6 +119,7 @@ void write_engagement_file(const std::string& path, const EngagementContents& c,
     write_dqn_network(f.create_group("dqn"), agent.layer_sizes, agent.weights);
   }
   f.flush();
+  f.close();  // sealed: readers can tell a damaged copy
 }
 
 }  // namespace reinforcer

@@ -22,7 +22,7 @@ void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& f
   }
   AtomicOutput out(path);
   {
-    const h5::File f = h5::File::create(out.temp_path());
+    h5::File f = h5::File::create(out.temp_path());
     write_checkpoint_identity(f, kEvaluationCheckpoint, fingerprint);
     f.set_attribute("tasks", tasks);
     f.set_attribute("tasks_finished", static_cast<std::int64_t>(task.size()));
@@ -31,6 +31,7 @@ void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& f
       f.write_matrix("offset", offset, offset.size(), 1);
       if (!values.empty()) f.write_matrix("values", values, values.size(), 1);
     }
+    f.close();  // sealed: readers can tell a damaged copy
   }
   out.commit();
 }

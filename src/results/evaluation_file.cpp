@@ -293,7 +293,7 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
 
 void write_evaluated_file(const std::string& path, const std::string& run_path, const EvaluationResult& result,
                           const EvaluationSettings& settings, const Provenance& provenance) {
-  const h5::File f = h5::File::create(path);
+  h5::File f = h5::File::create(path);
   {
     const h5::File run = h5::File::open_read(run_path);
     for (const std::string& name : run.member_names()) f.copy_from(run, name);
@@ -336,6 +336,7 @@ void write_evaluated_file(const std::string& path, const std::string& run_path, 
   }
   write_tables(g, result);
   f.flush();
+  f.close();  // sealed: readers can tell a damaged copy
 }
 
 }  // namespace reinforcer

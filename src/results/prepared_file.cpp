@@ -154,7 +154,7 @@ void write_summary(const h5::Group& root, const PreparedData& d) {
 }  // namespace
 
 void write_prepared_file(const std::string& path, const PreparedData& data, const Provenance& provenance) {
-  const h5::File f = h5::File::create(path);
+  h5::File f = h5::File::create(path);
   write_provenance(f, kPreparedFormat, kPreparedFormatVersion, provenance);
   f.set_attribute("folds", static_cast<std::int64_t>(data.split_options.folds));
   f.set_attribute("seed", static_cast<std::int64_t>(data.split_options.seed));
@@ -167,6 +167,7 @@ void write_prepared_file(const std::string& path, const PreparedData& data, cons
   write_summary(f, data);
   if (!data.warnings.empty()) f.write_strings("warnings", data.warnings);
   f.flush();
+  f.close();  // sealed: readers can tell a damaged copy
 }
 
 Day read_prepared_export_date(const std::string& path) {

@@ -164,7 +164,7 @@ void write_model(const h5::Group& root, const FunnelFit& fit) {
 }  // namespace
 
 void write_run_file(const std::string& path, const RunContents& run, const Provenance& provenance) {
-  const h5::File f = h5::File::create(path);
+  h5::File f = h5::File::create(path);
   write_provenance(f, kRunFormat, kRunFormatVersion, provenance);
   for (const auto& [k, v] : run.text_attributes) f.set_attribute(k, v);
   for (const auto& [k, v] : run.int_attributes) f.set_attribute(k, v);
@@ -239,6 +239,7 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   if (run.break_even && !run.break_even->empty()) write_break_even_table(f.open_group("quality"), *run.break_even);
   write_model(f, *run.fit);
   f.flush();
+  f.close();  // sealed: readers can tell a damaged copy
 }
 
 StoredRun read_run_file(const std::string& path) {

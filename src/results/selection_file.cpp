@@ -17,7 +17,7 @@ std::vector<std::int8_t> flags(const std::vector<bool>& v) { return std::vector<
 void write_selection_file(const std::string& path, const SelectionSummary& s, const Provenance& provenance) {
   AtomicOutput out(path);
   {
-    const h5::File f = h5::File::create(out.temp_path());
+    h5::File f = h5::File::create(out.temp_path());
     write_provenance(f, kSelectionFormat, kSelectionFormatVersion, provenance);
     f.set_attribute("objective", s.objective);
     f.set_attribute("element_cost", s.element_cost);
@@ -75,6 +75,7 @@ void write_selection_file(const std::string& path, const SelectionSummary& s, co
         .add("evaluations", h5::column(c, &SearchCurvePoint::evaluations))
         .add("best_net", h5::column(c, &SearchCurvePoint::best_net));
     f.write_table("rl_curve", curve);
+    f.close();  // sealed: readers can tell a damaged copy
   }
   out.commit();
 }

@@ -31,7 +31,7 @@ std::vector<std::int64_t> indices_with(const std::vector<TrialRecord>& trials, c
 void write_sweep_file(const std::string& path, const SweepSummary& s, const Provenance& provenance) {
   AtomicOutput out(path);
   {
-    const h5::File f = h5::File::create(out.temp_path());
+    h5::File f = h5::File::create(out.temp_path());
     write_provenance(f, kSweepFormat, kSweepFormatVersion, provenance);
     const auto& t = s.trials;
     const std::vector<std::int64_t> failed = indices_with(t, "failed"), missing = indices_with(t, "missing");
@@ -112,6 +112,7 @@ void write_sweep_file(const std::string& path, const SweepSummary& s, const Prov
       for (const auto& [k, v] : b.parameters) p.set_attribute(k, v);
     }
     f.flush();
+    f.close();  // sealed: readers can tell a damaged copy
   }
   out.commit();
 }

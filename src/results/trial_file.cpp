@@ -44,7 +44,7 @@ void visit_scalars(TrialRecord& r, Visit&& v) {
 void write_trial_file(const std::string& path, const TrialRecord& record) {
   AtomicOutput out(path);
   {
-    const h5::File f = h5::File::create(out.temp_path());
+    h5::File f = h5::File::create(out.temp_path());
     f.set_attribute("format", kTrialFormat);
     f.set_attribute("format_version", kTrialFormatVersion);
     TrialRecord r = record;
@@ -62,6 +62,7 @@ void write_trial_file(const std::string& path, const TrialRecord& record) {
                                 .add("regret_high95", h5::column(c, &RegretRow::regret_high95))
                                 .add("p95_start_regret", h5::column(c, &RegretRow::p95_start_regret)));
     f.flush();
+    f.close();  // sealed: readers can tell a damaged copy
   }
   out.commit();
 }

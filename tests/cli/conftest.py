@@ -23,6 +23,17 @@ def run(*args, check=False, cwd=None):
     return p
 
 
+def unseal(path):
+    """Removes the seal (length and CRC-32 in the HDF5 user block) of a file this tool wrote, as
+    after an edit with h5py: the file is then read unchecked, like one written before seals, so
+    a test can reach the reader's own checks. An edited sealed file is refused as damaged."""
+    with open(path, "r+b") as f:
+        head = f.read(16)
+        assert head.startswith(b"reinforcer-seal "), head
+        f.seek(0)
+        f.write(b"\0" * 64)
+
+
 def sweep_trials(path):
     """The /trials table of a merged sweep file (strings decoded), its root attributes, and the
     /failed and /missing trial lists."""

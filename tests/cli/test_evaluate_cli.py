@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import synth_prepared, CRM_XLSX, SOURCE_DIR, requires_real_export, run
+from conftest import synth_prepared, CRM_XLSX, SOURCE_DIR, requires_real_export, run, unseal
 
 sys.path.insert(0, str(SOURCE_DIR / "analysis"))
 import reinforcer_analysis  # noqa: E402
@@ -237,6 +237,7 @@ def test_recommend_bad_input(evaluated, tmp_path):
     broken.write_bytes((evaluated / "e.h5").read_bytes())
     with h5py.File(broken, "r+") as f:
         del f["evaluation/call_list"]
+    unseal(broken)
     p = run("recommend", broken, "-o", out)
     assert p.returncode == 3 and "no call list" in p.stderr, p.stderr
     assert not out.exists()
@@ -359,6 +360,7 @@ def test_bad_input(evaluated, tmp_path):
     broken.write_bytes((evaluated / "e.h5").read_bytes())
     with h5py.File(broken, "r+") as f:
         del f["evaluation/targeting"]
+    unseal(broken)
     p = run("report", broken)
     assert p.returncode == 3 and "has no table 'targeting'" in p.stderr
     truncated = tmp_path / "truncated.h5"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import synth_prepared, BIN, CRM_XLSX, SOURCE_DIR, requires_real_export, run, sample_rows, write_csv
+from conftest import synth_prepared, BIN, CRM_XLSX, SOURCE_DIR, requires_real_export, run, sample_rows, write_csv, unseal
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +178,7 @@ def test_prepared_file_of_another_format_or_version(prepared, tmp_path):
     old.write_bytes(prepared.read_bytes())
     with h5py.File(old, "r+") as f:
         f.attrs["format_version"] = np.int64(0)
+    unseal(old)
     p = run("train", old, "-o", tmp_path / "x.h5")
     assert p.returncode == 3 and "format version 0, this tool reads version 1" in p.stderr
     not_h5 = tmp_path / "text.h5"

@@ -11,7 +11,7 @@ import h5py
 import pandas as pd
 import pytest
 
-from conftest import BIN, run
+from conftest import BIN, run, unseal
 
 FAST_TRAIN = ["--episodes", 3000, "--progress", "none", "--refits", 0, "--features", "cohort"]  # a small model
 GRID = "[grid]\nomega = 0.6, 0.8\nepisodes = 2000\nrefits = 0\n"
@@ -94,6 +94,7 @@ def test_a_run_file_without_subscribers_is_refused_by_evaluate(crm, tmp_path):
         customers = f["customers"][()]
         customers["subscribed"] = 0
         f["customers"][...] = customers
+    unseal(tmp_path / "input-run.h5")
     p = run("evaluate", tmp_path / "input-run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 10, "--progress", "none")
     assert_one_line_error(p, "input-run.h5 holds 0 subscribers among", "nothing to learn a subscription from")
     assert not (tmp_path / "e.h5").exists() and not (tmp_path / "e.h5.checkpoint.h5").exists()

@@ -314,3 +314,27 @@ TEST_CASE("hdf5: a text column with a value past the fixed limit is variable-len
     }
   }
 }
+
+TEST_CASE("hdf5: a written file is sealed; a truncated or altered one is refused before HDF5 reads it", "[hdf5]") {
+  test::TempDir dir;
+  const std::string path = dir.file("sealed.h5");
+  {
+    h5::File f = h5::File::create(path);
+    f.write_table("t", h5::Table(3).add("x", std::vector<double>{1, 2, 3}));
+    f.close();
+  }
+  const std::string bytes = dir.read("sealed.h5");
+  REQUIRE(bytes.rfind("reinforcer-seal crc32=", 0) == 0);
+  CHECK(h5::File::open_read(path).read_double_column("t", "x") == std::vector<double>{1, 2, 3});
+  // One bit changed anywhere after the seal (here in the middle), or one byte missing.
+  std::string altered = bytes;
+  altered[altered.size() / 2] = static_cast<char>(altered[altered.size() / 2] ^ 1);
+  const std::string bad = dir.write("altered.h5", altered);
+  CHECK_THROWS_WITH(h5::File::open_read(bad), Catch::Contains("altered.h5: the file changed after it was written"));
+  const std::string cut = dir.write("cut.h5", bytes.substr(0, bytes.size() - 1));
+  CHECK_THROWS_WITH(h5::File::open_read(cut), Catch::Contains("cut.h5: the file holds"));
+  // Without its seal (written before seals, or by another tool) it is read unchecked.
+  std::string unsealed = bytes;
+  std::fill(unsealed.begin(), unsealed.begin() + 64, '\0');
+  CHECK(h5::File::open_read(dir.write("unsealed.h5", unsealed)).read_double_column("t", "x") == std::vector<double>{1, 2, 3});
+}

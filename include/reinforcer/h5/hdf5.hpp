@@ -24,6 +24,11 @@ class Id {
   Id& operator=(const Id&) = delete;
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  hid_t release() {  // the caller closes it
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -181,18 +186,39 @@ class Group {
 
   hid_t get() const { return id_.get(); }
 
+ protected:
+  hid_t release_id() { return id_.release(); }
+
  private:
   Id id_;
 };
 
+// Files this tool writes are sealed: a 512-byte user block ahead of the HDF5 data (h5py and
+// h5dump skip it) holds the length and CRC-32 of everything after it, so a truncated or
+// altered file is refused with one line before libhdf5 parses it (its parsers are not robust
+// against damaged bytes). Files without a seal (written before it) are read unchecked.
+inline constexpr std::size_t kSealBytes = 512;
+
 class File : public Group {
  public:
   static File create(const std::string& path);     // truncates
-  static File open_read(const std::string& path);  // InputError if not HDF5
+  // InputError if not HDF5, or sealed and no longer what was written.
+  static File open_read(const std::string& path);
   void flush() const;
+  // Closes a created file (every object in it too) and seals it; PathError if the close or
+  // the seal fails. A created file that is not closed is not sealed: readers then take it
+  // for an unsealed one, so every writer closes.
+  void close();
 
  private:
-  using Group::Group;
+  File(Id id, std::string path, bool created) : Group(std::move(id)), path_(std::move(path)), created_(created) {}
+  std::string path_;
+  bool created_ = false;
 };
+
+// The seal of a closed file: writes it (PathError on failure); checks it (InputError naming
+// the file when its length or checksum differs; nothing for an unsealed file).
+void seal_file(const std::string& path);
+void check_seal(const std::string& path);
 
 }  // namespace reinforcer::h5
