@@ -26,7 +26,9 @@ def mpirun(n, *args):
 def contents(path):
     """Every table and the result attributes (not when/where it ran)."""
     with h5py.File(path, "r") as f:
-        out = {name: f[name][()].tobytes() for name in ("elements", "subsets", "rl_curve")}
+        # Values, not raw bytes: a text column holding a value over 64 bytes is variable-length,
+        # read as pointers. repr keeps NaN equal to NaN and every float's bits.
+        out = {name: repr(f[name][()].tolist()) for name in ("elements", "subsets", "rl_curve")}
         for k, v in f.attrs.items():
             if k not in ("seconds", "ranks", "threads", "started_at", "finished_at", "command_line", "config"):
                 out["@" + k] = v

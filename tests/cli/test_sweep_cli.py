@@ -107,7 +107,7 @@ def test_a_trial_equals_the_same_options_run_with_train_and_merging_twice_gives_
     assert np.isnan(row["auc_fold"])  # the grid does not change the model
     with h5py.File(tmp_path / "a.h5", "r") as a, h5py.File(tmp_path / "b.h5", "r") as b:
         for table in ("trials", "failed", "missing", "regret_by_cohort"):
-            assert a[table][()].tobytes() == b[table][()].tobytes(), table
+            assert repr(a[table][()].tolist()) == repr(b[table][()].tolist()), table  # values: long text is variable-length
         assert a["best"].attrs["trial"] == b["best"].attrs["trial"]
 
 
