@@ -787,36 +787,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Kind kind = file.kind;
   const std::int64_t tasks = in.pick(2) ? -1 : 5;
   const bool with_values = in.pick(2) == 0;
-  // The readers of the file's kind, and one time in three one more of the input's choice (a
-  // file of one kind may carry another's format attribute): opening a file costs more than
-  // reading it.
-  const unsigned other = in.pick(27);
-  auto must = [&](Kind k) { return expect_valid && kind == k; };
-  auto run = [&](unsigned reader, std::initializer_list<Kind> readers_of) {
-    if (reader == other) return true;
-    for (Kind k : readers_of)
-      if (k == kind) return true;
-    return false;
+  struct Reader {
+    const char* name;
+    std::vector<Kind> reads;  // the kinds of file it is for
+    std::function<void()> read;
+    bool must_succeed;        // on a seed
   };
-  if (run(0, {prepared}))
-    expect_user_error("read_prepared_customers", [&] { read_prepared_customers(path); }, must(prepared));
-  if (run(1, {prepared}))
-    expect_user_error("read_prepared_export_date", [&] { read_prepared_export_date(path); }, must(prepared));
-  if (run(2, {Kind::run}))
-    expect_user_error("read_run_file", [&] { read_run_file(path); }, must(Kind::run));
-  if (run(3, {Kind::run, engagement}))
-    expect_user_error("read_run_quality", [&] { read_run_quality(path); },
-                      (must(Kind::run) && file.run != 1) || must(engagement));
-  if (run(4, {Kind::run}))
-    expect_user_error("read_call_list", [&] { read_call_list(h5::File::open_read(path), path); },
-                      must(Kind::run) && file.run == 2);
-  if (run(5, {checkpoint}))
-    expect_user_error("read_checkpoint", [&] { read_checkpoint(path, kFingerprint); }, must(checkpoint));
-  if (run(6, {evaluation_checkpoint}))
-    expect_user_error("read_evaluation_checkpoint",
-                      [&] { read_evaluation_checkpoint(path, kFingerprint, tasks, with_values); },
-                      must(evaluation_checkpoint));
-  if (run(7, {trial})) expect_user_error("read_trial_file", [&] { read_trial_file(path); }, must(trial));
-  if (run(8, {selection})) expect_user_error("read_selection_file", [&] { read_selection_file(path); }, must(selection));
+  const bool seed = expect_valid;
+  const std::vector<Reader> readers = {
+      {"read_prepared_customers", {prepared}, [&] { read_prepared_customers(path); }, seed},
+      {"read_prepared_export_date", {prepared}, [&] { read_prepared_export_date(path); }, seed},
+      {"read_run_file", {Kind::run}, [&] { read_run_file(path); }, seed},
+      {"read_run_quality", {Kind::run, engagement}, [&] { read_run_quality(path); }, seed && file.run != 1},
+      {"read_call_list", {Kind::run}, [&] { read_call_list(h5::File::open_read(path), path); }, seed && file.run == 2},
+      {"read_checkpoint", {checkpoint}, [&] { read_checkpoint(path, kFingerprint); }, seed},
+      {"read_evaluation_checkpoint", {evaluation_checkpoint},
+       [&] { read_evaluation_checkpoint(path, kFingerprint, tasks, with_values); }, seed},
+      {"read_trial_file", {trial}, [&] { read_trial_file(path); }, seed},
+      {"read_selection_file", {selection}, [&] { read_selection_file(path); }, seed}};
+  std::vector<const Reader*> own;
+  for (const Reader& r : readers)
+    if (std::find(r.reads.begin(), r.reads.end(), kind) != r.reads.end()) own.push_back(&r);
+  if (seed) {  // every reader of the kind accepts its seed
+    for (const Reader* r : own) expect_user_error(r->name, r->read, r->must_succeed);
+    return 0;
+  }
+  // One reader per execution (opening a file costs as much as writing it): three times in
+  // four one of the file's kind, else any (a file of one kind may carry another's format).
+  const Reader* r = in.pick(4) < 3 ? own[in.pick(static_cast<unsigned>(own.size()))]
+                                   : &readers[in.pick(static_cast<unsigned>(readers.size()))];
+  expect_user_error(r->name, r->read, false);
   return 0;
 }
