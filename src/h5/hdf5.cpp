@@ -355,6 +355,9 @@ std::array<std::size_t, 2> Group::matrix_shape(const std::string& name) const {
   if (H5Sget_simple_extent_ndims(space.get()) != 2) throw InputError("dataset '" + name + "' is not a 2-D array");
   hsize_t dims[2] = {0, 0};
   H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  // Callers size buffers by the rows (a dataset never written can claim any extent).
+  require_plausible_size(ds.get(), dims[0], 1, "read the shape of " + name);
+  require_plausible_size(ds.get(), dims[1], 1, "read the shape of " + name);
   return {static_cast<std::size_t>(dims[0]), static_cast<std::size_t>(dims[1])};
 }
 
@@ -498,9 +501,19 @@ void Group::set_attribute(const std::string& name, double value) const {
 
 bool Group::has_attribute(const std::string& name) const { return H5Aexists(get(), name.c_str()) > 0; }
 
+namespace {
+// H5Aread writes every value an attribute holds: one read into a single value must hold one.
+void require_one_value(hid_t attribute, const std::string& name) {
+  const Id space(check(H5Aget_space(attribute), "get the space of attribute " + name));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n != 1) throw InputError("attribute '" + name + "' holds " + std::to_string(n) + " values where one is expected");
+}
+}  // namespace
+
 std::string Group::string_attribute(const std::string& name) const {
   if (!has_attribute(name)) throw InputError("attribute '" + name + "' is missing");
   Id a(check(H5Aopen(get(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  require_one_value(a.get(), name);
   Id ftype(H5Aget_type(a.get()));
   if (H5Tget_class(ftype.get()) != H5T_STRING) throw InputError("attribute '" + name + "' is not a string");
   if (H5Tis_variable_str(ftype.get()) > 0) {
@@ -525,6 +538,7 @@ std::string Group::string_attribute(const std::string& name) const {
 std::int64_t Group::int_attribute(const std::string& name) const {
   if (!has_attribute(name)) throw InputError("attribute '" + name + "' is missing");
   Id a(check(H5Aopen(get(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  require_one_value(a.get(), name);
   std::int64_t v = 0;
   check_status(H5Aread(a.get(), H5T_NATIVE_INT64, &v), "read attribute " + name);
   return v;
@@ -533,7 +547,12 @@ std::int64_t Group::int_attribute(const std::string& name) const {
 namespace {
 Id open_table(hid_t group, const std::string& table) {
   if (H5Lexists(group, table.c_str(), H5P_DEFAULT) <= 0) throw InputError("the file has no table '" + table + "'");
-  return Id(check(H5Dopen2(group, table.c_str(), H5P_DEFAULT), "open table " + table));
+  Id ds(check(H5Dopen2(group, table.c_str(), H5P_DEFAULT), "open table " + table));
+  // The readers take a table's rows from its one axis (a dataset of more would write its
+  // other extents past that count).
+  const Id space(check(H5Dget_space(ds.get()), "get the space of " + table));
+  if (H5Sget_simple_extent_ndims(space.get()) != 1) throw InputError("'" + table + "' is not a table (a 1-D dataset of rows)");
+  return ds;
 }
 template <typename T>
 std::vector<T> read_numeric(hid_t group, const std::string& table, const std::string& column, hid_t native) {
@@ -797,6 +816,7 @@ void Group::remove_attribute(const std::string& name) const {
 double Group::double_attribute(const std::string& name) const {
   if (!has_attribute(name)) throw InputError("attribute '" + name + "' is missing");
   Id a(check(H5Aopen(get(), name.c_str(), H5P_DEFAULT), "open attribute " + name));
+  require_one_value(a.get(), name);
   double v = 0;
   check_status(H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v), "read attribute " + name);
   return v;

@@ -47,10 +47,14 @@ FinishedTasks read_evaluation_checkpoint(const std::string& path, const Fingerpr
   std::size_t rows = 0, cols = 0;
   const std::vector<std::int64_t> task = f.read_int_matrix("task", rows, cols);
   const std::vector<std::int64_t> offset = f.read_int_matrix("offset", rows, cols);
+  const std::string inconsistent = path + ": the checkpoint's task values are inconsistent (start afresh without --resume)";
+  // Offsets from 0, never decreasing: each task's values are a range of the values read.
+  if (offset.size() != task.size() + 1 || offset.front() != 0) throw InputError(inconsistent);
+  for (std::size_t k = 1; k < offset.size(); ++k)
+    if (offset[k] < offset[k - 1]) throw InputError(inconsistent);
   const std::vector<double> values =
       with_values && offset.back() > 0 ? f.read_matrix("values", rows, cols) : std::vector<double>{};
-  if (offset.size() != task.size() + 1 || (with_values && static_cast<std::int64_t>(values.size()) != offset.back()))
-    throw InputError(path + ": the checkpoint's task values are inconsistent (start afresh without --resume)");
+  if (with_values && static_cast<std::int64_t>(values.size()) != offset.back()) throw InputError(inconsistent);
   for (std::size_t k = 0; k < task.size(); ++k) {
     if (task[k] < 0 || task[k] >= f.int_attribute("tasks")) throw InputError(path + ": the checkpoint names a task beyond the evaluation's");
     auto& v = finished[task[k]];

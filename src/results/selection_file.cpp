@@ -1,6 +1,7 @@
 #include "reinforcer/results/selection_file.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "reinforcer/core/atomic_output.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -11,6 +12,16 @@ namespace reinforcer {
 namespace {
 
 std::vector<std::int8_t> flags(const std::vector<bool>& v) { return std::vector<std::int8_t>(v.begin(), v.end()); }
+
+// A count read as a number (a table's numbers are read as doubles) within T's range: casting
+// NaN or a value out of range is undefined.
+template <typename T>
+T whole_number(double v, const std::string& path, const char* table, const char* column, std::size_t row) {
+  if (!(v >= static_cast<double>(std::numeric_limits<T>::min()) && v < -static_cast<double>(std::numeric_limits<T>::min())))
+    throw InputError(path + ": " + table + " row " + std::to_string(row) + ": " + column + " " + std::to_string(v) +
+                     " is out of range");
+  return static_cast<T>(v);
+}
 
 }  // namespace
 
@@ -119,7 +130,7 @@ SelectionSummary read_selection_file(const std::string& path) {
     if (!(bits >= 0 && bits < 4294967296.0)) throw InputError(path + ": /subsets row " + std::to_string(i) + ": bits out of range");
     x.bits = static_cast<std::uint32_t>(bits);
     x.elements = t.s("elements")[i];
-    x.size = static_cast<std::int32_t>(t.d("size")[i]);
+    x.size = whole_number<std::int32_t>(t.d("size")[i], path, "/subsets", "size", i);
     x.score = t.d("score")[i], x.net = t.d("net")[i];
     x.log_likelihood = t.d("log_likelihood")[i], x.auc = t.d("auc")[i];
     x.rl_evaluated = t.d("rl_evaluated")[i] != 0;
@@ -127,8 +138,9 @@ SelectionSummary read_selection_file(const std::string& path) {
   }
   const Frame c = read_frame(f, "rl_curve", path);
   for (std::size_t i = 0; i < c.rows; ++i)
-    s.rl_curve.push_back(SearchCurvePoint{static_cast<std::int64_t>(c.d("batch")[i]),
-                                          static_cast<std::int64_t>(c.d("evaluations")[i]), c.d("best_net")[i]});
+    s.rl_curve.push_back(SearchCurvePoint{whole_number<std::int64_t>(c.d("batch")[i], path, "/rl_curve", "batch", i),
+                                          whole_number<std::int64_t>(c.d("evaluations")[i], path, "/rl_curve", "evaluations", i),
+                                          c.d("best_net")[i]});
   return s;
 }
 
