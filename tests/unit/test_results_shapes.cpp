@@ -19,6 +19,7 @@ using namespace reinforcer;
 namespace {
 // The file at `path` open for writing, to change what a writer wrote.
 h5::Group open_to_change(const std::string& path) {
+  test::unseal(path);
   const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   REQUIRE(id >= 0);
   return h5::Group(h5::Id(id));

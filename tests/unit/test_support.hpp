@@ -41,6 +41,15 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Removes the seal of a file this tool wrote (zeroes the start of its HDF5 user block), so a
+// test may change the file and still reach the reader's own checks: an unsealed file is read
+// unchecked, an edited sealed one refused as damaged.
+inline void unseal(const std::string& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  const std::string zeros(64, '\0');
+  f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+}
+
 inline std::string kCrmHeader =
     "ID,Country,Education,First Contact,Last Contact,Status,Stage,First Call,Signed up for a demo,"
     "Filled in customer survey,Did sign up to the platform,Account Manager assigned,Subscribed\n";
