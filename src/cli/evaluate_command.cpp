@@ -124,7 +124,7 @@ CommandSpec evaluate_command() {
       "historical process, each with intervals from B bootstrap refits of the model and paired\n"
       "differences; calibration of the simulator on held-out customers; sensitivity to the\n"
       "assumed action success probabilities and reward; action impact; descriptive tables; the call list. Without -o the\n"
-      "input is replaced (atomically). Tasks run over ranks and threads. SIGTERM or SIGUSR1 lets the\n"
+      "input is replaced (atomically). Tasks run over ranks and threads. SIGTERM, SIGUSR1 or Ctrl-C lets the\n"
       "running tasks finish, writes the finished ones to a checkpoint and exits 75; the same command\n"
       "with --resume skips them and gives the same result; the checkpoint is removed on success.";
   s.output_required = false;

@@ -211,7 +211,7 @@ CommandSpec sweep_command() {
       "SWEEP_DIR/trial-NNNNNN.h5 atomically: complete (regret overall and per cohort, its 95th\n"
       "percentile, V*, V^pi, steps, wall time; the status-quo targeting AUC when the grid varies the\n"
       "model) or failed (with the error, printed at once). A re-run skips complete trials and retries\n"
-      "failed ones; SIGTERM/SIGUSR1 checkpoints the running trial (exit 75) and the next run resumes\n"
+      "failed ones; SIGTERM/SIGUSR1/Ctrl-C checkpoints the running trial (exit 75) and the next run resumes\n"
       "it. A directory that holds another grid is refused.\n"
       "Under mpirun the ranks form groups of --ranks-per-trial that take trials as they finish. With\n"
       "--trial-index (a SLURM array task) this process runs trials I*M .. I*M+M-1 on all its ranks.\n"

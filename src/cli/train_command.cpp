@@ -191,7 +191,7 @@ CommandSpec train_command() {
       "step (docs/DQN.md). Prints the learned policy's regret to the DP optimum overall and per\n"
       "cohort. What an action does is an assumption (success.*: its chance to reach its milestone\n"
       "that week, beyond the status quo).\n"
-      "SIGTERM or SIGUSR1 writes a checkpoint and exits 75; --resume continues. Writes run.h5\n"
+      "SIGTERM, SIGUSR1 or Ctrl-C writes a checkpoint and exits 75; --resume continues. Writes run.h5\n"
       "(schema in docs/HDF5_SCHEMA.md).";
   s.runs_under_mpi = true;
   s.add_options = add_train_options;

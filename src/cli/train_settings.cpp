@@ -27,7 +27,7 @@ void add_train_options(po::options_description& d) {
   add_trial_options(d);
   d.add_options()
       ("threads", po::value<int>()->default_value(default_threads()), "OpenMP threads (workers) per rank; default OMP_NUM_THREADS or 1")
-      ("checkpoint-every", po::value<int>()->default_value(0), "write a checkpoint every R sync rounds (0: only on SIGTERM/SIGUSR1)")
+      ("checkpoint-every", po::value<int>()->default_value(0), "write a checkpoint every R sync rounds (0: only on SIGTERM/SIGUSR1/SIGINT)")
       ("checkpoint", po::value<std::string>()->value_name("PATH"), "checkpoint file (default: OUTPUT.checkpoint.h5)")
       ("resume", po::bool_switch(), "continue from the checkpoint")
       ("dry-run", po::bool_switch(), "print the state space, workers, shards and memory estimate, then exit");

@@ -1,6 +1,7 @@
 #include "reinforcer/parallel/stop_signal.hpp"
 
 #include <csignal>
+#include <initializer_list>
 
 namespace reinforcer {
 namespace {
@@ -13,8 +14,8 @@ void install_stop_signal_handlers() {
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGUSR1, &sa, nullptr);
+  // SIGINT too: Ctrl-C on a long run keeps its work (a checkpoint, exit 75), as a time limit does.
+  for (int sig : {SIGTERM, SIGUSR1, SIGINT}) sigaction(sig, &sa, nullptr);
 }
 
 bool stop_signal_received() { return g_stop != 0; }

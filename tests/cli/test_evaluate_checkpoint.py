@@ -1,5 +1,7 @@
-"""evaluate stopped by SIGTERM: exit 75 with its finished tasks in a checkpoint; --resume
+"""evaluate stopped by SIGTERM or SIGINT (Ctrl-C): exit 75 with its finished tasks in a checkpoint; --resume
 gives the uninterrupted run's tables bit for bit and removes the checkpoint."""
+import signal
+
 import pytest
 
 from conftest import BIN, run
@@ -11,10 +13,12 @@ def run_file(tmp_path_factory):
     return cheap_run(tmp_path_factory.mktemp("evaluate-checkpoint"))
 
 
-def test_sigterm_checkpoints_finished_refits_and_resume_matches(run_file, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_a_stop_signal_checkpoints_finished_refits_and_resume_matches(run_file, tmp_path, stop):
     run("evaluate", run_file, "-o", tmp_path / "full.h5", *EVALUATE_OPTIONS, "--threads", 2, check=True)
     assert not (tmp_path / "full.h5.checkpoint.h5").exists()
-    code, err = stop_after_a_refit([BIN, "evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS, "--threads", 2])
+    code, err = stop_after_a_refit([BIN, "evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS, "--threads", 2],
+                                   stop)
     assert code == 75, err
     assert "continue with --resume" in err and "checkpoint written" in err
     assert not (tmp_path / "cut.h5").exists()

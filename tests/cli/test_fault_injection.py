@@ -240,7 +240,10 @@ def same_values(a, b):
 def test_a_signal_to_mpirun_evaluate_checkpoints_and_resume_gives_the_uninterrupted_file(files, tmp_path, stop):
     # LeakSanitizer (sanitizer builds) reports Open MPI's own allocations in the ranks.
     env = dict(os.environ, OMP_NUM_THREADS="1", ASAN_OPTIONS="detect_leaks=0")
-    options = ["--bootstrap", 1000, "--seed", 4, "--progress", "plain", "--threads", 1]
+    # Enough refits that the job outlasts mpirun's handling of the signal (1,000 took 0.7 s on
+    # an idle machine; the sanitizers' build is several times slower).
+    refits = 1000 if os.environ.get("REINFORCER_SANITIZED") == "1" else 6000
+    options = ["--bootstrap", refits, "--seed", 4, "--progress", "plain", "--threads", 1]
     mpi = [MPIEXEC, "-n", 2, "--bind-to", "none", BIN, "evaluate", files / "run.h5", "-o", tmp_path / "cut.h5", *options]
     code, err = stop_after_a_refit(mpi, stop, env)
     # Every rank wrote its part and exits 75 (the line below); mpirun's own status is checked last.
