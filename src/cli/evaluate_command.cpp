@@ -32,6 +32,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
   const std::string output = inv.output.empty() ? inv.input : inv.output;
   std::unique_ptr<AtomicOutput> out;
   if (comm.is_root()) out = std::make_unique<AtomicOutput>(output);
+  install_stop_signal_handlers();  // a stop while reading is answered at the first task boundary
   require_readable_file(inv.input);
   const StoredRun run = read_run_file(inv.input);
   const TrialConfig trained = stored_trial_config(run);
@@ -64,7 +65,6 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     hooks.finished = read_evaluation_checkpoint(checkpoint, fingerprint, -1, comm.is_root());
     progress.note("resuming from " + checkpoint + ": " + std::to_string(hooks.finished.size()) + " tasks already finished");
   }
-  install_stop_signal_handlers();
   hooks.stop_requested = stop_signal_received;
   hooks.checkpoint = [&](const FinishedTasks& finished, std::int64_t tasks) {
     write_evaluation_checkpoint(checkpoint, finished, tasks, fingerprint);

@@ -104,6 +104,9 @@ int train(const Invocation& inv, const Communicator& comm) {
   ProgressLine progress(s.progress, comm.is_root());
   std::unique_ptr<AtomicOutput> out;
   if (comm.is_root() && !s.dry_run) out = std::make_unique<AtomicOutput>(inv.output);
+  // From here a stop signal is a request the run answers with a checkpoint (at its first sync
+  // round), even while it still reads and fits: Ctrl-C during the fit used to kill it.
+  install_stop_signal_handlers();
   const TrialInput input = read_trial_input(inv.input, comm);
   resolve_feature_mask(c.features, attribute_names(input.table), "--features");  // a clear error before any work
   if (s.dry_run) {
@@ -124,7 +127,6 @@ int train(const Invocation& inv, const Communicator& comm) {
   std::unique_ptr<OutputLock> checkpoint_lock;
   if (comm.is_root() && !s.checkpoint_path.empty()) checkpoint_lock = std::make_unique<OutputLock>(s.checkpoint_path);
   const std::shared_ptr<const FunnelFit> fit = fit_trial_model(c, input);
-  install_stop_signal_handlers();
   TrialRun run;
   run.threads = s.threads;
   run.checkpoint_every = s.checkpoint_every;
