@@ -62,6 +62,16 @@ def write_csv(path, rows, header=HEADER):
     return path
 
 
+def column_letters(i):
+    """A spreadsheet's column name of 0-based column i: 0 -> A, 25 -> Z, 26 -> AA."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
 def write_xlsx(path, rows, header=HEADER):
     """A minimal xlsx written with Python's zipfile (inline strings, numbers as <v>), an
     independent writer for the reader to face."""
@@ -75,13 +85,7 @@ def write_xlsx(path, rows, header=HEADER):
         esc = v.replace("&", "&amp;").replace("<", "&lt;")
         return f'<c r="{ref}" t="inlineStr"><is><t>{esc}</t></is></c>'
 
-    def col(i):
-        s = ""
-        i += 1
-        while i:
-            i, r = divmod(i - 1, 26)
-            s = chr(65 + r) + s
-        return s
+    col = column_letters
 
     body = []
     for n, r in enumerate([header, *rows], start=1):

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 import pytest
 
-from conftest import BIN, HEADER, SOURCE_DIR, run, sample_rows, write_csv, write_xlsx
+from conftest import BIN, HEADER, SOURCE_DIR, run, sample_rows, write_csv, write_xlsx, column_letters
 
 # Inputs built once per module and copied into every case's directory.
 SHARED = ("s.csv", "s.xlsx", "p.h5", "run.h5", "ev.h5", "sw")
@@ -104,13 +104,7 @@ def csv_with(edit):
     return lambda d: (d / "x.csv").write_text(edit((d / "s.csv").read_text()))
 
 
-def col(i):
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+col = column_letters
 
 
 def xlsx_raw(name, rows_xml, shared_strings=None):
