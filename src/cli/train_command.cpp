@@ -54,9 +54,10 @@ void print_dry_run(const FunnelPlan& plan, std::size_t customers, const TrainSet
             << c.schedule.rounds() << " sync rounds of " << with_thousands(c.schedule.sync_every) << "\n"
             << "memory estimate per rank (peak): " << mb(m.peak()) << " = process " << mb(m.process) << " + customers "
             << mb(m.customers) << " + fitted model and exact DP " << mb(m.model) << " + Q-table and visits "
-            << mb(m.shared) << "\n  + " << l.threads << " workers' row copies " << mb(m.workers) << " + sync "
-            << mb(m.sync) << " + judging " << mb(m.judging) << " (" << c.refits << " refits, "
-            << std::min<std::int64_t>(judging_threads(l.threads), std::max(0, c.refits)) << " at a time)\n";
+            << mb(m.shared) << "\n  + the larger of training (" << l.threads << " workers' row copies " << mb(m.workers)
+            << " + sync " << mb(m.sync) << ") and judging " << mb(m.judging) << " (" << c.refits << " refits, "
+            << std::min<std::int64_t>(judging_threads(l.threads), std::max(0, c.refits)) << " at a time) + writing "
+            << mb(m.writing) << "\n";
 }
 
 

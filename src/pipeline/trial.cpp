@@ -13,6 +13,9 @@
 #include <stdexcept>
 #include <string_view>
 #include <sys/stat.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/core/sha256.hpp"
@@ -23,6 +26,7 @@
 #include "reinforcer/results/prepared_file.hpp"
 #include "reinforcer/env/funnel_features.hpp"
 #include "reinforcer/rl/dqn.hpp"
+#include "reinforcer/rl/trainer.hpp"
 #include "reinforcer/rl/worker_table.hpp"
 
 namespace reinforcer {
@@ -203,6 +207,15 @@ void train_dqn_trial(const TrialConfig& config, const TrialInput& input, const F
   result.state.visits = all_visited;
   result.state.rounds_done = 1;
 }
+
+// glibc keeps what the workers' threads freed in their arenas (tens of MB with hundreds of
+// workers), where the one thread that judges and writes next cannot reuse it.
+void release_freed_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 }  // namespace
 
 TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::shared_ptr<const FunnelFit> fit,
@@ -269,6 +282,7 @@ TrialResult run_trial(const TrialConfig& config, const TrialInput& input, std::s
   }
   const auto t1 = Clock::now();
   result.train_seconds = std::chrono::duration<double>(t1 - t0).count();
+  release_freed_memory();  // the workers' copies: judging and writing need it, not the heap
   if (funnel) {
     result.quality = judge_learned_policy(input.table, *fit, result.hazards, learned_policy(state.q, state.visits, kQStride),
                                           config.refits, config.schedule.seed, comm, judging_threads(run.threads),
@@ -292,9 +306,9 @@ int judging_threads(int threads) {
 }
 
 double TrialMemory::peak() const {
-  // Judging follows training, but the heap keeps much of what training freed: measured peaks
-  // are closer to the sum than to the larger of the two. Writing reuses both.
-  return process + customers + model + shared + workers + sync + judging;
+  // Judging and writing follow training, and the heap's freed pages go back to the system in
+  // between (release_freed_memory), so the larger of the two phases counts.
+  return process + customers + model + shared + std::max(workers + sync, judging + writing);
 }
 
 TrialMemory estimate_trial_memory(const TrialConfig& config, std::size_t customers, std::size_t segments, int ranks,
@@ -304,30 +318,34 @@ TrialMemory estimate_trial_memory(const TrialConfig& config, std::size_t custome
   const double states = static_cast<double>(segments * kProgressStates) * steps_per_episode;
   const double workers = static_cast<double>(ranks) * threads;
   TrialMemory m;
-  m.process = 20e6;  // measured: a run on a 1-segment model peaks at 24 MB
+  m.process = 27e6;  // measured: a run of the 2-segment model (--features cohort) peaks at 29 MB
   m.customers = static_cast<double>(customers) * (sizeof(Customer) + 8);  // and the fitting positions
   // The fitted model holds about half its structural bound (0.46 on the real export: most of
-  // a week's 243 conceivable outcomes never occur); the exact DP is Q, values and policy.
+  // a week's 243 conceivable outcomes never occur); the exact DP is values and policy (its
+  // Q is computed again only to be written).
   const double model = 0.5 * static_cast<double>(FunnelModel::memory_bytes_bound(segments));
-  const double dp = funnel ? states * (kActions * 8.0 + 8 + 1) : 0.0;
+  const double dp = funnel ? states * (8.0 + 1) : 0.0;
   m.model = model + dp;
   m.shared = states * kQStride * 16.0 + states / 8;
   // A worker updates one row per step, but episodes keep to common paths: on the real export a
   // round's distinct rows were 73% of its steps at 5,200 steps, 42% at 52,000, and never more
-  // than 36% of the table (epsilon 1). The copies' vectors grow by doubling (1.25 on average).
+  // than 36% of the table (epsilon 1). The copies are held in blocks of 256 rows (one partly
+  // filled) and the key slots double (1.1 on average).
   const double steps = static_cast<double>(std::min(config.schedule.sync_every, config.schedule.episodes_per_worker)) *
                        steps_per_episode;
   const double rows_per_worker = std::min(0.4 * states, 0.75 * steps);
-  m.workers = threads * rows_per_worker * WorkerTable::bytes_per_row() * 1.25;
+  m.workers = threads * (rows_per_worker * WorkerTable::bytes_per_row() * 1.1 +
+                         static_cast<double>(WorkerTable::kBlockRows) * kQStride * 12);
   const double union_rows = std::min(0.4 * states, rows_per_worker * workers);
-  m.sync = union_rows * (2 * kActions * 8.0 + 4);
+  m.sync = std::min<double>(union_rows, static_cast<double>(config.schedule.sync_block_rows)) * (2 * kActions * 8.0) + union_rows * 4;  // sums by block, the rows' list
   // Each judging thread re-estimates the hazards of the segment tree and judges the refit
   // segment by segment in one reused one-segment model (measured: about 8 MB a thread on the
   // real export, a fifth of its model); the learned policy and its values are held throughout.
   const double judging = std::min<double>(judging_threads(threads), std::max(0, config.refits));
   const double per_segment = segments > 0 ? model / static_cast<double>(segments) : 0.0;
   m.judging = states * 9 + (funnel ? judging * (0.2 * model + 2 * per_segment) : 0.0);
-  m.writing = states * (46 + 9);  // /states: 46 bytes a row, packed a second time chunk by chunk
+  // /states (46 bytes a row, packed a second time chunk by chunk) and /dp/q (optimal_q)
+  m.writing = states * (46 + 9 + (funnel ? kActions * 8.0 : 0.0));
   return m;
 }
 

@@ -194,7 +194,7 @@ void write_run_file(const std::string& path, const RunContents& run, const Prove
   write_states(f, run, learned);
   if (run.environment == "funnel") {
     const h5::Group dp = f.create_group("dp");
-    dp.write_matrix("q", run.fit->dp.q, run.fit->model.states(), kActions);
+    dp.write_matrix("q", optimal_q(run.fit->model, run.fit->gamma, run.fit->dp.value), run.fit->model.states(), kActions);
     dp.write_matrix("values", run.fit->dp.value, run.fit->model.states(), 1);
   }
   write_learning_curve(f, st.curve);

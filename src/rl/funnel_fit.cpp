@@ -120,7 +120,7 @@ FunnelFit fit_funnel(const CustomerTable& table, std::vector<std::size_t> fittin
     histories.push_back(h);
     cohorts.push_back(c.cohort);
   }
-  DpSolution dp = solve_funnel(model, gamma);
+  DpSolution dp = solve_funnel_values(model, gamma);  // q only when written (optimal_q)
   return FunnelFit{std::move(fitting), std::move(encoder), std::move(hazards), std::move(model), std::move(starts),
                    std::move(histories), std::move(cohorts), std::move(dp), gamma};
 }

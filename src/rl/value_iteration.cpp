@@ -39,9 +39,15 @@ DpSolution solve_funnel(const FunnelModel& m, double gamma) {
   return d;
 }
 
-void solve_funnel(const FunnelModel& m, double gamma, DpSolution& d, unsigned allowed) {
+namespace {
+// The backward induction; q is stored only when asked for.
+void solve(const FunnelModel& m, double gamma, DpSolution& d, unsigned allowed, bool store_q) {
   allowed |= 1u << static_cast<unsigned>(Action::wait);
-  d.q.assign(m.states() * kActions, -std::numeric_limits<double>::infinity());
+  if (store_q) {
+    d.q.assign(m.states() * kActions, -std::numeric_limits<double>::infinity());
+  } else {
+    d.q.clear();
+  }
   d.policy.assign(m.states(), 0);
   backward(m, d.value, [&](std::int32_t s, Progress p, int w) {
     const std::uint32_t st = m.state_index(s, p, w);
@@ -50,12 +56,35 @@ void solve_funnel(const FunnelModel& m, double gamma, DpSolution& d, unsigned al
     for (std::size_t a = 0; a < kActions; ++a) {
       if (!(allowed >> a & 1u)) continue;
       const double q = action_value(m, gamma, d.value, s, p, w, static_cast<Action>(a));
-      d.q[st * kActions + a] = q;
+      if (store_q) d.q[st * kActions + a] = q;
       if (first || q > best) best = q, d.policy[st] = static_cast<std::uint8_t>(a);
       first = false;
     }
     return best;
   });
+}
+}  // namespace
+
+void solve_funnel(const FunnelModel& m, double gamma, DpSolution& d, unsigned allowed) { solve(m, gamma, d, allowed, true); }
+
+DpSolution solve_funnel_values(const FunnelModel& m, double gamma) {
+  DpSolution d;
+  solve(m, gamma, d, kAllActions, false);
+  return d;
+}
+
+std::vector<double> optimal_q(const FunnelModel& m, double gamma, const std::vector<double>& value) {
+  if (value.size() != m.states()) throw std::invalid_argument("optimal_q: the values are not the model's states");
+  std::vector<double> q(m.states() * kActions);
+  for (std::size_t s = 0; s < m.segments(); ++s)
+    for (int w = 0; w < m.horizon(); ++w)
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        const auto seg = static_cast<std::int32_t>(s);
+        const std::uint32_t st = m.state_index(seg, static_cast<Progress>(p), w);
+        for (std::size_t a = 0; a < kActions; ++a)
+          q[st * kActions + a] = action_value(m, gamma, value, seg, static_cast<Progress>(p), w, static_cast<Action>(a));
+      }
+  return q;
 }
 
 std::vector<double> evaluate_policy(const FunnelModel& m, double gamma, const std::vector<std::uint8_t>& policy) {

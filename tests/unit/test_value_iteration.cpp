@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include "reinforcer/eval/policy_outcomes.hpp"
@@ -159,6 +160,14 @@ TEST_CASE("the same seed gives the same Q-table; another seed another", "[qlearn
   CHECK(a.q == b.q);
   CHECK(a.visits == b.visits);
   CHECK(a.q != c.q);
+  // The sync averages block by block of rows: one row per allreduce gives the same table.
+  s.seed = 1;
+  s.sync_block_rows = 1;
+  TrainState d;
+  train_distributed(local_communicator(), env, shards, s, d, TrainHooks{});
+  REQUIRE(a.curve.front().synced_rows > 1);
+  CHECK(d.q == a.q);
+  CHECK(d.visits == a.visits);
 }
 
 // The learning curve's synced_rows is what a round's sync averaged: the rows whose visit
@@ -330,4 +339,25 @@ TEST_CASE("status_quo_subscription_curve equals the wait policy's forward pass, 
     }
   }
   CHECK(compared == 4 * fit.model.segments());
+}
+
+TEST_CASE("training holds the DP's values and policy; optimal_q gives back its Q to the bit", "[dp]") {
+  IngestResult r = test::synthetic_ingest(3000, 11);
+  HazardOptions h;
+  h.export_date = r.report.export_date;
+  FunnelConfig cfg;
+  cfg.horizon_weeks = 20;
+  cfg.subscription_reward = 1000;  // actions pay in some states, so Q's columns differ
+  const FunnelFit fit = fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask("cohort,education"), h, cfg, 0.97);
+  CHECK(fit.dp.q.empty());  // 56 bytes a state not held while training runs
+  const DpSolution full = solve_funnel(fit.model, 0.97);
+  CHECK(full.value == fit.dp.value);
+  CHECK(full.policy == fit.dp.policy);
+  const std::vector<double> q = optimal_q(fit.model, 0.97, fit.dp.value);
+  REQUIRE(q.size() == full.q.size());
+  CHECK(std::memcmp(q.data(), full.q.data(), q.size() * sizeof(double)) == 0);
+  // Against values that are not the optimum's, the same Q is not given back.
+  std::vector<double> off = fit.dp.value;
+  for (double& v : off) v *= 0.5;
+  CHECK(optimal_q(fit.model, 0.97, off) != full.q);
 }

@@ -36,7 +36,7 @@ struct FunnelFit {
   std::vector<StartState> starts;      // one per fitting customer
   std::vector<CustomerHistory> histories;  // one per fitting customer (leaf segment index in .node)
   std::vector<Cohort> cohorts;         // one per fitting customer
-  DpSolution dp;
+  DpSolution dp;  // values and policy; q is not held (optimal_q)
   double gamma;
   double dp_start_value() const { return mean_start_value(model, dp.value, starts); }
   // Regret of a Q-table's learned policy (learned_policy) over all start states.

@@ -34,6 +34,7 @@ struct TrainSchedule {
   int threads = 1;              // workers on this rank
   int checkpoint_every = 0;     // rounds; 0: only when signalled
   std::uint64_t seed = 1;
+  std::int64_t sync_block_rows = std::int64_t{1} << 16;  // rows averaged per allreduce (7 MB of sums)
   QLearningConfig q;
   std::int64_t rounds() const { return (episodes_per_worker + sync_every - 1) / sync_every; }
 };
@@ -213,32 +214,36 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
     const double scale = fixed_point_scale(from_ordered_bits(maxima[1]), workers * maxima[2]);
     const std::vector<std::uint32_t> updated = rows_updated_anywhere(comm, tables, row_bits, maxima[0]);
     const auto m = static_cast<std::int64_t>(updated.size());
-    sums_fixed.assign(2 * updated.size() * kActions, 0);  // numerators, then visit counts: one allreduce
-    std::int64_t* numerator = sums_fixed.data();
-    std::int64_t* count = numerator + updated.size() * kActions;
-    // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
-#pragma omp parallel for num_threads(threads) schedule(static) if (m > 4096)
-    for (std::int64_t j = 0; j < m; ++j) {
-      const std::uint32_t r = updated[static_cast<std::size_t>(j)];
-      for (const auto& t : tables) {
-        const std::uint32_t slot = t.slot_of(r);
-        if (slot == WorkerTable::kNone) continue;
-        for (std::size_t a = 0; a < kActions; ++a) {
-          const std::int32_t v = t.visits(slot)[a];
-          if (v == 0) continue;
-          const std::size_t k = static_cast<std::size_t>(j) * kActions + a;
-          numerator[k] += v * std::llround(t.copy(slot)[a] * scale);
-          count[k] += v;
+    // Block by block of rows, so the sums' buffer stays small however many rows the workers
+    // updated (every rank walks the same blocks of the same union: one allreduce each).
+    const std::int64_t block_rows_max = std::max<std::int64_t>(1, sched.sync_block_rows);
+    for (std::int64_t block = 0; block < m; block += block_rows_max) {
+      const std::int64_t rows_here = std::min<std::int64_t>(block_rows_max, m - block);
+      const std::uint32_t* block_rows = updated.data() + block;
+      sums_fixed.assign(2 * static_cast<std::size_t>(rows_here) * kActions, 0);  // numerators, then visit counts
+      std::int64_t* numerator = sums_fixed.data();
+      std::int64_t* count = numerator + static_cast<std::size_t>(rows_here) * kActions;
+      // Visit-weighted sums in fixed point: integers, so any grouping gives the same bits.
+#pragma omp parallel for num_threads(threads) schedule(static) if (rows_here > 4096)
+      for (std::int64_t j = 0; j < rows_here; ++j) {
+        const std::uint32_t r = block_rows[j];
+        for (const auto& t : tables) {
+          const std::uint32_t slot = t.slot_of(r);
+          if (slot == WorkerTable::kNone) continue;
+          for (std::size_t a = 0; a < kActions; ++a) {
+            const std::int32_t v = t.visits(slot)[a];
+            if (v == 0) continue;
+            const std::size_t k = static_cast<std::size_t>(j) * kActions + a;
+            numerator[k] += v * std::llround(t.copy(slot)[a] * scale);
+            count[k] += v;
+          }
         }
       }
-    }
-    comm.sum_in_place(sums_fixed);
-    // The averages into the global table; each thread then drops its worker's copies.
-#pragma omp parallel num_threads(threads)
-    {
-#pragma omp for schedule(static) nowait
-      for (std::int64_t j = 0; j < m; ++j) {
-        const std::size_t base = std::size_t{updated[static_cast<std::size_t>(j)]} * kQStride;
+      comm.sum_in_place(sums_fixed);
+      // The averages into the global table (no worker reads it until the next round).
+#pragma omp parallel for num_threads(threads) schedule(static) if (rows_here > 4096)
+      for (std::int64_t j = 0; j < rows_here; ++j) {
+        const std::size_t base = std::size_t{block_rows[j]} * kQStride;
         for (std::size_t a = 0; a < kActions; ++a) {
           const std::size_t k = static_cast<std::size_t>(j) * kActions + a;
           if (count[k] == 0) continue;  // the row was updated, not this action
@@ -246,8 +251,10 @@ void train_distributed(const Communicator& comm, const Env& env, const std::vect
           state.visits[base + a] += count[k];
         }
       }
-      tables[static_cast<std::size_t>(omp_get_thread_num())].clear();
     }
+    // Each thread drops its worker's copies.
+#pragma omp parallel num_threads(threads)
+    tables[static_cast<std::size_t>(omp_get_thread_num())].clear();
     double sum_dq = 0, reward = 0, subs = 0;
     std::int64_t steps = 0, episodes = 0;
     for (const auto& s : stats) sum_dq += s.abs_dq, reward += s.reward, steps += s.steps, episodes += s.episodes, subs += s.subscriptions;

@@ -11,7 +11,7 @@
 namespace reinforcer {
 
 struct DpSolution {
-  std::vector<double> q;              // states x kActions, row-major
+  std::vector<double> q;              // states x kActions, row-major (empty from solve_funnel_values)
   std::vector<double> value;          // per state: max_a q
   std::vector<std::uint8_t> policy;   // per state: argmax (lowest action on ties)
 };
@@ -24,6 +24,12 @@ DpSolution solve_funnel(const FunnelModel& model, double gamma);
 // the optimum over those actions and wait (q of any other action is -infinity): the best a
 // sales team can do that uses only these actions.
 void solve_funnel(const FunnelModel& model, double gamma, DpSolution& out, unsigned allowed = kAllActions);
+// Values and policy only (q left empty): what training holds while it runs, without the
+// 56 bytes a state of q (32 MB on the real export); optimal_q gives q back when it is written.
+DpSolution solve_funnel_values(const FunnelModel& model, double gamma);
+// Q* of every state and action from the optimal values, bit-identical to solve_funnel's q:
+// each action's value depends only on the next week's final values.
+std::vector<double> optimal_q(const FunnelModel& model, double gamma, const std::vector<double>& value);
 
 // Exact value of a deterministic policy (one action per state).
 std::vector<double> evaluate_policy(const FunnelModel& model, double gamma, const std::vector<std::uint8_t>& policy);

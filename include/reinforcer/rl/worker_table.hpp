@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "reinforcer/env/action.hpp"
@@ -30,7 +31,7 @@ class WorkerTable {
   // The row as this worker sees it: its own copy when it has updated the row this round.
   const double* row(std::uint32_t r) const {
     const std::uint32_t slot = find(r);
-    return slot != kNone ? q_.data() + std::size_t{slot} * kQStride : shared_ + std::size_t{r} * kQStride;
+    return slot != kNone ? q_of(slot) : shared_ + std::size_t{r} * kQStride;
   }
   // The row to update (copied from the shared table the first time this round) and its
   // visit counts this round.
@@ -41,7 +42,7 @@ class WorkerTable {
   MutableRow update(std::uint32_t r) {
     std::uint32_t slot = find(r);
     if (slot == kNone) slot = insert(r);
-    return {q_.data() + std::size_t{slot} * kQStride, visits_.data() + std::size_t{slot} * kQStride};
+    return {q_of(slot), visits_of(slot)};
   }
   void prefetch(std::uint32_t r) const {
     __builtin_prefetch(shared_ + std::size_t{r} * kQStride);
@@ -54,8 +55,8 @@ class WorkerTable {
 
   // Rows updated this round, in the order first updated, and their copies (slot i).
   const std::vector<std::uint32_t>& rows_touched() const { return touched_; }
-  const double* copy(std::size_t slot) const { return q_.data() + slot * kQStride; }
-  const std::int32_t* visits(std::size_t slot) const { return visits_.data() + slot * kQStride; }
+  const double* copy(std::size_t slot) const { return q_of(slot); }
+  const std::int32_t* visits(std::size_t slot) const { return visits_of(slot); }
 
   // Over the cells updated this round: the largest |Q| (infinity if any is NaN) and visits.
   struct Extremes {
@@ -66,16 +67,16 @@ class WorkerTable {
     Extremes e;
     for (std::size_t slot = 0; slot < touched_.size(); ++slot)
       for (std::size_t a = 0; a < kActions; ++a) {
-        const std::int32_t n = visits_[slot * kQStride + a];
+        const std::int32_t n = visits_of(slot)[a];
         if (n == 0) continue;
-        const double q = q_[slot * kQStride + a];
+        const double q = q_of(slot)[a];
         e.max_abs_q = std::isnan(q) ? HUGE_VAL : std::max(e.max_abs_q, std::fabs(q));
         e.max_visits = std::max(e.max_visits, n);
       }
     return e;
   }
 
-  // Forget this round's rows (the shared table now holds their averages). Keeps capacity:
+  // Forget this round's rows (the shared table now holds their averages). Keeps the blocks:
   // the next round touches about as many rows.
   void clear() {
     if (4 * touched_.size() >= keys_.size()) {
@@ -86,19 +87,18 @@ class WorkerTable {
       for (std::uint32_t p : positions_) keys_[p] = kNone;
     }
     touched_.clear();
-    q_.clear();
-    visits_.clear();
   }
   // Bytes held: what --dry-run estimates per worker.
   std::size_t bytes() const {
     return keys_.capacity() * sizeof(std::uint32_t) + (touched_.capacity() + positions_.capacity()) * sizeof(std::uint32_t) +
-           q_.capacity() * sizeof(double) + visits_.capacity() * sizeof(std::int32_t);
+           blocks_.size() * kBlockRows * kQStride * (sizeof(double) + sizeof(std::int32_t));
   }
   static constexpr double bytes_per_row() {
     // key slots at most half full (2 x 4 B), the row id (and its position when cleared), the
     // copy and its visits
     return 2 * sizeof(std::uint32_t) + 2 * sizeof(std::uint32_t) + kQStride * (sizeof(double) + sizeof(std::int32_t));
   }
+  static constexpr std::size_t kBlockRows = 256;  // rows per block of copies
 
  private:
   // keys_ holds slot numbers (kNone: empty); a slot's row is touched_[slot].
@@ -123,9 +123,9 @@ class WorkerTable {
     while (keys_[p] != kNone) p = (p + 1) & mask_;
     keys_[p] = slot;
     touched_.push_back(r);
-    q_.resize(q_.size() + kQStride);
-    std::memcpy(q_.data() + std::size_t{slot} * kQStride, shared_ + std::size_t{r} * kQStride, kQStride * sizeof(double));
-    visits_.resize(visits_.size() + kQStride, 0);
+    if (slot / kBlockRows == blocks_.size()) blocks_.push_back(std::unique_ptr<Block>(new Block));  // uninitialised: each row is filled when inserted
+    std::memcpy(q_of(slot), shared_ + std::size_t{r} * kQStride, kQStride * sizeof(double));
+    std::memset(visits_of(slot), 0, kQStride * sizeof(std::int32_t));
     return slot;
   }
   void grow() {
@@ -147,8 +147,17 @@ class WorkerTable {
   int shift_ = 32;
   std::vector<std::uint32_t> touched_;
   std::vector<std::uint32_t> positions_;  // scratch of clear()
-  std::vector<double> q_;
-  std::vector<std::int32_t> visits_;
+  // The copies and their visits in fixed blocks, never moved: a growing vector's doubling
+  // copied them and left its old halves in the heap (with 256 workers, tens of MB).
+  struct Block {
+    alignas(64) double q[kBlockRows * kQStride];
+    std::int32_t visits[kBlockRows * kQStride];
+  };
+  std::vector<std::unique_ptr<Block>> blocks_;
+  double* q_of(std::size_t slot) const { return blocks_[slot / kBlockRows]->q + slot % kBlockRows * kQStride; }
+  std::int32_t* visits_of(std::size_t slot) const {
+    return blocks_[slot / kBlockRows]->visits + slot % kBlockRows * kQStride;
+  }
 };
 
 }  // namespace reinforcer
