@@ -108,6 +108,75 @@ struct DayCounts {
   }
 };
 
+// Cells of one node's counts (DayCounts' layout with the node's offset taken away).
+std::size_t days_cell(Progress p, std::size_t b, bool recorded) { return (p * kBands + b) * 2 + (recorded ? 1 : 0); }
+std::size_t band_cell(Progress p, std::size_t b) { return p * kBands + b; }
+std::size_t count_cell(Progress p, std::size_t b, std::size_t e) { return (p * kBands + b) * kEvents + e; }
+std::size_t jump_cell(Progress p, std::size_t jump) { return p * kProgressStates + jump; }
+
+// One fitting customer's person-days at risk and events, counted n times, into a sink with
+// days(cell, v), sub_days, counts, jumps and moves (cells as above): the dense counts of
+// estimate_hazards and the sparse ones of estimate_hazards_at take the same tally.
+template <typename Sink>
+void tally_customer(const Customer& c, const CustomerHistory& h, std::int64_t avail, std::int64_t n, int horizon,
+                    const HazardOptions& options, Sink& sink) {
+  std::int64_t weeks = std::min<std::int64_t>(horizon, (avail + 6) / 7);
+  if (h.subscribed_week >= 0) weeks = std::min<std::int64_t>(weeks, h.subscribed_week + 1);
+  Progress p = h.start;
+  // Week by week while events can happen; after the last one the state no longer changes,
+  // so the quiet tail's exposure is added per (band, recorded) run in one go.
+  std::int64_t last_event = h.subscribed_week;
+  for (std::size_t m = 0; m < kStepMilestones; ++m) last_event = std::max<std::int64_t>(last_event, h.step_week[m]);
+  const std::int64_t busy = std::min<std::int64_t>(weeks, last_event + 1);
+  for (std::int64_t week = 0; week < busy; ++week) {
+    const std::int64_t week_start = static_cast<std::int64_t>(c.t0) + 7 * week;
+    const bool recorded = week_start >= static_cast<std::int64_t>(options.demo_survey_recorded_from);
+    const std::size_t b = band_of_week(static_cast<int>(week));
+    const std::int64_t days = std::min<std::int64_t>(7, avail - 7 * week);
+    sink.days(days_cell(p, b, recorded), n * days);
+    Progress next = p;
+    for (std::size_t m = 0; m < kStepMilestones; ++m) {
+      if (h.step_week[m] != week) continue;
+      next = static_cast<Progress>(next | (1u << m));
+      if (h.start & (1u << m)) continue;
+      if ((m == kDemo || m == kSurvey) && !recorded) continue;
+      sink.counts(count_cell(p, b, m), n);
+    }
+    if (next != p) {
+      sink.jumps(jump_cell(p, static_cast<std::size_t>(next & ~p)), n);
+      sink.moves(band_cell(p, b), n);
+    }
+    // The week's milestones are all dated before a subscription in it (later ones are no
+    // causes): the subscription is at risk, and counted, in the state that holds them.
+    sink.sub_days(band_cell(next, b), n * days);
+    if (week == h.subscribed_week) sink.counts(count_cell(next, b, kSubscriptionEvent), n);
+    p = next;
+  }
+  for (std::int64_t week = busy; week < weeks;) {
+    // A run of weeks [week, end) in one band with one recorded flag; days = min(avail, 7 end) - 7 week.
+    const std::size_t b = band_of_week(static_cast<int>(std::min<std::int64_t>(week, kBandFirstWeek[kBands - 1])));
+    std::int64_t end = b + 1 < kBands ? std::min<std::int64_t>(weeks, kBandFirstWeek[b + 1]) : weeks;
+    const std::int64_t switch_day = static_cast<std::int64_t>(options.demo_survey_recorded_from) - static_cast<std::int64_t>(c.t0);
+    const bool recorded = 7 * week >= switch_day;
+    if (!recorded) end = std::min<std::int64_t>(end, std::max<std::int64_t>(week + 1, (switch_day + 6) / 7));
+    const std::int64_t days = std::min<std::int64_t>(avail, 7 * end) - 7 * week;
+    sink.days(days_cell(p, b, recorded), n * days);
+    sink.sub_days(band_cell(p, b), n * days);
+    week = end;
+  }
+}
+
+// The dense counts' sink: one node's blocks of DayCounts.
+struct DenseSink {
+  DayCounts& dc;
+  std::size_t node;
+  void days(std::size_t cell, std::int64_t v) { dc.days[node * kProgressStates * kBands * 2 + cell] += v; }
+  void sub_days(std::size_t cell, std::int64_t v) { dc.sub_days[node * kProgressStates * kBands + cell] += v; }
+  void counts(std::size_t cell, std::int64_t v) { dc.counts[node * kProgressStates * kBands * kEvents + cell] += v; }
+  void jumps(std::size_t cell, std::int64_t v) { dc.jumps[node * kProgressStates * kProgressStates + cell] += v; }
+  void moves(std::size_t cell, std::int64_t v) { dc.moves[node * kProgressStates * kBands + cell] += v; }
+};
+
 // Adds every node's block of `stride` values to its parent's, deepest first.
 template <typename T>
 void sum_into_ancestors(std::vector<T>& v, std::size_t stride, const std::vector<SegmentNode>& nodes,
@@ -151,6 +220,34 @@ struct JumpNeighbour {
   double operator()(const double* rate_at_q, std::size_t k, unsigned m) const { return rate_at_q[k] + rate_at_q[k | m]; }
 };
 
+// The root's rates of one family, laid out p * kinds + k: a rate per progress state, each
+// with a weak prior (w person-weeks) at the highest rate its lower-progress neighbours give it
+// (neighbour_rate), fitted in order of progress. Closed cells keep rate 0.
+template <typename Open, typename Neighbour>
+void shrink_root(std::size_t kinds, const Open& open, const Neighbour& neighbour_rate, const double* events,
+                 const double* exposure, double* rate, double w) {
+  const std::size_t P = kProgressStates;
+  std::array<std::size_t, kProgressStates> by_progress{};
+  for (std::size_t p = 0; p < P; ++p) by_progress[p] = p;
+  std::stable_sort(by_progress.begin(), by_progress.end(),
+                   [](std::size_t a, std::size_t b) { return __builtin_popcount(a) < __builtin_popcount(b); });
+  for (std::size_t p : by_progress)
+    for (std::size_t k = 0; k < kinds; ++k) {
+      if (!open(p, k)) continue;
+      const std::size_t i = p * kinds + k;
+      if (p == 0) {  // no lower neighbour: its own rate
+        rate[i] = exposure[i] > 0 ? events[i] / exposure[i] : 0.0;
+        continue;
+      }
+      double prior = 0;
+      for (std::size_t bits = p; bits != 0; bits &= bits - 1) {
+        const auto m = static_cast<unsigned>(bits & (~bits + 1));  // one of p's milestones
+        prior = std::max(prior, neighbour_rate(&rate[(p & ~std::size_t{m}) * kinds], k, m));
+      }
+      rate[i] = (events[i] + w * prior) / (exposure[i] + w);
+    }
+}
+
 // Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k. The root keeps
 // a rate per progress state, each with a weak prior (root_prior_weeks person-weeks) at the
 // highest rate its lower-progress neighbours give it (neighbour_rate), fitted in order of
@@ -170,28 +267,10 @@ void shrink_family(std::size_t kinds, const Open& open, const Neighbour& neighbo
   const std::size_t P = kProgressStates, G = groups.size();
   auto at = [&](std::size_t n, std::size_t p, std::size_t k) { return (n * P + p) * kinds + k; };
   strength.assign(by_depth.size() * G, 0.0);
-  const double w = options.root_prior_weeks;
-  std::vector<std::size_t> by_progress(P);
-  for (std::size_t p = 0; p < P; ++p) by_progress[p] = p;
-  std::stable_sort(by_progress.begin(), by_progress.end(),
-                   [](std::size_t a, std::size_t b) { return __builtin_popcount(a) < __builtin_popcount(b); });
   for (std::size_t root : by_depth[0]) {
-    for (std::size_t g = 0; g < G; ++g) strength[g] = w;
-    for (std::size_t p : by_progress)
-      for (std::size_t k = 0; k < kinds; ++k) {
-        if (!open(p, k)) continue;
-        const std::size_t i = at(root, p, k);
-        if (p == 0) {  // no lower neighbour: its own rate
-          rate[i] = exposure[i] > 0 ? events[i] / exposure[i] : 0.0;
-          continue;
-        }
-        double prior = 0;
-        for (std::size_t bits = p; bits != 0; bits &= bits - 1) {
-          const auto m = static_cast<unsigned>(bits & (~bits + 1));  // one of p's milestones
-          prior = std::max(prior, neighbour_rate(&rate[at(root, p & ~std::size_t{m}, 0)], k, m));
-        }
-        rate[i] = (events[i] + w * prior) / (exposure[i] + w);
-      }
+    for (std::size_t g = 0; g < G; ++g) strength[g] = options.root_prior_weeks;
+    shrink_root(kinds, open, neighbour_rate, &events[at(root, 0, 0)], &exposure[at(root, 0, 0)], &rate[at(root, 0, 0)],
+                options.root_prior_weeks);
   }
   for (std::size_t d = 1; d < by_depth.size(); ++d)
     for (std::size_t g = 0; g < G; ++g) {
@@ -392,52 +471,8 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
     const CustomerHistory h = history_of(c, node, options);
     const std::int64_t avail = observed_days(c, options);
     if (avail <= 0) continue;
-    std::int64_t weeks = std::min<std::int64_t>(horizon, (avail + 6) / 7);
-    if (h.subscribed_week >= 0) weeks = std::min<std::int64_t>(weeks, h.subscribed_week + 1);
-    const std::size_t base = static_cast<std::size_t>(node) * P;
-    Progress p = h.start;
-    // Week by week while events can happen; after the last one the state no longer changes,
-    // so the quiet tail's exposure is added per (band, recorded) run in one go.
-    std::int64_t last_event = h.subscribed_week;
-    for (std::size_t m = 0; m < kStepMilestones; ++m) last_event = std::max<std::int64_t>(last_event, h.step_week[m]);
-    const std::int64_t busy = std::min<std::int64_t>(weeks, last_event + 1);
-    for (std::int64_t week = 0; week < busy; ++week) {
-      const std::int64_t week_start = static_cast<std::int64_t>(c.t0) + 7 * week;
-      const bool recorded = week_start >= static_cast<std::int64_t>(options.demo_survey_recorded_from);
-      const std::size_t b = band_of_week(static_cast<int>(week));
-      const std::int64_t days = std::min<std::int64_t>(7, avail - 7 * week);
-      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += n * days;
-      std::int64_t* cell = &dc.counts[((base + p) * kBands + b) * kEvents];
-      Progress next = p;
-      for (std::size_t m = 0; m < kStepMilestones; ++m) {
-        if (h.step_week[m] != week) continue;
-        next = static_cast<Progress>(next | (1u << m));
-        if (h.start & (1u << m)) continue;
-        if ((m == kDemo || m == kSurvey) && !recorded) continue;
-        cell[m] += n;
-      }
-      if (next != p) {
-        dc.jumps[(base + p) * P + static_cast<std::size_t>(next & ~p)] += n;
-        dc.moves[(base + p) * kBands + b] += n;
-      }
-      // The week's milestones are all dated before a subscription in it (later ones are no
-      // causes): the subscription is at risk, and counted, in the state that holds them.
-      dc.sub_days[(base + next) * kBands + b] += n * days;
-      if (week == h.subscribed_week) dc.counts[((base + next) * kBands + b) * kEvents + kSubscriptionEvent] += n;
-      p = next;
-    }
-    for (std::int64_t week = busy; week < weeks;) {
-      // A run of weeks [week, end) in one band with one recorded flag; days = min(avail, 7 end) - 7 week.
-      const std::size_t b = band_of_week(static_cast<int>(std::min<std::int64_t>(week, kBandFirstWeek[kBands - 1])));
-      std::int64_t end = b + 1 < kBands ? std::min<std::int64_t>(weeks, kBandFirstWeek[b + 1]) : weeks;
-      const std::int64_t switch_day = static_cast<std::int64_t>(options.demo_survey_recorded_from) - static_cast<std::int64_t>(c.t0);
-      const bool recorded = 7 * week >= switch_day;
-      if (!recorded) end = std::min<std::int64_t>(end, std::max<std::int64_t>(week + 1, (switch_day + 6) / 7));
-      const std::int64_t days = std::min<std::int64_t>(avail, 7 * end) - 7 * week;
-      dc.days[((base + p) * kBands + b) * 2 + (recorded ? 1 : 0)] += n * days;
-      dc.sub_days[(base + p) * kBands + b] += n * days;
-      week = end;
-    }
+    DenseSink sink{dc, static_cast<std::size_t>(node)};
+    tally_customer(c, h, avail, n, horizon, options, sink);
   }
 
   std::vector<std::size_t> deepest_first(n_nodes);
