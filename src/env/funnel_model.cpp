@@ -137,21 +137,25 @@ void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, con
   }
 }
 
-std::vector<double> FunnelModel::status_quo_subscription_curve(std::int32_t segment, Progress start) const {
-  const int H = config_.horizon_weeks;
+std::vector<double> FunnelModel::status_quo_subscription_curve(std::int32_t segment, Progress start, int weeks) const {
+  const int H = weeks >= 0 ? std::min(weeks, config_.horizon_weeks) : config_.horizon_weeks;
   std::vector<double> out(static_cast<std::size_t>(H), 0.0);
-  // Per band, each progress's week (milestones, then the subscription at the week's end),
-  // computed once when first reached: as build() computes the wait rows.
-  struct BandWeek {
-    bool ready = false;
-    std::array<double, kProgressStates> after{};
+  // Per band, each progress's week (milestones, then the subscription at the week's end) as the
+  // states it reaches with their chances to subscribe and to carry on, computed once when first
+  // reached (as build() computes the wait rows). Not zeroed: 160 of them would be 90 KB a call,
+  // and the predictive score makes thousands of calls per subset.
+  struct Step {
+    std::size_t count;
+    std::array<std::uint8_t, kProgressStates> to;
+    std::array<double, kProgressStates> absorb, carry;
   };
-  std::array<std::array<BandWeek, kProgressStates>, kBands> weeks{};
+  std::array<std::array<Step, kProgressStates>, kBands> steps;
+  std::array<std::uint32_t, kBands> ready{};  // bit p: steps[b][p] computed
   // The chance to subscribe at a week's end depends on the band and the progress reached, not
   // on where the week started: once per band.
-  std::array<std::array<double, kProgressStates>, kBands> subscribe{};
+  std::array<std::array<double, kProgressStates>, kBands> subscribe;
   std::array<bool, kBands> band_ready{};
-  std::array<double, kProgressStates> dist{}, absorbed{};
+  std::array<double, kProgressStates> dist{}, absorbed{}, after;
   dist[start] = 1.0;
   for (int w = 0; w < H; ++w) {
     const std::size_t b = week_band_[static_cast<std::size_t>(w)];
@@ -163,13 +167,23 @@ std::vector<double> FunnelModel::status_quo_subscription_curve(std::int32_t segm
     std::array<double, kProgressStates> next{};
     for (std::size_t p = 0; p < kProgressStates; ++p) {
       if (dist[p] == 0) continue;
-      BandWeek& wk = weeks[b][p];
-      if (!wk.ready) status_quo_week(segment, b, static_cast<Progress>(p), wk.after), wk.ready = true;
+      Step& st = steps[b][p];
+      if (!(ready[b] >> p & 1u)) {
+        status_quo_week(segment, b, static_cast<Progress>(p), after);
+        st.count = 0;
+        for (std::size_t q = 0; q < kProgressStates; ++q) {
+          if (after[q] <= 0) continue;
+          st.to[st.count] = static_cast<std::uint8_t>(q);
+          st.absorb[st.count] = after[q] * subscribe[b][q];
+          st.carry[st.count] = after[q] * (1 - subscribe[b][q]);
+          ++st.count;
+        }
+        ready[b] |= 1u << p;
+      }
       const double mass = dist[p];
-      for (std::size_t q = 0; q < kProgressStates; ++q) {
-        if (wk.after[q] <= 0) continue;
-        absorbed[q] += mass * (wk.after[q] * subscribe[b][q]);
-        next[q] += mass * (wk.after[q] * (1 - subscribe[b][q]));
+      for (std::size_t i = 0; i < st.count; ++i) {
+        absorbed[st.to[i]] += mass * st.absorb[i];
+        next[st.to[i]] += mass * st.carry[i];
       }
     }
     dist = next;

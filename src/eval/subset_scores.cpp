@@ -252,24 +252,34 @@ void predict_fold(const CustomerTable& table, const evaluation::FoldPlan& plan, 
                   const std::vector<std::uint32_t>& held_counts, const FeatureMask& mask, const SubsetScoreSettings& s,
                   int fold, std::vector<HeldOutOutcome>& out) {
   const SegmentEncoder encoder(table, plan.fitting, mask);
-  const HazardEstimates h = estimate_hazards(table, plan.fitting, fit_counts, encoder, s.hazards);
-  // Only the nodes held-out customers reach are built, one at a time in one model (as
-  // from_estimates with all nodes would make them), not the whole tree.
+  // Only the nodes held-out customers reach are estimated (the rest of the tree counts through
+  // the cells it holds exposure in) and built, one at a time in one model (as from_estimates
+  // with all nodes would make them), not the whole tree.
   std::map<std::int32_t, std::vector<std::size_t>> by_node;
   for (std::size_t j = 0; j < plan.held_out.size(); ++j)
     if (held_counts.empty() || held_counts[j] > 0) by_node[encoder.node_of(table.customers[plan.held_out[j]], table)].push_back(j);
+  std::vector<std::int32_t> wanted;
+  for (const auto& entry : by_node) wanted.push_back(entry.first);
+  const HazardEstimates h = estimate_hazards_at(table, plan.fitting, fit_counts, encoder, s.hazards, wanted);
   FunnelModel model{0, {}, FunnelConfig{}};
+  std::size_t slot = 0;
   for (const auto& [node, members] : by_node) {
-    model.assign_segment(h, static_cast<std::size_t>(node), s.funnel, /*rows=*/false);
-    std::map<Progress, std::vector<double>> forward;
+    model.assign_segment(h, slot++, s.funnel, /*rows=*/false);
+    // One curve per start, as long as its customers' longest follow-up needs.
+    std::map<Progress, int> weeks_needed;
     for (std::size_t j : members) {
       const Customer& c = table.customers[plan.held_out[j]];
-      const Progress start = decision_progress(c);
-      auto it = forward.find(start);
-      if (it == forward.end()) it = forward.emplace(start, model.status_quo_subscription_curve(0, start)).first;
+      int& w = weeks_needed[decision_progress(c)];
+      w = std::max(w, evaluation::follow_up_last_week(c, s.hazards, s.funnel.horizon_weeks) + 1);
+    }
+    std::map<Progress, std::vector<double>> forward;
+    for (const auto& [start, weeks] : weeks_needed) forward.emplace(start, model.status_quo_subscription_curve(0, start, weeks));
+    for (std::size_t j : members) {
+      const Customer& c = table.customers[plan.held_out[j]];
+      const std::vector<double>& curve = forward.at(decision_progress(c));
       const int last_week = evaluation::follow_up_last_week(c, s.hazards, s.funnel.horizon_weeks);
       const std::int32_t week = history_of(c, node, s.hazards).subscribed_week;
-      out.push_back(HeldOutOutcome{it->second[static_cast<std::size_t>(last_week)],
+      out.push_back(HeldOutOutcome{curve.at(static_cast<std::size_t>(last_week)),
                                    held_counts.empty() ? 1.0 : held_counts[j], static_cast<std::uint8_t>(week >= 0 && week <= last_week),
                                    fold});
     }

@@ -3,7 +3,9 @@
 // synthetic data's informative attributes shift the subscription rate while noise does not.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -266,4 +268,64 @@ TEST_CASE("synthetic attributes: informative ones shift the subscription rate, n
   const std::string json = synthetic_attribute_json(o);
   CHECK_THAT(json, Catch::Contains("{\"column\": \"Attribute 1\", \"informative\": true, \"factors\": {\"A\": 0.20"));
   CHECK_THAT(json, Catch::Contains("{\"column\": \"Attribute 4\", \"informative\": false"));
+}
+
+// The sparse estimate of some nodes (what the predictive score fits per fold) must be the
+// dense estimate of those nodes to the bit, in deep trees of small segments, with a bootstrap's
+// multiplicities, a fixed prior strength, and in the one-node tree.
+TEST_CASE("estimate_hazards_at equals estimate_hazards at the wanted nodes, to the bit", "[hazards][attributes]") {
+  const test::TempDir dir;
+  const IngestResult r = ingest_with(synth_csv(dir, 4000, 6, 11), {"Attribute 1", "Attribute 2", "Attribute 3", "Attribute 4",
+                                                                  "Attribute 5", "Attribute 6"});
+  const std::vector<std::size_t> fitting = dated(r.table);
+  HazardOptions h;
+  h.export_date = r.report.export_date;
+  std::vector<std::uint32_t> counts(fitting.size());
+  for (std::size_t k = 0; k < counts.size(); ++k) counts[k] = static_cast<std::uint32_t>((k * 2654435761u) >> 7) % 3;  // 0, 1 or 2
+  struct Case {
+    std::string features;
+    bool resample;
+    double strength;
+  };
+  const std::vector<Case> cases = {{"cohort,country,education,month,Attribute 1,Attribute 2,Attribute 3,Attribute 4,Attribute 5,Attribute 6", false, -1},
+                                   {"cohort,Attribute 2,Attribute 5,education", true, -1},
+                                   {"Attribute 3,country,Attribute 1", false, 2.5},
+                                   {"", true, -1}};
+  for (const Case& c : cases) {
+    INFO(c.features);
+    FeatureMask mask;
+    if (!c.features.empty()) mask = parse_feature_mask(c.features, "--features", attribute_names(r.table));
+    mask.attribute_names = attribute_names(r.table);
+    const SegmentEncoder encoder(r.table, fitting, mask);
+    HazardOptions o = h;
+    o.shrinkage_strength = c.strength;
+    const std::vector<std::uint32_t> mult = c.resample ? counts : std::vector<std::uint32_t>{};
+    const HazardEstimates dense = estimate_hazards(r.table, fitting, mult, encoder, o);
+    // Every node, in an order that is not the tree's.
+    std::vector<std::int32_t> wanted;
+    for (std::size_t n = 0; n < encoder.nodes().size(); ++n) wanted.push_back(static_cast<std::int32_t>(n));
+    std::reverse(wanted.begin(), wanted.end());
+    if (wanted.size() > 2) std::swap(wanted[0], wanted[wanted.size() / 2]);
+    const HazardEstimates sparse = estimate_hazards_at(r.table, fitting, mult, encoder, o, wanted);
+    REQUIRE(sparse.nodes == wanted.size());
+    if (c.features.size() > 60) CHECK(encoder.nodes().size() > 3000);  // a deep tree of small segments
+    std::size_t differing = 0;
+    for (std::size_t k = 0; k < wanted.size(); ++k) {
+      const auto n = static_cast<std::size_t>(wanted[k]);
+      auto same = [](const double* a, const double* b, std::size_t len) { return std::memcmp(a, b, len * sizeof(double)) == 0; };
+      const bool ok = same(&sparse.rate[HazardEstimates::index(k, 0, 0)], &dense.rate[HazardEstimates::index(n, 0, 0)],
+                           kProgressStates * kEvents) &&
+                      same(&sparse.jump_rate[HazardEstimates::jump_index(k, 0, 0)],
+                           &dense.jump_rate[HazardEstimates::jump_index(n, 0, 0)], kProgressStates * kProgressStates) &&
+                      same(&sparse.band_factor[HazardEstimates::band_index(k, 0, 0)],
+                           &dense.band_factor[HazardEstimates::band_index(n, 0, 0)], kBands * kEvents) &&
+                      same(&sparse.jump_band_factor[k * kBands], &dense.jump_band_factor[n * kBands], kBands);
+      differing += ok ? 0 : 1;
+    }
+    CHECK(differing == 0);
+  }
+  // A node outside the tree is refused.
+  const SegmentEncoder encoder(r.table, fitting, parse_feature_mask("cohort", "--features", attribute_names(r.table)));
+  CHECK_THROWS_AS(estimate_hazards_at(r.table, fitting, {}, encoder, h, {static_cast<std::int32_t>(encoder.nodes().size())}),
+                  std::invalid_argument);
 }

@@ -335,6 +335,11 @@ TEST_CASE("status_quo_subscription_curve equals the wait policy's forward pass, 
         CHECK(unbuilt[w] == built[w]);
       }
       CHECK(built.back() > 0);
+      // Cut short, the same first weeks.
+      const int weeks = 1 + static_cast<int>((s * 7 + start) % static_cast<std::size_t>(fit.model.horizon()));
+      const std::vector<double> cut = hazards_only.status_quo_subscription_curve(0, start, weeks);
+      REQUIRE(cut.size() == static_cast<std::size_t>(weeks));
+      CHECK(std::equal(cut.begin(), cut.end(), built.begin()));
       ++compared;
     }
   }

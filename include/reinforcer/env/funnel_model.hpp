@@ -87,8 +87,9 @@ class FunnelModel {
   void assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config, bool rows = true);
   // P(subscribed by the end of week w), w = 0..horizon-1, for a customer at `start` in week 0
   // who is left to the status quo (wait every week): what cumulative_event_probabilities gives
-  // for always(wait), to the bit, straight from the hazards (no built rows needed).
-  std::vector<double> status_quo_subscription_curve(std::int32_t segment, Progress start) const;
+  // for always(wait), to the bit, straight from the hazards (no built rows needed). With
+  // weeks >= 0, only its first min(weeks, horizon) values (the same bits).
+  std::vector<double> status_quo_subscription_curve(std::int32_t segment, Progress start, int weeks = -1) const;
 
   std::size_t segments() const { return segments_; }
   int horizon() const { return config_.horizon_weeks; }

@@ -120,4 +120,13 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
                                  const std::vector<std::uint32_t>& multiplicity, const SegmentEncoder& encoder,
                                  const HazardOptions& options);
 
+// The estimates of some nodes only, equal to the bit to what estimate_hazards gives them:
+// node k of the result is node wanted[k] of the encoder, with its rate, jump_rate, band_factor
+// and jump_band_factor (what FunnelModel::assign_segment reads; the other fields are left
+// empty). The tree's other nodes count only through the cells they hold exposure in, so a deep
+// tree of small segments (a dozen features) costs its customers' cells, not 22 KB a node.
+HazardEstimates estimate_hazards_at(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                                    const std::vector<std::uint32_t>& multiplicity, const SegmentEncoder& encoder,
+                                    const HazardOptions& options, const std::vector<std::int32_t>& wanted);
+
 }  // namespace reinforcer
