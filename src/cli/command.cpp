@@ -143,7 +143,12 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
         throw UsageError(where + (why.empty() ? "unknown option '" + entry.key + "'" : why) + " in section [" +
                          spec.name + "]");
       }
-      const std::vector<std::string> one = {"--" + entry.key + "=" + entry.value};
+      // A value wholly in double quotes ("a, b # c") is the text between them.
+      const bool quoted = entry.value.size() >= 2 && entry.value.front() == '"' && entry.value.back() == '"' &&
+                          std::count(entry.value.begin(), entry.value.end(), '"') == 2;
+      const std::vector<std::string> one = {"--" + entry.key + "=" + (quoted ? entry.value.substr(1, entry.value.size() - 2) : entry.value)};
+      const bool from_command_line = inv.options.count(entry.key) && !inv.options[entry.key].defaulted();
+      if (!from_command_line) inv.option_origin[entry.key] = path + " line " + std::to_string(entry.line);
       try {
         po::store(po::command_line_parser(one).options(desc).run(), inv.options);
       } catch (const po::error& e) {
@@ -171,6 +176,13 @@ bool parse_invocation(const CommandSpec& spec, const std::vector<std::string>& a
     if (key != "config" && key != "help" && key != "input" && !value.empty()) cfg << key << " = " << value_text(value) << "\n";
   inv.config_text = cfg.str();
   return true;
+}
+
+std::string with_config_origin(const Invocation& inv, const std::string& message) {
+  if (message.rfind("--", 0) != 0) return message;
+  const std::size_t end = message.find_first_of(": ,", 2);
+  const auto it = inv.option_origin.find(message.substr(2, end == std::string::npos ? std::string::npos : end - 2));
+  return it == inv.option_origin.end() ? message : it->second + ": " + message;
 }
 
 std::int64_t int_option(const Invocation& inv, const std::string& name, std::int64_t lo, std::int64_t hi) {

@@ -63,7 +63,11 @@ int run_cli(int argc, char** argv) {
       Invocation inv;
       inv.command_line = joined(argc, argv);
       if (!parse_invocation(spec, std::vector<std::string>(argv + 2, argv + argc), inv)) return 0;
-      return spec.run(inv);
+      try {
+        return spec.run(inv);
+      } catch (const UsageError& e) {
+        throw UsageError(with_config_origin(inv, e.what()));
+      }
     }
     throw UsageError("unknown command '" + name + "' (see 'reinforcer --help')");
   } catch (const Error& e) {

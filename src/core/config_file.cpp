@@ -1,5 +1,6 @@
 #include "reinforcer/core/config_file.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -25,6 +26,26 @@ std::string without_comment(const std::string& line) {
   }
   return line;
 }
+// The byte offset of the first byte that does not belong to valid UTF-8, or npos.
+std::size_t first_invalid_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+// A value with an unclosed double quote would be read with the quote in it, and the comment
+// rule (a '#' inside quotes is text) would have swallowed the rest of the line: say so.
+const std::string& quotes_closed(const std::string& value, const std::string& where) {
+  if (std::count(value.begin(), value.end(), '"') % 2 == 1)
+    throw UsageError(where + "a double quote is not closed in '" + value + "'; close it or remove it");
+  return value;
+}
 }  // namespace
 
 std::vector<ConfigSection> parse_config_text(const std::string& text, const std::string& name) {
@@ -34,6 +55,13 @@ std::vector<ConfigSection> parse_config_text(const std::string& text, const std:
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
+    const std::size_t bad = first_invalid_utf8(line);
+    if (bad != std::string::npos) {
+      static const char* hex = "0123456789ABCDEF";
+      const auto byte = static_cast<unsigned char>(line[bad]);
+      throw UsageError(name + " line " + std::to_string(n) + ": byte 0x" + hex[byte >> 4] + hex[byte & 15] + " at column " +
+                       std::to_string(bad + 1) + " is not UTF-8 text; save the file as UTF-8");
+    }
     const std::string t = trim(without_comment(line));
     if (t.empty()) continue;
     if (t.front() == '[') {
@@ -57,7 +85,7 @@ std::vector<ConfigSection> parse_config_text(const std::string& text, const std:
       if (e.key == key)
         throw UsageError(name + " line " + std::to_string(n) + ": " + key + " is given twice in [" + out.back().name +
                          "] (first at line " + std::to_string(e.line) + "); keep one");
-    out.back().entries.push_back(ConfigEntry{key, trim(t.substr(eq + 1)), n});
+    out.back().entries.push_back(ConfigEntry{key, quotes_closed(trim(t.substr(eq + 1)), name + " line " + std::to_string(n) + ": "), n});
   }
   return out;
 }

@@ -152,6 +152,17 @@ def test_unknown_action_in_a_config_file(prepared, tmp_path):
     assert "line 3: unknown action 'fax' in 'cost.fax'" in p.stderr
 
 
+def test_a_config_value_in_double_quotes_is_the_text_between_them(prepared, tmp_path):
+    ini = tmp_path / "q.ini"
+    ini.write_text('[train]\nfeatures = "cohort, country"   # a comment after the quotes\n')
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--config", ini, "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert "features cohort,country;" in p.stdout
+    # The command line still wins over the file, and a value error then names the option alone.
+    p = run("train", prepared, "-o", tmp_path / "x.h5", "--config", ini, "--features", "cohort,nope", "--dry-run")
+    assert p.returncode == 2 and p.stderr.startswith("reinforcer train: error: --features:"), p.stderr
+
+
 def test_a_config_file_section_that_names_no_command_is_refused(prepared, tmp_path):
     # A misspelt section would otherwise be skipped without a word, and its options lost.
     ini = tmp_path / "r.ini"

@@ -3,6 +3,7 @@
 // per command), --help; options parsed by Boost.Program_options; errors as exit codes.
 #include <boost/program_options.hpp>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,12 @@ struct Invocation {
   std::string output;        // -o/--output
   std::string command_line;  // as typed, for provenance
   std::string config_text;   // the effective options, "key = value" lines under [command]
+  std::map<std::string, std::string> option_origin;  // options that --config set: "FILE line N"
 };
+
+// A usage error about an option that --config set ("--horizon: ...") names the file and line
+// first, so the fix is found where the value was written.
+std::string with_config_origin(const Invocation& inv, const std::string& message);
 
 struct CommandSpec {
   std::string name;
