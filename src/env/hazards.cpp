@@ -168,13 +168,18 @@ void tally_customer(const Customer& c, const CustomerHistory& h, std::int64_t av
 
 // The dense counts' sink: one node's blocks of DayCounts.
 struct DenseSink {
-  DayCounts& dc;
-  std::size_t node;
-  void days(std::size_t cell, std::int64_t v) { dc.days[node * kProgressStates * kBands * 2 + cell] += v; }
-  void sub_days(std::size_t cell, std::int64_t v) { dc.sub_days[node * kProgressStates * kBands + cell] += v; }
-  void counts(std::size_t cell, std::int64_t v) { dc.counts[node * kProgressStates * kBands * kEvents + cell] += v; }
-  void jumps(std::size_t cell, std::int64_t v) { dc.jumps[node * kProgressStates * kProgressStates + cell] += v; }
-  void moves(std::size_t cell, std::int64_t v) { dc.moves[node * kProgressStates * kBands + cell] += v; }
+  std::int64_t *days_, *sub_days_, *counts_, *jumps_, *moves_;
+  DenseSink(DayCounts& dc, std::size_t node)
+      : days_(dc.days.data() + node * kProgressStates * kBands * 2),
+        sub_days_(dc.sub_days.data() + node * kProgressStates * kBands),
+        counts_(dc.counts.data() + node * kProgressStates * kBands * kEvents),
+        jumps_(dc.jumps.data() + node * kProgressStates * kProgressStates),
+        moves_(dc.moves.data() + node * kProgressStates * kBands) {}
+  void days(std::size_t cell, std::int64_t v) { days_[cell] += v; }
+  void sub_days(std::size_t cell, std::int64_t v) { sub_days_[cell] += v; }
+  void counts(std::size_t cell, std::int64_t v) { counts_[cell] += v; }
+  void jumps(std::size_t cell, std::int64_t v) { jumps_[cell] += v; }
+  void moves(std::size_t cell, std::int64_t v) { moves_[cell] += v; }
 };
 
 // Adds every node's block of `stride` values to its parent's, deepest first.
@@ -471,7 +476,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
     const CustomerHistory h = history_of(c, node, options);
     const std::int64_t avail = observed_days(c, options);
     if (avail <= 0) continue;
-    DenseSink sink{dc, static_cast<std::size_t>(node)};
+    DenseSink sink(dc, static_cast<std::size_t>(node));
     tally_customer(c, h, avail, n, horizon, options, sink);
   }
 
