@@ -340,7 +340,9 @@ struct TrialRunner {
   SweepTally tally;
 
   TrialRunner(const SweepDirectory& s, const TrialInput& in, const SweepRun& r)
-      : sweep(s), input(in), run(r), auc(grid_changes_model(s.grid())) {}
+      // The targeting AUC costs a fit per fold: computed where trials can differ in it, or when
+      // it is what ranks them (then the same for every trial of one model, never NaN).
+      : sweep(s), input(in), run(r), auc(grid_changes_model(s.grid()) || r.objective == "auc_fold") {}
 
   void operator()(std::int64_t t, const Communicator& group, std::int64_t episodes = 0, std::int64_t rung = 0) {
     if (group_agrees(group, group.is_root() && sweep.complete(t, rung))) {

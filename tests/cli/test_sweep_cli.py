@@ -121,6 +121,15 @@ def test_a_grid_that_changes_the_model_records_the_targeting_auc(prepared, tmp_p
     assert t["auc_fold"].nunique() == 2
 
 
+def test_ranking_by_auc_fold_computes_it_even_when_the_grid_does_not_change_the_model(prepared, tmp_path):
+    grid = write(tmp_path / "g.ini", "[grid]\nomega = 0.6, 0.9\nepisodes = 5000\nrefits = 0\n")
+    p = run("sweep", prepared, "--grid", grid, "-o", tmp_path / "d", "--objective", "auc_fold")
+    assert p.returncode == 0, p.stderr
+    run("merge", tmp_path / "d", "-o", tmp_path / "m.h5", check=True)
+    t, *_ = sweep_trials(tmp_path / "m.h5")
+    assert t["auc_fold"].between(0.5, 1.0).all() and t["auc_fold"].nunique() == 1  # one model, one AUC
+
+
 @pytest.mark.parametrize("grid,extra,text", [
     ("[grid]\nalpah = 0.1, 0.2\n", [], "g.ini line 2: alpah: unknown option"),
     ("[grid]\nomega =\n", [], "g.ini line 2: omega: the list is empty"),

@@ -65,7 +65,7 @@ struct SweepRun {
   std::function<void(const std::string&)> say;   // a progress line (a group's root)
   std::function<void(const std::string&)> warn;  // a failure, at once (a group's root)
   std::function<bool()> stop_requested;         // a signal arrived: checkpoint and stop
-  std::string objective = "regret";             // what halving promotes by
+  std::string objective = "regret";             // what halving promotes by (auc_fold: every trial computes it)
 };
 
 // What a sweep ranks trials by: regret (default), regret_p95 (lower is better), learned
