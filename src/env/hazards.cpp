@@ -275,25 +275,10 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
     throw std::invalid_argument("hazard estimate: multiplicities and fitting customers differ in number");
   const std::vector<SegmentNode>& nodes = encoder.nodes();
   const std::size_t n_nodes = nodes.size(), P = kProgressStates;
-  const int horizon = std::max(0, options.follow_up_weeks);
 
   DayCounts dc(n_nodes);
-  NodeLookup lookup(table, encoder);
-  for (std::size_t k = 0; k < fitting.size(); ++k) {
-    // Counts and days are whole numbers: a customer drawn n times adds n times its counts,
-    // exactly what n copies of it in `fitting` add, in any order.
-    const std::int64_t n = multiplicity.empty() ? 1 : multiplicity[k];
-    if (n == 0) continue;
-    const std::size_t i = fitting[k];
-    if (i >= table.customers.size()) throw std::invalid_argument("hazard estimate: fitting index out of range");
-    const Customer& c = table.customers[i];
-    const std::int32_t node = lookup(c);
-    const CustomerHistory h = history_of(c, node, options);
-    const std::int64_t avail = observed_days(c, options);
-    if (avail <= 0) continue;
-    DenseSink sink(dc, static_cast<std::size_t>(node));
-    tally_customer(c, h, avail, n, horizon, options, sink);
-  }
+  tally_fitting(table, fitting, multiplicity, encoder, options,
+                [&dc](std::int32_t node) { return DenseSink(dc, static_cast<std::size_t>(node)); });
 
   std::vector<std::size_t> deepest_first(n_nodes);
   for (std::size_t n = 0; n < n_nodes; ++n) deepest_first[n] = n;

@@ -182,24 +182,11 @@ HazardEstimates estimate_hazards_at(const CustomerTable& table, const std::vecto
   const std::size_t n_nodes = nodes.size(), P = kProgressStates;
   for (std::int32_t w : wanted)
     if (w < 0 || static_cast<std::size_t>(w) >= n_nodes) throw std::invalid_argument("hazard estimate: a wanted node is not in the tree");
-  const int horizon = std::max(0, options.follow_up_weeks);
 
   // Each customer's tally, then each node's own counts.
   std::vector<Tallied> tallied;
-  NodeLookup lookup(table, encoder);
-  for (std::size_t k = 0; k < fitting.size(); ++k) {
-    const std::int64_t n = multiplicity.empty() ? 1 : multiplicity[k];
-    if (n == 0) continue;
-    const std::size_t i = fitting[k];
-    if (i >= table.customers.size()) throw std::invalid_argument("hazard estimate: fitting index out of range");
-    const Customer& c = table.customers[i];
-    const std::int32_t node = lookup(c);
-    const CustomerHistory h = history_of(c, node, options);
-    const std::int64_t avail = observed_days(c, options);
-    if (avail <= 0) continue;
-    SparseSink sink{tallied, static_cast<std::uint32_t>(node)};
-    tally_customer(c, h, avail, n, horizon, options, sink);
-  }
+  tally_fitting(table, fitting, multiplicity, encoder, options,
+                [&tallied](std::int32_t node) { return SparseSink{tallied, static_cast<std::uint32_t>(node)}; });
   // Grouped by node (counting sort), then each node's few entries by cell, equal cells added.
   std::vector<std::size_t> first(n_nodes + 1, 0);
   for (const Tallied& t : tallied) ++first[t.node + 1];

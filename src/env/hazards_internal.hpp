@@ -142,6 +142,31 @@ inline void tally_customer(const Customer& c, const CustomerHistory& h, std::int
   }
 }
 
+// Every fitting customer's tally, fitting[k] counted multiplicity[k] times (empty: once), into
+// the sink sink_of(node) gives for its leaf. Counts and days are whole numbers: a customer
+// drawn n times adds n times its counts, exactly what n copies of it in `fitting` add, in any
+// order.
+template <typename SinkOf>
+void tally_fitting(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                   const std::vector<std::uint32_t>& multiplicity, const SegmentEncoder& encoder,
+                   const HazardOptions& options, SinkOf sink_of) {
+  const int horizon = std::max(0, options.follow_up_weeks);
+  NodeLookup lookup(table, encoder);
+  for (std::size_t k = 0; k < fitting.size(); ++k) {
+    const std::int64_t n = multiplicity.empty() ? 1 : multiplicity[k];
+    if (n == 0) continue;
+    const std::size_t i = fitting[k];
+    if (i >= table.customers.size()) throw std::invalid_argument("hazard estimate: fitting index out of range");
+    const Customer& c = table.customers[i];
+    const std::int32_t node = lookup(c);
+    const CustomerHistory h = history_of(c, node, options);
+    const std::int64_t avail = observed_days(c, options);
+    if (avail <= 0) continue;
+    auto sink = sink_of(node);
+    tally_customer(c, h, avail, n, horizon, options, sink);
+  }
+}
+
 // Posterior mean of a Poisson rate with a Gamma prior of mean rho and shape a.
 inline double shrunk_rate(double rho, double events, double exposure, double a) {
   if (exposure <= 0) return rho;
