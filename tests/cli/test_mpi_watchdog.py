@@ -169,15 +169,16 @@ def test_a_killed_rank_ends_the_job(prepared, tmp_path):
 @pytest.mark.skipif(os.environ.get("REINFORCER_SANITIZED") == "1",
                     reason="AddressSanitizer reserves terabytes of address space: an address-space limit stops it at start-up")
 def test_a_rank_out_of_memory_aborts_the_job(prepared, tmp_path):
-    """Rank 1 alone runs under an address-space limit (600 MB) that its Q-table copies and exact
-    DP (about 680 MB on this data, by --dry-run) do not fit in; std::bad_alloc is not one of the
-    tool's own errors."""
+    """Rank 1 alone runs under an address-space limit (600 MB) that its Q-table and model do not
+    fit in (with month as a fourth feature, 3.6 M states: 1.2 GB by --dry-run; the default three
+    now need 449 MB, which fits); std::bad_alloc is not one of the tool's own errors."""
     wrapper = tmp_path / "rank1-limited.sh"
     wrapper.write_text('#!/bin/sh\n[ "$OMPI_COMM_WORLD_RANK" = 1 ] && ulimit -v "$LIMIT_KB"\nexec "$@"\n')
     wrapper.chmod(0o755)
     output = tmp_path / "run.h5"
     output.write_bytes(PREVIOUS)
-    job = Job(long_train(prepared, output, wrapper=[str(wrapper)]), tmp_path, str(output), env={"LIMIT_KB": "600000"})
+    job = Job(long_train(prepared, output, "--features", "cohort,country,education,month", wrapper=[str(wrapper)]),
+              tmp_path, str(output), env={"LIMIT_KB": "600000"})
     try:
         assert job.ended_within(25), "the job still runs 25 s after starting"
     finally:
