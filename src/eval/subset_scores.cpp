@@ -44,8 +44,17 @@ struct SubsetScorer::Reference {
   std::vector<double> status_quo_value;
 };
 
+// What the predictive score needs of a held-out customer, whatever the subset: its
+// decision-time progress, the last week of its follow-up and whether it subscribed by then.
+struct HeldOutFacts {
+  Progress start;
+  int last_week;
+  std::uint8_t observed;
+};
+
 struct SubsetScorer::Folds {
   std::vector<evaluation::FoldPlan> plans;
+  std::vector<std::vector<HeldOutFacts>> held_out_facts;  // per fold, as plan.held_out
   // Per fold: positions in fitting_ of plan.fitting and of plan.held_out (a replicate's
   // multiplicities are indexed by them).
   std::vector<std::vector<std::size_t>> fitting_position, held_out_position;
@@ -72,6 +81,14 @@ SubsetScorer::SubsetScorer(const CustomerTable& table, SubsetScoreSettings setti
     for (std::size_t i : plan.held_out) held.push_back(position[i]);
     folds_->fitting_position.push_back(std::move(fit));
     folds_->held_out_position.push_back(std::move(held));
+    std::vector<HeldOutFacts> facts;
+    for (std::size_t i : plan.held_out) {
+      const Customer& c = table.customers[i];
+      const int last_week = evaluation::follow_up_last_week(c, settings_.hazards, settings_.funnel.horizon_weeks);
+      const std::int32_t week = history_of(c, 0, settings_.hazards).subscribed_week;  // the node does not enter it
+      facts.push_back(HeldOutFacts{decision_progress(c), last_week, static_cast<std::uint8_t>(week >= 0 && week <= last_week)});
+    }
+    folds_->held_out_facts.push_back(std::move(facts));
   }
 }
 
@@ -248,9 +265,9 @@ struct HeldOutOutcome {
 
 // The status-quo model's probability, fitted on a fold's other customers, that each held-out
 // customer subscribes within its own follow-up, and whether it did.
-void predict_fold(const CustomerTable& table, const evaluation::FoldPlan& plan, const std::vector<std::uint32_t>& fit_counts,
-                  const std::vector<std::uint32_t>& held_counts, const FeatureMask& mask, const SubsetScoreSettings& s,
-                  int fold, std::vector<HeldOutOutcome>& out) {
+void predict_fold(const CustomerTable& table, const evaluation::FoldPlan& plan, const std::vector<HeldOutFacts>& facts,
+                  const std::vector<std::uint32_t>& fit_counts, const std::vector<std::uint32_t>& held_counts,
+                  const FeatureMask& mask, const SubsetScoreSettings& s, int fold, std::vector<HeldOutOutcome>& out) {
   const SegmentEncoder encoder(table, plan.fitting, mask);
   // Only the nodes held-out customers reach are estimated (the rest of the tree counts through
   // the cells it holds exposure in) and built, one at a time in one model (as from_estimates
@@ -268,21 +285,14 @@ void predict_fold(const CustomerTable& table, const evaluation::FoldPlan& plan, 
     // One curve per start, as long as its customers' longest follow-up needs.
     std::map<Progress, int> weeks_needed;
     for (std::size_t j : members) {
-      const Customer& c = table.customers[plan.held_out[j]];
-      int& w = weeks_needed[decision_progress(c)];
-      w = std::max(w, evaluation::follow_up_last_week(c, s.hazards, s.funnel.horizon_weeks) + 1);
+      int& w = weeks_needed[facts[j].start];
+      w = std::max(w, facts[j].last_week + 1);
     }
     std::map<Progress, std::vector<double>> forward;
     for (const auto& [start, weeks] : weeks_needed) forward.emplace(start, model.status_quo_subscription_curve(0, start, weeks));
-    for (std::size_t j : members) {
-      const Customer& c = table.customers[plan.held_out[j]];
-      const std::vector<double>& curve = forward.at(decision_progress(c));
-      const int last_week = evaluation::follow_up_last_week(c, s.hazards, s.funnel.horizon_weeks);
-      const std::int32_t week = history_of(c, node, s.hazards).subscribed_week;
-      out.push_back(HeldOutOutcome{curve.at(static_cast<std::size_t>(last_week)),
-                                   held_counts.empty() ? 1.0 : held_counts[j], static_cast<std::uint8_t>(week >= 0 && week <= last_week),
-                                   fold});
-    }
+    for (std::size_t j : members)
+      out.push_back(HeldOutOutcome{forward.at(facts[j].start).at(static_cast<std::size_t>(facts[j].last_week)),
+                                   held_counts.empty() ? 1.0 : held_counts[j], facts[j].observed, fold});
   }
 }
 
@@ -313,7 +323,8 @@ std::vector<PredictiveScore> SubsetScorer::predictive_batch(const std::vector<st
           for (std::size_t k : folds_->fitting_position[f]) fit_counts.push_back(counts[k]);
           for (std::size_t k : folds_->held_out_position[f]) held_counts.push_back(counts[k]);
         }
-        predict_fold(table_, folds_->plans[f], fit_counts, held_counts, mask, settings_, static_cast<int>(f), outcomes);
+        predict_fold(table_, folds_->plans[f], folds_->held_out_facts[f], fit_counts, held_counts, mask, settings_,
+                     static_cast<int>(f), outcomes);
       }
       PredictiveScore p;
       double sum = 0;
