@@ -19,15 +19,61 @@ double two_proportion_sample_size(double p0, double p1) {
   return std::ceil(n * n / (d * d));
 }
 
-std::vector<BreakEvenRow> break_even_table(const FunnelModel& m, double gamma, const std::vector<StartState>& starts,
+void WholeFunnel::visit(const FunnelConfig* config, const Visit& f) const {
+  if (!config) return f(model_, 0);
+  const FunnelModel m = model_.with_config(*config);
+  f(m, 0);
+}
+
+void StreamedFunnel::visit(const FunnelConfig* config, const Visit& f) const {
+  FunnelModel one(0, {}, FunnelConfig{});  // refilled per segment: its buffers are reused
+  for (std::size_t k = 0; k < nodes_.size(); ++k) {
+    one.assign_segment(hazards_, static_cast<std::size_t>(nodes_[k]), config ? *config : config_);
+    f(one, k);
+  }
+}
+
+namespace {
+// What one start at (segment, progress) adds to its row of an action: G, the status quo's
+// chance of the action's milestone this week, and P(subscribe | status quo).
+struct StartTerms {
+  double gain = 0, milestone = 0, subscribe = 0;
+};
+using SegmentTerms = std::array<std::array<StartTerms, kActions>, kProgressStates>;
+}  // namespace
+
+std::vector<BreakEvenRow> break_even_table(const FunnelSegments& funnel, double gamma, const std::vector<StartState>& starts,
                                            const std::vector<std::uint8_t>& cohort_of_start) {
-  const double R = m.config().subscription_reward;
-  const std::vector<double> wait = evaluate_policy(m, gamma, std::vector<std::uint8_t>(m.states(), static_cast<std::uint8_t>(Action::wait)));
-  // W(q): the week ends at q; subscribe now, else wait from q next week.
-  auto end_value = [&](std::int32_t seg, Progress q) {
-    const double sub = m.subscription_at(seg, q, 0);
-    return sub * R + (m.horizon() > 1 ? (1 - sub) * gamma * wait[m.state_index(seg, q, 1)] : 0.0);
-  };
+  const FunnelConfig& config = funnel.config();
+  const double R = config.subscription_reward;
+  std::vector<SegmentTerms> terms(funnel.segments());
+  funnel.visit(nullptr, [&](const FunnelModel& m, std::size_t first) {
+    const std::vector<double> wait = evaluate_policy(m, gamma, std::vector<std::uint8_t>(m.states(), static_cast<std::uint8_t>(Action::wait)));
+    for (std::size_t k = 0; k < m.segments(); ++k) {
+      const auto seg = static_cast<std::int32_t>(k);
+      // W(q): the week ends at q; subscribe now, else wait from q next week.
+      auto end_value = [&](Progress q) {
+        const double sub = m.subscription_at(seg, q, 0);
+        return sub * R + (m.horizon() > 1 ? (1 - sub) * gamma * wait[m.state_index(seg, q, 1)] : 0.0);
+      };
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        const auto d = m.status_quo_distribution(seg, static_cast<Progress>(p), 0);
+        for (std::size_t a = 0; a < kActions; ++a) {
+          const auto target = target_of(static_cast<Action>(a));
+          if (!target) continue;
+          const unsigned bit = 1u << static_cast<unsigned>(*target);
+          if (p & bit) continue;
+          StartTerms& t = terms[first + k][p][a];
+          for (std::size_t q = 0; q < kProgressStates; ++q) {
+            if (d[q] == 0) continue;
+            t.milestone += (q & bit) ? d[q] : 0.0;
+            t.gain += d[q] * (end_value(static_cast<Progress>(q | bit)) - end_value(static_cast<Progress>(q)));
+          }
+          t.subscribe = R > 0 ? wait[m.state_index(seg, static_cast<Progress>(p), 0)] / R : 0.0;
+        }
+      }
+    }
+  });
   struct Sum {
     std::int64_t n = 0;
     double gain = 0, milestone = 0, subscribe = 0;
@@ -35,20 +81,12 @@ std::vector<BreakEvenRow> break_even_table(const FunnelModel& m, double gamma, c
   std::map<std::tuple<std::uint8_t, Progress, std::size_t>, Sum> sums;
   for (std::size_t i = 0; i < starts.size(); ++i) {
     const StartState& st = starts[i];
-    const auto d = m.status_quo_distribution(st.segment, st.progress, 0);
     for (std::size_t a = 0; a < kActions; ++a) {
       const auto target = target_of(static_cast<Action>(a));
-      if (!target) continue;
-      const unsigned bit = 1u << static_cast<unsigned>(*target);
-      if (st.progress & bit) continue;
+      if (!target || (st.progress & (1u << static_cast<unsigned>(*target)))) continue;
+      const StartTerms& t = terms[static_cast<std::size_t>(st.segment)][st.progress][a];
       Sum& s = sums[{cohort_of_start[i], st.progress, a}];
-      s.n += 1;
-      for (std::size_t q = 0; q < kProgressStates; ++q) {
-        if (d[q] == 0) continue;
-        s.milestone += (q & bit) ? d[q] : 0.0;
-        s.gain += d[q] * (end_value(st.segment, static_cast<Progress>(q | bit)) - end_value(st.segment, static_cast<Progress>(q)));
-      }
-      s.subscribe += R > 0 ? wait[m.state_index(st.segment, st.progress, 0)] / R : 0.0;
+      s.n += 1, s.gain += t.gain, s.milestone += t.milestone, s.subscribe += t.subscribe;
     }
   }
   std::vector<BreakEvenRow> rows;
@@ -64,8 +102,8 @@ std::vector<BreakEvenRow> break_even_table(const FunnelModel& m, double gamma, c
     r.gain_per_success = s.gain / n;
     r.milestone_base = s.milestone / n;
     r.subscription_base = s.subscribe / n;
-    r.configured_success = m.config().success.probability[a];
-    const double cost = m.cost(static_cast<Action>(a));
+    r.configured_success = config.success.probability[a];
+    const double cost = config.costs.cost[a];
     const double g = R > 0 ? r.gain_per_success / R : 0.0;  // subscriptions per success
     if (r.gain_per_success > 0) {
       r.break_even_success = cost / r.gain_per_success;
@@ -81,26 +119,33 @@ std::vector<BreakEvenRow> break_even_table(const FunnelModel& m, double gamma, c
   return rows;
 }
 
-std::vector<ActionShareRow> action_share_grid(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+std::vector<ActionShareRow> action_share_grid(const FunnelSegments& funnel, double gamma, const std::vector<StartState>& starts,
                                               const std::vector<std::uint8_t>& cohort_of_start, const std::string& axis,
                                               const std::vector<double>& values) {
   if (axis != "success" && axis != "reward") throw std::logic_error("action_share_grid: axis " + axis);
   std::vector<ActionShareRow> rows;
+  std::vector<std::uint8_t> acts(funnel.segments() * kProgressStates);  // per (segment, progress) in week 0
+  DpSolution dp;
   for (double v : values) {
-    FunnelConfig c = model.config();
+    FunnelConfig c = funnel.config();
     if (axis == "success") {
       for (std::size_t a = 0; a < kActions; ++a)
         if (target_of(static_cast<Action>(a))) c.success.probability[a] = std::min(1.0, v);
     } else {
       c.subscription_reward = v;
     }
-    const FunnelModel m = model.with_config(c);
-    const DpSolution dp = solve_funnel(m, gamma);
+    funnel.visit(&c, [&](const FunnelModel& m, std::size_t first) {
+      solve_funnel(m, gamma, dp);
+      for (std::size_t k = 0; k < m.segments(); ++k)
+        for (std::size_t p = 0; p < kProgressStates; ++p)
+          acts[(first + k) * kProgressStates + p] =
+              dp.policy[m.state_index(static_cast<std::int32_t>(k), static_cast<Progress>(p), 0)] != static_cast<std::uint8_t>(Action::wait);
+    });
     std::array<std::int64_t, 2> n{}, acting{};
     for (std::size_t i = 0; i < starts.size(); ++i) {
       const std::size_t g = cohort_of_start[i] == 0 ? 0 : 1;
       n[g] += 1;
-      acting[g] += dp.policy[m.state_index(starts[i].segment, starts[i].progress, 0)] != static_cast<std::uint8_t>(Action::wait);
+      acting[g] += acts[static_cast<std::size_t>(starts[i].segment) * kProgressStates + starts[i].progress];
     }
     for (std::size_t g = 0; g < 2; ++g)
       if (n[g] > 0)
@@ -119,11 +164,11 @@ std::vector<double> spanning_grid(double lo, double hi, double cap) {
   return out;
 }
 
-BreakEvenAnswers break_even_answers(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+BreakEvenAnswers break_even_answers(const FunnelSegments& funnel, double gamma, const std::vector<StartState>& starts,
                                     const std::vector<std::uint8_t>& cohort_of_start) {
   BreakEvenAnswers out;
-  out.table = break_even_table(model, gamma, starts, cohort_of_start);
-  const double reward = model.config().subscription_reward;
+  out.table = break_even_table(funnel, gamma, starts, cohort_of_start);
+  const double reward = funnel.config().subscription_reward;
   double s_lo = std::numeric_limits<double>::infinity(), s_hi = 0, r_lo = reward, r_hi = reward;
   for (const BreakEvenRow& b : out.table) {
     if (b.customers < kBreakEvenMinCustomers) continue;
@@ -133,7 +178,7 @@ BreakEvenAnswers break_even_answers(const FunnelModel& model, double gamma, cons
   if (!std::isfinite(s_lo)) s_lo = s_hi = 1.0;  // nothing pays at any chance: show up to certainty
   for (const auto& [axis, grid] : {std::make_pair(std::string("success"), spanning_grid(s_lo, s_hi, 1.0)),
                                    std::make_pair(std::string("reward"), spanning_grid(r_lo, r_hi, 1e9))}) {
-    const auto shares = action_share_grid(model, gamma, starts, cohort_of_start, axis, grid);
+    const auto shares = action_share_grid(funnel, gamma, starts, cohort_of_start, axis, grid);
     out.action_share.insert(out.action_share.end(), shares.begin(), shares.end());
   }
   return out;

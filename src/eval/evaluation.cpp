@@ -101,24 +101,54 @@ std::vector<double> model_payload(const ModelReplicate& r) {
 }
 
 // The call list from the fit on all fitting customers: every open lead at its state on the
-// export date. Rows in customer order; intervals are filled in from the refits later.
+// export date. Rows in customer order, intervals filled in from the refits later; keys in node
+// order (each node's model is built once, here and in every refit), row_of_key[k] the row of
+// key k.
 struct CallListPlan {
   std::vector<CallListRow> rows;
   std::vector<LeadKey> keys;
+  std::vector<std::uint32_t> row_of_key;
 };
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                             const SegmentEncoder& encoder, const EvaluationSettings& s) {
   const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
-  const FunnelModel model = call_list_model(encoder, est, s.funnel);
-  LeadScorer scorer(model, s.q.gamma);
+  struct Lead {
+    const Customer* customer;
+    std::int32_t node;
+    LeadState state;
+    LeadScore score;
+  };
+  std::vector<Lead> leads;
+  for (const Customer& c : table.customers)
+    if (open_lead(c)) leads.push_back(Lead{&c, encoder.node_of(c, table), lead_state_at(c, s.hazards.export_date), {}});
   CallListPlan plan;
-  for (const Customer& c : table.customers) {
-    if (!open_lead(c)) continue;
-    const std::int32_t node = encoder.node_of(c, table);
-    const std::int32_t seg = model.segment_of_node(node);
-    const LeadState st = lead_state_at(c, s.hazards.export_date);
-    const LeadScore sc = scorer.score(seg, st.progress, st.scored_week);
+  plan.row_of_key.resize(leads.size());
+  for (std::size_t k = 0; k < leads.size(); ++k) plan.row_of_key[k] = static_cast<std::uint32_t>(k);
+  std::stable_sort(plan.row_of_key.begin(), plan.row_of_key.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return leads[a].node < leads[b].node; });
+  // The call list's model (horizon kCallListHorizon) one node at a time: a lead is scored in
+  // its node's segment alone.
+  FunnelConfig listed = s.funnel;
+  listed.horizon_weeks = kCallListHorizon;
+  FunnelModel one(0, {}, FunnelConfig{});
+  for (std::size_t k = 0; k < leads.size();) {
+    const std::int32_t node = leads[plan.row_of_key[k]].node;
+    one.assign_segment(est, static_cast<std::size_t>(node), listed);
+    LeadScorer scorer(one, s.q.gamma);
+    for (; k < leads.size() && leads[plan.row_of_key[k]].node == node; ++k) {
+      Lead& l = leads[plan.row_of_key[k]];
+      l.score = scorer.score(0, l.state.progress, l.state.scored_week);
+    }
+  }
+  plan.rows.reserve(leads.size());
+  std::vector<std::uint8_t> act(leads.size());
+  for (std::size_t i = 0; i < leads.size(); ++i) {
+    const Customer& c = *leads[i].customer;
+    const LeadState& st = leads[i].state;
+    const LeadScore& sc = leads[i].score;
+    const std::int32_t node = leads[i].node;
     const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
+    act[i] = section == LeadSection::act;
     CallListRow r;
     r.id = c.id;
     r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
@@ -144,7 +174,11 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
     r.break_even_success = sc.break_even_success;
     r.expected_value = sc.value;
     plan.rows.push_back(std::move(r));
-    plan.keys.push_back(LeadKey{node, st.progress, st.scored_week, section == LeadSection::act});
+  }
+  plan.keys.reserve(leads.size());
+  for (std::uint32_t i : plan.row_of_key) {
+    const Lead& l = leads[i];
+    plan.keys.push_back(LeadKey{l.node, l.state.progress, l.state.scored_week, act[i] != 0});
   }
   return plan;
 }
@@ -159,7 +193,7 @@ struct RankOutcome {
 };
 RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::size_t>& pending, const CustomerTable& table,
                       const std::vector<FoldPlan>& plans, const std::vector<std::size_t>& fitting,
-                      const SegmentEncoder& encoder, const std::vector<std::uint8_t>& learned, const EvaluationSettings& s,
+                      const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
                       const std::vector<LeadKey>& leads, const Communicator& comm, const EvaluationRun& run) {
   using Clock = std::chrono::steady_clock;
   std::vector<std::size_t> mine;
@@ -171,8 +205,6 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
   progress.resumed = static_cast<std::int64_t>(run.finished.size());
   for (std::size_t t : mine) progress.refits += tasks[t].kind == TaskKind::model && tasks[t].replicate >= 0;
   const auto t0 = Clock::now();
-  // Shared by the refits: starts, strata, and the learned policy (one byte per state).
-  const RefitPlan plan = plan_refits(table, fitting, encoder, s, learned);
   std::vector<RefitWorkspace> workspaces(static_cast<std::size_t>(std::max(1, s.threads)));
   std::vector<std::vector<double>> results(mine.size());
   std::vector<std::uint8_t> done(mine.size(), 0);
@@ -450,7 +482,10 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     if (!run.finished.count(static_cast<std::int64_t>(i))) pending.push_back(i);
   if (!run.finished.empty() && run.finished.rbegin()->first >= static_cast<std::int64_t>(tasks.size()))
     throw std::logic_error("evaluate: a finished task's index is beyond the task list");
-  RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, learned, s, call_list.keys, comm, run);
+  // Shared by the refits and the break-even answers: starts, strata, and the learned policy
+  // (one byte per state).
+  const RefitPlan refit_plan = plan_refits(table, fitting, encoder, s, learned);
+  RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, refit_plan, s, call_list.keys, comm, run);
   const bool stopped = comm.max(mine.stopped ? 1 : 0) > 0;  // one decision for every rank
   std::vector<std::string> parts = comm.gather(mine.bytes, 0);
   std::string().swap(mine.bytes);
@@ -569,17 +604,9 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   // Break-even answers on the fit to all fitting customers, and the DP's share of acting over
   // grids of success probability and reward that span them.
   {
-    const FoldModel all = fit_fold(table, fitting, s);
-    std::vector<StartState> starts;
-    std::vector<std::uint8_t> cohort;
-    HazardOptions hopt = s.hazards;
-    for (std::size_t i : fitting) {
-      const Customer& c = table.customers[i];
-      const std::int32_t node = all.encoder.node_of(c, table);
-      starts.push_back(StartState{all.model.segment_of_node(node), history_of(c, node, hopt).start});
-      cohort.push_back(static_cast<std::uint8_t>(c.cohort));
-    }
-    BreakEvenAnswers answers = break_even_answers(all.model, s.q.gamma, starts, cohort);
+    const HazardEstimates h = estimate_hazards(table, fitting, encoder, s.hazards);
+    BreakEvenAnswers answers =
+        break_even_answers(StreamedFunnel(h, refit_plan.leaves, s.funnel), s.q.gamma, refit_plan.starts, refit_plan.cohort);
     r.break_even = std::move(answers.table);
     r.action_share = std::move(answers.action_share);
   }
@@ -600,8 +627,9 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
       const auto& v = refit(static_cast<std::int64_t>(b));
       if (v.size() != kLeadsAt + 2 * leads) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
       for (std::size_t k = 0; k < leads; ++k) {
-        r.call_list_refits.p_subscribe[k * B + b] = v[kLeadsAt + k];
-        r.call_list_refits.gain[k * B + b] = v[kLeadsAt + leads + k];
+        const std::size_t row = call_list.row_of_key[k];
+        r.call_list_refits.p_subscribe[row * B + b] = v[kLeadsAt + k];
+        r.call_list_refits.gain[row * B + b] = v[kLeadsAt + leads + k];
       }
     }
     for (std::size_t k = 0; k < leads; ++k) {

@@ -19,16 +19,6 @@ int follow_up_last_week(const Customer& c, const HazardOptions& o, int horizon);
 // cv: one plan per fold; val: fit on train, hold out val; test: fit on train + val, hold out test.
 std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& split);
 
-// What a fold learns from its fitting customers. The model has a state for every node of the
-// segment tree, so a held-out customer whose feature combination is absent from the fitting
-// customers is scored at its deepest known ancestor.
-struct FoldModel {
-  SegmentEncoder encoder;
-  HazardEstimates hazards;
-  FunnelModel model;
-};
-FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& fitting, const EvaluationSettings& s);
-
 struct HeldOutPrediction {
   std::size_t customer = 0;  // index into the table
   ScoreRow score;
@@ -82,7 +72,7 @@ struct RefitWorkspace {
   FunnelModel model{0, {}, FunnelConfig{}}, historical{0, {}, FunnelConfig{}}, lead_model{0, {}, FunnelConfig{}};
   DpSolution dp;
   OutcomeTables outcomes, optimal;
-  std::vector<std::uint32_t> picks, multiplicity, lead_order;
+  std::vector<std::uint32_t> picks, multiplicity;
   std::vector<double> mix_weight, segment_weight, week0_subscribe;
   std::vector<PolicyOutcome> start_outcome;  // [policy][segment][progress] at week 0
   void clear();
@@ -94,7 +84,8 @@ ModelReplicate run_model_replicate(const CustomerTable& table, const std::vector
                                    const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
                                    std::int64_t replicate, const std::vector<LeadKey>& leads, RefitWorkspace& ws);
 // The same from estimated hazards under `config`; the starts are plan.starts at `picks`
-// (positions in the fitting customers, in draw order), or all of them once when null.
+// (positions in the fitting customers, in draw order), or all of them once when null. The leads
+// come in node order (each node's model is built once).
 ModelReplicate replicate_from_hazards(const HazardEstimates& hazards, const RefitPlan& plan, const EvaluationSettings& s,
                                       const FunnelConfig& config, const std::vector<std::uint32_t>* picks,
                                       const std::vector<LeadKey>& leads, RefitWorkspace& ws);

@@ -113,25 +113,12 @@ std::vector<FoldPlan> plan_folds(const CustomerTable& table, const std::string& 
   return plans;
 }
 
-FoldModel fit_fold(const CustomerTable& table, const std::vector<std::size_t>& fitting, const EvaluationSettings& s) {
-  SegmentEncoder encoder(table, fitting, s.features);
-  HazardEstimates h = estimate_hazards(table, fitting, encoder, s.hazards);
-  FunnelModel model = FunnelModel::from_estimates(encoder, h, s.funnel, /*all_nodes=*/true);
-  return FoldModel{std::move(encoder), std::move(h), std::move(model)};
-}
-
 std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPlan& plan, const EvaluationSettings& s,
                                         int fold) {
   const HazardOptions& hopt = s.hazards;
-  const FoldModel fm = fit_fold(table, plan.fitting, s);
-  const FunnelModel& m = fm.model;
-  // The targeting score: P(subscribe within the horizon) under the status quo (the fitted
-  // historical process, "wait" every week), exact, from the decision-time state; and the
-  // call list's ranking at that state (costs and assumed success enter only the latter).
-  const FunnelModel hist = m.with_config(historical(s.funnel));
-  std::map<std::int32_t, std::array<double, kProgressStates>> status_quo;  // per segment
-  LeadScorer call_list(m, s.q.gamma, std::min(kCallListWeeks, m.horizon()));
-  const SegmentRateScorer segment_rate(table, plan.fitting, fm.encoder, s.segment_prior);
+  const SegmentEncoder encoder(table, plan.fitting, s.features);
+  const HazardEstimates hazards = estimate_hazards(table, plan.fitting, encoder, hopt);
+  const SegmentRateScorer segment_rate(table, plan.fitting, encoder, s.segment_prior);
   std::array<double, 2> cohort_rate{}, cohort_n{};
   for (std::size_t i : plan.fitting) {
     const Customer& c = table.customers[i];
@@ -139,39 +126,55 @@ std::vector<HeldOutPrediction> run_fold(const CustomerTable& table, const FoldPl
     cohort_rate[static_cast<std::size_t>(c.cohort)] += c.subscribed;
   }
   for (std::size_t k = 0; k < 2; ++k) cohort_rate[k] = cohort_n[k] > 0 ? cohort_rate[k] / cohort_n[k] : 0.0;
-  std::map<std::pair<std::int32_t, Progress>, std::vector<double>> forward;  // calibration cache
-  std::vector<HeldOutPrediction> out;
-  for (std::size_t i : plan.held_out) {
-    const Customer& c = table.customers[i];
-    const std::int32_t node = fm.encoder.node_of(c, table);
-    const std::int32_t seg = m.segment_of_node(node);
-    const CustomerHistory h = history_of(c, node, hopt);  // outcomes: calibration only
-    const Progress start = decision_progress(c);          // no outcome enters the scores
-    auto sq = status_quo.find(seg);
-    if (sq == status_quo.end()) sq = status_quo.emplace(seg, status_quo_subscription(m, seg, 0, m.horizon())).first;
-    const LeadScore listed = call_list.score(seg, start, 0);
-    HeldOutPrediction p;
-    p.customer = i;
-    p.score = ScoreRow{c.id, fold, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
-                       static_cast<std::int8_t>(c.subscribed), sq->second[start],
-                       listed.next_action != static_cast<std::uint8_t>(Action::wait) ? 1 + listed.gain : listed.p_subscribe,
-                       segment_rate.score(node, start), cohort_rate[static_cast<std::size_t>(c.cohort)],
-                       RandomStream(s.seed, static_cast<std::uint64_t>(c.id)).uniform()};
-    // Calibration: the historical process's chance of each event the customer was at risk of
-    // after t0, within the customer's own follow-up (to the export date, at most the
-    // horizon), against what happened.
-    auto it = forward.find({seg, h.start});
-    if (it == forward.end())
-      it = forward.emplace(std::make_pair(seg, h.start), cumulative_event_probabilities(hist, seg, h.start, always(Action::wait))).first;
-    const int last_week = follow_up_last_week(c, hopt, s.funnel.horizon_weeks);
-    p.at_risk = calibration_at_risk(c, h, hopt);
-    for (std::size_t e = 0; e < kEvents; ++e) {
-      if (!p.at_risk[e]) continue;
-      p.predicted[e] = it->second[static_cast<std::size_t>(last_week) * kEvents + e];
-      const std::int32_t week = e < kStepMilestones ? h.step_week[e] : h.subscribed_week;
-      p.observed[e] = week >= 0 && week <= last_week;
+  // The held-out customers node by node: each is scored in its node's segment of the funnel
+  // (every node of the tree is one, so a customer whose feature combination the fitting
+  // customers lack is scored at its deepest known ancestor), built once per node.
+  std::vector<std::int32_t> node(plan.held_out.size());
+  std::vector<std::uint32_t> by_node(plan.held_out.size());
+  for (std::size_t k = 0; k < plan.held_out.size(); ++k)
+    node[k] = encoder.node_of(table.customers[plan.held_out[k]], table), by_node[k] = static_cast<std::uint32_t>(k);
+  std::stable_sort(by_node.begin(), by_node.end(), [&](std::uint32_t a, std::uint32_t b) { return node[a] < node[b]; });
+  const FunnelConfig historical_process = historical(s.funnel);
+  FunnelModel m(0, {}, FunnelConfig{}), hist(0, {}, FunnelConfig{});
+  std::vector<HeldOutPrediction> out(plan.held_out.size());
+  for (std::size_t k = 0; k < by_node.size();) {
+    const std::int32_t n = node[by_node[k]];
+    m.assign_segment(hazards, static_cast<std::size_t>(n), s.funnel);
+    hist.assign_segment(hazards, static_cast<std::size_t>(n), historical_process);
+    // The targeting score: P(subscribe within the horizon) under the status quo (the fitted
+    // historical process, "wait" every week), exact, from the decision-time state; and the
+    // call list's ranking at that state (costs and assumed success enter only the latter).
+    const auto status_quo = status_quo_subscription(m, 0, 0, m.horizon());
+    LeadScorer call_list(m, s.q.gamma, std::min(kCallListWeeks, m.horizon()));
+    std::map<Progress, std::vector<double>> forward;  // calibration, per start progress
+    for (; k < by_node.size() && node[by_node[k]] == n; ++k) {
+      const std::size_t i = plan.held_out[by_node[k]];
+      const Customer& c = table.customers[i];
+      const CustomerHistory h = history_of(c, n, hopt);  // outcomes: calibration only
+      const Progress start = decision_progress(c);      // no outcome enters the scores
+      const LeadScore listed = call_list.score(0, start, 0);
+      HeldOutPrediction& p = out[by_node[k]];
+      p.customer = i;
+      p.score = ScoreRow{c.id, fold, std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]),
+                         static_cast<std::int8_t>(c.subscribed), status_quo[start],
+                         listed.next_action != static_cast<std::uint8_t>(Action::wait) ? 1 + listed.gain : listed.p_subscribe,
+                         segment_rate.score(n, start), cohort_rate[static_cast<std::size_t>(c.cohort)],
+                         RandomStream(s.seed, static_cast<std::uint64_t>(c.id)).uniform()};
+      // Calibration: the historical process's chance of each event the customer was at risk
+      // of after t0, within the customer's own follow-up (to the export date, at most the
+      // horizon), against what happened.
+      auto it = forward.find(h.start);
+      if (it == forward.end())
+        it = forward.emplace(h.start, cumulative_event_probabilities(hist, 0, h.start, always(Action::wait))).first;
+      const int last_week = follow_up_last_week(c, hopt, s.funnel.horizon_weeks);
+      p.at_risk = calibration_at_risk(c, h, hopt);
+      for (std::size_t e = 0; e < kEvents; ++e) {
+        if (!p.at_risk[e]) continue;
+        p.predicted[e] = it->second[static_cast<std::size_t>(last_week) * kEvents + e];
+        const std::int32_t week = e < kStepMilestones ? h.step_week[e] : h.subscribed_week;
+        p.observed[e] = week >= 0 && week <= last_week;
+      }
     }
-    out.push_back(p);
   }
   return out;
 }

@@ -219,25 +219,23 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
   for (auto& row : occupancy)
     for (double& x : row) x = occupied > 0 ? x / occupied : 0.0;
   r.action_mix = occupancy;
+  if (!std::is_sorted(leads.begin(), leads.end(), [](const LeadKey& a, const LeadKey& b) { return a.node < b.node; }))
+    throw std::logic_error("replicate_from_hazards: the leads are not in node order");
   if (!leads.empty()) {
     // The call list's model has every node of the tree as a segment; a lead is scored in its
     // node's segment alone, so only the nodes with leads are built, one at a time.
     FunnelConfig listed = config;
     listed.horizon_weeks = kCallListHorizon;
-    ws.lead_order.resize(leads.size());
-    for (std::size_t k = 0; k < leads.size(); ++k) ws.lead_order[k] = static_cast<std::uint32_t>(k);
-    std::stable_sort(ws.lead_order.begin(), ws.lead_order.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return leads[a].node < leads[b].node; });
     r.lead_p_subscribe.assign(leads.size(), 0.0);
     r.lead_gain.assign(leads.size(), 0.0);
-    for (std::size_t i = 0; i < ws.lead_order.size();) {
-      const std::int32_t node = leads[ws.lead_order[i]].node;
+    for (std::size_t i = 0; i < leads.size();) {
+      const std::int32_t node = leads[i].node;
       ws.lead_model.assign_segment(h, static_cast<std::size_t>(node), listed);
       LeadScorer scorer(ws.lead_model, s.q.gamma);
-      for (; i < ws.lead_order.size() && leads[ws.lead_order[i]].node == node; ++i) {
-        const LeadKey& k = leads[ws.lead_order[i]];
-        r.lead_p_subscribe[ws.lead_order[i]] = scorer.p_subscribe(0, k.progress, k.week);
-        r.lead_gain[ws.lead_order[i]] = k.act ? scorer.score(0, k.progress, k.week).gain : 0.0;
+      for (; i < leads.size() && leads[i].node == node; ++i) {
+        const LeadKey& k = leads[i];
+        r.lead_p_subscribe[i] = scorer.p_subscribe(0, k.progress, k.week);
+        r.lead_gain[i] = k.act ? scorer.score(0, k.progress, k.week).gain : 0.0;
       }
     }
   }

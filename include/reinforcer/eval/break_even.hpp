@@ -11,6 +11,7 @@
 // (1 - P_sub(q)) gamma V_wait(q, next week); so s* = cost / G exactly, R* = cost / (s g),
 // cost* = s G, g = G / R (waiting costs nothing, so G is proportional to R).
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -42,10 +43,51 @@ struct BreakEvenRow {
 // Customers per arm of a two-sided test of two proportions (alpha 0.05, power 80%).
 double two_proportion_sample_size(double p0, double p1);
 
+// A funnel's segments as the answers below visit them: one whole model, or one segment at a
+// time refilled from estimated hazards (nothing the size of the whole state space is held).
+class FunnelSegments {
+ public:
+  // `model`'s segment k is the funnel's segment first + k.
+  using Visit = std::function<void(const FunnelModel& model, std::size_t first)>;
+  virtual ~FunnelSegments() = default;
+  virtual std::size_t segments() const = 0;
+  virtual const FunnelConfig& config() const = 0;
+  // Every segment once, in order, under `config` (null: the funnel's own).
+  virtual void visit(const FunnelConfig* config, const Visit& f) const = 0;
+};
+class WholeFunnel final : public FunnelSegments {
+ public:
+  explicit WholeFunnel(const FunnelModel& model) : model_(model) {}
+  std::size_t segments() const override { return model_.segments(); }
+  const FunnelConfig& config() const override { return model_.config(); }
+  void visit(const FunnelConfig* config, const Visit& f) const override;
+
+ private:
+  const FunnelModel& model_;
+};
+class StreamedFunnel final : public FunnelSegments {
+ public:
+  // Segment k is node nodes[k] of the hazards' tree (as FunnelModel::assign_segment fills it).
+  StreamedFunnel(const HazardEstimates& hazards, const std::vector<std::int32_t>& nodes, FunnelConfig config)
+      : hazards_(hazards), nodes_(nodes), config_(std::move(config)) {}
+  std::size_t segments() const override { return nodes_.size(); }
+  const FunnelConfig& config() const override { return config_; }
+  void visit(const FunnelConfig* config, const Visit& f) const override;
+
+ private:
+  const HazardEstimates& hazards_;
+  const std::vector<std::int32_t>& nodes_;
+  FunnelConfig config_;
+};
+
 // Rows for every cohort (starts' cohort: 0 outbound, 1 inbound) x stage holding a start x
 // action with a milestone not yet reached, at week 0.
-std::vector<BreakEvenRow> break_even_table(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+std::vector<BreakEvenRow> break_even_table(const FunnelSegments& funnel, double gamma, const std::vector<StartState>& starts,
                                            const std::vector<std::uint8_t>& cohort_of_start);
+inline std::vector<BreakEvenRow> break_even_table(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+                                                  const std::vector<std::uint8_t>& cohort_of_start) {
+  return break_even_table(WholeFunnel(model), gamma, starts, cohort_of_start);
+}
 
 // The optimal (DP) policy's share of each cohort's start states where it acts in week 0, as one
 // assumption moves over a grid: every action's success probability ("success"), or the
@@ -56,7 +98,7 @@ struct ActionShareRow {
   double share_acting = 0;      // of the cohort's start states
   std::int64_t customers = 0;
 };
-std::vector<ActionShareRow> action_share_grid(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+std::vector<ActionShareRow> action_share_grid(const FunnelSegments& funnel, double gamma, const std::vector<StartState>& starts,
                                               const std::vector<std::uint8_t>& cohort_of_start, const std::string& axis,
                                               const std::vector<double>& values);
 
@@ -71,7 +113,7 @@ struct BreakEvenAnswers {
   std::vector<BreakEvenRow> table;
   std::vector<ActionShareRow> action_share;
 };
-BreakEvenAnswers break_even_answers(const FunnelModel& model, double gamma, const std::vector<StartState>& starts,
+BreakEvenAnswers break_even_answers(const FunnelSegments& funnel, double gamma, const std::vector<StartState>& starts,
                                     const std::vector<std::uint8_t>& cohort_of_start);
 
 }  // namespace reinforcer
