@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace reinforcer {
 
@@ -106,7 +107,9 @@ FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, Funnel
   build();
 }
 
-void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config, bool rows) {
+void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config, bool rows,
+                                 int rows_through) {
+  rows_through_ = rows_through;
   // The slices from_estimates copies for this node, into the buffers already held.
   segments_ = 1;
   config_ = config;
@@ -209,7 +212,7 @@ void FunnelModel::build() {
   sq_next_.clear(), sq_threshold_.clear(), transitions_.clear(), thresholds_.clear();
   week_band_.resize(static_cast<std::size_t>(config_.horizon_weeks));
   for (int w = 0; w < config_.horizon_weeks; ++w) week_band_[static_cast<std::size_t>(w)] = static_cast<std::uint8_t>(band_of_week(w));
-  const std::size_t bands_used = band_of_week(config_.horizon_weeks - 1) + 1;
+  const std::size_t bands_used = band_of_week(std::max(config_.horizon_weeks, rows_through_) - 1) + 1;
   const std::size_t rows = segments_ * kBands * kProgressStates * kActions;
   sq_begin_.assign(segments_ * kBands * kProgressStates + 1, 0);
   end_subscription_.assign(segments_ * kBands * kProgressStates, 0.0);
@@ -321,6 +324,16 @@ FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const Haz
   m.node_segment_.assign(encoder.nodes().size(), -1);
   for (std::size_t s = 0; s < leaves.size(); ++s) m.node_segment_[static_cast<std::size_t>(leaves[s])] = static_cast<std::int32_t>(s);
   return m;
+}
+
+void FunnelModel::set_horizon(int weeks) {
+  const std::size_t built = band_of_week(std::max(config_.horizon_weeks, rows_through_) - 1) + 1;
+  if (weeks < 1 || weeks > 255 || band_of_week(weeks - 1) >= built)
+    throw std::logic_error("FunnelModel::set_horizon: no rows were built for week " + std::to_string(weeks - 1));
+  rows_through_ = std::max(config_.horizon_weeks, rows_through_);
+  config_.horizon_weeks = weeks;
+  week_band_.resize(static_cast<std::size_t>(weeks));
+  for (int w = 0; w < weeks; ++w) week_band_[static_cast<std::size_t>(w)] = static_cast<std::uint8_t>(band_of_week(w));
 }
 
 FunnelModel FunnelModel::with_config(FunnelConfig config) const {

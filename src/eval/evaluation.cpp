@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
+#include <string_view>
 
 #include "evaluation_internal.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -26,11 +28,12 @@ using namespace evaluation;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t kBreakEvenAt = 0, kFoldsAt = 1;  // task indices: break-even, the first fold
 constexpr std::size_t kScoresAt = 1;  // per held-out customer: its index, its kScorers scores, calibration
 constexpr std::size_t kAtRiskAt = kScoresAt + kScorers.size(), kPredictedAt = kAtRiskAt + kEvents,
                       kObservedAt = kPredictedAt + kEvents, kFoldFields = kObservedAt + kEvents;
 
-enum class TaskKind { fold, model, sensitivity };
+enum class TaskKind { break_even, fold, model, sensitivity };
 const std::vector<LeadKey> kNoLeads;
 struct Task {
   TaskKind kind;
@@ -100,17 +103,63 @@ std::vector<double> model_payload(const ModelReplicate& r) {
   return v;
 }
 
+// The break-even answers' payload: the number of table rows, each row's numbers (cohort and
+// action by their index), then the action-share rows likewise.
+constexpr std::size_t kBreakEvenFields = 13, kActionShareFields = 5;
+template <std::size_t N>
+double index_of(const std::array<std::string_view, N>& names, const std::string& name) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (names[i] == name) return static_cast<double>(i);
+  throw std::logic_error("evaluate: '" + name + "' is not a known name");
+}
+std::vector<double> break_even_payload(const BreakEvenAnswers& a) {
+  std::vector<double> v = {static_cast<double>(a.table.size())};
+  for (const BreakEvenRow& r : a.table)
+    v.insert(v.end(), {index_of(kCohortNames, r.cohort), static_cast<double>(r.progress), index_of(kActionNames, r.action),
+                       static_cast<double>(r.customers), r.gain_per_success, r.configured_success, r.break_even_success,
+                       r.break_even_reward, r.break_even_cost, r.milestone_base, r.subscription_base,
+                       r.n_per_arm_milestone, r.n_per_arm_subscription});
+  for (const ActionShareRow& r : a.action_share)
+    v.insert(v.end(), {index_of(kCohortNames, r.cohort), r.axis == "success" ? 0.0 : 1.0, r.value, r.share_acting,
+                       static_cast<double>(r.customers)});
+  return v;
+}
+BreakEvenAnswers break_even_of_payload(const std::vector<double>& v) {
+  BreakEvenAnswers a;
+  const auto rows = static_cast<std::size_t>(v.at(0));
+  std::size_t at = 1;
+  for (std::size_t k = 0; k < rows; ++k, at += kBreakEvenFields) {
+    if (at + kBreakEvenFields > v.size()) throw std::logic_error("evaluate: a short break-even payload");
+    const double* x = v.data() + at;
+    BreakEvenRow r;
+    r.cohort = std::string(kCohortNames[static_cast<std::size_t>(x[0])]);
+    r.progress = static_cast<std::int32_t>(x[1]);
+    r.stage = milestones_text(static_cast<Progress>(r.progress));
+    r.action = std::string(kActionNames[static_cast<std::size_t>(x[2])]);
+    r.customers = static_cast<std::int64_t>(x[3]);
+    r.gain_per_success = x[4], r.configured_success = x[5], r.break_even_success = x[6], r.break_even_reward = x[7];
+    r.break_even_cost = x[8], r.milestone_base = x[9], r.subscription_base = x[10];
+    r.n_per_arm_milestone = x[11], r.n_per_arm_subscription = x[12];
+    a.table.push_back(std::move(r));
+  }
+  for (; at + kActionShareFields <= v.size(); at += kActionShareFields)
+    a.action_share.push_back(ActionShareRow{std::string(kCohortNames[static_cast<std::size_t>(v[at])]),
+                                            v[at + 1] == 0 ? "success" : "reward", v[at + 2], v[at + 3],
+                                            static_cast<std::int64_t>(v[at + 4])});
+  return a;
+}
+
 // The call list from the fit on all fitting customers: every open lead at its state on the
 // export date. Rows in customer order, intervals filled in from the refits later; keys in node
 // order (each node's model is built once, here and in every refit), row_of_key[k] the row of
-// key k.
+// key k. Only the rank that writes the list needs its rows (about 400 bytes a lead).
 struct CallListPlan {
   std::vector<CallListRow> rows;
   std::vector<LeadKey> keys;
   std::vector<std::uint32_t> row_of_key;
 };
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                            const SegmentEncoder& encoder, const EvaluationSettings& s) {
+                            const SegmentEncoder& encoder, const EvaluationSettings& s, bool with_rows = true) {
   const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
   struct Lead {
     const Customer* customer;
@@ -140,7 +189,7 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
       l.score = scorer.score(0, l.state.progress, l.state.scored_week);
     }
   }
-  plan.rows.reserve(leads.size());
+  if (with_rows) plan.rows.reserve(leads.size());
   std::vector<std::uint8_t> act(leads.size());
   for (std::size_t i = 0; i < leads.size(); ++i) {
     const Customer& c = *leads[i].customer;
@@ -149,6 +198,7 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
     const std::int32_t node = leads[i].node;
     const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
     act[i] = section == LeadSection::act;
+    if (!with_rows) continue;
     CallListRow r;
     r.id = c.id;
     r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
@@ -183,9 +233,41 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
   return plan;
 }
 
-// Runs this rank's share of the tasks not finished before (`pending`, dealt to the ranks in
-// turn); returns the (task index, payload) pairs it finished, serialised, and whether a stop
-// request left some of its tasks undone.
+// A task's cost in refits (measured at 1M customers: the break-even answers solve the DP at
+// about 19 grid points, the sensitivity grid at 12; a fold and the main fit score without
+// refitting the leads), so the ranks get equal work rather than equal counts.
+double task_weight(const Task& t) {
+  switch (t.kind) {
+    case TaskKind::break_even: return 6.0;
+    case TaskKind::sensitivity: return 4.5;
+    case TaskKind::fold: return 0.6;
+    case TaskKind::model: return t.replicate >= 0 ? 1.0 : 0.8;
+  }
+  return 1.0;
+}
+
+// This rank's share of the pending tasks: heaviest first, each to the rank with the least work
+// so far (the lowest rank on ties), the same on every rank; the rank runs its share in task
+// order (the long single tasks and the folds first, so a stop keeps them).
+std::vector<std::size_t> deal_tasks(const std::vector<Task>& tasks, const std::vector<std::size_t>& pending, int ranks,
+                                    int rank) {
+  std::vector<std::size_t> order = pending;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return task_weight(tasks[a]) > task_weight(tasks[b]); });
+  std::vector<double> load(static_cast<std::size_t>(ranks), 0.0);
+  std::vector<std::size_t> mine;
+  for (std::size_t t : order) {
+    const auto to = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[to] += task_weight(tasks[t]);
+    if (static_cast<int>(to) == rank) mine.push_back(t);
+  }
+  std::sort(mine.begin(), mine.end());
+  return mine;
+}
+
+// Runs this rank's share of the tasks not finished before (`pending`, dealt by deal_tasks);
+// returns the (task index, payload) pairs it finished, serialised, and whether a stop request
+// left some of its tasks undone.
 struct RankOutcome {
   std::string bytes;
   bool stopped = false;
@@ -196,9 +278,7 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
                       const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
                       const std::vector<LeadKey>& leads, const Communicator& comm, const EvaluationRun& run) {
   using Clock = std::chrono::steady_clock;
-  std::vector<std::size_t> mine;
-  for (std::size_t i = 0; i < pending.size(); ++i)
-    if (static_cast<int>(i % static_cast<std::size_t>(comm.size())) == comm.rank()) mine.push_back(pending[i]);
+  const std::vector<std::size_t> mine = deal_tasks(tasks, pending, comm.size(), comm.rank());
   EvaluationProgress progress;
   progress.rank = comm.rank(), progress.ranks = comm.size();
   progress.tasks = static_cast<std::int64_t>(mine.size());
@@ -206,8 +286,16 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
   for (std::size_t t : mine) progress.refits += tasks[t].kind == TaskKind::model && tasks[t].replicate >= 0;
   const auto t0 = Clock::now();
   std::vector<RefitWorkspace> workspaces(static_cast<std::size_t>(std::max(1, s.threads)));
-  std::vector<std::vector<double>> results(mine.size());
-  std::vector<std::uint8_t> done(mine.size(), 0);
+  // Each finished task is serialised at once into this rank's bytes, reserved for the large
+  // payloads (folds, refits) up front: no second copy of them is held, and no doubling string.
+  RankOutcome out;
+  std::size_t expected = 0;
+  for (std::size_t t : mine) {
+    expected += 2 * sizeof(double);
+    if (tasks[t].kind == TaskKind::fold) expected += plans[static_cast<std::size_t>(tasks[t].fold)].held_out.size() * kFoldFields * sizeof(double);
+    if (tasks[t].kind == TaskKind::model) expected += (kLeadsAt + (tasks[t].replicate >= 0 ? 2 * leads.size() : 0)) * sizeof(double);
+  }
+  out.bytes.reserve(expected);
   std::string error;
   bool stopped = false;
 #pragma omp parallel for num_threads(s.threads) schedule(dynamic, 1)
@@ -223,13 +311,22 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
     if (stop) continue;
     try {
       const Task& t = tasks[mine[k]];
+      std::vector<double> payload;
       switch (t.kind) {
+        case TaskKind::break_even: {
+          // On the fit to all fitting customers; the DP's share of acting over grids of success
+          // probability and reward that span the break-evens.
+          const HazardEstimates h = estimate_hazards(table, fitting, encoder, s.hazards);
+          payload = break_even_payload(
+              break_even_answers(StreamedFunnel(h, plan.leaves, s.funnel), s.q.gamma, plan.starts, plan.cohort));
+          break;
+        }
         case TaskKind::fold:
-          results[k] = fold_payload(run_fold(table, plans[static_cast<std::size_t>(t.fold)], s, t.fold));
+          payload = fold_payload(run_fold(table, plans[static_cast<std::size_t>(t.fold)], s, t.fold));
           break;
         case TaskKind::model:
           // The refits score the call list's leads; the main fit (replicate -1) did so already.
-          results[k] = model_payload(run_model_replicate(table, fitting, encoder, plan, s, t.replicate,
+          payload = model_payload(run_model_replicate(table, fitting, encoder, plan, s, t.replicate,
                                                          t.replicate >= 0 ? leads : kNoLeads,
                                                          workspaces[static_cast<std::size_t>(omp_get_thread_num())]));
           break;
@@ -237,7 +334,7 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
           ActionTable lo{}, hi{};
           const auto rows = run_sensitivity(table, fitting, encoder, plan, s, lo, hi,
                                             workspaces[static_cast<std::size_t>(omp_get_thread_num())]);
-          auto& v = results[k];
+          auto& v = payload;
           v.push_back(static_cast<double>(rows.size()));
           for (const auto& r : rows) {
             v.insert(v.end(), {r.success_scale, r.reward_scale, r.reward_per_customer, r.subscriptions_per_1000});
@@ -248,7 +345,12 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
           break;
         }
       }
-      done[k] = 1;
+      const double header[2] = {static_cast<double>(mine[k]), static_cast<double>(payload.size())};
+#pragma omp critical(evaluation_bytes)
+      {
+        out.bytes.append(reinterpret_cast<const char*>(header), sizeof header);
+        out.bytes.append(reinterpret_cast<const char*>(payload.data()), payload.size() * sizeof(double));
+      }
 #pragma omp critical(evaluation_progress)
       {
         ++progress.tasks_done;
@@ -262,16 +364,8 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
     }
   }
   if (!error.empty()) throw InputError(error);
-  RankOutcome out;
   out.stopped = stopped;
   out.finished = progress.tasks_done;
-  for (std::size_t k = 0; k < mine.size(); ++k) {
-    if (!done[k]) continue;
-    const double header[2] = {static_cast<double>(mine[k]), static_cast<double>(results[k].size())};
-    out.bytes.append(reinterpret_cast<const char*>(header), sizeof header);
-    out.bytes.append(reinterpret_cast<const char*>(results[k].data()), results[k].size() * sizeof(double));
-    std::vector<double>().swap(results[k]);  // the serialised copy is the one kept
-  }
   return out;
 }
 
@@ -468,11 +562,12 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   }
   std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
   const SegmentEncoder encoder(table, fitting, s.features);
-  // The call list's main fit, on every rank: the refits score its leads.
-  CallListPlan call_list = plan_call_list(table, fitting, encoder, s);
-  // Task list: the heavy fold tasks first, then refits.
+  // The call list's main fit, on every rank: the refits score its leads (rank 0 keeps its rows).
+  CallListPlan call_list = plan_call_list(table, fitting, encoder, s, comm.is_root());
+  // Task list: the long single tasks first (break-even, sensitivity), then the folds and the refits.
   std::vector<Task> tasks;
   const int folds = static_cast<int>(plans.size());
+  tasks.push_back(Task{TaskKind::break_even, 0, -1});
   for (int f = 0; f < folds; ++f) tasks.push_back(Task{TaskKind::fold, f, -1});
   tasks.push_back(Task{TaskKind::sensitivity, 0, -1});
   tasks.push_back(Task{TaskKind::model, 0, -1});
@@ -487,7 +582,9 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   const RefitPlan refit_plan = plan_refits(table, fitting, encoder, s, learned);
   RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, refit_plan, s, call_list.keys, comm, run);
   const bool stopped = comm.max(mine.stopped ? 1 : 0) > 0;  // one decision for every rank
-  std::vector<std::string> parts = comm.gather(mine.bytes, 0);
+  // Rank 0 keeps its own part rather than gathering a copy of it.
+  std::vector<std::string> parts = comm.gather(comm.is_root() ? std::string() : mine.bytes, 0);
+  if (comm.is_root()) parts.at(0) = std::move(mine.bytes);
   std::string().swap(mine.bytes);
   FinishedTasks finished;
   if (comm.is_root()) {
@@ -515,7 +612,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   std::array<std::vector<double>, 3> sub_predicted;  // P(subscribing within the follow-up), per group
   std::array<std::vector<std::uint8_t>, 3> sub_observed;
   for (int f = 0; f < folds; ++f) {
-    const auto& v = payload[static_cast<std::size_t>(f)];
+    const auto& v = payload[kFoldsAt + static_cast<std::size_t>(f)];
     for (std::size_t off = 0; off + kFoldFields <= v.size(); off += kFoldFields) {
       const auto i = static_cast<std::size_t>(v[off]);
       const Customer& c = table.customers[i];
@@ -544,9 +641,9 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   }
 
   // Policies: the fit on all fitting customers, and B refits on resamples (paired).
-  const auto& main = payload[static_cast<std::size_t>(folds) + 1];
+  const auto& main = payload[kFoldsAt + static_cast<std::size_t>(folds) + 1];
   auto refit = [&](std::int64_t b) -> const std::vector<double>& {
-    return payload[static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)];
+    return payload[kFoldsAt + static_cast<std::size_t>(folds) + 2 + static_cast<std::size_t>(b)];
   };
   // The refits' percentile interval of the value at position `at` of a model payload.
   auto refit_interval = [&](std::size_t at) {
@@ -573,7 +670,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     }
 
   // Sensitivity, action impact and the optimal action mix.
-  const auto& sens = payload[static_cast<std::size_t>(folds)];
+  const auto& sens = payload[kFoldsAt + static_cast<std::size_t>(folds)];
   const auto rows = static_cast<std::size_t>(sens[0]);
   std::size_t off = 1;
   for (std::size_t k = 0; k < rows; ++k, off += 4 + kActions) {
@@ -604,9 +701,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   // Break-even answers on the fit to all fitting customers, and the DP's share of acting over
   // grids of success probability and reward that span them.
   {
-    const HazardEstimates h = estimate_hazards(table, fitting, encoder, s.hazards);
-    BreakEvenAnswers answers =
-        break_even_answers(StreamedFunnel(h, refit_plan.leaves, s.funnel), s.q.gamma, refit_plan.starts, refit_plan.cohort);
+    BreakEvenAnswers answers = break_even_of_payload(payload[kBreakEvenAt]);
     r.break_even = std::move(answers.table);
     r.action_share = std::move(answers.action_share);
   }
@@ -624,13 +719,14 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
     r.call_list_refits.gain.assign(leads * B, kNaN);
     for (std::size_t b = 0; b < B; ++b) {
-      const auto& v = refit(static_cast<std::int64_t>(b));
+      auto& v = payload[kFoldsAt + static_cast<std::size_t>(folds) + 2 + b];
       if (v.size() != kLeadsAt + 2 * leads) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
       for (std::size_t k = 0; k < leads; ++k) {
         const std::size_t row = call_list.row_of_key[k];
         r.call_list_refits.p_subscribe[row * B + b] = v[kLeadsAt + k];
         r.call_list_refits.gain[row * B + b] = v[kLeadsAt + leads + k];
       }
+      v.resize(kLeadsAt), v.shrink_to_fit();  // the last use of the refit's leads
     }
     for (std::size_t k = 0; k < leads; ++k) {
       CallListRow& row = call_list.rows[k];

@@ -111,12 +111,37 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
   const FunnelConfig hist = historical_config(config);
   ModelReplicate r;
   ActionTable occupancy{};
+  // The call list's leads, each scored in its node's segment alone with the list's horizon: a
+  // lead at a leaf in that leaf's model once its segment is done (the rows of the longer
+  // horizon are built with it), a lead at an inner node in a model of its own.
+  if (!std::is_sorted(leads.begin(), leads.end(), [](const LeadKey& a, const LeadKey& b) { return a.node < b.node; }))
+    throw std::logic_error("replicate_from_hazards: the leads are not in node order");
+  r.lead_p_subscribe.assign(leads.size(), 0.0);
+  r.lead_gain.assign(leads.size(), 0.0);
+  FunnelConfig listed = config;
+  listed.horizon_weeks = kCallListHorizon;
+  std::size_t next_lead = 0;
+  auto score_leads_at_node = [&](const FunnelModel& model) {  // the leads from next_lead at its node
+    LeadScorer scorer(model, s.q.gamma);
+    const std::int32_t node = leads[next_lead].node;
+    for (; next_lead < leads.size() && leads[next_lead].node == node; ++next_lead) {
+      const LeadKey& k = leads[next_lead];
+      r.lead_p_subscribe[next_lead] = scorer.p_subscribe(0, k.progress, k.week);
+      r.lead_gain[next_lead] = k.act ? scorer.score(0, k.progress, k.week).gain : 0.0;
+    }
+  };
+  auto score_leads_before = [&](std::int64_t node) {  // the leads at nodes before `node`: inner nodes
+    while (next_lead < leads.size() && leads[next_lead].node < node) {
+      ws.lead_model.assign_segment(h, static_cast<std::size_t>(leads[next_lead].node), listed);
+      score_leads_at_node(ws.lead_model);
+    }
+  };
   // Segments are independent: each is built, solved and evaluated in one reused one-segment
   // model, so no table of the whole state space exists.
   for (std::size_t sg = 0; sg < segments; ++sg) {
     const auto node = static_cast<std::size_t>(plan.leaves[sg]);
     FunnelModel& m = ws.model;
-    m.assign_segment(h, node, config);
+    m.assign_segment(h, node, config, true, leads.empty() ? 0 : kCallListHorizon);
     solve_funnel(m, s.q.gamma, ws.dp);
     const std::uint8_t* learned = all_policies ? plan.learned.data() + sg * H * kProgressStates : nullptr;
     const std::uint8_t* optimal = ws.dp.policy.data();
@@ -130,7 +155,7 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
             probs.fill(0.0);
             probs[optimal[static_cast<std::size_t>(w) * kProgressStates + p]] = 1.0;
           };
-        case 2: return random_policy();
+        case 2: return random_policy();  // evaluated by evaluate_random_outcomes
         case 3: return always(Action::wait);
         case 4: return always(Action::message);
         default: return textbook_policy();
@@ -145,7 +170,10 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
     };
     for (std::size_t k = all_policies ? 0 : 1; k < (all_policies ? 6 : 2); ++k) {
       OutcomeTables& t = k == 1 ? ws.optimal : ws.outcomes;
-      evaluate_outcomes(m, s.q.gamma, rule(k), t);
+      if (k == 2)
+        evaluate_random_outcomes(m, s.q.gamma, t);  // one mean row per week rather than seven actions
+      else
+        evaluate_outcomes(m, s.q.gamma, rule(k), t);
       keep_starts(k, m, t);
     }
     if (all_policies && wait_costs) {  // else the historical process is always-wait itself
@@ -182,7 +210,13 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
         dist = next;
       }
     }
+    score_leads_before(plan.leaves[sg]);
+    if (next_lead < leads.size() && leads[next_lead].node == plan.leaves[sg]) {
+      m.set_horizon(kCallListHorizon);  // the last use of this segment's model
+      score_leads_at_node(m);
+    }
   }
+  score_leads_before(std::numeric_limits<std::int64_t>::max());
   // Means over the starts, in draw order (as mean_outcome adds them).
   auto record = [&](std::size_t k, std::size_t from, bool costs_known) {
     PolicyOutcome o;
@@ -219,26 +253,6 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
   for (auto& row : occupancy)
     for (double& x : row) x = occupied > 0 ? x / occupied : 0.0;
   r.action_mix = occupancy;
-  if (!std::is_sorted(leads.begin(), leads.end(), [](const LeadKey& a, const LeadKey& b) { return a.node < b.node; }))
-    throw std::logic_error("replicate_from_hazards: the leads are not in node order");
-  if (!leads.empty()) {
-    // The call list's model has every node of the tree as a segment; a lead is scored in its
-    // node's segment alone, so only the nodes with leads are built, one at a time.
-    FunnelConfig listed = config;
-    listed.horizon_weeks = kCallListHorizon;
-    r.lead_p_subscribe.assign(leads.size(), 0.0);
-    r.lead_gain.assign(leads.size(), 0.0);
-    for (std::size_t i = 0; i < leads.size();) {
-      const std::int32_t node = leads[i].node;
-      ws.lead_model.assign_segment(h, static_cast<std::size_t>(node), listed);
-      LeadScorer scorer(ws.lead_model, s.q.gamma);
-      for (; i < leads.size() && leads[i].node == node; ++i) {
-        const LeadKey& k = leads[i];
-        r.lead_p_subscribe[i] = scorer.p_subscribe(0, k.progress, k.week);
-        r.lead_gain[i] = k.act ? scorer.score(0, k.progress, k.week).gain : 0.0;
-      }
-    }
-  }
   return r;
 }
 

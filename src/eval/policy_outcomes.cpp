@@ -79,6 +79,66 @@ void evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& pol
       }
 }
 
+void evaluate_random_outcomes(const FunnelModel& m, double gamma, OutcomeTables& out) {
+  const std::size_t n = m.states();
+  out.reward.assign(n, 0), out.subscribe.assign(n, 0), out.first_call.assign(n, 0), out.cost.assign(n, 0);
+  const double R = m.config().subscription_reward, share = 1.0 / kActions;
+  constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
+  // Per progress, the week's mean over the actions: the immediate terms, and the chance of
+  // each progress it ends at without a subscription (`to`, the progresses with a chance).
+  struct MeanRow {
+    double reward = 0, subscribe = 0, first_call = 0, cost = 0;
+    std::array<double, kProgressStates> next{};
+    std::array<std::uint8_t, kProgressStates> to{};
+    std::size_t count = 0;
+  };
+  std::array<MeanRow, kProgressStates> rows;
+  for (std::size_t sg = 0; sg < m.segments(); ++sg) {
+    const auto s = static_cast<std::int32_t>(sg);
+    std::size_t band = kBands;  // the band the rows hold
+    for (int w = m.horizon() - 1; w >= 0; --w) {
+      if (band_of_week(w) != band) {  // a week's rows depend on its band alone
+        band = band_of_week(w);
+        for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
+          MeanRow& row = rows[pp];
+          row = MeanRow{};
+          for (std::size_t a = 0; a < kActions; ++a) {
+            const WeekOutcome wk = m.week(s, static_cast<Progress>(pp), w, static_cast<Action>(a));
+            const double c = m.cost(static_cast<Action>(a));
+            row.reward += share * (-c + wk.subscribe * R);
+            row.subscribe += share * wk.subscribe;
+            row.first_call += share * wk.subscribe_with_first_call;
+            row.cost += share * c;
+            for (const Transition* t = wk.first; t != wk.last; ++t) row.next[t->next] += share * t->probability;
+          }
+          for (std::size_t q = 0; q < kProgressStates; ++q)
+            if (row.next[q] > 0) row.to[row.count++] = static_cast<std::uint8_t>(q);
+        }
+      }
+      const bool last = w + 1 == m.horizon();
+      for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
+        const MeanRow& row = rows[pp];
+        double reward = row.reward, sub = row.subscribe, fc = row.first_call, cost = row.cost;
+        for (std::size_t k = 0; k < row.count; ++k) {
+          const std::size_t q = row.to[k];
+          const double pr = row.next[q];
+          if (!last) {
+            const std::uint32_t ns = m.state_index(s, static_cast<Progress>(q), w + 1);
+            reward += gamma * pr * out.reward[ns];
+            sub += pr * out.subscribe[ns];
+            fc += pr * out.first_call[ns];
+            cost += pr * out.cost[ns];
+          } else {
+            fc += pr * ((q & kFirstCall) ? 1.0 : 0.0);
+          }
+        }
+        const std::uint32_t st = m.state_index(s, static_cast<Progress>(pp), w);
+        out.reward[st] = reward, out.subscribe[st] = sub, out.first_call[st] = fc, out.cost[st] = cost;
+      }
+    }
+  }
+}
+
 PolicyOutcome mean_outcome(const FunnelModel& m, const OutcomeTables& t, const std::vector<StartState>& starts) {
   PolicyOutcome o;
   if (starts.empty()) return o;

@@ -23,7 +23,7 @@ def test_a_stop_signal_checkpoints_finished_refits_and_resume_matches(run_file, 
     assert "continue with --resume" in err and "checkpoint written" in err
     assert not (tmp_path / "cut.h5").exists()
     tasks, finished = finished_refits(tmp_path / "cut.h5.checkpoint.h5")
-    assert tasks == 3 + 2 + REFITS  # folds, sensitivity, main fit, refits
+    assert tasks == 1 + 3 + 2 + REFITS  # break-even answers, folds, sensitivity, main fit, refits
     assert 6 <= finished < tasks  # the folds, the sensitivity grid, the main fit and a refit at least
     # Resumed with another thread count: the tasks' results do not depend on it.
     p = run("evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS, "--threads", 1, "--resume", check=True)

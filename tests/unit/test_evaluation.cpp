@@ -159,7 +159,12 @@ TEST_CASE("a model refit in reused buffers equals a fresh fit of the whole funne
                                            textbook_policy()};
   for (std::size_t k = 0; k < rules.size(); ++k) {
     INFO("policy " << evaluation::kPolicies[k]);
-    const PolicyOutcome o = mean_outcome(m, evaluate_outcomes(m, s.q.gamma, rules[k]), starts);
+    OutcomeTables tables;
+    if (k == 2)  // the random policy, as the refit evaluates it
+      evaluate_random_outcomes(m, s.q.gamma, tables);
+    else
+      evaluate_outcomes(m, s.q.gamma, rules[k], tables);
+    const PolicyOutcome o = mean_outcome(m, tables, starts);
     CHECK(again.policy[k][0] == 1000 * o.subscribe);
     CHECK(again.policy[k][1] == 1000 * o.first_call);
     CHECK(again.policy[k][2] == o.reward);
@@ -171,4 +176,66 @@ TEST_CASE("a model refit in reused buffers equals a fresh fit of the whole funne
     INFO("lead " << k);
     CHECK(again.lead_p_subscribe[k] == scorer.p_subscribe(leads[k].node, leads[k].progress, leads[k].week));
   }
+}
+
+TEST_CASE("the random policy's outcomes from mean rows equal those of its seven actions", "[evaluation]") {
+  IngestResult r = test::synthetic_ingest(2000, 9);
+  EvaluationSettings s;
+  s.features = parse_feature_mask("cohort,country");
+  s.hazards.export_date = r.report.export_date;
+  const std::vector<std::size_t> fitting = select_fitting(r.table, "all");
+  const SegmentEncoder encoder(r.table, fitting, s.features);
+  const FunnelModel m = FunnelModel::from_estimates(encoder, estimate_hazards(r.table, fitting, encoder, s.hazards), s.funnel);
+  REQUIRE(m.segments() > 2);
+  const OutcomeTables slow = evaluate_outcomes(m, s.q.gamma, random_policy());
+  OutcomeTables fast;
+  evaluate_random_outcomes(m, s.q.gamma, fast);
+  REQUIRE(fast.reward.size() == slow.reward.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < slow.reward.size(); ++i)
+    for (const auto& [a, b] : {std::make_pair(fast.reward[i], slow.reward[i]), std::make_pair(fast.subscribe[i], slow.subscribe[i]),
+                               std::make_pair(fast.first_call[i], slow.first_call[i]), std::make_pair(fast.cost[i], slow.cost[i])})
+      worst = std::max(worst, std::fabs(a - b) / std::max(1.0, std::fabs(b)));
+  CHECK(worst < 1e-12);
+  // Not the same as any deterministic policy's: the comparison above can fail.
+  const OutcomeTables wait = evaluate_outcomes(m, s.q.gamma, always(Action::wait));
+  CHECK(std::fabs(wait.reward[m.state_index(0, 0, 0)] - fast.reward[m.state_index(0, 0, 0)]) > 1e-6);
+}
+
+TEST_CASE("break-even answers streamed one segment at a time equal those of the whole funnel, to the bit", "[evaluation][break-even]") {
+  IngestResult r = test::synthetic_ingest(3000, 5);
+  const CustomerTable& t = r.table;
+  EvaluationSettings s;
+  s.features = parse_feature_mask("cohort,country");
+  s.hazards.export_date = r.report.export_date;
+  const std::vector<std::size_t> fitting = select_fitting(t, "all");
+  const SegmentEncoder encoder(t, fitting, s.features);
+  const HazardEstimates h = estimate_hazards(t, fitting, encoder, s.hazards);
+  const FunnelModel whole = FunnelModel::from_estimates(encoder, h, s.funnel);
+  const evaluation::RefitPlan plan = evaluation::plan_refits(t, fitting, encoder, s, {});
+  REQUIRE(plan.leaves.size() > 3);
+  const BreakEvenAnswers a = break_even_answers(WholeFunnel(whole), s.q.gamma, plan.starts, plan.cohort);
+  const BreakEvenAnswers b = break_even_answers(StreamedFunnel(h, plan.leaves, s.funnel), s.q.gamma, plan.starts, plan.cohort);
+  REQUIRE(a.table.size() > 4);
+  REQUIRE(a.table.size() == b.table.size());
+  for (std::size_t k = 0; k < a.table.size(); ++k) {
+    INFO(a.table[k].cohort << " " << a.table[k].stage << " " << a.table[k].action);
+    CHECK(a.table[k].customers == b.table[k].customers);
+    CHECK(a.table[k].gain_per_success == b.table[k].gain_per_success);
+    CHECK(a.table[k].milestone_base == b.table[k].milestone_base);
+    CHECK(a.table[k].subscription_base == b.table[k].subscription_base);
+    CHECK(a.table[k].break_even_success == b.table[k].break_even_success);
+  }
+  REQUIRE(a.action_share.size() > 4);
+  REQUIRE(a.action_share.size() == b.action_share.size());
+  for (std::size_t k = 0; k < a.action_share.size(); ++k) {
+    CHECK(a.action_share[k].value == b.action_share[k].value);
+    CHECK(a.action_share[k].share_acting == b.action_share[k].share_acting);
+  }
+  // The streamed visit refills each segment from its own node: a wrong node fails the check.
+  std::vector<std::int32_t> shifted(plan.leaves.rbegin(), plan.leaves.rend());
+  const BreakEvenAnswers c = break_even_answers(StreamedFunnel(h, shifted, s.funnel), s.q.gamma, plan.starts, plan.cohort);
+  bool differs = c.table.size() != a.table.size();
+  for (std::size_t k = 0; !differs && k < a.table.size(); ++k) differs = c.table[k].gain_per_success != a.table[k].gain_per_success;
+  CHECK(differs);
 }

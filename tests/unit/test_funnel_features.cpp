@@ -11,11 +11,7 @@
 using namespace reinforcer;
 
 TEST_CASE("funnel features: a one-hot per fixed feature, the week and the milestones, for every state", "[dqn][model]") {
-  IngestResult r = test::synthetic_ingest(4000, 3);
-  HazardOptions h;
-  h.export_date = r.report.export_date;
-  const FunnelFit fit = fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask("cohort,education"), h,
-                                   FunnelConfig{}, 1.0);
+  const FunnelFit fit = test::synthetic_fit(4000, 3, "cohort,education");
   const FunnelEnvironment funnel(fit.model, fit.starts);
   const FunnelFeatureEnvironment env(funnel, fit.encoder);
   const FunnelFeatures& ff = env.encoding();

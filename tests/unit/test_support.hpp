@@ -9,6 +9,8 @@
 
 #include "reinforcer/data/ingest.hpp"
 #include "reinforcer/data/synth.hpp"
+#include "reinforcer/env/feature_mask.hpp"
+#include "reinforcer/rl/funnel_fit.hpp"
 
 namespace reinforcer::test {
 
@@ -63,6 +65,14 @@ inline IngestResult synthetic_ingest(std::int64_t customers, std::uint64_t seed)
   so.seed = seed;
   write_synthetic_crm(so, dir.file("s.csv"));
   return ingest_crm(dir.file("s.csv"), IngestOptions{});
+}
+
+// The funnel fitted on all of such an export's customers over `features` (default config).
+inline FunnelFit synthetic_fit(std::int64_t customers, std::uint64_t seed, const std::string& features) {
+  const IngestResult r = synthetic_ingest(customers, seed);
+  HazardOptions h;
+  h.export_date = r.report.export_date;
+  return fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask(features), h, FunnelConfig{}, 1.0);
 }
 
 }  // namespace reinforcer::test

@@ -314,11 +314,7 @@ TEST_CASE("funnel starts: the subscribers' share is the configured one for any n
 }
 
 TEST_CASE("status_quo_subscription_curve equals the wait policy's forward pass, to the bit, built or not", "[model]") {
-  IngestResult r = test::synthetic_ingest(6000, 5);
-  HazardOptions h;
-  h.export_date = r.report.export_date;
-  const FunnelFit fit = fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask("cohort,country,education"), h,
-                                   FunnelConfig{}, 1.0);
+  const FunnelFit fit = test::synthetic_fit(6000, 5, "cohort,country,education");
   REQUIRE(fit.model.segments() > 3);
   FunnelModel hazards_only{0, {}, FunnelConfig{}};
   std::size_t compared = 0;
@@ -365,4 +361,25 @@ TEST_CASE("training holds the DP's values and policy; optimal_q gives back its Q
   std::vector<double> off = fit.dp.value;
   for (double& v : off) v *= 0.5;
   CHECK(optimal_q(fit.model, 0.97, off) != full.q);
+}
+
+TEST_CASE("a segment built through a longer horizon and lengthened equals one built with it, to the bit", "[model]") {
+  const FunnelFit fit = test::synthetic_fit(3000, 7, "cohort,country");
+  REQUIRE(fit.model.horizon() == 52);
+  const auto node = static_cast<std::size_t>(fit.model.segment_nodes()[0]);
+  FunnelConfig longer = fit.model.config();
+  longer.horizon_weeks = 78;  // reaches the last duration band, which 52 weeks do not
+  FunnelModel direct{0, {}, FunnelConfig{}}, lengthened{0, {}, FunnelConfig{}};
+  direct.assign_segment(fit.hazards, node, longer);
+  lengthened.assign_segment(fit.hazards, node, fit.model.config(), true, 78);
+  lengthened.set_horizon(78);
+  REQUIRE(lengthened.horizon() == 78);
+  const DpSolution a = solve_funnel(direct, 0.95), b = solve_funnel(lengthened, 0.95);
+  CHECK(a.value == b.value);
+  CHECK(a.policy == b.policy);
+  // Without the longer rows the last band's weeks have none: lengthening is refused.
+  FunnelModel short_rows{0, {}, FunnelConfig{}};
+  short_rows.assign_segment(fit.hazards, node, fit.model.config());
+  CHECK_THROWS_AS(short_rows.set_horizon(78), std::logic_error);
+  CHECK_NOTHROW(short_rows.set_horizon(40));
 }

@@ -84,7 +84,13 @@ class FunnelModel {
   // sample_no_subscription / sample_status_quo must not be called on it.
   // rows = false: the hazards only, nothing built -- for callers that need no more than
   // status_quo_subscription_curve (the predictive subset score); week() must not be called.
-  void assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config, bool rows = true);
+  // rows_through > horizon: the rows of the weeks before it are built too (they are the same
+  // for any horizon), so set_horizon can lengthen the model to it without a rebuild.
+  void assign_segment(const HazardEstimates& h, std::size_t node, const FunnelConfig& config, bool rows = true,
+                      int rows_through = 0);
+  // The same model with another horizon, its rows as built: the horizon may not reach past the
+  // weeks whose rows were built (the config's horizon, or assign_segment's rows_through).
+  void set_horizon(int weeks);
   // P(subscribed by the end of week w), w = 0..horizon-1, for a customer at `start` in week 0
   // who is left to the status quo (wait every week): what cumulative_event_probabilities gives
   // for always(wait), to the bit, straight from the hazards (no built rows needed). With
@@ -178,6 +184,7 @@ class FunnelModel {
             p) * kActions + static_cast<std::size_t>(a);
   }
   void build();  // the tables from rates_, jump_rates_, bands_ and config_
+  int rows_through_ = 0;  // build() also builds the rows of the weeks before this one
   void add_action(Action a, Progress p, const std::array<double, kProgressStates>& status_quo,
                   std::array<double, kProgressStates>& after) const;
   // P(progress after the status quo's milestones of a week from p in band b), per progress.

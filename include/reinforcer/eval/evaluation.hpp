@@ -117,7 +117,7 @@ std::string calibration_verdict(double expected, const Interval& o_e);
 using FinishedTasks = std::map<std::int64_t, std::vector<double>>;
 
 // Where an evaluation stands: this rank's tasks (rank 0 reports its own share; tasks are
-// dealt to ranks in turn, so every rank's share is alike).
+// dealt to ranks by their expected cost, so every rank's share takes about as long).
 struct EvaluationProgress {
   std::int64_t refits_done = 0, refits = 0;  // bootstrap refits of the model
   std::int64_t tasks_done = 0, tasks = 0;    // every kind, refits included

@@ -36,6 +36,11 @@ struct PolicyOutcome {
 OutcomeTables evaluate_outcomes(const FunnelModel& model, double gamma, const PolicyRule& policy);
 // The same into `out`, reusing its buffers (every element is overwritten).
 void evaluate_outcomes(const FunnelModel& model, double gamma, const PolicyRule& policy, OutcomeTables& out);
+// The outcomes of random_policy() (every action alike, every week), into `out`: a week's
+// actions are averaged once per (band, progress) into one mean transition row, so a state
+// costs one pass over the milestones it can reach instead of one per action. Equal to
+// evaluate_outcomes(model, gamma, random_policy()) up to rounding.
+void evaluate_random_outcomes(const FunnelModel& model, double gamma, OutcomeTables& out);
 PolicyOutcome mean_outcome(const FunnelModel& model, const OutcomeTables& t, const std::vector<StartState>& starts);
 
 // P(event e has happened by the end of week w), for w = 0..H-1, starting from (segment,
