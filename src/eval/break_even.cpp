@@ -124,28 +124,39 @@ std::vector<ActionShareRow> action_share_grid(const FunnelSegments& funnel, doub
                                               const std::vector<double>& values) {
   if (axis != "success" && axis != "reward") throw std::logic_error("action_share_grid: axis " + axis);
   std::vector<ActionShareRow> rows;
-  std::vector<std::uint8_t> acts(funnel.segments() * kProgressStates);  // per (segment, progress) in week 0
+  // Per grid point and (segment, progress): whether the DP acts in week 0.
+  std::vector<std::vector<std::uint8_t>> acts(values.size(), std::vector<std::uint8_t>(funnel.segments() * kProgressStates));
   DpSolution dp;
-  for (double v : values) {
-    FunnelConfig c = funnel.config();
-    if (axis == "success") {
+  auto record = [&](const FunnelModel& m, std::size_t first, std::size_t point) {
+    solve_funnel_values(m, gamma, dp);
+    for (std::size_t k = 0; k < m.segments(); ++k)
+      for (std::size_t p = 0; p < kProgressStates; ++p)
+        acts[point][(first + k) * kProgressStates + p] =
+            dp.policy[m.state_index(static_cast<std::int32_t>(k), static_cast<Progress>(p), 0)] != static_cast<std::uint8_t>(Action::wait);
+  };
+  if (axis == "success") {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      FunnelConfig c = funnel.config();
       for (std::size_t a = 0; a < kActions; ++a)
-        if (target_of(static_cast<Action>(a))) c.success.probability[a] = std::min(1.0, v);
-    } else {
-      c.subscription_reward = v;
+        if (target_of(static_cast<Action>(a))) c.success.probability[a] = std::min(1.0, values[i]);
+      funnel.visit(&c, [&](const FunnelModel& m, std::size_t first) { record(m, first, i); });
     }
-    funnel.visit(&c, [&](const FunnelModel& m, std::size_t first) {
-      solve_funnel(m, gamma, dp);
-      for (std::size_t k = 0; k < m.segments(); ++k)
-        for (std::size_t p = 0; p < kProgressStates; ++p)
-          acts[(first + k) * kProgressStates + p] =
-              dp.policy[m.state_index(static_cast<std::int32_t>(k), static_cast<Progress>(p), 0)] != static_cast<std::uint8_t>(Action::wait);
+  } else {  // the rows do not depend on the reward: each segment is built once for the whole grid
+    funnel.visit(nullptr, [&](const FunnelModel& m, std::size_t first) {
+      FunnelModel at = m;
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        at.set_subscription_reward(values[i]);
+        record(at, first, i);
+      }
     });
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
     std::array<std::int64_t, 2> n{}, acting{};
-    for (std::size_t i = 0; i < starts.size(); ++i) {
-      const std::size_t g = cohort_of_start[i] == 0 ? 0 : 1;
+    for (std::size_t j = 0; j < starts.size(); ++j) {
+      const std::size_t g = cohort_of_start[j] == 0 ? 0 : 1;
       n[g] += 1;
-      acting[g] += acts[static_cast<std::size_t>(starts[i].segment) * kProgressStates + starts[i].progress];
+      acting[g] += acts[i][static_cast<std::size_t>(starts[j].segment) * kProgressStates + starts[j].progress];
     }
     for (std::size_t g = 0; g < 2; ++g)
       if (n[g] > 0)

@@ -102,7 +102,7 @@ LearnerQuality judge_learned_policy(const CustomerTable& table, const FunnelFit&
       one.assign_segment(h, static_cast<std::size_t>(m.segment_nodes()[sg]), m.config());
       const auto l = evaluate_segment_policy(one, fit.gamma, 0, policy.data() + sg * block);
       const auto c = evaluate_segment_policy(one, fit.gamma, 0, constant_block.data());
-      solve_funnel(one, fit.gamma, dp);
+      solve_funnel_values(one, fit.gamma, dp);
       for (std::size_t p = 0; p < kProgressStates; ++p) {
         learned0[sg * kProgressStates + p] = l[p], constant0[sg * kProgressStates + p] = c[p];
         optimum0[sg * kProgressStates + p] = dp.value[one.state_index(0, static_cast<Progress>(p), 0)];

@@ -138,27 +138,33 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
   };
   // Segments are independent: each is built, solved and evaluated in one reused one-segment
   // model, so no table of the whole state space exists.
+  // The fixed rules (always wait, always message, textbook) as one action per (week, progress).
+  std::array<std::vector<std::uint8_t>, 3> fixed_rules;
+  {
+    const std::array<PolicyRule, 3> rules = {always(Action::wait), always(Action::message), textbook_policy()};
+    std::array<double, kActions> probs{};
+    for (std::size_t k = 0; k < rules.size(); ++k)
+      for (std::size_t w = 0; w < H; ++w)
+        for (std::size_t p = 0; p < kProgressStates; ++p) {
+          rules[k](0, static_cast<Progress>(p), static_cast<int>(w), probs);
+          fixed_rules[k].push_back(static_cast<std::uint8_t>(std::max_element(probs.begin(), probs.end()) - probs.begin()));
+        }
+  }
   for (std::size_t sg = 0; sg < segments; ++sg) {
     const auto node = static_cast<std::size_t>(plan.leaves[sg]);
     FunnelModel& m = ws.model;
     m.assign_segment(h, node, config, true, leads.empty() ? 0 : kCallListHorizon);
-    solve_funnel(m, s.q.gamma, ws.dp);
+    solve_funnel_values(m, s.q.gamma, ws.dp);
     const std::uint8_t* learned = all_policies ? plan.learned.data() + sg * H * kProgressStates : nullptr;
     const std::uint8_t* optimal = ws.dp.policy.data();
-    auto rule = [&](std::size_t k) -> PolicyRule {
+    // kPolicies 0-5 as one action per state of this segment (random: all alike).
+    auto actions = [&](std::size_t k) -> const std::uint8_t* {
       switch (k) {
-        case 0: return [learned](std::int32_t, Progress p, int w, std::array<double, kActions>& probs) {
-            probs.fill(0.0);
-            probs[learned[static_cast<std::size_t>(w) * kProgressStates + p]] = 1.0;
-          };
-        case 1: return [optimal](std::int32_t, Progress p, int w, std::array<double, kActions>& probs) {
-            probs.fill(0.0);
-            probs[optimal[static_cast<std::size_t>(w) * kProgressStates + p]] = 1.0;
-          };
-        case 2: return random_policy();  // evaluated by evaluate_random_outcomes
-        case 3: return always(Action::wait);
-        case 4: return always(Action::message);
-        default: return textbook_policy();
+        case 0: return learned;
+        case 1: return optimal;
+        case 3: return fixed_rules[0].data();
+        case 4: return fixed_rules[1].data();
+        default: return fixed_rules[2].data();
       }
     };
     auto keep_starts = [&](std::size_t k, const FunnelModel& model, const OutcomeTables& t) {
@@ -173,7 +179,7 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
       if (k == 2)
         evaluate_random_outcomes(m, s.q.gamma, t);  // one mean row per week rather than seven actions
       else
-        evaluate_outcomes(m, s.q.gamma, rule(k), t);
+        evaluate_outcomes(m, s.q.gamma, actions(k), t);
       keep_starts(k, m, t);
     }
     if (all_policies && wait_costs) {  // else the historical process is always-wait itself

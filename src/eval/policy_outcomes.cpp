@@ -39,44 +39,74 @@ OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const Policy
   return out;
 }
 
-void evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy, OutcomeTables& out) {
-  const std::size_t n = m.states();
-  out.reward.assign(n, 0), out.subscribe.assign(n, 0), out.first_call.assign(n, 0), out.cost.assign(n, 0);
-  const double R = m.config().subscription_reward;
+namespace {
+struct ActionOutcome {
+  double reward, subscribe, first_call, cost;
+};
+// Action a's outcomes at a state: its week, then the next week's tables (or the horizon).
+inline ActionOutcome action_outcome(const FunnelModel& m, double gamma, double R, const OutcomeTables& out,
+                                    std::int32_t s, Progress p, int w, Action a) {
   constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
-  std::array<double, kActions> probs{};
-  // Segments are independent: each is solved backward on its own rows, which lie together
-  // (state layout: segment, week, progress), so the pass streams through memory.
+  const WeekOutcome wk = m.week(s, p, w, a);
+  const double c = m.cost(a);
+  double r = -c + wk.subscribe * R, su = wk.subscribe, f = 0, co = c;
+  // A subscription ends the episode with the milestones of its week (they come first).
+  f += wk.subscribe_with_first_call;
+  for (const Transition* t = wk.first; t != wk.last; ++t) {
+    if (w + 1 < m.horizon()) {
+      const std::uint32_t ns = m.state_index(s, t->next, w + 1);
+      r += gamma * t->probability * out.reward[ns];
+      su += t->probability * out.subscribe[ns];
+      f += t->probability * out.first_call[ns];
+      co += t->probability * out.cost[ns];
+    } else {
+      f += t->probability * ((t->next & kFirstCall) ? 1.0 : 0.0);
+    }
+  }
+  return ActionOutcome{r, su, f, co};
+}
+
+// f(segment, progress, week, state) for every state. Segments are independent: each is solved
+// backward on its own rows, which lie together (state layout: segment, week, progress), so the
+// pass streams through memory, and a week's next-week tables are final when it is reached.
+template <class F>
+void backward_states(const FunnelModel& m, F f) {
   for (std::size_t sg = 0; sg < m.segments(); ++sg)
     for (int w = m.horizon() - 1; w >= 0; --w)
       for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
         const auto s = static_cast<std::int32_t>(sg);
         const auto p = static_cast<Progress>(pp);
-        const std::uint32_t st = m.state_index(s, p, w);
-        policy(s, p, w, probs);
-        double reward = 0, sub = 0, fc = 0, cost = 0;
-        for (std::size_t a = 0; a < kActions; ++a) {
-          if (probs[a] == 0) continue;
-          const WeekOutcome wk = m.week(s, p, w, static_cast<Action>(a));
-          const double c = m.cost(static_cast<Action>(a));
-          double r = -c + wk.subscribe * R, su = wk.subscribe, f = 0, co = c;
-          // A subscription ends the episode with the milestones of its week (they come first).
-          f += wk.subscribe_with_first_call;
-          for (const Transition* t = wk.first; t != wk.last; ++t) {
-            if (w + 1 < m.horizon()) {
-              const std::uint32_t ns = m.state_index(s, t->next, w + 1);
-              r += gamma * t->probability * out.reward[ns];
-              su += t->probability * out.subscribe[ns];
-              f += t->probability * out.first_call[ns];
-              co += t->probability * out.cost[ns];
-            } else {
-              f += t->probability * ((t->next & kFirstCall) ? 1.0 : 0.0);
-            }
-          }
-          reward += probs[a] * r, sub += probs[a] * su, fc += probs[a] * f, cost += probs[a] * co;
-        }
-        out.reward[st] = reward, out.subscribe[st] = sub, out.first_call[st] = fc, out.cost[st] = cost;
+        f(s, p, w, m.state_index(s, p, w));
       }
+}
+}  // namespace
+
+void evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy, OutcomeTables& out) {
+  const std::size_t n = m.states();
+  out.reward.assign(n, 0), out.subscribe.assign(n, 0), out.first_call.assign(n, 0), out.cost.assign(n, 0);
+  const double R = m.config().subscription_reward;
+  std::array<double, kActions> probs{};
+  backward_states(m, [&](std::int32_t s, Progress p, int w, std::uint32_t st) {
+    policy(s, p, w, probs);
+    double reward = 0, sub = 0, fc = 0, cost = 0;
+    for (std::size_t a = 0; a < kActions; ++a) {
+      if (probs[a] == 0) continue;
+      const ActionOutcome o = action_outcome(m, gamma, R, out, s, p, w, static_cast<Action>(a));
+      reward += probs[a] * o.reward, sub += probs[a] * o.subscribe, fc += probs[a] * o.first_call, cost += probs[a] * o.cost;
+    }
+    out.reward[st] = reward, out.subscribe[st] = sub, out.first_call[st] = fc, out.cost[st] = cost;
+  });
+}
+
+void evaluate_outcomes(const FunnelModel& m, double gamma, const std::uint8_t* action_per_state, OutcomeTables& out) {
+  const std::size_t n = m.states();
+  out.reward.resize(n), out.subscribe.resize(n), out.first_call.resize(n), out.cost.resize(n);
+  const double R = m.config().subscription_reward;
+  backward_states(m, [&](std::int32_t s, Progress p, int w, std::uint32_t st) {
+    // 0 + 1 x o is o: the same bits as the rule with probability 1 on this action.
+    const ActionOutcome o = action_outcome(m, gamma, R, out, s, p, w, static_cast<Action>(action_per_state[st]));
+    out.reward[st] = o.reward, out.subscribe[st] = o.subscribe, out.first_call[st] = o.first_call, out.cost[st] = o.cost;
+  });
 }
 
 void evaluate_random_outcomes(const FunnelModel& m, double gamma, OutcomeTables& out) {

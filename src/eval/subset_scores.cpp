@@ -169,7 +169,7 @@ class CoarseDecision {
     unsigned allowed = 0;
     for (std::size_t j = 0; j < s_.actions.size(); ++j)
       if (action_bits >> j & 1u) allowed |= 1u << static_cast<unsigned>(s_.actions[j]);
-    solve_funnel(*model_, s_.gamma, dp_, allowed);
+    solve_funnel_values(*model_, s_.gamma, dp_, allowed);
     // Action subsets whose optimum is the same policy score the same: judge each policy once.
     std::string key(reinterpret_cast<const char*>(dp_.policy.data()), dp_.policy.size());
     auto memo = by_policy_.find(key);

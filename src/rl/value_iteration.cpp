@@ -73,6 +73,10 @@ DpSolution solve_funnel_values(const FunnelModel& m, double gamma) {
   return d;
 }
 
+void solve_funnel_values(const FunnelModel& m, double gamma, DpSolution& d, unsigned allowed) {
+  solve(m, gamma, d, allowed, false);
+}
+
 std::vector<double> optimal_q(const FunnelModel& m, double gamma, const std::vector<double>& value) {
   if (value.size() != m.states()) throw std::invalid_argument("optimal_q: the values are not the model's states");
   std::vector<double> q(m.states() * kActions);

@@ -91,6 +91,9 @@ class FunnelModel {
   // The same model with another horizon, its rows as built: the horizon may not reach past the
   // weeks whose rows were built (the config's horizon, or assign_segment's rows_through).
   void set_horizon(int weeks);
+  // The same model with another subscription reward: no row depends on it (it enters the
+  // values only), so nothing is rebuilt.
+  void set_subscription_reward(double reward) { config_.subscription_reward = reward; }
   // P(subscribed by the end of week w), w = 0..horizon-1, for a customer at `start` in week 0
   // who is left to the status quo (wait every week): what cumulative_event_probabilities gives
   // for always(wait), to the bit, straight from the hazards (no built rows needed). With

@@ -36,6 +36,10 @@ struct PolicyOutcome {
 OutcomeTables evaluate_outcomes(const FunnelModel& model, double gamma, const PolicyRule& policy);
 // The same into `out`, reusing its buffers (every element is overwritten).
 void evaluate_outcomes(const FunnelModel& model, double gamma, const PolicyRule& policy, OutcomeTables& out);
+// The same for a deterministic policy given as one action per state (the layout of
+// DpSolution::policy), without a rule call per state: equal, to the bit, to the rule that puts
+// probability 1 on that action.
+void evaluate_outcomes(const FunnelModel& model, double gamma, const std::uint8_t* action_per_state, OutcomeTables& out);
 // The outcomes of random_policy() (every action alike, every week), into `out`: a week's
 // actions are averaged once per (band, progress) into one mean transition row, so a state
 // costs one pass over the milestones it can reach instead of one per action. Equal to

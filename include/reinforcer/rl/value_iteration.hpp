@@ -27,6 +27,9 @@ void solve_funnel(const FunnelModel& model, double gamma, DpSolution& out, unsig
 // Values and policy only (q left empty): what training holds while it runs, without the
 // 56 bytes a state of q (32 MB on the real export); optimal_q gives q back when it is written.
 DpSolution solve_funnel_values(const FunnelModel& model, double gamma);
+// The same into `out`, reusing its buffers (what a caller that needs only the policy or the
+// values runs per segment), optionally over `allowed` as solve_funnel.
+void solve_funnel_values(const FunnelModel& model, double gamma, DpSolution& out, unsigned allowed = kAllActions);
 // Q* of every state and action from the optimal values, bit-identical to solve_funnel's q:
 // each action's value depends only on the next week's final values.
 std::vector<double> optimal_q(const FunnelModel& model, double gamma, const std::vector<double>& value);
