@@ -10,7 +10,9 @@
 namespace reinforcer {
 
 inline const std::string kEvaluationCheckpointFormat = "reinforcer-evaluation-checkpoint";
-inline constexpr std::int64_t kEvaluationCheckpointFormatVersion = 1;
+// 2: the break-even answers became task 0, so every other task's index moved by one; a
+// version-1 checkpoint's values would be read as the wrong tasks.
+inline constexpr std::int64_t kEvaluationCheckpointFormatVersion = 2;
 
 // Written atomically (temporary file, then rename). tasks: how many the evaluation has.
 void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& finished, std::int64_t tasks,
