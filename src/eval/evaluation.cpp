@@ -11,7 +11,6 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
-#include <string_view>
 
 #include "evaluation_internal.hpp"
 #include "reinforcer/core/errors.hpp"
@@ -106,21 +105,25 @@ std::vector<double> model_payload(const ModelReplicate& r) {
 // The break-even answers' payload: the number of table rows, each row's numbers (cohort and
 // action by their index), then the action-share rows likewise.
 constexpr std::size_t kBreakEvenFields = 13, kActionShareFields = 5;
-template <std::size_t N>
-double index_of(const std::array<std::string_view, N>& names, const std::string& name) {
-  for (std::size_t i = 0; i < N; ++i)
-    if (names[i] == name) return static_cast<double>(i);
-  throw std::logic_error("evaluate: '" + name + "' is not a known name");
+double cohort_index(const std::string& name) {
+  for (std::size_t i = 0; i < kCohortNames.size(); ++i)
+    if (kCohortNames[i] == name) return static_cast<double>(i);
+  throw std::logic_error("evaluate: '" + name + "' is not a cohort");
+}
+double action_index(const std::string& name) {
+  const auto a = action_named(name);
+  if (!a) throw std::logic_error("evaluate: '" + name + "' is not an action");
+  return static_cast<double>(*a);
 }
 std::vector<double> break_even_payload(const BreakEvenAnswers& a) {
   std::vector<double> v = {static_cast<double>(a.table.size())};
   for (const BreakEvenRow& r : a.table)
-    v.insert(v.end(), {index_of(kCohortNames, r.cohort), static_cast<double>(r.progress), index_of(kActionNames, r.action),
+    v.insert(v.end(), {cohort_index(r.cohort), static_cast<double>(r.progress), action_index(r.action),
                        static_cast<double>(r.customers), r.gain_per_success, r.configured_success, r.break_even_success,
                        r.break_even_reward, r.break_even_cost, r.milestone_base, r.subscription_base,
                        r.n_per_arm_milestone, r.n_per_arm_subscription});
   for (const ActionShareRow& r : a.action_share)
-    v.insert(v.end(), {index_of(kCohortNames, r.cohort), r.axis == "success" ? 0.0 : 1.0, r.value, r.share_acting,
+    v.insert(v.end(), {cohort_index(r.cohort), r.axis == "success" ? 0.0 : 1.0, r.value, r.share_acting,
                        static_cast<double>(r.customers)});
   return v;
 }
