@@ -152,90 +152,6 @@ BreakEvenAnswers break_even_of_payload(const std::vector<double>& v) {
   return a;
 }
 
-// The call list from the fit on all fitting customers: every open lead at its state on the
-// export date. Rows in customer order, intervals filled in from the refits later; keys in node
-// order (each node's model is built once, here and in every refit), row_of_key[k] the row of
-// key k. Only the rank that writes the list needs its rows (about 400 bytes a lead).
-struct CallListPlan {
-  std::vector<CallListRow> rows;
-  std::vector<LeadKey> keys;
-  std::vector<std::uint32_t> row_of_key;
-};
-CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                            const SegmentEncoder& encoder, const EvaluationSettings& s, bool with_rows = true) {
-  const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
-  struct Lead {
-    const Customer* customer;
-    std::int32_t node;
-    LeadState state;
-    LeadScore score;
-  };
-  std::vector<Lead> leads;
-  for (const Customer& c : table.customers)
-    if (open_lead(c)) leads.push_back(Lead{&c, encoder.node_of(c, table), lead_state_at(c, s.hazards.export_date), {}});
-  CallListPlan plan;
-  plan.row_of_key.resize(leads.size());
-  for (std::size_t k = 0; k < leads.size(); ++k) plan.row_of_key[k] = static_cast<std::uint32_t>(k);
-  std::stable_sort(plan.row_of_key.begin(), plan.row_of_key.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return leads[a].node < leads[b].node; });
-  // The call list's model (horizon kCallListHorizon) one node at a time: a lead is scored in
-  // its node's segment alone.
-  FunnelConfig listed = s.funnel;
-  listed.horizon_weeks = kCallListHorizon;
-  FunnelModel one(0, {}, FunnelConfig{});
-  for (std::size_t k = 0; k < leads.size();) {
-    const std::int32_t node = leads[plan.row_of_key[k]].node;
-    one.assign_segment(est, static_cast<std::size_t>(node), listed);
-    LeadScorer scorer(one, s.q.gamma);
-    for (; k < leads.size() && leads[plan.row_of_key[k]].node == node; ++k) {
-      Lead& l = leads[plan.row_of_key[k]];
-      l.score = scorer.score(0, l.state.progress, l.state.scored_week);
-    }
-  }
-  if (with_rows) plan.rows.reserve(leads.size());
-  std::vector<std::uint8_t> act(leads.size());
-  for (std::size_t i = 0; i < leads.size(); ++i) {
-    const Customer& c = *leads[i].customer;
-    const LeadState& st = leads[i].state;
-    const LeadScore& sc = leads[i].score;
-    const std::int32_t node = leads[i].node;
-    const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
-    act[i] = section == LeadSection::act;
-    if (!with_rows) continue;
-    CallListRow r;
-    r.id = c.id;
-    r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
-    r.country = c.country >= 0 ? table.countries.at(static_cast<std::size_t>(c.country)) : "unknown";
-    r.education = c.education > 0 ? education_name(c.education) : "unknown";
-    r.segment = encoder.describe(node);
-    r.stage = c.stage > 0 ? std::string(kStageValues[c.stage]) : "unknown";
-    r.milestones = milestones_text(st.progress);
-    r.section = std::string(kLeadSectionNames[static_cast<std::size_t>(section)]);
-    r.next_action = std::string(kActionNames[sc.next_action]);
-    r.break_even_action = std::string(kActionNames[sc.break_even_action]);
-    r.reason = lead_reason(section, c, st, sc);
-    r.progress = st.progress;
-    r.weeks_since_t0 = st.weeks_since_t0;
-    r.scored_week = st.scored_week;
-    r.band = static_cast<std::int32_t>(band_of_week(st.scored_week));
-    r.weeks_since_activity = st.weeks_since_activity;
-    r.p_subscribe = r.low95 = r.high95 = sc.p_subscribe;
-    r.p_subscribe_acting = sc.p_subscribe_acting;
-    r.extra_subscriptions = sc.extra_subscriptions;
-    r.gain = sc.gain;
-    r.assumed_success = sc.assumed_success;
-    r.break_even_success = sc.break_even_success;
-    r.expected_value = sc.value;
-    plan.rows.push_back(std::move(r));
-  }
-  plan.keys.reserve(leads.size());
-  for (std::uint32_t i : plan.row_of_key) {
-    const Lead& l = leads[i];
-    plan.keys.push_back(LeadKey{l.node, l.state.progress, l.state.scored_week, act[i] != 0});
-  }
-  return plan;
-}
-
 // A task's cost in refits (measured at 1M customers: the break-even answers solve the DP at
 // about 19 grid points, the sensitivity grid at 12; a fold and the main fit score without
 // refitting the leads), so the ranks get equal work rather than equal counts.
@@ -513,11 +429,6 @@ std::vector<ScoreRow> score_held_out(const CustomerTable& table, const std::vect
   std::vector<ScoreRow> rows;
   for (const auto& p : run_fold(table, FoldPlan{fitting, held_out}, settings, fold)) rows.push_back(p.score);
   return rows;
-}
-
-std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const EvaluationSettings& s) {
-  const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
-  return plan_call_list(table, fitting, SegmentEncoder(table, fitting, s.features), s).rows;
 }
 
 FoldAuc status_quo_auc(const CustomerTable& table, const EvaluationSettings& s) {

@@ -1,0 +1,93 @@
+// The call list's plan: every open lead scored by the fit on all fitting customers, one node's
+// model at a time; the refits score the same leads (evaluation_internal.hpp).
+#include <algorithm>
+
+#include "evaluation_internal.hpp"
+#include "reinforcer/data/quality_report_text.hpp"
+
+namespace reinforcer {
+namespace evaluation {
+
+CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
+                            const SegmentEncoder& encoder, const EvaluationSettings& s, bool with_rows) {
+  const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
+  struct Lead {
+    const Customer* customer;
+    std::int32_t node;
+    LeadState state;
+    LeadScore score;
+  };
+  std::vector<Lead> leads;
+  for (const Customer& c : table.customers)
+    if (open_lead(c)) leads.push_back(Lead{&c, encoder.node_of(c, table), lead_state_at(c, s.hazards.export_date), {}});
+  CallListPlan plan;
+  plan.row_of_key.resize(leads.size());
+  for (std::size_t k = 0; k < leads.size(); ++k) plan.row_of_key[k] = static_cast<std::uint32_t>(k);
+  std::stable_sort(plan.row_of_key.begin(), plan.row_of_key.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return leads[a].node < leads[b].node; });
+  // The call list's model (horizon kCallListHorizon) one node at a time: a lead is scored in
+  // its node's segment alone.
+  FunnelConfig listed = s.funnel;
+  listed.horizon_weeks = kCallListHorizon;
+  FunnelModel one(0, {}, FunnelConfig{});
+  for (std::size_t k = 0; k < leads.size();) {
+    const std::int32_t node = leads[plan.row_of_key[k]].node;
+    one.assign_segment(est, static_cast<std::size_t>(node), listed);
+    LeadScorer scorer(one, s.q.gamma);
+    for (; k < leads.size() && leads[plan.row_of_key[k]].node == node; ++k) {
+      Lead& l = leads[plan.row_of_key[k]];
+      l.score = scorer.score(0, l.state.progress, l.state.scored_week);
+    }
+  }
+  if (with_rows) plan.rows.reserve(leads.size());
+  std::vector<std::uint8_t> act(leads.size());
+  for (std::size_t i = 0; i < leads.size(); ++i) {
+    const Customer& c = *leads[i].customer;
+    const LeadState& st = leads[i].state;
+    const LeadScore& sc = leads[i].score;
+    const std::int32_t node = leads[i].node;
+    const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
+    act[i] = section == LeadSection::act;
+    if (!with_rows) continue;
+    CallListRow r;
+    r.id = c.id;
+    r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
+    r.country = c.country >= 0 ? table.countries.at(static_cast<std::size_t>(c.country)) : "unknown";
+    r.education = c.education > 0 ? education_name(c.education) : "unknown";
+    r.segment = encoder.describe(node);
+    r.stage = c.stage > 0 ? std::string(kStageValues[c.stage]) : "unknown";
+    r.milestones = milestones_text(st.progress);
+    r.section = std::string(kLeadSectionNames[static_cast<std::size_t>(section)]);
+    r.next_action = std::string(kActionNames[sc.next_action]);
+    r.break_even_action = std::string(kActionNames[sc.break_even_action]);
+    r.reason = lead_reason(section, c, st, sc);
+    r.progress = st.progress;
+    r.weeks_since_t0 = st.weeks_since_t0;
+    r.scored_week = st.scored_week;
+    r.band = static_cast<std::int32_t>(band_of_week(st.scored_week));
+    r.weeks_since_activity = st.weeks_since_activity;
+    r.p_subscribe = r.low95 = r.high95 = sc.p_subscribe;
+    r.p_subscribe_acting = sc.p_subscribe_acting;
+    r.extra_subscriptions = sc.extra_subscriptions;
+    r.gain = sc.gain;
+    r.assumed_success = sc.assumed_success;
+    r.break_even_success = sc.break_even_success;
+    r.expected_value = sc.value;
+    plan.rows.push_back(std::move(r));
+  }
+  plan.keys.reserve(leads.size());
+  for (std::uint32_t i : plan.row_of_key) {
+    const Lead& l = leads[i];
+    plan.keys.push_back(LeadKey{l.node, l.state.progress, l.state.scored_week, act[i] != 0});
+  }
+  return plan;
+}
+
+}  // namespace evaluation
+
+std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const EvaluationSettings& s) {
+  const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
+  return evaluation::plan_call_list(table, fitting, SegmentEncoder(table, fitting, s.features), s).rows;
+}
+
+}  // namespace reinforcer
