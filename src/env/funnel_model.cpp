@@ -219,7 +219,8 @@ void FunnelModel::build() {
   for (std::size_t a = 0; a < kActions; ++a) {
     const auto target = target_of(static_cast<Action>(a));
     success_threshold_[a] = target ? threshold_of(config_.success.probability[a]) : 0u;
-    if (target && config_.success.probability[a] > 0) actionable_ |= 1u << static_cast<unsigned>(*target);
+    action_milestone_[a] = target && config_.success.probability[a] > 0 ? 1u << static_cast<unsigned>(*target) : 0u;
+    actionable_ |= action_milestone_[a];
   }
   subscribe_.assign(rows, 0.0);
   subscribe_first_call_.assign(rows, 0.0);
@@ -227,8 +228,18 @@ void FunnelModel::build() {
   begin_.assign(rows + 1, 0);
   std::vector<Transition>& week = week_scratch_;
   std::array<double, kProgressStates> after_status_quo{}, after_action{}, subscribe{};
+  // The status quo's row of the current (segment, band, progress): an action that does not act
+  // there (acts()) gets a copy of it, the same bits add_action and the sort would give.
+  std::vector<Transition>& status_quo_row = status_quo_scratch_;
+  double status_quo_sub = 0, status_quo_sub_first_call = 0;
   for (std::size_t s = 0; s < segments_; ++s)
-    for (std::size_t b = 0; b < kBands; ++b)
+    for (std::size_t b = 0; b < kBands; ++b) {
+      if (b < bands_used)  // P(subscribing at the week's end) depends on the band and q only
+        for (std::size_t q = 0; q < kProgressStates; ++q) {
+          const auto seg = static_cast<std::int32_t>(s);
+          subscribe[q] = -std::expm1(-rate(seg, static_cast<Progress>(q), kSubscriptionEvent) * band_factor(seg, b, kSubscriptionEvent));
+          end_subscription_[(s * kBands + b) * kProgressStates + q] = subscribe[q];
+        }
       for (std::size_t p = 0; p < kProgressStates; ++p) {
         const auto seg = static_cast<std::int32_t>(s);
         const auto prog = static_cast<Progress>(p);
@@ -256,29 +267,37 @@ void FunnelModel::build() {
           }
         }
         sq_begin_[sq_row + 1] = static_cast<std::uint32_t>(sq_next_.size());
-        for (std::size_t q = 0; q < kProgressStates; ++q) {
-          subscribe[q] = -std::expm1(-rate(seg, static_cast<Progress>(q), kSubscriptionEvent) * band_factor(seg, b, kSubscriptionEvent));
-          end_subscription_[(s * kBands + b) * kProgressStates + q] = subscribe[q];
-        }
+        // The week's outcomes from a distribution of the milestones reached: P(subscribe),
+        // of which with the first call, and the rest most likely first.
+        auto outcomes_of = [&](const std::array<double, kProgressStates>& after, std::vector<Transition>& row,
+                               double& sub, double& sub_first_call) {
+          row.clear();
+          sub = 0, sub_first_call = 0;
+          for (std::size_t q = 0; q < kProgressStates; ++q) {
+            if (after[q] <= 0) continue;
+            sub += after[q] * subscribe[q];
+            if (q & (1u << static_cast<unsigned>(Milestone::first_call))) sub_first_call += after[q] * subscribe[q];
+            row.push_back(Transition{after[q] * (1 - subscribe[q]), static_cast<Progress>(q)});
+          }
+          most_likely_first(row);
+        };
+        outcomes_of(after_status_quo, status_quo_row, status_quo_sub, status_quo_sub_first_call);
         for (std::size_t a = 0; a < kActions; ++a) {
           const auto action = static_cast<Action>(a);
-          add_action(action, prog, after_status_quo, after_action);
-          week.clear();
-          double sub = 0, sub_first_call = 0;
-          for (std::size_t q = 0; q < kProgressStates; ++q) {
-            if (after_action[q] <= 0) continue;
-            sub += after_action[q] * subscribe[q];
-            if (q & (1u << static_cast<unsigned>(Milestone::first_call))) sub_first_call += after_action[q] * subscribe[q];
-            week.push_back(Transition{after_action[q] * (1 - subscribe[q]), static_cast<Progress>(q)});
+          const bool own_row = acts(action, prog);
+          double sub = status_quo_sub, sub_first_call = status_quo_sub_first_call;
+          if (own_row) {
+            add_action(action, prog, after_status_quo, after_action);
+            outcomes_of(after_action, week, sub, sub_first_call);
           }
-          most_likely_first(week);
+          const std::vector<Transition>& outcomes = own_row ? week : status_quo_row;
           const std::size_t r = first_row + a;
           subscribe_[r] = sub;
           subscribe_first_call_[r] = sub_first_call;
           if (sampling_) subscribe_threshold_[r] = threshold_of(sub);
           begin_[r] = static_cast<std::uint32_t>(transitions_.size());
           double cum = sub;
-          for (const Transition& t : week) {
+          for (const Transition& t : outcomes) {
             transitions_.push_back(t);
             cum += t.probability;
             if (sampling_) thresholds_.push_back(threshold_of(cum));
@@ -286,6 +305,7 @@ void FunnelModel::build() {
           begin_[r + 1] = static_cast<std::uint32_t>(transitions_.size());
         }
       }
+    }
 }
 
 FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const HazardEstimates& h, FunnelConfig config,

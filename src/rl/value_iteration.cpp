@@ -49,13 +49,34 @@ void solve(const FunnelModel& m, double gamma, DpSolution& d, unsigned allowed, 
     d.q.clear();
   }
   d.policy.assign(m.states(), 0);
+  const double R = m.config().subscription_reward;
   backward(m, d.value, [&](std::int32_t s, Progress p, int w) {
     const std::uint32_t st = m.state_index(s, p, w);
     double best = 0;
     bool first = true;
+    // The status quo's parts of action_value, for the actions that do not act here (their row
+    // is the status quo's): the same terms added in the same order, computed once.
+    bool status_quo_known = false;
+    double status_quo_reward = 0, status_quo_continuation = 0;
     for (std::size_t a = 0; a < kActions; ++a) {
       if (!(allowed >> a & 1u)) continue;
-      const double q = action_value(m, gamma, d.value, s, p, w, static_cast<Action>(a));
+      const auto action = static_cast<Action>(a);
+      double q;
+      if (m.acts(action, p)) {
+        q = action_value(m, gamma, d.value, s, p, w, action);
+      } else {
+        if (!status_quo_known) {
+          const WeekOutcome o = m.week(s, p, w, Action::wait);
+          status_quo_reward = o.subscribe * R;
+          double cont = 0;
+          if (w + 1 < m.horizon())
+            for (const Transition* t = o.first; t != o.last; ++t) cont += t->probability * d.value[m.state_index(s, t->next, w + 1)];
+          status_quo_continuation = gamma * cont;
+          status_quo_known = true;
+        }
+        q = -m.cost(action) + status_quo_reward;
+        if (w + 1 < m.horizon()) q += status_quo_continuation;
+      }
       if (store_q) d.q[st * kActions + a] = q;
       if (first || q > best) best = q, d.policy[st] = static_cast<std::uint8_t>(a);
       first = false;
@@ -149,18 +170,35 @@ WindowSolution solve_window(const FunnelModel& m, double gamma, std::int32_t seg
       double best = 0;
       std::size_t best_a = 0;
       std::array<double, kActions> q{}, s_after{};
-      for (std::size_t a = 0; a < kActions; ++a) {
-        const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, static_cast<Action>(a));
-        double cont = 0, cont_sub = 0, cont_sq = 0;
+      // A row's sums; the actions that do not act here share the status quo's (their row is it).
+      struct RowSums {
+        double subscribe = 0, cont = 0, cont_sub = 0, cont_sq = 0;
+      } status_quo;
+      bool status_quo_known = false;
+      auto sums_of = [&](Action a) {
+        const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, a);
+        RowSums r;
+        r.subscribe = o.subscribe;
         if (!last)
           for (const Transition* t = o.first; t != o.last; ++t) {
-            cont += t->probability * v_next[t->next];
-            cont_sub += t->probability * s_next[t->next];
-            cont_sq += t->probability * sq_next[t->next];
+            r.cont += t->probability * v_next[t->next];
+            r.cont_sub += t->probability * s_next[t->next];
+            r.cont_sq += t->probability * sq_next[t->next];
           }
-        q[a] = -m.cost(static_cast<Action>(a)) + o.subscribe * R + gamma * cont;
-        s_after[a] = o.subscribe + cont_sub;
-        if (a == wait) sq[p] = o.subscribe + cont_sq;
+        return r;
+      };
+      for (std::size_t a = 0; a < kActions; ++a) {
+        const auto action = static_cast<Action>(a);
+        RowSums row;
+        if (m.acts(action, static_cast<Progress>(p))) {
+          row = sums_of(action);
+        } else {
+          if (!status_quo_known) status_quo = sums_of(Action::wait), status_quo_known = true;
+          row = status_quo;
+        }
+        q[a] = -m.cost(action) + row.subscribe * R + gamma * row.cont;
+        s_after[a] = row.subscribe + row.cont_sub;
+        if (a == wait) sq[p] = row.subscribe + row.cont_sq;
         if (a == 0 || q[a] > best) best = q[a], best_a = a;
       }
       v[p] = best;

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -382,4 +383,43 @@ TEST_CASE("a segment built through a longer horizon and lengthened equals one bu
   short_rows.assign_segment(fit.hazards, node, fit.model.config());
   CHECK_THROWS_AS(short_rows.set_horizon(78), std::logic_error);
   CHECK_NOTHROW(short_rows.set_horizon(40));
+}
+
+TEST_CASE("an action that does not act has the status quo's row, and the DP's shortcut for it is exact", "[dp][model]") {
+  IngestResult r = test::synthetic_ingest(3000, 5);
+  HazardOptions h;
+  h.export_date = r.report.export_date;
+  FunnelConfig cfg;
+  cfg.horizon_weeks = 30;  // three duration bands
+  cfg.subscription_reward = 1000;
+  cfg.success.probability[static_cast<std::size_t>(Action::survey)] = 0;  // an action without effect
+  const FunnelFit fit = fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask("cohort"), h, cfg, 0.97);
+  const FunnelModel& m = fit.model;
+  std::size_t acting = 0, idle = 0;
+  for (std::size_t s = 0; s < m.segments(); ++s)
+    for (int w : {0, 5, 20})
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        const auto seg = static_cast<std::int32_t>(s);
+        const WeekOutcome sq = m.week(seg, static_cast<Progress>(p), w, Action::wait);
+        for (std::size_t a = 0; a < kActions; ++a) {
+          const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, static_cast<Action>(a));
+          const bool same = o.subscribe == sq.subscribe && o.last - o.first == sq.last - sq.first &&
+                            std::equal(o.first, o.last, sq.first, [](const Transition& x, const Transition& y) {
+                              return x.probability == y.probability && x.next == y.next;
+                            });
+          CHECK(same == !m.acts(static_cast<Action>(a), static_cast<Progress>(p)));
+          ++(same ? idle : acting);
+        }
+      }
+  CHECK(acting > 0);
+  CHECK(idle > acting / 2);  // wait, the survey, and every action whose milestone is reached
+  CHECK_FALSE(m.acts(Action::survey, 0));
+  CHECK(m.acts(Action::demo, 0));
+  CHECK_FALSE(m.acts(Action::demo, static_cast<Progress>(1u << static_cast<unsigned>(Milestone::demo))));
+  // The DP takes such actions' values from the status quo's sums: the Q of every action's own
+  // row, to the bit.
+  const DpSolution full = solve_funnel(m, 0.97);
+  const std::vector<double> q = optimal_q(m, 0.97, full.value);
+  REQUIRE(q.size() == full.q.size());
+  CHECK(std::memcmp(q.data(), full.q.data(), q.size() * sizeof(double)) == 0);
 }

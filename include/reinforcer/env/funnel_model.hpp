@@ -148,6 +148,10 @@ class FunnelModel {
   }
   // The milestones some action can add (success > 0), as a progress mask.
   unsigned actionable_milestones() const { return actionable_; }
+  // Whether action a's week from p differs from the status quo's: its milestone is not yet
+  // reached and its success is above 0. Where it does not, its row is the status quo's row to
+  // the bit (same outcomes, same order), so a solver may reuse that row's sums.
+  bool acts(Action a, Progress p) const { return (action_milestone_[static_cast<std::size_t>(a)] & ~static_cast<unsigned>(p)) != 0; }
   // 2^32 x success.<action> (0 for an action without a milestone), for sampling by comparison.
   std::uint32_t success_threshold(Action a) const { return success_threshold_[static_cast<std::size_t>(a)]; }
   // P(the week's milestones end at progress q) under the status quo, before any action.
@@ -205,6 +209,7 @@ class FunnelModel {
   std::vector<double> end_subscription_;            // per (segment, band, progress reached)
   std::array<std::uint32_t, kActions> success_threshold_{};
   unsigned actionable_ = 0;
+  std::array<unsigned, kActions> action_milestone_{};  // its milestone's bit where success > 0, else 0
   std::vector<double> subscribe_;                   // per row
   std::vector<double> subscribe_first_call_;        // per row: of which with the first call reached
   std::vector<std::uint32_t> subscribe_threshold_;  // per row
@@ -214,6 +219,7 @@ class FunnelModel {
   std::vector<std::int32_t> segment_nodes_;
   std::vector<std::int32_t> node_segment_;
   std::vector<Transition> week_scratch_;  // one week's outcomes while building
+  std::vector<Transition> status_quo_scratch_;  // the status quo's outcomes of the same week
   bool sampling_ = true;  // build the sampling thresholds (not for assign_segment's models)
 };
 
