@@ -690,16 +690,25 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     r.call_list_refits.refits = B;
     r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
     r.call_list_refits.gain.assign(leads * B, kNaN);
-    for (std::size_t b = 0; b < B; ++b) {
-      auto& v = payload[kFoldsAt + static_cast<std::size_t>(folds) + 2 + b];
-      if (v.size() != kLeadsAt + 2 * leads) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
-      for (std::size_t k = 0; k < leads; ++k) {
-        const std::size_t row = call_list.row_of_key[k];
-        r.call_list_refits.p_subscribe[row * B + b] = v[kLeadsAt + k];
-        r.call_list_refits.gain[row * B + b] = v[kLeadsAt + leads + k];
+    auto refit_leads = [&](std::size_t b) -> std::vector<double>& {
+      return payload[kFoldsAt + static_cast<std::size_t>(folds) + 2 + b];
+    };
+    for (std::size_t b = 0; b < B; ++b)
+      if (refit_leads(b).size() != kLeadsAt + 2 * leads) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
+    // A block of leads at a time, every refit within it: the rows written lie together.
+    constexpr std::size_t kBlock = 2048;
+    for (std::size_t first = 0; first < leads; first += kBlock) {
+      const std::size_t last = std::min(leads, first + kBlock);
+      for (std::size_t b = 0; b < B; ++b) {
+        const double* v = refit_leads(b).data();
+        for (std::size_t k = first; k < last; ++k) {
+          const std::size_t row = call_list.row_of_key[k];
+          r.call_list_refits.p_subscribe[row * B + b] = v[kLeadsAt + k];
+          r.call_list_refits.gain[row * B + b] = v[kLeadsAt + leads + k];
+        }
       }
-      v.resize(kLeadsAt), v.shrink_to_fit();  // the last use of the refit's leads
     }
+    for (std::size_t b = 0; b < B; ++b) refit_leads(b).resize(kLeadsAt), refit_leads(b).shrink_to_fit();  // the last use of the refits' leads
     for (std::size_t k = 0; k < leads; ++k) {
       CallListRow& row = call_list.rows[k];
       const auto* first = r.call_list_refits.p_subscribe.data() + k * B;
