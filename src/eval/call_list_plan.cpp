@@ -1,6 +1,10 @@
 // The call list's plan: every open lead scored by the fit on all fitting customers, one node's
 // model at a time; the refits score the same leads (evaluation_internal.hpp).
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
 
 #include "evaluation_internal.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
@@ -9,7 +13,8 @@ namespace reinforcer {
 namespace evaluation {
 
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                            const SegmentEncoder& encoder, const EvaluationSettings& s, bool with_rows) {
+                            const SegmentEncoder& encoder, const EvaluationSettings& s, const Communicator& comm,
+                            bool with_rows) {
   const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
   struct Lead {
     const Customer* customer;
@@ -29,15 +34,37 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
   // its node's segment alone.
   FunnelConfig listed = s.funnel;
   listed.horizon_weeks = kCallListHorizon;
+  // Each rank scores an equal run of the keys (a node whose leads a run boundary splits is
+  // built on both ranks, to the same bits); then every rank gets every score.
+  const std::size_t n = leads.size(), ranks = static_cast<std::size_t>(comm.size());
+  auto run_start = [&](std::size_t r) { return n * r / ranks; };
+  const std::size_t begin = run_start(static_cast<std::size_t>(comm.rank())), end = run_start(static_cast<std::size_t>(comm.rank()) + 1);
   FunnelModel one(0, {}, FunnelConfig{});
-  for (std::size_t k = 0; k < leads.size();) {
+  for (std::size_t k = begin; k < end;) {
     const std::int32_t node = leads[plan.row_of_key[k]].node;
     one.assign_segment(est, static_cast<std::size_t>(node), listed);
     LeadScorer scorer(one, s.q.gamma);
-    for (; k < leads.size() && leads[plan.row_of_key[k]].node == node; ++k) {
+    for (; k < end && leads[plan.row_of_key[k]].node == node; ++k) {
       Lead& l = leads[plan.row_of_key[k]];
       l.score = scorer.score(0, l.state.progress, l.state.scored_week);
     }
+  }
+  if (ranks > 1) {  // LeadScore is plain numbers: its bytes travel as they are
+    static_assert(std::is_trivially_copyable<LeadScore>::value, "LeadScore is sent as bytes");
+    std::string mine((end - begin) * sizeof(LeadScore), '\0');
+    for (std::size_t k = begin; k < end; ++k)
+      std::memcpy(&mine[(k - begin) * sizeof(LeadScore)], &leads[plan.row_of_key[k]].score, sizeof(LeadScore));
+    std::vector<std::string> parts = comm.gather(mine, 0);
+    std::string().swap(mine);
+    std::string all;
+    if (comm.is_root()) {
+      all.reserve(n * sizeof(LeadScore));
+      for (std::string& part : parts) all += part, std::string().swap(part);
+    }
+    comm.broadcast(all, 0);
+    if (all.size() != n * sizeof(LeadScore)) throw std::logic_error("plan_call_list: the ranks scored a different number of leads");
+    for (std::size_t k = 0; k < n; ++k)
+      std::memcpy(&leads[plan.row_of_key[k]].score, &all[k * sizeof(LeadScore)], sizeof(LeadScore));
   }
   if (with_rows) plan.rows.reserve(leads.size());
   std::vector<std::uint8_t> act(leads.size());
@@ -87,7 +114,7 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
 
 std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const EvaluationSettings& s) {
   const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
-  return evaluation::plan_call_list(table, fitting, SegmentEncoder(table, fitting, s.features), s).rows;
+  return evaluation::plan_call_list(table, fitting, SegmentEncoder(table, fitting, s.features), s, local_communicator()).rows;
 }
 
 }  // namespace reinforcer

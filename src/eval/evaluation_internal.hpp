@@ -92,14 +92,16 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& hazards, const Refi
 // The call list from the fit on all fitting customers: every open lead at its state on the
 // export date. Rows in customer order, intervals filled in from the refits later; keys in node
 // order (each node's model is built once, here and in every refit), row_of_key[k] the row of
-// key k. Only the rank that writes the list needs its rows (about 400 bytes a lead).
+// key k. Only the rank that writes the list needs its rows (about 400 bytes a lead). The leads
+// are scored a share per rank of `comm`, and every rank gets every score.
 struct CallListPlan {
   std::vector<CallListRow> rows;
   std::vector<LeadKey> keys;
   std::vector<std::uint32_t> row_of_key;
 };
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
-                            const SegmentEncoder& encoder, const EvaluationSettings& s, bool with_rows = true);
+                            const SegmentEncoder& encoder, const EvaluationSettings& s, const Communicator& comm,
+                            bool with_rows = true);
 
 // The funnel for the call list (horizon kCallListHorizon, every node of the tree a segment).
 FunnelModel call_list_model(const SegmentEncoder& encoder, const HazardEstimates& hazards, const FunnelConfig& config);
