@@ -87,17 +87,26 @@ std::array<double, kProgressStates> FunnelModel::subscribed_by_progress(std::int
 }
 
 namespace {
-// Sorts a week's (at most kProgressStates) outcomes by falling probability, ties in their
-// order: what std::stable_sort gives, without the buffer it allocates per call (millions of
-// calls build one model).
-void most_likely_first(std::vector<Transition>& v) {
-  for (std::size_t i = 1; i < v.size(); ++i) {
-    const Transition t = v[i];
-    std::size_t j = i;
-    for (; j > 0 && v[j - 1].probability < t.probability; --j) v[j] = v[j - 1];
-    v[j] = t;
+// A week's outcomes (at most kProgressStates), kept as two arrays and written field by field:
+// a Transition built whole and copied as 16 bytes right after its two stores stalls on the
+// store buffer, which was a third of a model build.
+struct WeekOutcomes {
+  std::array<double, kProgressStates> probability;
+  std::array<Progress, kProgressStates> next;
+  std::size_t size = 0;
+  void add(double p, Progress q) { probability[size] = p, next[size] = q, ++size; }
+  // By falling probability, ties in their order: what std::stable_sort gives, without the
+  // buffer it allocates per call (millions of calls build one model).
+  void most_likely_first() {
+    for (std::size_t i = 1; i < size; ++i) {
+      const double p = probability[i];
+      const Progress q = next[i];
+      std::size_t j = i;
+      for (; j > 0 && probability[j - 1] < p; --j) probability[j] = probability[j - 1], next[j] = next[j - 1];
+      probability[j] = p, next[j] = q;
+    }
   }
-}
+};
 }  // namespace
 
 FunnelModel::FunnelModel(std::size_t segments, std::vector<double> rates, FunnelConfig config,
@@ -226,11 +235,10 @@ void FunnelModel::build() {
   subscribe_first_call_.assign(rows, 0.0);
   subscribe_threshold_.assign(rows, 0);
   begin_.assign(rows + 1, 0);
-  std::vector<Transition>& week = week_scratch_;
+  WeekOutcomes week, status_quo_row;
   std::array<double, kProgressStates> after_status_quo{}, after_action{}, subscribe{};
   // The status quo's row of the current (segment, band, progress): an action that does not act
   // there (acts()) gets a copy of it, the same bits add_action and the sort would give.
-  std::vector<Transition>& status_quo_row = status_quo_scratch_;
   double status_quo_sub = 0, status_quo_sub_first_call = 0;
   for (std::size_t s = 0; s < segments_; ++s)
     for (std::size_t b = 0; b < kBands; ++b) {
@@ -254,32 +262,32 @@ void FunnelModel::build() {
         const std::size_t sq_row = (s * kBands + b) * kProgressStates + p;
         sq_begin_[sq_row] = static_cast<std::uint32_t>(sq_next_.size());
         if (sampling_) {  // the status quo's outcomes, most likely first, for sampling
-          std::vector<Transition>& outcomes = week;
-          outcomes.clear();
+          WeekOutcomes& outcomes = week;
+          outcomes.size = 0;
           for (std::size_t q = 0; q < kProgressStates; ++q)
-            if (after_status_quo[q] > 0) outcomes.push_back(Transition{after_status_quo[q], static_cast<Progress>(q)});
-          most_likely_first(outcomes);
+            if (after_status_quo[q] > 0) outcomes.add(after_status_quo[q], static_cast<Progress>(q));
+          outcomes.most_likely_first();
           double cum = 0;
-          for (const Transition& t : outcomes) {
-            cum += t.probability;
-            sq_next_.push_back(t.next);
+          for (std::size_t i = 0; i < outcomes.size; ++i) {
+            cum += outcomes.probability[i];
+            sq_next_.push_back(outcomes.next[i]);
             sq_threshold_.push_back(threshold_of(cum));
           }
         }
         sq_begin_[sq_row + 1] = static_cast<std::uint32_t>(sq_next_.size());
         // The week's outcomes from a distribution of the milestones reached: P(subscribe),
         // of which with the first call, and the rest most likely first.
-        auto outcomes_of = [&](const std::array<double, kProgressStates>& after, std::vector<Transition>& row,
-                               double& sub, double& sub_first_call) {
-          row.clear();
+        auto outcomes_of = [&](const std::array<double, kProgressStates>& after, WeekOutcomes& row, double& sub,
+                               double& sub_first_call) {
+          row.size = 0;
           sub = 0, sub_first_call = 0;
           for (std::size_t q = 0; q < kProgressStates; ++q) {
             if (after[q] <= 0) continue;
             sub += after[q] * subscribe[q];
             if (q & (1u << static_cast<unsigned>(Milestone::first_call))) sub_first_call += after[q] * subscribe[q];
-            row.push_back(Transition{after[q] * (1 - subscribe[q]), static_cast<Progress>(q)});
+            row.add(after[q] * (1 - subscribe[q]), static_cast<Progress>(q));
           }
-          most_likely_first(row);
+          row.most_likely_first();
         };
         outcomes_of(after_status_quo, status_quo_row, status_quo_sub, status_quo_sub_first_call);
         for (std::size_t a = 0; a < kActions; ++a) {
@@ -290,16 +298,19 @@ void FunnelModel::build() {
             add_action(action, prog, after_status_quo, after_action);
             outcomes_of(after_action, week, sub, sub_first_call);
           }
-          const std::vector<Transition>& outcomes = own_row ? week : status_quo_row;
+          const WeekOutcomes& outcomes = own_row ? week : status_quo_row;
           const std::size_t r = first_row + a;
           subscribe_[r] = sub;
           subscribe_first_call_[r] = sub_first_call;
           if (sampling_) subscribe_threshold_[r] = threshold_of(sub);
-          begin_[r] = static_cast<std::uint32_t>(transitions_.size());
+          const std::size_t at = transitions_.size();
+          begin_[r] = static_cast<std::uint32_t>(at);
+          transitions_.resize(at + outcomes.size);
           double cum = sub;
-          for (const Transition& t : outcomes) {
-            transitions_.push_back(t);
-            cum += t.probability;
+          for (std::size_t i = 0; i < outcomes.size; ++i) {
+            transitions_[at + i].probability = outcomes.probability[i];
+            transitions_[at + i].next = outcomes.next[i];
+            cum += outcomes.probability[i];
             if (sampling_) thresholds_.push_back(threshold_of(cum));
           }
           begin_[r + 1] = static_cast<std::uint32_t>(transitions_.size());

@@ -218,8 +218,6 @@ class FunnelModel {
   std::vector<std::uint32_t> thresholds_;           // cumulative, aligned with transitions_
   std::vector<std::int32_t> segment_nodes_;
   std::vector<std::int32_t> node_segment_;
-  std::vector<Transition> week_scratch_;  // one week's outcomes while building
-  std::vector<Transition> status_quo_scratch_;  // the status quo's outcomes of the same week
   bool sampling_ = true;  // build the sampling thresholds (not for assign_segment's models)
 };
 
