@@ -99,6 +99,10 @@ struct CallListPlan {
   std::vector<LeadKey> keys;
   std::vector<std::uint32_t> row_of_key;
 };
+// Targeting per cohort and scorer from the out-of-fold scores rank 0 holds in r.scores (rank 0
+// fills r's targeting tables; every rank of `comm` computes a share of the replicates).
+void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Communicator& comm);
+
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                             const SegmentEncoder& encoder, const EvaluationSettings& s, const Communicator& comm,
                             bool with_rows = true);
