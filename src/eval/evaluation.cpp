@@ -297,7 +297,7 @@ void add_parts(std::vector<std::string>& parts, FinishedTasks& into) {
       pos += sizeof header;
       auto& v = into[static_cast<std::int64_t>(header[0])];
       v.resize(static_cast<std::size_t>(header[1]));
-      std::memcpy(v.data(), b.data() + pos, v.size() * sizeof(double));
+      if (!v.empty()) std::memcpy(v.data(), b.data() + pos, v.size() * sizeof(double));  // a fold may hold no one out
       pos += v.size() * sizeof(double);
     }
     std::string().swap(b);

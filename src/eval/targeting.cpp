@@ -78,7 +78,7 @@ std::string targeting_rows_bytes(const std::vector<ScoreRow>& rows) {
 }
 std::vector<ScoreRow> targeting_rows_from(const std::string& bytes) {
   std::vector<double> v(bytes.size() / sizeof(double));
-  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
+  if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
   std::vector<ScoreRow> rows;
   rows.reserve(v.size() / kTargetingFields);
   for (std::size_t at = 0; at + kTargetingFields <= v.size(); at += kTargetingFields)
@@ -146,6 +146,7 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Com
       if (!comm.is_root()) continue;
       const std::size_t per_metric = names.size(), fields = 1 + kScorers.size() * per_metric;
       for (const std::string& bytes : parts) {
+        if (bytes.empty()) continue;  // rank 0's own part, or a rank without replicates
         std::vector<double> v(bytes.size() / sizeof(double));
         std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
         for (std::size_t at = 0; at + fields <= v.size(); at += fields) {
