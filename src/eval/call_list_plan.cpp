@@ -1,12 +1,11 @@
 // The call list's plan: every open lead scored by the fit on all fitting customers, one node's
 // model at a time; the refits score the same leads (evaluation_internal.hpp).
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 
 #include "evaluation_internal.hpp"
+#include "reinforcer/core/bytes.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 
 namespace reinforcer {
@@ -50,10 +49,10 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
     }
   }
   if (ranks > 1) {  // LeadScore is plain numbers: its bytes travel as they are
-    static_assert(std::is_trivially_copyable<LeadScore>::value, "LeadScore is sent as bytes");
-    std::string mine((end - begin) * sizeof(LeadScore), '\0');
-    for (std::size_t k = begin; k < end; ++k)
-      std::memcpy(&mine[(k - begin) * sizeof(LeadScore)], &leads[plan.row_of_key[k]].score, sizeof(LeadScore));
+    std::string mine;
+    mine.reserve((end - begin) * sizeof(LeadScore));
+    ByteWriter w(mine);
+    for (std::size_t k = begin; k < end; ++k) w.put(leads[plan.row_of_key[k]].score);
     std::vector<std::string> parts = comm.gather(mine, 0);
     std::string().swap(mine);
     std::string all;
@@ -63,8 +62,8 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
     }
     comm.broadcast(all, 0);
     if (all.size() != n * sizeof(LeadScore)) throw std::logic_error("plan_call_list: the ranks scored a different number of leads");
-    for (std::size_t k = 0; k < n; ++k)
-      std::memcpy(&leads[plan.row_of_key[k]].score, &all[k * sizeof(LeadScore)], sizeof(LeadScore));
+    ByteReader in(all, "the call list's lead scores");
+    for (std::size_t k = 0; k < n; ++k) leads[plan.row_of_key[k]].score = in.get<LeadScore>();
   }
   if (with_rows) plan.rows.reserve(leads.size());
   std::vector<std::uint8_t> act(leads.size());

@@ -8,11 +8,11 @@
 #include <array>
 #include <cmath>
 #include <chrono>
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "evaluation_internal.hpp"
+#include "reinforcer/core/bytes.hpp"
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/data/data_support.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
@@ -266,8 +266,9 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
       const double header[2] = {static_cast<double>(mine[k]), static_cast<double>(payload.size())};
 #pragma omp critical(evaluation_bytes)
       {
-        out.bytes.append(reinterpret_cast<const char*>(header), sizeof header);
-        out.bytes.append(reinterpret_cast<const char*>(payload.data()), payload.size() * sizeof(double));
+        ByteWriter w(out.bytes);
+        w.put_values(header, 2);
+        w.put_values(payload);
       }
 #pragma omp critical(evaluation_progress)
       {
@@ -290,15 +291,11 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
 // Adds the gathered (task index, payload) pairs to `into`, freeing the parts as it goes.
 void add_parts(std::vector<std::string>& parts, FinishedTasks& into) {
   for (std::string& b : parts) {
-    std::size_t pos = 0;
-    while (pos < b.size()) {
+    ByteReader in(b, "an evaluation task's payload");
+    while (!in.done()) {
       double header[2];
-      std::memcpy(header, b.data() + pos, sizeof header);
-      pos += sizeof header;
-      auto& v = into[static_cast<std::int64_t>(header[0])];
-      v.resize(static_cast<std::size_t>(header[1]));
-      if (!v.empty()) std::memcpy(v.data(), b.data() + pos, v.size() * sizeof(double));  // a fold may hold no one out
-      pos += v.size() * sizeof(double);
+      in.get_values(header, 2);
+      into[static_cast<std::int64_t>(header[0])] = in.get_vector<double>(static_cast<std::size_t>(header[1]));
     }
     std::string().swap(b);
   }

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "evaluation_internal.hpp"
+#include "reinforcer/core/bytes.hpp"
 #include "reinforcer/core/rng.hpp"
 #include "reinforcer/stats/bootstrap.hpp"
 #include "reinforcer/stats/ranking_metrics.hpp"
@@ -74,11 +74,10 @@ std::string targeting_rows_bytes(const std::vector<ScoreRow>& rows) {
   for (const ScoreRow& r : rows)
     v.insert(v.end(), {static_cast<double>(r.fold), r.cohort == "inbound" ? 1.0 : 0.0, static_cast<double>(r.subscribed),
                        r.status_quo, r.call_list, r.segment_rate, r.cohort_rate, r.random});
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+  return bytes_of(v);
 }
 std::vector<ScoreRow> targeting_rows_from(const std::string& bytes) {
-  std::vector<double> v(bytes.size() / sizeof(double));
-  if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
+  const std::vector<double> v = values_of<double>(bytes, "the targeting's score rows");
   std::vector<ScoreRow> rows;
   rows.reserve(v.size() / kTargetingFields);
   for (std::size_t at = 0; at + kTargetingFields <= v.size(); at += kTargetingFields)
@@ -142,13 +141,11 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Com
         for (const auto& m : reps[static_cast<std::size_t>(b)]) part.insert(part.end(), m.begin(), m.end());
       }
       const std::vector<std::string> parts =
-          comm.gather(std::string(reinterpret_cast<const char*>(part.data()), part.size() * sizeof(double)), 0);
+          comm.gather(bytes_of(part), 0);
       if (!comm.is_root()) continue;
       const std::size_t per_metric = names.size(), fields = 1 + kScorers.size() * per_metric;
       for (const std::string& bytes : parts) {
-        if (bytes.empty()) continue;  // rank 0's own part, or a rank without replicates
-        std::vector<double> v(bytes.size() / sizeof(double));
-        std::memcpy(v.data(), bytes.data(), v.size() * sizeof(double));
+        const std::vector<double> v = values_of<double>(bytes, "the targeting's bootstrap replicates");  // empty: rank 0's own part
         for (std::size_t at = 0; at + fields <= v.size(); at += fields) {
           auto& rep = reps.at(static_cast<std::size_t>(v[at]));
           for (std::size_t sc = 0; sc < kScorers.size(); ++sc)

@@ -2,11 +2,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 #include <unordered_set>
 
 #include "reinforcer/pipeline/subset_search.hpp"
+#include "reinforcer/core/bytes.hpp"
 
 namespace reinforcer {
 
@@ -36,14 +36,6 @@ std::string SearchSpace::describe(ElementSet subset) const {
   }
   return text + "}";
 }
-
-namespace {
-
-void append_bytes(std::string& out, const void* data, std::size_t bytes) {
-  out.append(static_cast<const char*>(data), bytes);
-}
-
-}  // namespace
 
 std::vector<std::vector<double>> score_subsets(const Communicator& comm, const std::vector<ElementSet>& subsets,
                                                const std::vector<int>& replicates, const BatchScorer& scorer,
@@ -77,8 +69,9 @@ std::vector<std::vector<double>> score_subsets(const Communicator& comm, const s
     if (scores.size() != batch.size())
       throw std::logic_error("subset scorer returned " + std::to_string(scores.size()) + " scores for " +
                              std::to_string(batch.size()) + " subsets");
-    append_bytes(mine, &item, sizeof item);
-    append_bytes(mine, scores.data(), scores.size() * sizeof(double));
+    ByteWriter w(mine);
+    w.put(item);
+    w.put_values(scores);
     // Rank 0 sees the items handed out so far (its own and the others'): the job's progress.
     done = std::max(done, (item / chunks) * per_replicate + end);
     if (comm.is_root() && farm.progress) farm.progress({done, total, seconds()});
@@ -99,26 +92,23 @@ std::vector<std::vector<double>> score_subsets(const Communicator& comm, const s
     std::vector<double> scores(static_cast<std::size_t>(total), 0.0);
     std::vector<char> seen(static_cast<std::size_t>(items), 0);
     for (const std::string& part : parts) {
-      std::size_t at = 0;
-      while (at < part.size()) {
-        std::int64_t item = 0;
-        std::memcpy(&item, part.data() + at, sizeof item);
-        at += sizeof item;
+      ByteReader in(part, "a rank's subset scores");
+      while (!in.done()) {
+        const auto item = in.get<std::int64_t>();
+        if (item < 0 || item >= items) throw std::logic_error("score_subsets: work item " + std::to_string(item) + " out of range");
         const auto [begin, end] = range(item);
-        const std::size_t bytes = static_cast<std::size_t>(end - begin) * sizeof(double);
-        std::memcpy(scores.data() + (item / chunks) * per_replicate + begin, part.data() + at, bytes);
-        at += bytes;
+        in.get_values(scores.data() + (item / chunks) * per_replicate + begin, static_cast<std::size_t>(end - begin));
         seen[static_cast<std::size_t>(item)] = 1;
       }
     }
     if (std::count(seen.begin(), seen.end(), 0) != 0) throw std::logic_error("score_subsets: a work item was lost");
-    all.assign(reinterpret_cast<const char*>(scores.data()), scores.size() * sizeof(double));
+    all = bytes_of(scores);
   }
   comm.broadcast(all, 0);
   if (all.size() != static_cast<std::size_t>(total) * sizeof(double)) throw std::logic_error("score_subsets: broadcast size mismatch");
-  std::vector<std::vector<double>> out(replicates.size(), std::vector<double>(static_cast<std::size_t>(per_replicate)));
-  for (std::size_t r = 0; r < out.size(); ++r)
-    std::memcpy(out[r].data(), all.data() + r * out[r].size() * sizeof(double), out[r].size() * sizeof(double));
+  std::vector<std::vector<double>> out;
+  ByteReader in(all, "the subset scores");
+  for (std::size_t r = 0; r < replicates.size(); ++r) out.push_back(in.get_vector<double>(static_cast<std::size_t>(per_replicate)));
   if (comm.is_root() && farm.progress) farm.progress({total, total, seconds()});
   return out;
 }

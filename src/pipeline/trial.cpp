@@ -9,7 +9,6 @@
 #include <functional>
 #include <thread>
 #include <utility>
-#include <cstring>
 #include <stdexcept>
 #include <string_view>
 #include <sys/stat.h>
@@ -17,6 +16,7 @@
 #include <malloc.h>
 #endif
 
+#include "reinforcer/core/bytes.hpp"
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/core/sha256.hpp"
 #include "reinforcer/stats/bootstrap.hpp"
@@ -61,8 +61,7 @@ TrialInput read_trial_input(const std::string& prepared_path, const Communicator
   std::string bytes;
   if (comm.is_root()) {
     bytes = customer_table_bytes(in.table);
-    const auto day = static_cast<std::int64_t>(in.export_date);
-    bytes.append(reinterpret_cast<const char*>(&day), sizeof day);
+    ByteWriter(bytes).put(static_cast<std::int64_t>(in.export_date));
     bytes += in.sha256;  // 64 hex digits
   }
   comm.broadcast(bytes);
@@ -71,9 +70,7 @@ TrialInput read_trial_input(const std::string& prepared_path, const Communicator
   if (bytes.size() < kTail) throw std::logic_error("broadcast trial input: truncated");
   in.path = prepared_path;
   in.sha256 = bytes.substr(bytes.size() - 64);
-  std::int64_t day = 0;
-  std::memcpy(&day, bytes.data() + bytes.size() - kTail, sizeof day);
-  in.export_date = static_cast<Day>(day);
+  in.export_date = static_cast<Day>(ByteReader(std::string_view(bytes).substr(bytes.size() - kTail), "broadcast trial input").get<std::int64_t>());
   in.table = customer_table_from_bytes(std::string_view(bytes).substr(0, bytes.size() - kTail));
   return in;
 }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "reinforcer/stats/proportion.hpp"
+#include "reinforcer/core/bytes.hpp"
 #include "reinforcer/core/errors.hpp"
 #include "customer_attributes.hpp"
 
@@ -313,51 +314,6 @@ namespace {
 constexpr std::uint32_t kTableBytesMagic = 0x52435432;  // "RCT2": layout below, version 2 (attributes)
 constexpr std::size_t kCustomerBytes = 64;
 
-class ByteWriter {
- public:
-  explicit ByteWriter(std::string& out) : out_(out) {}
-  template <typename T>
-  void put(T v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out_.append(reinterpret_cast<const char*>(&v), sizeof v);
-  }
-  void put_text(std::string_view s) {
-    put(static_cast<std::uint32_t>(s.size()));
-    out_.append(s.data(), s.size());
-  }
-
- private:
-  std::string& out_;
-};
-
-class ByteReader {
- public:
-  explicit ByteReader(std::string_view in) : in_(in) {}
-  template <typename T>
-  T get() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, in_.data() + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
-  std::string get_text() {
-    const auto n = get<std::uint32_t>();
-    need(n);
-    std::string s(in_.substr(at_, n));
-    at_ += n;
-    return s;
-  }
-  std::size_t left() const { return in_.size() - at_; }
-
- private:
-  void need(std::size_t n) const {
-    if (in_.size() - at_ < n) throw std::invalid_argument("customer table bytes: truncated");
-  }
-  std::string_view in_;
-  std::size_t at_ = 0;
-};
-
 }  // namespace
 
 std::string customer_table_bytes(const CustomerTable& table) {
@@ -396,7 +352,7 @@ std::string customer_table_bytes(const CustomerTable& table) {
 }
 
 CustomerTable customer_table_from_bytes(std::string_view bytes) {
-  ByteReader r(bytes);
+  ByteReader r(bytes, "customer table bytes");
   if (r.get<std::uint32_t>() != kTableBytesMagic) throw std::invalid_argument("customer table bytes: unknown layout");
   CustomerTable t;
   const auto countries = r.get<std::uint64_t>();
