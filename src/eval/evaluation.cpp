@@ -8,6 +8,7 @@
 #include <array>
 #include <cmath>
 #include <chrono>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -183,6 +184,14 @@ std::vector<std::size_t> deal_tasks(const std::vector<Task>& tasks, const std::v
   return mine;
 }
 
+// A finished task as the ranks send it: (task index, payload size) as doubles, then the payload.
+void put_task(std::string& out, std::size_t task, const std::vector<double>& payload) {
+  ByteWriter w(out);
+  const double header[2] = {static_cast<double>(task), static_cast<double>(payload.size())};
+  w.put_values(header, 2);
+  w.put_values(payload);
+}
+
 // Runs this rank's share of the tasks not finished before (`pending`, dealt by deal_tasks);
 // returns the (task index, payload) pairs it finished, serialised, and whether a stop request
 // left some of its tasks undone.
@@ -263,12 +272,9 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
           break;
         }
       }
-      const double header[2] = {static_cast<double>(mine[k]), static_cast<double>(payload.size())};
 #pragma omp critical(evaluation_bytes)
       {
-        ByteWriter w(out.bytes);
-        w.put_values(header, 2);
-        w.put_values(payload);
+        put_task(out.bytes, mine[k], payload);
       }
 #pragma omp critical(evaluation_progress)
       {
@@ -288,17 +294,51 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
   return out;
 }
 
-// Adds the gathered (task index, payload) pairs to `into`, freeing the parts as it goes.
-void add_parts(std::vector<std::string>& parts, FinishedTasks& into) {
-  for (std::string& b : parts) {
-    ByteReader in(b, "an evaluation task's payload");
-    while (!in.done()) {
-      double header[2];
-      in.get_values(header, 2);
-      into[static_cast<std::int64_t>(header[0])] = in.get_vector<double>(static_cast<std::size_t>(header[1]));
+// The refits' lead scores, put straight into the call list's [lead, refit] matrices as the
+// payloads arrive (rank by rank), so they are never held twice. A refit in hand: its replicate
+// and where its 2 x leads scores start (p_subscribe, then gain, in key order).
+struct RefitLeads {
+  std::size_t replicate;
+  const char* scores;
+};
+void fill_refit_columns(const std::vector<RefitLeads>& refits, const std::vector<std::uint32_t>& row_of_key, RefitScores& m) {
+  const std::size_t leads = row_of_key.size(), B = m.refits;
+  // A block of leads at a time, every refit within it: the rows written lie together.
+  constexpr std::size_t kBlock = 2048;
+  for (std::size_t first = 0; first < leads; first += kBlock) {
+    const std::size_t last = std::min(leads, first + kBlock);
+    for (const RefitLeads& refit : refits) {
+      const std::size_t b = refit.replicate;
+      for (std::size_t k = first; k < last; ++k) {
+        const std::size_t row = row_of_key[k];
+        std::memcpy(&m.p_subscribe[row * B + b], refit.scores + k * sizeof(double), sizeof(double));
+        std::memcpy(&m.gain[row * B + b], refit.scores + (leads + k) * sizeof(double), sizeof(double));
+      }
     }
-    std::string().swap(b);
   }
+}
+
+// Adds one rank's (task index, payload) pairs to `into`; with `columns`, a refit's lead scores
+// go into the call list's matrices instead (its payload keeps what precedes them).
+void add_part(std::string_view part, const std::vector<Task>& tasks, FinishedTasks& into,
+              const std::vector<std::uint32_t>* row_of_key, RefitScores* columns) {
+  ByteReader in(part, "an evaluation task's payload");
+  std::vector<RefitLeads> refits;
+  while (!in.done()) {
+    double header[2];
+    in.get_values(header, 2);
+    const auto task = static_cast<std::int64_t>(header[0]);
+    const auto values = static_cast<std::size_t>(header[1]);
+    const Task& t = tasks.at(static_cast<std::size_t>(task));
+    if (columns && t.kind == TaskKind::model && t.replicate >= 0) {
+      if (values != kLeadsAt + 2 * row_of_key->size()) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
+      into[task] = in.get_vector<double>(kLeadsAt);
+      refits.push_back(RefitLeads{static_cast<std::size_t>(t.replicate), in.get_bytes(2 * row_of_key->size() * sizeof(double)).data()});
+    } else {
+      into[task] = in.get_vector<double>(values);
+    }
+  }
+  if (columns) fill_refit_columns(refits, *row_of_key, *columns);
 }
 
 }  // namespace
@@ -384,15 +424,33 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   const RefitPlan refit_plan = plan_refits(table, fitting, encoder, s, learned);
   RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, refit_plan, s, call_list.keys, comm, run);
   const bool stopped = comm.max(mine.stopped ? 1 : 0) > 0;  // one decision for every rank
-  // Rank 0 keeps its own part rather than gathering a copy of it.
-  std::vector<std::string> parts = comm.gather(comm.is_root() ? std::string() : mine.bytes, 0);
-  if (comm.is_root()) parts.at(0) = std::move(mine.bytes);
-  std::string().swap(mine.bytes);
+  EvaluationResult r;
+  // Rank 0 takes its own part, then the others' one rank at a time (each freed once taken).
+  // Unless stopped (when the checkpoint keeps whole payloads), the refits' lead scores go into
+  // the call list's matrices as they come.
   FinishedTasks finished;
+  RefitScores* columns = nullptr;
   if (comm.is_root()) {
-    finished = run.finished;
-    add_parts(parts, finished);
+    if (!stopped) {
+      const std::size_t leads = call_list.rows.size(), B = static_cast<std::size_t>(s.bootstrap);
+      r.call_list_refits.refits = B;
+      r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
+      r.call_list_refits.gain.assign(leads * B, kNaN);
+      columns = &r.call_list_refits;
+    }
+    for (const auto& [task, payload] : run.finished) {  // from a checkpoint
+      std::string bytes;
+      put_task(bytes, static_cast<std::size_t>(task), payload);
+      add_part(bytes, tasks, finished, &call_list.row_of_key, columns);
+    }
+    add_part(mine.bytes, tasks, finished, &call_list.row_of_key, columns);
+    std::string().swap(mine.bytes);
   }
+  comm.gather_each(mine.bytes, 0, [&](int, std::string& part) {  // root's own part is empty by now
+    add_part(part, tasks, finished, &call_list.row_of_key, columns);
+    std::string().swap(part);
+  });
+  std::string().swap(mine.bytes);
   if (stopped) {
     if (comm.is_root() && run.checkpoint) run.checkpoint(finished, static_cast<std::int64_t>(tasks.size()));
     comm.barrier();
@@ -400,7 +458,6 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     throw Interrupted("stopped by a signal with " + std::to_string(done) + " of " + std::to_string(tasks.size()) +
                       " tasks finished" + (run.checkpoint ? "; a checkpoint was written; continue with --resume" : ""));
   }
-  EvaluationResult r;
   r.folds = folds;
   for (const auto& c : table.customers) r.undated_set_aside += c.cohort == Cohort::undated;
   if (!comm.is_root()) {
@@ -520,28 +577,6 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   // The call list: intervals and the refits' scores (for rank stability) from the same refits.
   {
     const std::size_t leads = call_list.rows.size(), B = static_cast<std::size_t>(s.bootstrap);
-    r.call_list_refits.refits = B;
-    r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
-    r.call_list_refits.gain.assign(leads * B, kNaN);
-    auto refit_leads = [&](std::size_t b) -> std::vector<double>& {
-      return payload[kFoldsAt + static_cast<std::size_t>(folds) + 2 + b];
-    };
-    for (std::size_t b = 0; b < B; ++b)
-      if (refit_leads(b).size() != kLeadsAt + 2 * leads) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
-    // A block of leads at a time, every refit within it: the rows written lie together.
-    constexpr std::size_t kBlock = 2048;
-    for (std::size_t first = 0; first < leads; first += kBlock) {
-      const std::size_t last = std::min(leads, first + kBlock);
-      for (std::size_t b = 0; b < B; ++b) {
-        const double* v = refit_leads(b).data();
-        for (std::size_t k = first; k < last; ++k) {
-          const std::size_t row = call_list.row_of_key[k];
-          r.call_list_refits.p_subscribe[row * B + b] = v[kLeadsAt + k];
-          r.call_list_refits.gain[row * B + b] = v[kLeadsAt + leads + k];
-        }
-      }
-    }
-    for (std::size_t b = 0; b < B; ++b) refit_leads(b).resize(kLeadsAt), refit_leads(b).shrink_to_fit();  // the last use of the refits' leads
     for (std::size_t k = 0; k < leads; ++k) {
       CallListRow& row = call_list.rows[k];
       const auto* first = r.call_list_refits.p_subscribe.data() + k * B;

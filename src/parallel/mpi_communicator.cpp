@@ -261,25 +261,40 @@ class MpiCommunicator final : public CommunicatorImpl {
       transfer(r);
     }
   }
-  std::vector<std::string> gather(const std::string& bytes, int root) const override {
+  void gather_each(const std::string& bytes, int root, const std::function<void(int, std::string&)>& take) const override {
     arrive();
-    int n = static_cast<int>(bytes.size());
-    std::vector<int> sizes(static_cast<std::size_t>(size_));
+    const auto n = static_cast<std::int64_t>(bytes.size());
+    std::vector<std::int64_t> sizes(static_cast<std::size_t>(size_));
     MPI_Request r;
-    check(MPI_Igather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, root, comm_, &r), "gather");
+    check(MPI_Igather(&n, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, root, comm_, &r), "gather");
     transfer(r);
-    std::vector<int> offsets(static_cast<std::size_t>(size_), 0);
-    int total = 0;
-    for (std::size_t i = 0; i < sizes.size(); ++i) offsets[i] = total, total += sizes[i];
-    std::string all(rank_ == root ? static_cast<std::size_t>(total) : 0, '\0');
-    check(MPI_Igatherv(bytes.data(), n, MPI_CHAR, all.data(), sizes.data(), offsets.data(), MPI_CHAR, root, comm_, &r),
-          "gather");
-    transfer(r);
-    std::vector<std::string> out;
-    if (rank_ == root)
-      for (std::size_t i = 0; i < sizes.size(); ++i)
-        out.push_back(all.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(sizes[i])));
-    return out;
+    // Point to point, one rank after another: root receives a part only once it has taken the
+    // one before. MPI counts are ints: a large part goes in pieces (in order: same source, tag
+    // and communicator never overtake).
+    constexpr std::int64_t kPiece = std::int64_t{1} << 30;
+    if (rank_ != root) {
+      for (std::int64_t at = 0; at < n; at += kPiece) {
+        check(MPI_Isend(bytes.data() + at, static_cast<int>(std::min(kPiece, n - at)), MPI_CHAR, root, kGatherTag, comm_, &r),
+              "gather");
+        transfer(r);
+      }
+      return;
+    }
+    for (int from = 0; from < size_; ++from) {
+      std::string part;
+      if (from == root) {
+        part = bytes;
+      } else {
+        const std::int64_t m = sizes[static_cast<std::size_t>(from)];
+        part.resize(static_cast<std::size_t>(m));
+        for (std::int64_t at = 0; at < m; at += kPiece) {
+          check(MPI_Irecv(part.data() + at, static_cast<int>(std::min(kPiece, m - at)), MPI_CHAR, from, kGatherTag, comm_, &r),
+                "gather");
+          transfer(r);
+        }
+      }
+      take(from, part);
+    }
   }
   void barrier() const override { arrive(); }
   std::shared_ptr<const CommunicatorImpl> split(int color) const override {
@@ -293,6 +308,7 @@ class MpiCommunicator final : public CommunicatorImpl {
   }
 
  private:
+  static constexpr int kGatherTag = 7;  // the only point-to-point messages on comm_
   void arrive() const { reinforcer::arrive(comm_, size_, members_, *liveness_); }
   void transfer(MPI_Request& r) const { liveness_->wait(r, members_, kTransferSpin); }
   void allreduce(void* d, std::size_t n, MPI_Datatype type, MPI_Op op) const {

@@ -71,6 +71,22 @@ TEST_CASE("communicator: gather collects every rank's bytes in rank order on the
   }
 }
 
+TEST_CASE("communicator: gather_each hands the root one rank's bytes at a time, in rank order", "[communicator]") {
+  const Communicator c = test_communicator();
+  // Rank 1 sends nothing; the others a part whose length and bytes say whose it is.
+  const std::string mine = c.rank() == 1 ? std::string() : std::string(1000 * static_cast<std::size_t>(c.rank() + 1), static_cast<char>('a' + c.rank()));
+  std::vector<int> order;
+  c.gather_each(mine, 0, [&](int rank, std::string& part) {
+    order.push_back(rank);
+    CHECK(part == (rank == 1 ? std::string() : std::string(1000 * static_cast<std::size_t>(rank + 1), static_cast<char>('a' + rank))));
+    std::string().swap(part);  // the root may free a part as it goes
+  });
+  std::vector<int> expected;
+  for (int r = 0; c.is_root() && r < c.size(); ++r) expected.push_back(r);
+  CHECK(order == expected);  // nothing handed to the other ranks
+  c.barrier();
+}
+
 TEST_CASE("communicator: split forms groups of ranks with the same color", "[communicator]") {
   const Communicator c = test_communicator();
   const int color = c.rank() % 2;

@@ -65,12 +65,15 @@ class ByteReader {
     get_values(v.data(), count);
     return v;
   }
-  std::string get_text() {
-    const auto n = get<std::uint32_t>();
+  // The next n bytes as they are (a view into the bytes read).
+  std::string_view get_bytes(std::size_t n) {
     need(n);
-    std::string s(in_.substr(at_, n));
+    const std::string_view v = in_.substr(at_, n);
     at_ += n;
-    return s;
+    return v;
+  }
+  std::string get_text() {
+    return std::string(get_bytes(get<std::uint32_t>()));
   }
   std::size_t left() const { return in_.size() - at_; }
   bool done() const { return at_ == in_.size(); }

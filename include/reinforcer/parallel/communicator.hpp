@@ -29,7 +29,9 @@ class CommunicatorImpl {
   virtual void max_in_place(std::int64_t* data, std::size_t n) const = 0;
   virtual void or_in_place(std::uint64_t* data, std::size_t n) const = 0;
   virtual void broadcast(std::string& bytes, int root) const = 0;
-  virtual std::vector<std::string> gather(const std::string& bytes, int root) const = 0;
+  // Root calls take(rank, part) for every rank in rank order (its own part a copy of bytes).
+  virtual void gather_each(const std::string& bytes, int root,
+                           const std::function<void(int rank, std::string& part)>& take) const = 0;
   virtual void barrier() const = 0;
   virtual std::shared_ptr<const CommunicatorImpl> split(int color) const = 0;
   virtual std::shared_ptr<SharedCounterImpl> shared_counter(std::int64_t start) const = 0;
@@ -57,7 +59,16 @@ class Communicator {
   // Root's bytes replace every other rank's.
   void broadcast(std::string& bytes, int root = 0) const { impl_->broadcast(bytes, root); }
   // Every rank's bytes, in rank order, on root; empty elsewhere.
-  std::vector<std::string> gather(const std::string& bytes, int root = 0) const { return impl_->gather(bytes, root); }
+  std::vector<std::string> gather(const std::string& bytes, int root = 0) const {
+    std::vector<std::string> parts;
+    gather_each(bytes, root, [&](int, std::string& part) { parts.push_back(std::move(part)); });
+    return parts;
+  }
+  // The same, one part at a time: root is handed each rank's bytes in rank order (to use, move
+  // or free) before the next arrives, so it never holds them all at once. Parts of any size.
+  void gather_each(const std::string& bytes, int root, const std::function<void(int rank, std::string& part)>& take) const {
+    impl_->gather_each(bytes, root, take);
+  }
   void barrier() const { impl_->barrier(); }
   // Ranks with the same color form a new communicator (trial groups).
   Communicator split(int color) const { return Communicator(impl_->split(color)); }
