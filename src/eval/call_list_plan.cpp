@@ -13,18 +13,12 @@ namespace evaluation {
 
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                             const SegmentEncoder& encoder, const EvaluationSettings& s, const Communicator& comm,
-                            bool with_rows) {
+                            bool keep_leads) {
   const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
-  struct Lead {
-    const Customer* customer;
-    std::int32_t node;
-    LeadState state;
-    LeadScore score;
-  };
-  std::vector<Lead> leads;
-  for (const Customer& c : table.customers)
-    if (open_lead(c)) leads.push_back(Lead{&c, encoder.node_of(c, table), lead_state_at(c, s.hazards.export_date), {}});
   CallListPlan plan;
+  std::vector<PlannedLead>& leads = plan.leads;
+  for (const Customer& c : table.customers)
+    if (open_lead(c)) leads.push_back(PlannedLead{&c, encoder.node_of(c, table), lead_state_at(c, s.hazards.export_date), {}});
   plan.row_of_key.resize(leads.size());
   for (std::size_t k = 0; k < leads.size(); ++k) plan.row_of_key[k] = static_cast<std::uint32_t>(k);
   std::stable_sort(plan.row_of_key.begin(), plan.row_of_key.end(),
@@ -44,7 +38,7 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
     one.assign_segment(est, static_cast<std::size_t>(node), listed);
     LeadScorer scorer(one, s.q.gamma);
     for (; k < end && leads[plan.row_of_key[k]].node == node; ++k) {
-      Lead& l = leads[plan.row_of_key[k]];
+      PlannedLead& l = leads[plan.row_of_key[k]];
       l.score = scorer.score(0, l.state.progress, l.state.scored_week);
     }
   }
@@ -65,22 +59,33 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
     ByteReader in(all, "the call list's lead scores");
     for (std::size_t k = 0; k < n; ++k) leads[plan.row_of_key[k]].score = in.get<LeadScore>();
   }
-  if (with_rows) plan.rows.reserve(leads.size());
   std::vector<std::uint8_t> act(leads.size());
-  for (std::size_t i = 0; i < leads.size(); ++i) {
-    const Customer& c = *leads[i].customer;
-    const LeadState& st = leads[i].state;
-    const LeadScore& sc = leads[i].score;
-    const std::int32_t node = leads[i].node;
+  for (std::size_t i = 0; i < leads.size(); ++i)
+    act[i] = lead_section(*leads[i].customer, leads[i].state, leads[i].score, s.stale_weeks) == LeadSection::act;
+  plan.keys.reserve(leads.size());
+  for (std::uint32_t i : plan.row_of_key) {
+    const PlannedLead& l = leads[i];
+    plan.keys.push_back(LeadKey{l.node, l.state.progress, l.state.scored_week, act[i] != 0});
+  }
+  if (!keep_leads) std::vector<PlannedLead>().swap(plan.leads);
+  return plan;
+}
+
+std::vector<CallListRow> call_list_rows(const CallListPlan& plan, const CustomerTable& table, const SegmentEncoder& encoder,
+                                        const EvaluationSettings& s) {
+  std::vector<CallListRow> rows;
+  rows.reserve(plan.leads.size());
+  for (const PlannedLead& lead : plan.leads) {
+    const Customer& c = *lead.customer;
+    const LeadState& st = lead.state;
+    const LeadScore& sc = lead.score;
     const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
-    act[i] = section == LeadSection::act;
-    if (!with_rows) continue;
     CallListRow r;
     r.id = c.id;
     r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
     r.country = c.country >= 0 ? table.countries.at(static_cast<std::size_t>(c.country)) : "unknown";
     r.education = c.education > 0 ? education_name(c.education) : "unknown";
-    r.segment = encoder.describe(node);
+    r.segment = encoder.describe(lead.node);
     r.stage = c.stage > 0 ? std::string(kStageValues[c.stage]) : "unknown";
     r.milestones = milestones_text(st.progress);
     r.section = std::string(kLeadSectionNames[static_cast<std::size_t>(section)]);
@@ -99,21 +104,17 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
     r.assumed_success = sc.assumed_success;
     r.break_even_success = sc.break_even_success;
     r.expected_value = sc.value;
-    plan.rows.push_back(std::move(r));
+    rows.push_back(std::move(r));
   }
-  plan.keys.reserve(leads.size());
-  for (std::uint32_t i : plan.row_of_key) {
-    const Lead& l = leads[i];
-    plan.keys.push_back(LeadKey{l.node, l.state.progress, l.state.scored_week, act[i] != 0});
-  }
-  return plan;
+  return rows;
 }
 
 }  // namespace evaluation
 
 std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const EvaluationSettings& s) {
   const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
-  return evaluation::plan_call_list(table, fitting, SegmentEncoder(table, fitting, s.features), s, local_communicator()).rows;
+  const SegmentEncoder encoder(table, fitting, s.features);
+  return evaluation::call_list_rows(evaluation::plan_call_list(table, fitting, encoder, s, local_communicator()), table, encoder, s);
 }
 
 }  // namespace reinforcer

@@ -432,7 +432,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   RefitScores* columns = nullptr;
   if (comm.is_root()) {
     if (!stopped) {
-      const std::size_t leads = call_list.rows.size(), B = static_cast<std::size_t>(s.bootstrap);
+      const std::size_t leads = call_list.leads.size(), B = static_cast<std::size_t>(s.bootstrap);
       r.call_list_refits.refits = B;
       r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
       r.call_list_refits.gain.assign(leads * B, kNaN);
@@ -488,6 +488,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
         sub_observed[g].push_back(v[off + kObservedAt + kSubscriptionEvent] != 0);
       }
     }
+    std::vector<double>().swap(payload[kFoldsAt + static_cast<std::size_t>(f)]);  // its last use (27 numbers a customer)
   }
   build_targeting(r, s, comm);
 
@@ -576,15 +577,17 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
 
   // The call list: intervals and the refits' scores (for rank stability) from the same refits.
   {
-    const std::size_t leads = call_list.rows.size(), B = static_cast<std::size_t>(s.bootstrap);
+    // The rows now, with the refits' payloads freed: their text is the larger part.
+    r.call_list = call_list_rows(call_list, table, encoder, s);
+    std::vector<PlannedLead>().swap(call_list.leads);
+    const std::size_t leads = r.call_list.size(), B = static_cast<std::size_t>(s.bootstrap);
     for (std::size_t k = 0; k < leads; ++k) {
-      CallListRow& row = call_list.rows[k];
+      CallListRow& row = r.call_list[k];
       const auto* first = r.call_list_refits.p_subscribe.data() + k * B;
       const PointInterval ci = interval_holding(row.p_subscribe, std::vector<double>(first, first + B));
       row.low95 = ci.low, row.high95 = ci.high;
       r.call_list_widened += ci.widened;
     }
-    r.call_list = std::move(call_list.rows);
   }
   // A cohort whose held-out customers hold no subscriber has no AUC, lift or difference: the
   // report marks its rows n/a, and says why here.
