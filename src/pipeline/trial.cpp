@@ -12,12 +12,10 @@
 #include <stdexcept>
 #include <string_view>
 #include <sys/stat.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "reinforcer/core/bytes.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "reinforcer/core/memory.hpp"
 #include "reinforcer/core/sha256.hpp"
 #include "reinforcer/stats/bootstrap.hpp"
 #include "reinforcer/data/data_support.hpp"
@@ -203,14 +201,6 @@ void train_dqn_trial(const TrialConfig& config, const TrialInput& input, const F
   result.state.q = tabulate(result.dqn.weights, result.dqn.layer_sizes);
   result.state.visits = all_visited;
   result.state.rounds_done = 1;
-}
-
-// glibc keeps what the workers' threads freed in their arenas (tens of MB with hundreds of
-// workers), where the one thread that judges and writes next cannot reuse it.
-void release_freed_memory() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
 }
 
 }  // namespace
