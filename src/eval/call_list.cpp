@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <stdexcept>
 
 #include "reinforcer/core/errors.hpp"
 #include "reinforcer/stats/bootstrap.hpp"
@@ -104,6 +105,34 @@ std::string lead_reason(LeadSection section, const Customer& c, const LeadState&
     case LeadSection::stale: return "no activity for " + std::to_string(state.weeks_since_activity) + " weeks; " + p26;
   }
   return "";
+}
+
+std::size_t CallListColumns::column_of(Text column) {
+  for (std::size_t k = 0; k < kTexts.size(); ++k)
+    if (kTexts[k] == column) return k;
+  throw std::logic_error("CallListColumns: not a text column");
+}
+
+void CallListColumns::add(const CallListRow& row) {
+  numbers_.push_back(row);  // the numbers part
+  for (std::size_t k = 0; k < kTexts.size(); ++k) {
+    const std::string& text = row.*kTexts[k];
+    const auto [at, added] = code_of_[k].try_emplace(text, static_cast<std::uint32_t>(texts_[k].size()));
+    if (added) texts_[k].push_back(text);
+    codes_[k].push_back(at->second);
+  }
+}
+
+std::string_view CallListColumns::text(Text column, std::size_t row) const {
+  const std::size_t k = column_of(column);
+  return texts_[k][codes_[k][row]];
+}
+
+CallListRow CallListColumns::row(std::size_t row) const {
+  CallListRow r;
+  static_cast<CallListNumbers&>(r) = numbers_[row];
+  for (std::size_t k = 0; k < kTexts.size(); ++k) r.*kTexts[k] = texts_[k][codes_[k][row]];
+  return r;
 }
 
 RankBy rank_by_named(const std::string& name) {

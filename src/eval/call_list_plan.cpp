@@ -71,11 +71,9 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
   return plan;
 }
 
-std::vector<CallListRow> call_list_rows(const CallListPlan& plan, const CustomerTable& table, const SegmentEncoder& encoder,
-                                        const EvaluationSettings& s) {
-  std::vector<CallListRow> rows;
-  rows.reserve(plan.leads.size());
-  for (const PlannedLead& lead : plan.leads) {
+CallListRow call_list_row(const PlannedLead& lead, const CustomerTable& table, const SegmentEncoder& encoder,
+                          const EvaluationSettings& s) {
+  {
     const Customer& c = *lead.customer;
     const LeadState& st = lead.state;
     const LeadScore& sc = lead.score;
@@ -104,9 +102,8 @@ std::vector<CallListRow> call_list_rows(const CallListPlan& plan, const Customer
     r.assumed_success = sc.assumed_success;
     r.break_even_success = sc.break_even_success;
     r.expected_value = sc.value;
-    rows.push_back(std::move(r));
+    return r;
   }
-  return rows;
 }
 
 }  // namespace evaluation
@@ -114,7 +111,10 @@ std::vector<CallListRow> call_list_rows(const CallListPlan& plan, const Customer
 std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const EvaluationSettings& s) {
   const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
   const SegmentEncoder encoder(table, fitting, s.features);
-  return evaluation::call_list_rows(evaluation::plan_call_list(table, fitting, encoder, s, local_communicator()), table, encoder, s);
+  const evaluation::CallListPlan plan = evaluation::plan_call_list(table, fitting, encoder, s, local_communicator());
+  std::vector<CallListRow> rows;
+  for (const evaluation::PlannedLead& lead : plan.leads) rows.push_back(evaluation::call_list_row(lead, table, encoder, s));
+  return rows;
 }
 
 }  // namespace reinforcer

@@ -584,12 +584,12 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
 
   // The call list: intervals and the refits' scores (for rank stability) from the same refits.
   {
-    // The rows now, with the refits' payloads freed: their text is the larger part.
-    r.call_list = call_list_rows(call_list, table, encoder, s);
+    // The rows now, with the refits' payloads freed, their texts as codes.
+    for (const PlannedLead& lead : call_list.leads) r.call_list.add(call_list_row(lead, table, encoder, s));
     std::vector<PlannedLead>().swap(call_list.leads);
     const std::size_t leads = r.call_list.size(), B = static_cast<std::size_t>(s.bootstrap);
     for (std::size_t k = 0; k < leads; ++k) {
-      CallListRow& row = r.call_list[k];
+      CallListNumbers& row = r.call_list.numbers(k);
       const auto* first = r.call_list_refits.p_subscribe.data() + k * B;
       const PointInterval ci = interval_holding(row.p_subscribe, std::vector<double>(first, first + B));
       row.low95 = ci.low, row.high95 = ci.high;

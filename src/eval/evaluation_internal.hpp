@@ -90,7 +90,7 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& hazards, const Refi
                                       const FunnelConfig& config, const std::vector<std::uint32_t>* picks,
                                       const std::vector<LeadKey>& leads, RefitWorkspace& ws);
 // The call list from the fit on all fitting customers: every open lead at its state on the
-// export date. Leads in customer order (a row each, made by call_list_rows once the refits are
+// export date. Leads in customer order (a row each, made by call_list_row once the refits are
 // in: a row's text is about 500 bytes, a planned lead 80); keys in node order (each node's
 // model is built once, here and in every refit), row_of_key[k] the row of key k. Only the rank
 // that writes the list keeps its leads. The leads are scored a share per rank of `comm`, and
@@ -113,9 +113,9 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Com
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                             const SegmentEncoder& encoder, const EvaluationSettings& s, const Communicator& comm,
                             bool keep_leads = true);
-// The planned leads as the call list's rows (intervals at the point estimate until filled in).
-std::vector<CallListRow> call_list_rows(const CallListPlan& plan, const CustomerTable& table, const SegmentEncoder& encoder,
-                                        const EvaluationSettings& s);
+// A planned lead as the call list's row (its interval at the point estimate until filled in).
+CallListRow call_list_row(const PlannedLead& lead, const CustomerTable& table, const SegmentEncoder& encoder,
+                          const EvaluationSettings& s);
 
 // The funnel for the call list (horizon kCallListHorizon, every node of the tree a segment).
 FunnelModel call_list_model(const SegmentEncoder& encoder, const HazardEstimates& hazards, const FunnelConfig& config);

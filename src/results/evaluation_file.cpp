@@ -32,15 +32,16 @@ namespace {
 
 // The call list's columns, declared once for writing and reading.
 using K = CallListRow;
+using N = CallListNumbers;
 const std::vector<std::pair<const char*, std::string K::*>> kListText = {
     {"section", &K::section}, {"cohort", &K::cohort}, {"country", &K::country}, {"education", &K::education},
     {"stage", &K::stage}, {"milestones", &K::milestones}, {"next_action", &K::next_action},
     {"break_even_action", &K::break_even_action}, {"segment", &K::segment},
     {"reason", &K::reason}};
-const std::vector<std::pair<const char*, std::int32_t K::*>> kListInts = {
+const std::vector<std::pair<const char*, std::int32_t N::*>> kListInts = {
     {"weeks_since_t0", &K::weeks_since_t0}, {"weeks_since_activity", &K::weeks_since_activity},
     {"scored_week", &K::scored_week}, {"band", &K::band}, {"progress", &K::progress}};
-const std::vector<std::pair<const char*, double K::*>> kListNumbers = {
+const std::vector<std::pair<const char*, double N::*>> kListNumbers = {
     {"p_subscribe", &K::p_subscribe}, {"low95", &K::low95}, {"high95", &K::high95},
     {"extra_subscriptions", &K::extra_subscriptions}, {"gain", &K::gain}, {"assumed_success", &K::assumed_success},
     {"break_even_success", &K::break_even_success}, {"p_subscribe_acting", &K::p_subscribe_acting},
@@ -48,13 +49,13 @@ const std::vector<std::pair<const char*, double K::*>> kListNumbers = {
 
 }  // namespace
 
-void write_call_list(const h5::Group& g, const std::vector<CallListRow>& rows, const RefitScores& refits,
-                     std::int64_t widened) {
+void write_call_list(const h5::Group& g, const CallListColumns& rows, const RefitScores& refits, std::int64_t widened) {
   h5::Table t(rows.size());
-  t.add("id", h5::column(rows, &K::id));
-  for (const auto& [name, member] : kListText) t.add(name, h5::column(rows, member));
-  for (const auto& [name, member] : kListInts) t.add(name, h5::column(rows, member));
-  for (const auto& [name, member] : kListNumbers) t.add(name, h5::column(rows, member));
+  t.add("id", h5::column(rows.numbers(), &N::id));
+  for (const auto& [name, member] : kListText)
+    t.add_strings(name, [&rows, m = member](std::size_t i) { return rows.text(m, i); });
+  for (const auto& [name, member] : kListInts) t.add(name, h5::column(rows.numbers(), member));
+  for (const auto& [name, member] : kListNumbers) t.add(name, h5::column(rows.numbers(), member));
   g.write_table("call_list", t);
   const h5::Group r = g.create_group("call_list_refits");
   r.set_attribute("refits", static_cast<std::int64_t>(refits.refits));

@@ -160,3 +160,32 @@ TEST_CASE("the list is arranged by section, ranked, and cut at capacity", "[call
   CHECK(byP.order == std::vector<std::size_t>{5, 3, 1, 0, 2, 4});
   CHECK_THROWS(rank_by_named("luck"));
 }
+
+TEST_CASE("call list columns: rows kept as numbers and text codes come back whole", "[call_list]") {
+  std::vector<CallListRow> rows(3);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CallListRow& r = rows[i];
+    r.id = 100 + static_cast<std::int64_t>(i);
+    r.cohort = i == 1 ? "inbound" : "outbound";
+    r.country = "country " + std::to_string(i % 2);
+    r.reason = std::string(40, static_cast<char>('a' + i));  // longer than a short string's buffer
+    r.section = "act";
+    r.p_subscribe = 0.1 * static_cast<double>(i), r.progress = static_cast<std::int32_t>(i);
+  }
+  CallListColumns cols;
+  for (const CallListRow& r : rows) cols.add(r);
+  REQUIRE(cols.size() == 3);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const CallListRow back = cols.row(i);
+    CHECK(back.id == rows[i].id);
+    CHECK(back.p_subscribe == rows[i].p_subscribe);
+    CHECK(back.progress == rows[i].progress);
+    for (CallListColumns::Text t : CallListColumns::kTexts) {
+      CHECK(back.*t == rows[i].*t);
+      CHECK(cols.text(t, i) == rows[i].*t);
+    }
+  }
+  cols.numbers(2).low95 = 0.05;  // the evaluation fills the intervals in place
+  CHECK(cols.row(2).low95 == 0.05);
+  CHECK(cols.numbers()[2].low95 == 0.05);
+}

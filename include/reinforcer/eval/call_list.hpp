@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "reinforcer/data/customer_table.hpp"
@@ -75,13 +76,42 @@ class LeadScorer {
   std::map<std::pair<std::int32_t, int>, std::array<double, kProgressStates>> status_quo_;
 };
 
-struct CallListRow {
+// A row of the call list: its numbers, then its text.
+struct CallListNumbers {
   std::int64_t id = 0;
-  std::string cohort, country, education, segment, stage, milestones, section, next_action, break_even_action, reason;
   std::int32_t progress = 0, weeks_since_t0 = 0, scored_week = 0, band = 0, weeks_since_activity = 0;
   double p_subscribe = 0, low95 = 0, high95 = 0;  // interval over the refits, widened to hold the estimate
   double p_subscribe_acting = 0, extra_subscriptions = 0, gain = 0;
   double assumed_success = 0, break_even_success = 0, expected_value = 0;
+};
+struct CallListRow : CallListNumbers {
+  std::string cohort, country, education, segment, stage, milestones, section, next_action, break_even_action, reason;
+};
+
+// The call list as the evaluation holds it until written: each row's numbers, and for each
+// text a code into its column's distinct texts (a million leads hold a few thousand), about
+// 130 bytes a row where a CallListRow takes 500 with its ten strings.
+class CallListColumns {
+ public:
+  using Text = std::string CallListRow::*;
+  static constexpr std::array<Text, 10> kTexts = {
+      &CallListRow::cohort,  &CallListRow::country,     &CallListRow::education,   &CallListRow::segment,
+      &CallListRow::stage,   &CallListRow::milestones,  &CallListRow::section,     &CallListRow::next_action,
+      &CallListRow::break_even_action, &CallListRow::reason};
+
+  void add(const CallListRow& row);
+  std::size_t size() const { return numbers_.size(); }
+  const std::vector<CallListNumbers>& numbers() const { return numbers_; }
+  CallListNumbers& numbers(std::size_t row) { return numbers_[row]; }
+  std::string_view text(Text column, std::size_t row) const;
+  CallListRow row(std::size_t row) const;
+
+ private:
+  static std::size_t column_of(Text column);
+  std::vector<CallListNumbers> numbers_;
+  std::array<std::vector<std::uint32_t>, kTexts.size()> codes_;
+  std::array<std::vector<std::string>, kTexts.size()> texts_;
+  std::array<std::unordered_map<std::string, std::uint32_t>, kTexts.size()> code_of_;
 };
 
 // The section of a scored lead.

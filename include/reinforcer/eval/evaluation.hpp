@@ -94,7 +94,7 @@ struct EvaluationResult {
   DescriptiveTables descriptive;
   // The call list: open leads at the export date, scored by the fit on all fitting customers,
   // intervals and rank stability from the policies' refits (same resamples).
-  std::vector<CallListRow> call_list;
+  CallListColumns call_list;
   RefitScores call_list_refits;
   std::int64_t call_list_widened = 0;  // rows whose refit interval was widened to hold the estimate
   std::int64_t folds = 0;
