@@ -8,7 +8,6 @@
 #include <array>
 #include <cmath>
 #include <chrono>
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -185,6 +184,30 @@ std::vector<std::size_t> deal_tasks(const std::vector<Task>& tasks, const std::v
   return mine;
 }
 
+// Where the refits' lead scores go on rank 0: column `replicate` of the call list's [lead,
+// refit] matrices, row row_of_key[k] for the k-th score (keys in node order).
+struct RefitColumns {
+  RefitScores* matrices = nullptr;  // null: the scores stay in the payloads
+  const std::vector<std::uint32_t>* row_of_key = nullptr;
+  std::size_t leads() const { return row_of_key->size(); }
+  // A refit's scores (p_subscribe, then gain, in key order) into its column.
+  void put(std::size_t replicate, const double* scores) const {
+    const std::size_t B = matrices->refits, n = leads();
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t at = std::size_t{(*row_of_key)[k]} * B + replicate;
+      matrices->p_subscribe[at] = scores[k], matrices->gain[at] = scores[n + k];
+    }
+  }
+  // The same scores back out of the column (a checkpoint keeps whole payloads).
+  void get(std::size_t replicate, double* scores) const {
+    const std::size_t B = matrices->refits, n = leads();
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t at = std::size_t{(*row_of_key)[k]} * B + replicate;
+      scores[k] = matrices->p_subscribe[at], scores[n + k] = matrices->gain[at];
+    }
+  }
+};
+
 // A finished task as the ranks send it: (task index, payload size) as doubles, then the payload.
 void put_task(std::string& out, std::size_t task, const std::vector<double>& payload) {
   ByteWriter w(out);
@@ -196,15 +219,19 @@ void put_task(std::string& out, std::size_t task, const std::vector<double>& pay
 // Runs this rank's share of the tasks not finished before (`pending`, dealt by deal_tasks);
 // returns the (task index, payload) pairs it finished, serialised, and whether a stop request
 // left some of its tasks undone.
+// With `own` columns (rank 0), a refit's lead scores go into them at once and its payload
+// keeps only what precedes them.
 struct RankOutcome {
   std::string bytes;
+  std::vector<std::size_t> ends;  // where each task's record in `bytes` ends
   bool stopped = false;
   std::int64_t finished = 0;
 };
 RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::size_t>& pending, const CustomerTable& table,
                       const std::vector<FoldPlan>& plans, const std::vector<std::size_t>& fitting,
                       const SegmentEncoder& encoder, const RefitPlan& plan, const EvaluationSettings& s,
-                      const std::vector<LeadKey>& leads, const Communicator& comm, const EvaluationRun& run) {
+                      const std::vector<LeadKey>& leads, const RefitColumns& own, const Communicator& comm,
+                      const EvaluationRun& run) {
   using Clock = std::chrono::steady_clock;
   const std::vector<std::size_t> mine = deal_tasks(tasks, pending, comm.size(), comm.rank());
   EvaluationProgress progress;
@@ -225,7 +252,8 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
     expected += 2 * sizeof(double);
     if (tasks[t].kind == TaskKind::break_even || tasks[t].kind == TaskKind::sensitivity) expected += kSmallPayloadBytes;
     if (tasks[t].kind == TaskKind::fold) expected += plans[static_cast<std::size_t>(tasks[t].fold)].held_out.size() * kFoldFields * sizeof(double);
-    if (tasks[t].kind == TaskKind::model) expected += (kLeadsAt + (tasks[t].replicate >= 0 ? 2 * leads.size() : 0)) * sizeof(double);
+    if (tasks[t].kind == TaskKind::model)
+      expected += (kLeadsAt + (tasks[t].replicate >= 0 && !own.matrices ? 2 * leads.size() : 0)) * sizeof(double);
   }
   out.bytes.reserve(expected);
   std::string error;
@@ -277,9 +305,15 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
           break;
         }
       }
+      if (own.matrices && t.kind == TaskKind::model && t.replicate >= 0) {  // a column of its own: no other thread writes it
+        if (payload.size() != kLeadsAt + 2 * own.leads()) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
+        own.put(static_cast<std::size_t>(t.replicate), payload.data() + kLeadsAt);
+        payload.resize(kLeadsAt);
+      }
 #pragma omp critical(evaluation_bytes)
       {
         put_task(out.bytes, mine[k], payload);
+        out.ends.push_back(out.bytes.size());
       }
 #pragma omp critical(evaluation_progress)
       {
@@ -299,51 +333,25 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
   return out;
 }
 
-// The refits' lead scores, put straight into the call list's [lead, refit] matrices as the
-// payloads arrive (rank by rank), so they are never held twice. A refit in hand: its replicate
-// and where its 2 x leads scores start (p_subscribe, then gain, in key order).
-struct RefitLeads {
-  std::size_t replicate;
-  const char* scores;
-};
-void fill_refit_columns(const std::vector<RefitLeads>& refits, const std::vector<std::uint32_t>& row_of_key, RefitScores& m) {
-  const std::size_t leads = row_of_key.size(), B = m.refits;
-  // A block of leads at a time, every refit within it: the rows written lie together.
-  constexpr std::size_t kBlock = 2048;
-  for (std::size_t first = 0; first < leads; first += kBlock) {
-    const std::size_t last = std::min(leads, first + kBlock);
-    for (const RefitLeads& refit : refits) {
-      const std::size_t b = refit.replicate;
-      for (std::size_t k = first; k < last; ++k) {
-        const std::size_t row = row_of_key[k];
-        std::memcpy(&m.p_subscribe[row * B + b], refit.scores + k * sizeof(double), sizeof(double));
-        std::memcpy(&m.gain[row * B + b], refit.scores + (leads + k) * sizeof(double), sizeof(double));
-      }
-    }
-  }
-}
-
-// Adds one rank's (task index, payload) pairs to `into`; with `columns`, a refit's lead scores
-// go into the call list's matrices instead (its payload keeps what precedes them).
-void add_part(std::string_view part, const std::vector<Task>& tasks, FinishedTasks& into,
-              const std::vector<std::uint32_t>* row_of_key, RefitScores* columns) {
+// Adds one rank's (task index, payload) records to `into`. With columns, a refit's lead scores
+// go into the matrices instead and its payload keeps what precedes them (rank 0's own refits
+// arrive so already).
+void add_part(std::string_view part, const std::vector<Task>& tasks, FinishedTasks& into, const RefitColumns& columns) {
   ByteReader in(part, "an evaluation task's payload");
-  std::vector<RefitLeads> refits;
   while (!in.done()) {
     double header[2];
     in.get_values(header, 2);
     const auto task = static_cast<std::int64_t>(header[0]);
     const auto values = static_cast<std::size_t>(header[1]);
     const Task& t = tasks.at(static_cast<std::size_t>(task));
-    if (columns && t.kind == TaskKind::model && t.replicate >= 0) {
-      if (values != kLeadsAt + 2 * row_of_key->size()) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
+    if (columns.matrices && t.kind == TaskKind::model && t.replicate >= 0 && values != kLeadsAt) {
+      if (values != kLeadsAt + 2 * columns.leads()) throw std::logic_error("evaluate: a refit scored the wrong number of leads");
       into[task] = in.get_vector<double>(kLeadsAt);
-      refits.push_back(RefitLeads{static_cast<std::size_t>(t.replicate), in.get_bytes(2 * row_of_key->size() * sizeof(double)).data()});
+      columns.put(static_cast<std::size_t>(t.replicate), in.get_vector<double>(2 * columns.leads()).data());
     } else {
       into[task] = in.get_vector<double>(values);
     }
   }
-  if (columns) fill_refit_columns(refits, *row_of_key, *columns);
 }
 
 }  // namespace
@@ -427,37 +435,53 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   // Shared by the refits and the break-even answers: starts, strata, and the learned policy
   // (one byte per state).
   const RefitPlan refit_plan = plan_refits(table, fitting, encoder, s, learned);
-  RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, refit_plan, s, call_list.keys, comm, run);
-  const bool stopped = comm.max(mine.stopped ? 1 : 0) > 0;  // one decision for every rank
   EvaluationResult r;
-  // Rank 0 takes its own part, then the others' one rank at a time (each freed once taken).
-  // Unless stopped (when the checkpoint keeps whole payloads), the refits' lead scores go into
-  // the call list's matrices as they come.
-  FinishedTasks finished;
-  RefitScores* columns = nullptr;
+  // Rank 0 puts the refits' lead scores into the call list's [lead, refit] matrices as they come
+  // (its own as each refit ends), so no rank's scores are held twice.
+  RefitColumns columns{nullptr, &call_list.row_of_key};
   if (comm.is_root()) {
-    if (!stopped) {
-      const std::size_t leads = call_list.leads.size(), B = static_cast<std::size_t>(s.bootstrap);
-      r.call_list_refits.refits = B;
-      r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
-      r.call_list_refits.gain.assign(leads * B, kNaN);
-      columns = &r.call_list_refits;
-    }
+    const std::size_t leads = call_list.leads.size(), B = static_cast<std::size_t>(s.bootstrap);
+    r.call_list_refits.refits = B;
+    r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
+    r.call_list_refits.gain.assign(leads * B, kNaN);
+    columns.matrices = &r.call_list_refits;
+  }
+  RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, refit_plan, s, call_list.keys, columns, comm, run);
+  const bool stopped = comm.max(mine.stopped ? 1 : 0) > 0;  // one decision for every rank
+  // Stopped, the checkpoint keeps whole payloads: the others' as they come, rank 0's own refits'
+  // scores read back out of the matrices.
+  const RefitColumns into = stopped ? RefitColumns{nullptr, &call_list.row_of_key} : columns;
+  FinishedTasks finished;
+  if (comm.is_root()) {
     for (const auto& [task, payload] : run.finished) {  // from a checkpoint
       std::string bytes;
       put_task(bytes, static_cast<std::size_t>(task), payload);
-      add_part(bytes, tasks, finished, &call_list.row_of_key, columns);
+      add_part(bytes, tasks, finished, into);
     }
-    add_part(mine.bytes, tasks, finished, &call_list.row_of_key, columns);
-    std::string().swap(mine.bytes);
-    release_freed_memory();  // else the next rank's part is placed beside this one's resident pages
+    FinishedTasks own;
+    add_part(mine.bytes, tasks, own, columns);
+    for (auto& [task, payload] : own) {
+      const Task& t = tasks[static_cast<std::size_t>(task)];
+      if (stopped && t.kind == TaskKind::model && t.replicate >= 0 && payload.size() == kLeadsAt) {
+        payload.resize(kLeadsAt + 2 * columns.leads());
+        columns.get(static_cast<std::size_t>(t.replicate), payload.data() + kLeadsAt);
+      }
+      finished[task] = std::move(payload);
+    }
   }
-  comm.gather_each(mine.bytes, 0, [&](int, std::string& part) {  // root's own part is empty by now
-    add_part(part, tasks, finished, &call_list.row_of_key, columns);
-    std::string().swap(part);
-    release_freed_memory();
-  });
+  // The other ranks' tasks a round at a time, one task from each rank a round: rank 0 holds one
+  // payload per rank beside the matrices, never a rank's whole part.
+  const std::int64_t rounds = comm.max(comm.is_root() ? 0 : static_cast<std::int64_t>(mine.ends.size()));
+  for (std::int64_t k = 0; k < rounds; ++k) {
+    std::string piece;
+    if (!comm.is_root() && static_cast<std::size_t>(k) < mine.ends.size()) {
+      const std::size_t begin = k == 0 ? 0 : mine.ends[static_cast<std::size_t>(k) - 1];
+      piece = mine.bytes.substr(begin, mine.ends[static_cast<std::size_t>(k)] - begin);
+    }
+    comm.gather_each(piece, 0, [&](int, std::string& part) { add_part(part, tasks, finished, into); });
+  }
   std::string().swap(mine.bytes);
+  if (comm.is_root()) release_freed_memory();
   if (stopped) {
     if (comm.is_root() && run.checkpoint) run.checkpoint(finished, static_cast<std::int64_t>(tasks.size()));
     comm.barrier();
