@@ -419,6 +419,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   // The call list's main fit, its leads scored a share per rank: the refits score the same leads
   // (rank 0 keeps the rows).
   CallListPlan call_list = plan_call_list(table, fitting, encoder, s, comm, comm.is_root());
+  release_freed_memory();  // the plan's scoring buffers (a third of a GB at 1M customers)
   // Task list: the long single tasks first (break-even, sensitivity), then the folds and the refits.
   std::vector<Task> tasks;
   const int folds = static_cast<int>(plans.size());
@@ -521,6 +522,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     }
     std::vector<double>().swap(payload[kFoldsAt + static_cast<std::size_t>(f)]);  // its last use (27 numbers a customer)
   }
+  release_freed_memory();
   build_targeting(r, s, comm);
 
   // Calibration of the simulator on the held-out customers.
