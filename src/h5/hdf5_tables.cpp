@@ -24,7 +24,7 @@ std::string_view text_member(const char* p, const Member& m) {
 }
 
 Table& Table::add_raw(const std::string& name, MemberKind kind, std::size_t size, const void* data) {
-  Column c{Member{name, kind, size}, std::vector<char>(rows_ * size), {}};
+  Column c{Member{name, kind, size}, std::vector<char>(rows_ * size), {}, {}};
   if (rows_ > 0) std::memcpy(c.data.data(), data, rows_ * size);
   columns_.push_back(std::move(c));
   return *this;
@@ -55,11 +55,21 @@ Table& Table::add(const std::string& name, const std::vector<std::string>& v) {
   return add_strings(name, [&v](std::size_t i) { return std::string_view(v[i]); });
 }
 
+Table& Table::add_text_view(const std::string& name, std::function<std::string_view(std::size_t)> value) {
+  std::size_t width = 1;
+  for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size());
+  const bool variable = width > kFixedTextLimit;
+  Column c{Member{name, MemberKind::text, variable ? sizeof(const char*) : width}, {}, {}, std::move(value)};
+  c.member.variable = variable;
+  columns_.push_back(std::move(c));
+  return *this;
+}
+
 Table& Table::add_strings(const std::string& name, const std::function<std::string_view(std::size_t)>& value) {
   std::size_t width = 1, total = 0;
   for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size()), total += value(i).size() + 1;
   if (width > kFixedTextLimit) {
-    Column c{Member{name, MemberKind::text, sizeof(const char*)}, {}, std::vector<std::size_t>(rows_)};
+    Column c{Member{name, MemberKind::text, sizeof(const char*)}, {}, std::vector<std::size_t>(rows_), {}};
     c.member.variable = true;
     c.data.reserve(total);
     for (std::size_t i = 0; i < rows_; ++i) {
@@ -71,7 +81,7 @@ Table& Table::add_strings(const std::string& name, const std::function<std::stri
     columns_.push_back(std::move(c));
     return *this;
   }
-  Column c{Member{name, MemberKind::text, width}, std::vector<char>(rows_ * width, '\0'), {}};
+  Column c{Member{name, MemberKind::text, width}, std::vector<char>(rows_ * width, '\0'), {}, {}};
   for (std::size_t i = 0; i < rows_; ++i) {
     const std::string_view s = value(i);
     if (!s.empty()) std::memcpy(c.data.data() + i * width, s.data(), s.size());  // an empty view may hold nullptr
@@ -113,8 +123,36 @@ void Group::write_table(const std::string& name, const Table& table) const {
     const std::size_t n = std::min<std::size_t>(kChunkRows, table.rows() - begin);
     if (raw_chunks && n < kChunkRows) std::fill(packed.begin(), packed.end(), 0);  // the edge chunk is stored whole
     offset = 0;
+    std::vector<std::vector<char>> chunk_texts;  // add_text_view's variable texts of this chunk, NUL-terminated
     for (const auto& c : table.columns_) {
       const std::size_t size = c.member.width;
+      if (c.view && c.member.variable) {
+        std::vector<std::size_t> starts(n);
+        std::vector<char>& texts = chunk_texts.emplace_back();
+        for (std::size_t r = 0; r < n; ++r) {
+          const std::string_view v = c.view(begin + r);
+          starts[r] = texts.size();
+          texts.insert(texts.end(), v.begin(), v.end());
+          texts.push_back('\0');
+        }
+        for (std::size_t r = 0; r < n; ++r) {
+          const char* text = texts.data() + starts[r];
+          std::memcpy(packed.data() + offset + r * row_size, &text, sizeof text);
+        }
+        offset += size;
+        continue;
+      }
+      if (c.view) {  // fixed width: the value, then NULs (the buffer holds the chunk before)
+        for (std::size_t r = 0; r < n; ++r) {
+          const std::string_view v = c.view(begin + r);
+          if (v.size() > size) throw std::logic_error("table column " + c.member.name + ": a value grew after it was added");
+          char* dst = packed.data() + offset + r * row_size;
+          if (!v.empty()) std::memcpy(dst, v.data(), v.size());  // an empty view may hold nullptr
+          std::memset(dst + v.size(), 0, size - v.size());
+        }
+        offset += size;
+        continue;
+      }
       if (c.member.variable) {
         for (std::size_t r = 0; r < n; ++r) {
           const char* text = c.data.data() + c.starts[begin + r];

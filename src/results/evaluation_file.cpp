@@ -53,7 +53,7 @@ void write_call_list(const h5::Group& g, const CallListColumns& rows, const Refi
   h5::Table t(rows.size());
   t.add("id", h5::column(rows.numbers(), &N::id));
   for (const auto& [name, member] : kListText)
-    t.add_strings(name, [&rows, m = member](std::size_t i) { return rows.text(m, i); });
+    t.add_text_view(name, [&rows, m = member](std::size_t i) { return rows.text(m, i); });
   for (const auto& [name, member] : kListInts) t.add(name, h5::column(rows.numbers(), member));
   for (const auto& [name, member] : kListNumbers) t.add(name, h5::column(rows.numbers(), member));
   g.write_table("call_list", t);

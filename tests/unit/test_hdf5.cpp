@@ -45,6 +45,39 @@ TEST_CASE("hdf5: a compound table and attributes round-trip", "[hdf5]") {
   CHECK_THROWS_AS(f.open_group("missing"), InputError);
 }
 
+// Text columns read while the table is written (add_text_view) store what materialised ones
+// store: over several chunks, where a chunk's shorter values follow longer ones in the reused
+// buffer, fixed and variable-length alike.
+TEST_CASE("hdf5: text columns viewed at write time equal materialised ones", "[hdf5]") {
+  test::TempDir dir;
+  const std::size_t rows = 40000;  // two whole chunks and an edge chunk
+  std::vector<std::string> short_text(rows), long_text(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    short_text[i] = std::string(i % 7 == 0 ? 0 : 1 + (rows - i) % 13, static_cast<char>('a' + i % 26));
+    long_text[i] = "lead " + std::to_string(i) + std::string(i % 3 == 0 ? 90 : i % 40, 'x');  // some past kFixedTextLimit
+  }
+  std::vector<std::int64_t> id(rows);
+  for (std::size_t i = 0; i < rows; ++i) id[i] = static_cast<std::int64_t>(i);
+  for (const bool viewed : {false, true}) {
+    const std::string path = dir.file(viewed ? "viewed.h5" : "materialised.h5");
+    const h5::File f = h5::File::create(path);
+    h5::Table t(rows);
+    t.add("id", id);
+    if (viewed) {
+      t.add_text_view("short", [&](std::size_t i) { return std::string_view(short_text[i]); });
+      t.add_text_view("long", [&](std::size_t i) { return std::string_view(long_text[i]); });
+    } else {
+      t.add("short", short_text).add("long", long_text);
+    }
+    f.write_table("t", t);
+  }
+  const h5::File a = h5::File::open_read(dir.file("materialised.h5")), b = h5::File::open_read(dir.file("viewed.h5"));
+  CHECK(b.read_string_column("t", "short") == short_text);
+  CHECK(b.read_string_column("t", "long") == long_text);
+  CHECK(b.table_columns("t").size() == a.table_columns("t").size());
+  CHECK(b.read_int_column("t", "id") == id);
+}
+
 TEST_CASE("hdf5: a table read in one pass as declared rows, whole or in blocks", "[hdf5]") {
   test::TempDir dir;
   const std::string path = dir.file("t.h5");

@@ -96,6 +96,10 @@ class Table {
                   std::int8_t first_code = 0);
   // A string column from a function of the row, without materialising the strings.
   Table& add_strings(const std::string& name, const std::function<std::string_view(std::size_t)>& value);
+  // The same, its values copied only while the table is written, a chunk of rows at a time:
+  // `value` (and the text its views show) must outlive write_table. For large tables whose
+  // texts already exist elsewhere (the call list's codes).
+  Table& add_text_view(const std::string& name, std::function<std::string_view(std::size_t)> value);
   std::size_t rows() const { return rows_; }
 
  private:
@@ -104,6 +108,7 @@ class Table {
     Member member;
     std::vector<char> data;  // rows * size, packed; variable text: the values, each NUL-terminated
     std::vector<std::size_t> starts;  // variable text: where each row's value begins in data
+    std::function<std::string_view(std::size_t)> view;  // add_text_view: the values, read at write time
   };
   Table& add_raw(const std::string& name, MemberKind kind, std::size_t size, const void* data);
   std::size_t rows_;
