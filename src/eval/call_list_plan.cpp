@@ -73,37 +73,35 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
 
 CallListRow call_list_row(const PlannedLead& lead, const CustomerTable& table, const SegmentEncoder& encoder,
                           const EvaluationSettings& s) {
-  {
-    const Customer& c = *lead.customer;
-    const LeadState& st = lead.state;
-    const LeadScore& sc = lead.score;
-    const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
-    CallListRow r;
-    r.id = c.id;
-    r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
-    r.country = c.country >= 0 ? table.countries.at(static_cast<std::size_t>(c.country)) : "unknown";
-    r.education = c.education > 0 ? education_name(c.education) : "unknown";
-    r.segment = encoder.describe(lead.node);
-    r.stage = c.stage > 0 ? std::string(kStageValues[c.stage]) : "unknown";
-    r.milestones = milestones_text(st.progress);
-    r.section = std::string(kLeadSectionNames[static_cast<std::size_t>(section)]);
-    r.next_action = std::string(kActionNames[sc.next_action]);
-    r.break_even_action = std::string(kActionNames[sc.break_even_action]);
-    r.reason = lead_reason(section, c, st, sc);
-    r.progress = st.progress;
-    r.weeks_since_t0 = st.weeks_since_t0;
-    r.scored_week = st.scored_week;
-    r.band = static_cast<std::int32_t>(band_of_week(st.scored_week));
-    r.weeks_since_activity = st.weeks_since_activity;
-    r.p_subscribe = r.low95 = r.high95 = sc.p_subscribe;
-    r.p_subscribe_acting = sc.p_subscribe_acting;
-    r.extra_subscriptions = sc.extra_subscriptions;
-    r.gain = sc.gain;
-    r.assumed_success = sc.assumed_success;
-    r.break_even_success = sc.break_even_success;
-    r.expected_value = sc.value;
-    return r;
-  }
+  const Customer& c = *lead.customer;
+  const LeadState& st = lead.state;
+  const LeadScore& sc = lead.score;
+  const LeadSection section = lead_section(c, st, sc, s.stale_weeks);
+  CallListRow r;
+  r.id = c.id;
+  r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
+  r.country = c.country >= 0 ? table.countries.at(static_cast<std::size_t>(c.country)) : "unknown";
+  r.education = c.education > 0 ? education_name(c.education) : "unknown";
+  r.segment = encoder.describe(lead.node);
+  r.stage = c.stage > 0 ? std::string(kStageValues[c.stage]) : "unknown";
+  r.milestones = milestones_text(st.progress);
+  r.section = std::string(kLeadSectionNames[static_cast<std::size_t>(section)]);
+  r.next_action = std::string(kActionNames[sc.next_action]);
+  r.break_even_action = std::string(kActionNames[sc.break_even_action]);
+  r.reason = lead_reason(section, c, st, sc);
+  r.progress = st.progress;
+  r.weeks_since_t0 = st.weeks_since_t0;
+  r.scored_week = st.scored_week;
+  r.band = static_cast<std::int32_t>(band_of_week(st.scored_week));
+  r.weeks_since_activity = st.weeks_since_activity;
+  r.p_subscribe = r.low95 = r.high95 = sc.p_subscribe;
+  r.p_subscribe_acting = sc.p_subscribe_acting;
+  r.extra_subscriptions = sc.extra_subscriptions;
+  r.gain = sc.gain;
+  r.assumed_success = sc.assumed_success;
+  r.break_even_success = sc.break_even_success;
+  r.expected_value = sc.value;
+  return r;
 }
 
 }  // namespace evaluation
