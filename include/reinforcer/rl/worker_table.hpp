@@ -49,6 +49,13 @@ class WorkerTable {
     if (!keys_.empty()) __builtin_prefetch(keys_.data() + home(r));
   }
 
+  // Row r's copy and visits, if it has them (its key slot best fetched first, by prefetch).
+  void prefetch_copy(std::uint32_t r) const {
+    const std::uint32_t slot = find(r);
+    if (slot == kNone) return;
+    __builtin_prefetch(q_of(slot));
+    __builtin_prefetch(visits_of(slot));
+  }
   // The slot of row r's copy, or kNone.
   static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
   std::uint32_t slot_of(std::uint32_t r) const { return find(r); }
