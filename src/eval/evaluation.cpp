@@ -8,7 +8,9 @@
 #include <array>
 #include <cmath>
 #include <chrono>
+#include <exception>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 
 #include "evaluation_internal.hpp"
@@ -256,20 +258,29 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
       expected += (kLeadsAt + (tasks[t].replicate >= 0 && !own.matrices ? 2 * leads.size() : 0)) * sizeof(double);
   }
   out.bytes.reserve(expected);
-  std::string error;
+  // The first task's exception, rethrown as it is once the threads are done: the project's
+  // errors keep their exit code, and anything else stays an internal error.
+  // Locks (below) rather than critical sections, which no exception may leave.
+  std::exception_ptr failure;
+  bool failed = false;
+  std::mutex bytes_mutex, progress_mutex;
   bool stopped = false;
 #pragma omp parallel for num_threads(s.threads) schedule(dynamic, 1)
   for (std::size_t k = 0; k < mine.size(); ++k) {
-    bool stop;
+    bool give_up;
 #pragma omp atomic read
-    stop = stopped;
-    if (!stop && run.stop_requested && run.stop_requested()) {
-#pragma omp atomic write
-      stopped = true;
-      stop = true;
-    }
-    if (stop) continue;
+    give_up = failed;
+    if (give_up) continue;
     try {
+      bool stop;
+#pragma omp atomic read
+      stop = stopped;
+      if (!stop && run.stop_requested && run.stop_requested()) {
+#pragma omp atomic write
+        stopped = true;
+        stop = true;
+      }
+      if (stop) continue;
       const Task& t = tasks[mine[k]];
       std::vector<double> payload;
       switch (t.kind) {
@@ -310,24 +321,26 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
         own.put(static_cast<std::size_t>(t.replicate), payload.data() + kLeadsAt);
         payload.resize(kLeadsAt);
       }
-#pragma omp critical(evaluation_bytes)
       {
+        const std::lock_guard<std::mutex> lock(bytes_mutex);
         put_task(out.bytes, mine[k], payload);
         out.ends.push_back(out.bytes.size());
       }
-#pragma omp critical(evaluation_progress)
       {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
         ++progress.tasks_done;
         progress.refits_done += t.kind == TaskKind::model && t.replicate >= 0;
         progress.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
         if (run.progress && comm.is_root()) run.progress(progress);
       }
-    } catch (const std::exception& e) {
-#pragma omp critical
-      error = e.what();
+    } catch (...) {
+#pragma omp critical(evaluation_failure)
+      if (!failure) failure = std::current_exception();
+#pragma omp atomic write
+      failed = true;
     }
   }
-  if (!error.empty()) throw InputError(error);
+  if (failure) std::rethrow_exception(failure);
   out.stopped = stopped;
   out.finished = progress.tasks_done;
   return out;

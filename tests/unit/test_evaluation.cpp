@@ -7,6 +7,7 @@
 #include "reinforcer/data/synth.hpp"
 #include "reinforcer/eval/evaluation.hpp"
 #include "reinforcer/eval/policy_outcomes.hpp"
+#include "reinforcer/parallel/communicator.hpp"
 #include "reinforcer/core/rng.hpp"
 #include "reinforcer/eval/call_list.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
@@ -238,4 +239,43 @@ TEST_CASE("break-even answers streamed one segment at a time equal those of the 
   bool differs = c.table.size() != a.table.size();
   for (std::size_t k = 0; !differs && k < a.table.size(); ++k) differs = c.table[k].gain_per_success != a.table[k].gain_per_success;
   CHECK(differs);
+}
+
+TEST_CASE("a task's error leaves the evaluation as it is: the project's errors keep their code, a bug stays internal", "[evaluation][errors]") {
+  IngestResult r = test::synthetic_ingest(1500, 11);
+  CustomerTable table = r.table;
+  assign_temporal_split(table, {70, 15, 15});
+  assign_folds(table, 5, 1);
+  EvaluationSettings s;
+  s.features = parse_feature_mask("cohort");
+  s.hazards.export_date = r.report.export_date;
+  s.bootstrap = 10;
+  s.threads = 2;
+  const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);
+  const SegmentEncoder encoder(table, fitting, s.features);
+  std::size_t leaves = 0;
+  for (const auto& node : encoder.nodes()) leaves += node.leaf;
+  const std::vector<std::uint8_t> learned(leaves * static_cast<std::size_t>(s.funnel.horizon_weeks) * kProgressStates, 0);
+  const Communicator comm = local_communicator();
+  // A user's error inside a task (a run file whose Q-table does not fit the funnel): its own
+  // type and exit code, not an internal error.
+  try {
+    evaluate(table, std::vector<std::uint8_t>(learned.size() - 1, 0), s, comm, EvaluationRun{});
+    FAIL("a Q-table of the wrong size was evaluated");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::bad_input);
+    CHECK_THAT(e.what(), Catch::Contains("does not match its own settings"));
+  }
+  // A bug inside a task (here thrown by the progress hook, which runs inside the task): still a
+  // logic_error when it leaves evaluate, so the command line reports an internal error.
+  EvaluationRun run;
+  run.progress = [](const EvaluationProgress&) { throw std::logic_error("a bug in a task"); };
+  try {
+    evaluate(table, learned, s, comm, run);
+    FAIL("the task's exception was lost");
+  } catch (const Error& e) {
+    FAIL("a bug became the user error '" << e.what() << "'");
+  } catch (const std::logic_error& e) {
+    CHECK(std::string(e.what()) == "a bug in a task");
+  }
 }
