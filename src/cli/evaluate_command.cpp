@@ -66,6 +66,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     progress.note("resuming from " + checkpoint + ": " + std::to_string(hooks.finished.size()) + " tasks already finished");
   }
   hooks.stop_requested = stop_signal_received;
+  if (out) hooks.scratch_directory = out->directory();  // the refits' scores, beside the output
   hooks.checkpoint = [&](const FinishedTasks& finished, std::int64_t tasks) {
     write_evaluation_checkpoint(checkpoint, finished, tasks, fingerprint);
     progress.note("checkpoint written: " + checkpoint + " (" + std::to_string(finished.size()) + " of " +
@@ -126,7 +127,10 @@ CommandSpec evaluate_command() {
       "assumed action success probabilities and reward; action impact; descriptive tables; the call list. Without -o the\n"
       "input is replaced (atomically). Tasks run over ranks and threads. SIGTERM, SIGUSR1 or Ctrl-C lets the\n"
       "running tasks finish, writes the finished ones to a checkpoint and exits 75; the same command\n"
-      "with --resume skips them and gives the same result; the checkpoint is removed on success.";
+      "with --resume skips them and gives the same result; the checkpoint is removed on success.\n"
+      "Until they are written, the call list's refit scores (16 bytes per lead and refit: 0.76 GB at\n"
+      "1M customers and 50 refits) wait on disk in a scratch file in the output's directory,\n"
+      "unlinked as it is made, so nothing is left behind.";
   s.output_required = false;
   s.output_help = "output file (default: replace the input, atomically)";
   s.runs_under_mpi = true;

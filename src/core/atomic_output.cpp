@@ -28,6 +28,8 @@ std::string directory_of(const std::string& path) {
 }
 }  // namespace
 
+std::string AtomicOutput::directory() const { return directory_of(final_); }
+
 bool same_file(const std::string& a, const std::string& b) {
   struct stat sa {}, sb {};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;

@@ -189,23 +189,25 @@ std::vector<std::size_t> deal_tasks(const std::vector<Task>& tasks, const std::v
 // Where the refits' lead scores go on rank 0: column `replicate` of the call list's [lead,
 // refit] matrices, row row_of_key[k] for the k-th score (keys in node order).
 struct RefitColumns {
-  RefitScores* matrices = nullptr;  // null: the scores stay in the payloads
+  RefitScoreColumns* matrices = nullptr;  // null: the scores stay in the payloads
   const std::vector<std::uint32_t>* row_of_key = nullptr;
   std::size_t leads() const { return row_of_key->size(); }
-  // A refit's scores (p_subscribe, then gain, in key order) into its column.
+  // A refit's scores (p_subscribe, then gain, in key order) into its columns.
   void put(std::size_t replicate, const double* scores) const {
-    const std::size_t B = matrices->refits, n = leads();
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t at = std::size_t{(*row_of_key)[k]} * B + replicate;
-      matrices->p_subscribe[at] = scores[k], matrices->gain[at] = scores[n + k];
+    const std::size_t n = leads();
+    std::vector<double> column(n);
+    for (std::size_t half = 0; half < 2; ++half) {
+      for (std::size_t k = 0; k < n; ++k) column[(*row_of_key)[k]] = scores[half * n + k];
+      matrices->store.put_column(half * matrices->refits + replicate, column.data());
     }
   }
-  // The same scores back out of the column (a checkpoint keeps whole payloads).
+  // The same scores back out of the columns (a checkpoint keeps whole payloads).
   void get(std::size_t replicate, double* scores) const {
-    const std::size_t B = matrices->refits, n = leads();
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t at = std::size_t{(*row_of_key)[k]} * B + replicate;
-      scores[k] = matrices->p_subscribe[at], scores[n + k] = matrices->gain[at];
+    const std::size_t n = leads();
+    std::vector<double> column(n);
+    for (std::size_t half = 0; half < 2; ++half) {
+      matrices->store.get_column(half * matrices->refits + replicate, column.data());
+      for (std::size_t k = 0; k < n; ++k) scores[half * n + k] = column[(*row_of_key)[k]];
     }
   }
 };
@@ -456,8 +458,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   if (comm.is_root()) {
     const std::size_t leads = call_list.leads.size(), B = static_cast<std::size_t>(s.bootstrap);
     r.call_list_refits.refits = B;
-    r.call_list_refits.p_subscribe.assign(leads * B, kNaN);
-    r.call_list_refits.gain.assign(leads * B, kNaN);
+    r.call_list_refits.store = ColumnStore(leads, 2 * B, run.scratch_directory);
     columns.matrices = &r.call_list_refits;
   }
   RankOutcome mine = run_tasks(tasks, pending, table, plans, fitting, encoder, refit_plan, s, call_list.keys, columns, comm, run);
@@ -627,12 +628,19 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     for (const PlannedLead& lead : call_list.leads) r.call_list.add(call_list_row(lead, table, encoder, s));
     std::vector<PlannedLead>().swap(call_list.leads);
     const std::size_t leads = r.call_list.size(), B = static_cast<std::size_t>(s.bootstrap);
-    for (std::size_t k = 0; k < leads; ++k) {
-      CallListNumbers& row = r.call_list.numbers(k);
-      const auto* first = r.call_list_refits.p_subscribe.data() + k * B;
-      const PointInterval ci = interval_holding(row.p_subscribe, std::vector<double>(first, first + B));
-      row.low95 = ci.low, row.high95 = ci.high;
-      r.call_list_widened += ci.widened;
+    constexpr std::size_t kBlockLeads = 1 << 14;  // the refits' scores read a block of leads at a time
+    std::vector<double> block;
+    for (std::size_t first = 0; first < leads; first += kBlockLeads) {
+      const std::size_t count = std::min(kBlockLeads, leads - first);
+      block.resize(count * B);
+      r.call_list_refits.store.get_rows(first, count, 0, B, block.data());
+      for (std::size_t i = 0; i < count; ++i) {
+        CallListNumbers& row = r.call_list.numbers(first + i);
+        const double* refits = block.data() + i * B;
+        const PointInterval ci = interval_holding(row.p_subscribe, std::vector<double>(refits, refits + B));
+        row.low95 = ci.low, row.high95 = ci.high;
+        r.call_list_widened += ci.widened;
+      }
     }
   }
   // A cohort whose held-out customers hold no subscriber has no AUC, lift or difference: the

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 
@@ -26,13 +27,16 @@ Id create_matrix(hid_t group, const std::string& name, std::size_t rows, std::si
                   "create matrix " + name));
 }
 
+// A [rows, cols] matrix whose rows come from fill(first, count, out) a chunk at a time (out:
+// count x cols, row-major), so the whole matrix need never be in memory.
 template <typename T>
-void write_matrix_of(hid_t group, const std::string& name, const std::vector<T>& v, std::size_t rows, std::size_t cols,
-                     hid_t type) {
-  if (v.size() != rows * cols) throw std::logic_error("matrix " + name + ": wrong size");
+void write_matrix_blocks_of(hid_t group, const std::string& name, std::size_t rows, std::size_t cols, hid_t type,
+                            const std::function<void(std::size_t, std::size_t, T*)>& fill) {
   const Id ds = create_matrix(group, name, rows, cols, type);
-  if (v.empty()) return;
-  if (!matrix_chunked(rows, cols)) {
+  if (rows * cols == 0) return;
+  if (!matrix_chunked(rows, cols)) {  // small: whole
+    std::vector<T> v(rows * cols);
+    fill(0, rows, v.data());
     check_status(H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "write " + name);
     return;
   }
@@ -40,16 +44,18 @@ void write_matrix_of(hid_t group, const std::string& name, const std::vector<T>&
   // deflate filters would store, compressed by libdeflate (several times zlib's speed at
   // level 1; a 757 MB matrix of the call list took seconds in HDF5's filter).
   const std::size_t chunk_rows = std::min(rows, kChunkRows), chunk_values = chunk_rows * cols;
+  std::vector<T> block(chunk_values);
   std::vector<unsigned char> shuffled(chunk_values * sizeof(T));
   std::unique_ptr<libdeflate_compressor, void (*)(libdeflate_compressor*)> zip(libdeflate_alloc_compressor(1),
                                                                              libdeflate_free_compressor);
   if (!zip) throw std::bad_alloc();
   std::vector<unsigned char> compressed(libdeflate_zlib_compress_bound(zip.get(), shuffled.size()));
   for (std::size_t begin = 0; begin < rows; begin += chunk_rows) {
-    const std::size_t values = std::min(chunk_rows, rows - begin) * cols;
+    const std::size_t count = std::min(chunk_rows, rows - begin), values = count * cols;
+    fill(begin, count, block.data());
     if (values < chunk_values) std::fill(shuffled.begin(), shuffled.end(), 0);  // the edge chunk is stored whole
     // The shuffle: byte b of every value together, b = 0 .. sizeof(T) - 1.
-    const auto* bytes = reinterpret_cast<const unsigned char*>(v.data() + begin * cols);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(block.data());
     for (std::size_t b = 0; b < sizeof(T); ++b) {
       unsigned char* lane = shuffled.data() + b * chunk_values;
       for (std::size_t i = 0; i < values; ++i) lane[i] = bytes[i * sizeof(T) + b];
@@ -60,6 +66,14 @@ void write_matrix_of(hid_t group, const std::string& name, const std::vector<T>&
     const hsize_t offset[2] = {begin, 0};
     check_status(H5Dwrite_chunk(ds.get(), H5P_DEFAULT, 0, offset, size, compressed.data()), "write " + name);
   }
+}
+template <typename T>
+void write_matrix_of(hid_t group, const std::string& name, const std::vector<T>& v, std::size_t rows, std::size_t cols,
+                     hid_t type) {
+  if (v.size() != rows * cols) throw std::logic_error("matrix " + name + ": wrong size");
+  write_matrix_blocks_of<T>(group, name, rows, cols, type, [&v, cols](std::size_t first, std::size_t count, T* out) {
+    std::memcpy(out, v.data() + first * cols, count * cols * sizeof(T));
+  });
 }
 template <typename T>
 void write_matrix_columns_of(hid_t group, const std::string& name, const std::vector<T>& v, std::size_t rows,
@@ -128,6 +142,10 @@ void Group::write_matrix_columns(const std::string& name, const std::vector<doub
 void Group::write_matrix_columns(const std::string& name, const std::vector<std::int64_t>& v, std::size_t rows,
                                  std::size_t stride, std::size_t cols) const {
   write_matrix_columns_of(get(), name, v, rows, stride, cols, H5T_NATIVE_INT64);
+}
+void Group::write_matrix_rows(const std::string& name, std::size_t rows, std::size_t cols,
+                              const std::function<void(std::size_t, std::size_t, double*)>& fill) const {
+  write_matrix_blocks_of<double>(get(), name, rows, cols, H5T_NATIVE_DOUBLE, fill);
 }
 void Group::write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t cols) const {
   write_matrix_of(get(), name, v, rows, cols, H5T_NATIVE_DOUBLE);

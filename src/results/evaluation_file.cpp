@@ -49,7 +49,7 @@ const std::vector<std::pair<const char*, double N::*>> kListNumbers = {
 
 }  // namespace
 
-void write_call_list(const h5::Group& g, const CallListColumns& rows, const RefitScores& refits, std::int64_t widened) {
+void write_call_list(const h5::Group& g, const CallListColumns& rows, const RefitScoreColumns& refits, std::int64_t widened) {
   h5::Table t(rows.size());
   t.add("id", h5::column(rows.numbers(), &N::id));
   for (const auto& [name, member] : kListText)
@@ -60,8 +60,13 @@ void write_call_list(const h5::Group& g, const CallListColumns& rows, const Refi
   const h5::Group r = g.create_group("call_list_refits");
   r.set_attribute("refits", static_cast<std::int64_t>(refits.refits));
   r.set_attribute("widened_intervals", widened);
-  r.write_matrix("p_subscribe", refits.p_subscribe, refits.refits ? rows.size() : 0, refits.refits);
-  r.write_matrix("gain", refits.gain, refits.refits ? rows.size() : 0, refits.refits);
+  // [lead, refit] matrices, a chunk of leads at a time out of the refits' columns.
+  const std::size_t B = refits.refits, leads = B ? rows.size() : 0;
+  if (B && refits.store.rows() != leads) throw std::logic_error("write_call_list: the refit scores do not match the list");
+  for (std::size_t half = 0; half < 2; ++half)
+    r.write_matrix_rows(half == 0 ? "p_subscribe" : "gain", leads, B, [&refits, B, half](std::size_t first, std::size_t count, double* out) {
+      refits.store.get_rows(first, count, half * B, B, out);
+    });
 }
 
 CallList read_call_list(const h5::File& f, const std::string& path) {

@@ -390,11 +390,28 @@ TEST_CASE("hdf5: a matrix of several chunks, shuffled and deflated before HDF5 s
     f.write_matrix("x", x, rows, cols);
     f.write_matrix("k", k, rows, cols);
     f.write_matrix("small", small, 2, 2);
+    // The same matrices with their rows handed over a block at a time, never whole.
+    std::size_t largest_block = 0, rows_given = 0;
+    f.write_matrix_rows("x_rows", rows, cols, [&](std::size_t first, std::size_t count, double* out) {
+      CHECK(first == rows_given);
+      rows_given += count, largest_block = std::max(largest_block, count);
+      std::copy(x.begin() + static_cast<std::ptrdiff_t>(first * cols),
+                x.begin() + static_cast<std::ptrdiff_t>((first + count) * cols), out);
+    });
+    CHECK(rows_given == rows);
+    CHECK(largest_block == std::size_t{1} << 14);
+    f.write_matrix_rows("small_rows", 2, 2, [&](std::size_t first, std::size_t count, double* out) {
+      std::copy(small.begin() + static_cast<std::ptrdiff_t>(first * 2),
+                small.begin() + static_cast<std::ptrdiff_t>((first + count) * 2), out);
+    });
   }
   const h5::File f = h5::File::open_read(path);
   std::size_t r = 0, c = 0;
   CHECK(f.read_matrix("x", r, c) == x);
   CHECK((r == rows && c == cols));
+  CHECK(f.read_matrix("x_rows", r, c) == x);
+  CHECK((r == rows && c == cols));
+  CHECK(f.read_matrix("small_rows", r, c) == small);
   CHECK(f.read_int_matrix("k", r, c) == k);
   CHECK(f.read_matrix("small", r, c) == small);
   std::vector<double> edge;

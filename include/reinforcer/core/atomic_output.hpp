@@ -44,6 +44,7 @@ class AtomicOutput {
   // stream target that is a device or FIFO ("/dev/stdout" for "-").
   const std::string& temp_path() const { return temp_; }
   const std::string& final_path() const { return final_; }
+  std::string directory() const;  // the destination's, where the temporary is too
   void commit();  // flush to disk and rename into place (nothing to do for a direct write)
 
  private:

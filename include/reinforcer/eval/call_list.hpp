@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "reinforcer/core/column_store.hpp"
 #include "reinforcer/data/customer_table.hpp"
 #include "reinforcer/env/funnel_model.hpp"
 #include "reinforcer/rl/value_iteration.hpp"
@@ -123,6 +124,14 @@ std::string lead_reason(LeadSection section, const Customer& c, const LeadState&
 struct RefitScores {
   std::size_t refits = 0;
   std::vector<double> p_subscribe, gain;
+};
+
+// The same scores as evaluate gathers them, a refit's column at a time: columns 0 .. refits-1
+// hold p_subscribe, refits .. 2 refits-1 the gain; rows in the call list's order. In memory or
+// in a scratch file (ColumnStore), so that they need never be resident whole.
+struct RefitScoreColumns {
+  std::size_t refits = 0;
+  ColumnStore store;
 };
 
 enum class RankBy { gain, probability };

@@ -95,7 +95,7 @@ struct EvaluationResult {
   // The call list: open leads at the export date, scored by the fit on all fitting customers,
   // intervals and rank stability from the policies' refits (same resamples).
   CallListColumns call_list;
-  RefitScores call_list_refits;
+  RefitScoreColumns call_list_refits;
   std::int64_t call_list_widened = 0;  // rows whose refit interval was widened to hold the estimate
   std::int64_t folds = 0;
   std::int64_t undated_set_aside = 0;
@@ -138,6 +138,9 @@ struct EvaluationRun {
   // Rank 0, after a stop on any rank: every task finished so far (earlier runs' included) and
   // the number of tasks; after it returns, every rank throws Interrupted.
   std::function<void(const FinishedTasks&, std::int64_t tasks)> checkpoint;
+  // Where rank 0 keeps the call list's refit scores until they are written (a scratch file,
+  // unlinked at once): 2 x 8 bytes per lead and refit. Empty: in memory.
+  std::string scratch_directory;
 };
 
 // The run's learned policy (learned_policy() of its Q-table, one action per state) must be

@@ -125,6 +125,10 @@ class Group {
   void write_table(const std::string& name, const Table& table) const;
   // Row-major 2-D arrays (chunked and deflated when large).
   void write_matrix(const std::string& name, const std::vector<double>& v, std::size_t rows, std::size_t cols) const;
+  // The same matrix with its rows from fill(first, count, out) a block at a time (out: count
+  // x cols, row-major), never whole in memory.
+  void write_matrix_rows(const std::string& name, std::size_t rows, std::size_t cols,
+                         const std::function<void(std::size_t first, std::size_t count, double* out)>& fill) const;
   void write_matrix(const std::string& name, const std::vector<std::int64_t>& v, std::size_t rows, std::size_t cols) const;
   // The first `cols` of every `stride` values (rows padded in memory), written [rows, cols]
   // without a packed copy.

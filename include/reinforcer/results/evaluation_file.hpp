@@ -21,7 +21,7 @@ void write_break_even_table(const h5::Group& g, const std::vector<BreakEvenRow>&
 void write_descriptive(const h5::Group& evaluation_group, const DescriptiveTables& t);
 
 // The call list (/evaluation/call_list) and its refits' scores (/evaluation/call_list_refits).
-void write_call_list(const h5::Group& g, const CallListColumns& rows, const RefitScores& refits, std::int64_t widened);
+void write_call_list(const h5::Group& g, const CallListColumns& rows, const RefitScoreColumns& refits, std::int64_t widened);
 struct CallList {
   std::vector<CallListRow> rows;
   RefitScores refits;
