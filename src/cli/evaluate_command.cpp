@@ -66,7 +66,7 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     progress.note("resuming from " + checkpoint + ": " + std::to_string(hooks.finished.size()) + " tasks already finished");
   }
   hooks.stop_requested = stop_signal_received;
-  if (out) hooks.scratch_directory = out->directory();  // the refits' scores, beside the output
+  hooks.scratch_directory = directory_of(output);  // the refits' scores wait beside the output
   hooks.checkpoint = [&](const FinishedTasks& finished, std::int64_t tasks) {
     write_evaluation_checkpoint(checkpoint, finished, tasks, fingerprint);
     progress.note("checkpoint written: " + checkpoint + " (" + std::to_string(finished.size()) + " of " +
@@ -129,8 +129,8 @@ CommandSpec evaluate_command() {
       "running tasks finish, writes the finished ones to a checkpoint and exits 75; the same command\n"
       "with --resume skips them and gives the same result; the checkpoint is removed on success.\n"
       "Until they are written, the call list's refit scores (16 bytes per lead and refit: 0.76 GB at\n"
-      "1M customers and 50 refits) wait on disk in a scratch file in the output's directory,\n"
-      "unlinked as it is made, so nothing is left behind.";
+      "1M customers and 50 refits) wait on disk in scratch files in the output's directory (each\n"
+      "rank its own), unlinked as they are made, so nothing is left behind.";
   s.output_required = false;
   s.output_help = "output file (default: replace the input, atomically)";
   s.runs_under_mpi = true;

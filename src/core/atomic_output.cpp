@@ -19,16 +19,12 @@
 #include "reinforcer/core/errors.hpp"
 
 namespace reinforcer {
-namespace {
 std::string directory_of(const std::string& path) {
   const auto slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
-}  // namespace
-
-std::string AtomicOutput::directory() const { return directory_of(final_); }
 
 bool same_file(const std::string& a, const std::string& b) {
   struct stat sa {}, sb {};

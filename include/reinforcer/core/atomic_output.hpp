@@ -30,6 +30,9 @@ enum class OutputTarget {
   stream,        // text written front to back: a device or FIFO is written directly, "-" is stdout
 };
 
+// The directory a path names a file in ("." for a bare name).
+std::string directory_of(const std::string& path);
+
 class AtomicOutput {
  public:
   // Checks the destination (PathError: its directory missing or not writable, a directory, a
@@ -44,7 +47,6 @@ class AtomicOutput {
   // stream target that is a device or FIFO ("/dev/stdout" for "-").
   const std::string& temp_path() const { return temp_; }
   const std::string& final_path() const { return final_; }
-  std::string directory() const;  // the destination's, where the temporary is too
   void commit();  // flush to disk and rename into place (nothing to do for a direct write)
 
  private:
