@@ -17,6 +17,9 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
   const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
   CallListPlan plan;
   std::vector<PlannedLead>& leads = plan.leads;
+  std::size_t open = 0;  // counted first: a growing vector would hold its old half beside the new
+  for (const Customer& c : table.customers) open += open_lead(c);
+  leads.reserve(open);
   for (const Customer& c : table.customers)
     if (open_lead(c)) leads.push_back(PlannedLead{&c, encoder.node_of(c, table), lead_state_at(c, s.hazards.export_date), {}});
   plan.row_of_key.resize(leads.size());
