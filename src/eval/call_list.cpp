@@ -113,6 +113,11 @@ std::size_t CallListColumns::column_of(Text column) {
   throw std::logic_error("CallListColumns: not a text column");
 }
 
+void CallListColumns::reserve(std::size_t rows) {
+  numbers_.reserve(rows);
+  for (auto& codes : codes_) codes.reserve(rows);
+}
+
 void CallListColumns::add(const CallListRow& row) {
   numbers_.push_back(row);  // the numbers part
   for (std::size_t k = 0; k < kTexts.size(); ++k) {

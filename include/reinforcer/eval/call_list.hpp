@@ -101,6 +101,7 @@ class CallListColumns {
       &CallListRow::break_even_action, &CallListRow::reason};
 
   void add(const CallListRow& row);
+  void reserve(std::size_t rows);  // the number to come: no vector doubles and holds its old half
   std::size_t size() const { return numbers_.size(); }
   const std::vector<CallListNumbers>& numbers() const { return numbers_; }
   CallListNumbers& numbers(std::size_t row) { return numbers_[row]; }
