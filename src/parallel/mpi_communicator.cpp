@@ -309,14 +309,23 @@ class MpiCommunicator final : public CommunicatorImpl {
 
  private:
   static constexpr int kGatherTag = 7;  // the only point-to-point messages on comm_
+  static constexpr std::size_t kPieceValues = std::size_t{1} << 30;  // values per allreduce call
   void arrive() const { reinforcer::arrive(comm_, size_, members_, *liveness_); }
   void transfer(MPI_Request& r) const { liveness_->wait(r, members_, kTransferSpin); }
   void allreduce(void* d, std::size_t n, MPI_Datatype type, MPI_Op op) const {
     arrive();
     if (size_ == 1) return;
-    MPI_Request r;
-    check(MPI_Iallreduce(MPI_IN_PLACE, d, static_cast<int>(n), type, op, comm_, &r), "allreduce");
-    transfer(r);
+    int value_bytes = 0;
+    check(MPI_Type_size(type, &value_bytes), "allreduce");
+    // MPI counts are ints: a long vector goes in pieces (each value is reduced on its own, so
+    // the pieces give the same result).
+    for (std::size_t at = 0; at < n; at += kPieceValues) {
+      MPI_Request r;
+      check(MPI_Iallreduce(MPI_IN_PLACE, static_cast<char*>(d) + at * static_cast<std::size_t>(value_bytes),
+                           static_cast<int>(std::min(kPieceValues, n - at)), type, op, comm_, &r),
+            "allreduce");
+      transfer(r);
+    }
   }
 
   MPI_Comm comm_;
