@@ -1,11 +1,13 @@
 // The call list's plan: every open lead scored by the fit on all fitting customers, one node's
 // model at a time; the refits score the same leads (evaluation_internal.hpp).
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "evaluation_internal.hpp"
 #include "reinforcer/core/bytes.hpp"
+#include "reinforcer/core/memory.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 
 namespace reinforcer {
@@ -14,7 +16,8 @@ namespace evaluation {
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                             const SegmentEncoder& encoder, const EvaluationSettings& s, const Communicator& comm,
                             bool keep_leads) {
-  const HazardEstimates est = estimate_hazards(table, fitting, encoder, s.hazards);
+  // Held only while the leads are scored (released before the scores travel).
+  std::optional<HazardEstimates> est(estimate_hazards(table, fitting, encoder, s.hazards));
   CallListPlan plan;
   std::vector<PlannedLead>& leads = plan.leads;
   std::size_t open = 0;  // counted first: a growing vector would hold its old half beside the new
@@ -38,29 +41,33 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
   FunnelModel one(0, {}, FunnelConfig{});
   for (std::size_t k = begin; k < end;) {
     const std::int32_t node = leads[plan.row_of_key[k]].node;
-    one.assign_segment(est, static_cast<std::size_t>(node), listed);
+    one.assign_segment(*est, static_cast<std::size_t>(node), listed);
     LeadScorer scorer(one, s.q.gamma);
     for (; k < end && leads[plan.row_of_key[k]].node == node; ++k) {
       PlannedLead& l = leads[plan.row_of_key[k]];
       l.score = scorer.score(0, l.state.progress, l.state.scored_week);
     }
   }
-  if (ranks > 1) {  // LeadScore is plain numbers: its bytes travel as they are
-    std::string mine;
-    mine.reserve((end - begin) * sizeof(LeadScore));
-    ByteWriter w(mine);
-    for (std::size_t k = begin; k < end; ++k) w.put(leads[plan.row_of_key[k]].score);
-    std::vector<std::string> parts = comm.gather(mine, 0);
-    std::string().swap(mine);
-    std::string all;
-    if (comm.is_root()) {
-      all.reserve(n * sizeof(LeadScore));
-      for (std::string& part : parts) all += part, std::string().swap(part);
+  est.reset();
+  release_freed_memory();
+  // Every rank gets every score: each rank's run is broadcast from it in turn and placed as it
+  // comes, so no rank holds all the scores' bytes at once (LeadScore is plain numbers: its
+  // bytes travel as they are).
+  for (std::size_t from = 0; ranks > 1 && from < ranks; ++from) {
+    const bool mine = from == static_cast<std::size_t>(comm.rank());
+    const std::size_t first = run_start(from), last = run_start(from + 1);
+    std::string bytes;
+    if (mine) {
+      bytes.reserve((last - first) * sizeof(LeadScore));
+      ByteWriter w(bytes);
+      for (std::size_t k = first; k < last; ++k) w.put(leads[plan.row_of_key[k]].score);
     }
-    comm.broadcast(all, 0);
-    if (all.size() != n * sizeof(LeadScore)) throw std::logic_error("plan_call_list: the ranks scored a different number of leads");
-    ByteReader in(all, "the call list's lead scores");
-    for (std::size_t k = 0; k < n; ++k) leads[plan.row_of_key[k]].score = in.get<LeadScore>();
+    comm.broadcast(bytes, static_cast<int>(from));
+    if (bytes.size() != (last - first) * sizeof(LeadScore))
+      throw std::logic_error("plan_call_list: a rank scored a different number of leads");
+    if (mine) continue;
+    ByteReader in(bytes, "the call list's lead scores");
+    for (std::size_t k = first; k < last; ++k) leads[plan.row_of_key[k]].score = in.get<LeadScore>();
   }
   std::vector<std::uint8_t> act(leads.size());
   for (std::size_t i = 0; i < leads.size(); ++i)
