@@ -175,11 +175,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     FinishedTasks own;
     add_part(mine.bytes, tasks, own, columns);
     for (auto& [task, payload] : own) {
-      const Task& t = tasks[static_cast<std::size_t>(task)];
-      if (stopped && t.kind == TaskKind::model && t.replicate >= 0 && payload.size() == kLeadsAt) {
-        payload.resize(kLeadsAt + 2 * columns.leads());
-        columns.get(static_cast<std::size_t>(t.replicate), payload.data() + kLeadsAt);
-      }
+      if (stopped) columns.restore(tasks[static_cast<std::size_t>(task)], payload);
       finished[task] = std::move(payload);
     }
   }

@@ -272,10 +272,9 @@ std::string with_refit_scores(const std::string& record, const std::vector<Task>
   in.get_values(header, 2);
   const Task& t = tasks.at(static_cast<std::size_t>(header[0]));
   const auto values = static_cast<std::size_t>(header[1]);
-  if (t.kind != TaskKind::model || t.replicate < 0 || values != kLeadsAt) return record;
+  if (values != kLeadsAt) return record;  // not a refit's cut payload: nothing to copy
   std::vector<double> payload = in.get_vector<double>(values);
-  payload.resize(kLeadsAt + 2 * columns.leads());
-  columns.get(static_cast<std::size_t>(t.replicate), payload.data() + kLeadsAt);
+  if (!columns.restore(t, payload)) return record;
   std::string out;
   put_task(out, static_cast<std::size_t>(header[0]), payload);
   return out;

@@ -50,6 +50,14 @@ struct RefitColumns {
       matrices->store.put_column(half * matrices->refits + replicate, column.data());
     }
   }
+  // A refit's payload whose lead scores went into the columns (kLeadsAt values left) made
+  // whole again; false, and left as it is, for any other payload.
+  bool restore(const Task& t, std::vector<double>& payload) const {
+    if (t.kind != TaskKind::model || t.replicate < 0 || payload.size() != kLeadsAt) return false;
+    payload.resize(kLeadsAt + 2 * leads());
+    get(static_cast<std::size_t>(t.replicate), payload.data() + kLeadsAt);
+    return true;
+  }
   // The same scores back out of the columns (a checkpoint keeps whole payloads).
   void get(std::size_t replicate, double* scores) const {
     const std::size_t n = leads();
