@@ -128,8 +128,8 @@ void FunnelModel::assign_segment(const HazardEstimates& h, std::size_t node, con
   if (h.jump_rate.empty()) {
     jump_rates_.clear();
   } else {
-    const double* jump = &h.jump_rate[HazardEstimates::jump_index(node, 0, 0)];
-    jump_rates_.assign(jump, jump + kProgressStates * kProgressStates);
+    jump_rates_.resize(kProgressStates * kProgressStates);
+    h.dense_jump_rates(node, jump_rates_.data());
   }
   if (h.band_factor.empty()) {
     bands_.event.clear(), bands_.jump.clear();
@@ -333,10 +333,7 @@ FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const Haz
   if (!h.jump_rate.empty()) {
     jumps.assign(leaves.size() * kProgressStates * kProgressStates, 0.0);
     for (std::size_t s = 0; s < leaves.size(); ++s)
-      for (std::size_t p = 0; p < kProgressStates; ++p)
-        for (std::size_t j = 0; j < kProgressStates; ++j)
-          jumps[(s * kProgressStates + p) * kProgressStates + j] =
-              h.jump_rate[HazardEstimates::jump_index(static_cast<std::size_t>(leaves[s]), p, j)];
+      h.dense_jump_rates(static_cast<std::size_t>(leaves[s]), &jumps[s * kProgressStates * kProgressStates]);
   }
   BandFactors bands;
   if (!h.band_factor.empty()) {

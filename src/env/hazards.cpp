@@ -20,11 +20,11 @@ struct DayCounts {
   std::vector<std::int64_t> days;      // milestones and jumps: ((node * P + p) * kBands + b) * 2 + recorded
   std::vector<std::int64_t> sub_days;  // subscription: (node * P + p) * kBands + b, p after the week's milestones
   std::vector<std::int64_t> counts;    // ((node * P + p) * kBands + b) * kEvents + e
-  std::vector<std::int64_t> jumps;     // (node * P + p) * P + S
+  std::vector<std::int64_t> jumps;     // HazardEstimates::jump_index(node, p, S): possible jumps only
   std::vector<std::int64_t> moves;     // (node * P + p) * kBands + b: weeks with any jump
   explicit DayCounts(std::size_t nodes)
       : days(nodes * kProgressStates * kBands * 2, 0), sub_days(nodes * kProgressStates * kBands, 0),
-        counts(nodes * kProgressStates * kBands * kEvents, 0), jumps(nodes * kProgressStates * kProgressStates, 0),
+        counts(nodes * kProgressStates * kBands * kEvents, 0), jumps(nodes * kJumpCells, 0),
         moves(nodes * kProgressStates * kBands, 0) {}
   // Person-weeks at risk of event e (a milestone, or the subscription) in one band.
   double weeks(std::size_t node, std::size_t p, std::size_t b, std::size_t e) const {
@@ -50,12 +50,12 @@ struct DenseSink {
       : days_(dc.days.data() + node * kProgressStates * kBands * 2),
         sub_days_(dc.sub_days.data() + node * kProgressStates * kBands),
         counts_(dc.counts.data() + node * kProgressStates * kBands * kEvents),
-        jumps_(dc.jumps.data() + node * kProgressStates * kProgressStates),
+        jumps_(dc.jumps.data() + node * kJumpCells),
         moves_(dc.moves.data() + node * kProgressStates * kBands) {}
   void days(std::size_t cell, std::int64_t v) { days_[cell] += v; }
   void sub_days(std::size_t cell, std::int64_t v) { sub_days_[cell] += v; }
   void counts(std::size_t cell, std::int64_t v) { counts_[cell] += v; }
-  void jumps(std::size_t cell, std::int64_t v) { jumps_[cell] += v; }
+  void jumps(std::size_t cell, std::int64_t v) { jumps_[kJumpCellOf[cell]] += v; }  // cell: p * P + S
   void moves(std::size_t cell, std::int64_t v) { moves_[cell] += v; }
 };
 
@@ -71,7 +71,19 @@ void sum_into_ancestors(std::vector<T>& v, std::size_t stride, const std::vector
   }
 }
 
-// Shrinks one family of rates laid out (node * kProgressStates + p) * kinds + k. The root keeps
+// A family's cells of one node: kinds per progress state, all of them (the events, p * kinds + k)
+// or the possible ones alone (the jumps, kJumpCellOf).
+struct DenseCells {
+  std::size_t kinds;
+  std::size_t per_node() const { return kProgressStates * kinds; }
+  std::size_t operator()(std::size_t p, std::size_t k) const { return p * kinds + k; }
+};
+struct JumpCells {
+  std::size_t per_node() const { return kJumpCells; }
+  std::size_t operator()(std::size_t p, std::size_t k) const { return kJumpCellOf[p * kProgressStates + k]; }
+};
+
+// Shrinks one family of rates, node n's open cell (p, k) at n * cells.per_node() + cells(p, k). The root keeps
 // a rate per progress state, each with a weak prior (root_prior_weeks person-weeks) at the
 // highest rate its lower-progress neighbours give it (neighbour_rate), fitted in order of
 // progress. Below the root:
@@ -81,19 +93,26 @@ void sum_into_ancestors(std::vector<T>& v, std::size_t stride, const std::vector
 // between children (counting it added -mu to the excess and mu^2 to the denominator, which
 // drove a to its cap and pooled the cohorts fully). Closed cells (open(p, k) false) keep
 // rate 0. strength receives [depth * groups + g].
-template <typename Open, typename Neighbour>
-void shrink_family(std::size_t kinds, const Open& open, const Neighbour& neighbour_rate,
+template <typename Cells, typename Open, typename Neighbour>
+void shrink_family(std::size_t kinds, const Cells& cells, const Open& open, const Neighbour& neighbour_rate,
                    const std::vector<std::vector<std::size_t>>& groups,
                    const std::vector<SegmentNode>& nodes, const std::vector<std::vector<std::size_t>>& by_depth,
                    const std::vector<double>& events, const std::vector<double>& exposure, std::vector<double>& rate,
                    std::vector<double>& strength, const HazardOptions& options) {
   const std::size_t P = kProgressStates, G = groups.size();
-  auto at = [&](std::size_t n, std::size_t p, std::size_t k) { return (n * P + p) * kinds + k; };
+  auto at = [&](std::size_t n, std::size_t p, std::size_t k) { return n * cells.per_node() + cells(p, k); };
   strength.assign(by_depth.size() * G, 0.0);
   for (std::size_t root : by_depth[0]) {
     for (std::size_t g = 0; g < G; ++g) strength[g] = options.root_prior_weeks;
-    shrink_root(kinds, open, neighbour_rate, &events[at(root, 0, 0)], &exposure[at(root, 0, 0)], &rate[at(root, 0, 0)],
-                options.root_prior_weeks);
+    // The root's rates read their lower-progress neighbours laid out p * kinds + k.
+    std::vector<double> root_events(P * kinds, 0.0), root_exposure(P * kinds, 0.0), root_rate(P * kinds, 0.0);
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t k = 0; k < kinds; ++k)
+        if (open(p, k)) root_events[p * kinds + k] = events[at(root, p, k)], root_exposure[p * kinds + k] = exposure[at(root, p, k)];
+    shrink_root(kinds, open, neighbour_rate, root_events.data(), root_exposure.data(), root_rate.data(), options.root_prior_weeks);
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::size_t k = 0; k < kinds; ++k)
+        if (open(p, k)) rate[at(root, p, k)] = root_rate[p * kinds + k];
   }
   for (std::size_t d = 1; d < by_depth.size(); ++d)
     for (std::size_t g = 0; g < G; ++g) {
@@ -135,9 +154,9 @@ void estimate_jumps(HazardEstimates& est, const std::vector<SegmentNode>& nodes,
                     const std::vector<std::vector<std::size_t>>& by_depth, const DayCounts& dc,
                     const HazardOptions& options) {
   const std::size_t n_nodes = nodes.size(), P = kProgressStates;
-  est.jump_events.assign(n_nodes * P * P, 0.0);
-  est.jump_exposure.assign(n_nodes * P * P, 0.0);
-  est.jump_rate.assign(n_nodes * P * P, 0.0);
+  est.jump_events.assign(n_nodes * kJumpCells, 0.0);
+  est.jump_exposure.assign(n_nodes * kJumpCells, 0.0);
+  est.jump_rate.assign(n_nodes * kJumpCells, 0.0);
   for (std::size_t n = 0; n < n_nodes; ++n)
     for (std::size_t p = 0; p < P; ++p)
       for (std::size_t j = 1; j < P; ++j) {
@@ -149,7 +168,7 @@ void estimate_jumps(HazardEstimates& est, const std::vector<SegmentNode>& nodes,
   // One prior strength per depth for all jumps.
   std::vector<std::size_t> all_jumps;
   for (std::size_t j = 1; j < P; ++j) all_jumps.push_back(j);
-  shrink_family(P, jump_open, JumpNeighbour{}, {all_jumps}, nodes, by_depth, est.jump_events, est.jump_exposure, est.jump_rate,
+  shrink_family(P, JumpCells{}, jump_open, JumpNeighbour{}, {all_jumps}, nodes, by_depth, est.jump_events, est.jump_exposure, est.jump_rate,
                 est.jump_prior_strength, options);
 }
 
@@ -287,7 +306,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   sum_into_ancestors(dc.days, P * kBands * 2, nodes, deepest_first);
   sum_into_ancestors(dc.sub_days, P * kBands, nodes, deepest_first);
   sum_into_ancestors(dc.counts, P * kBands * kEvents, nodes, deepest_first);
-  sum_into_ancestors(dc.jumps, P * P, nodes, deepest_first);
+  sum_into_ancestors(dc.jumps, kJumpCells, nodes, deepest_first);
   sum_into_ancestors(dc.moves, P * kBands, nodes, deepest_first);
 
   HazardEstimates est;
@@ -317,7 +336,7 @@ HazardEstimates estimate_hazards(const CustomerTable& table, const std::vector<s
   // One prior strength per depth and event.
   std::vector<std::vector<std::size_t>> each_event;
   for (std::size_t e = 0; e < kEvents; ++e) each_event.push_back({e});
-  shrink_family(kEvents, event_open, EventNeighbour{}, each_event, nodes, by_depth, est.events, est.exposure, est.rate,
+  shrink_family(kEvents, DenseCells{kEvents}, event_open, EventNeighbour{}, each_event, nodes, by_depth, est.events, est.exposure, est.rate,
                 est.prior_strength, options);
   estimate_jumps(est, nodes, by_depth, dc, options);
   estimate_bands(est, nodes, dc, options);

@@ -326,7 +326,8 @@ HazardEstimates estimate_hazards_at(const CustomerTable& table, const std::vecto
   HazardEstimates est;
   est.nodes = wanted.size();
   est.rate.assign(wanted.size() * P * kEvents, 0.0);
-  est.jump_rate.assign(wanted.size() * P * P, 0.0);
+  est.jump_rate.assign(wanted.size() * kJumpCells, 0.0);
+  std::array<double, kProgressStates * kProgressStates> dense_jumps{};
   est.band_factor.assign(wanted.size() * kBands * kEvents, 1.0);
   est.jump_band_factor.assign(wanted.size() * kBands, 1.0);
   const double a = options.band_prior_events;
@@ -334,7 +335,9 @@ HazardEstimates estimate_hazards_at(const CustomerTable& table, const std::vecto
   for (std::size_t k = 0; k < wanted.size(); ++k) {
     const auto node = static_cast<std::size_t>(wanted[k]);
     events.dense_rates(nodes, node, &est.rate[HazardEstimates::index(k, 0, 0)]);
-    jumps.dense_rates(nodes, node, &est.jump_rate[HazardEstimates::jump_index(k, 0, 0)]);
+    jumps.dense_rates(nodes, node, dense_jumps.data());
+    for (std::size_t i = 0; i < dense_jumps.size(); ++i)
+      if (kJumpCellOf[i] != kNoJumpCell) est.jump_rate[k * kJumpCells + kJumpCellOf[i]] = dense_jumps[i];
     const auto t = static_cast<std::size_t>(top_slot[top[node]]);
     for (std::size_t b = 0; b < kBands; ++b) {
       for (std::size_t e = 0; e < kEvents; ++e)

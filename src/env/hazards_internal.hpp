@@ -223,7 +223,7 @@ inline void shrink_root(std::size_t kinds, const Open& open, const Neighbour& ne
     }
 }
 
-inline bool jump_open(std::size_t p, std::size_t j) { return j != 0 && (j & p) == 0; }
+inline bool jump_open(std::size_t p, std::size_t j) { return jump_possible(p, j); }
 inline bool event_open(std::size_t p, std::size_t e) { return e >= kStepMilestones || (p & (1u << e)) == 0; }
 inline constexpr unsigned kRecordedOnly = (1u << kDemo) | (1u << kSurvey);
 

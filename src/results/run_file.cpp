@@ -104,6 +104,7 @@ void write_model(const h5::Group& root, const FunnelFit& fit) {
     for (std::size_t nd = 0; nd < nodes; ++nd)
       for (std::size_t p = 0; p < kProgressStates; ++p)
         for (std::size_t j = 1; j < kProgressStates; ++j) {
+          if (!jump_possible(p, j)) continue;
           const std::size_t k = HazardEstimates::jump_index(nd, p, j);
           if (fit.hazards.jump_events.empty() || fit.hazards.jump_events[k] <= 0) continue;
           jn.push_back(static_cast<std::int32_t>(nd));

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -474,6 +475,47 @@ TEST_CASE("estimate_hazards: milestones reached in the same week form one jump",
   // Root rate: its own 1 event / 2 weeks with 52 person-weeks of prior at the pooled rate
   // (also 1/2: the jump is possible only from progress 0): (1 + 26)/(2 + 52) = 1/2.
   CHECK(h.jump_rate[HazardEstimates::jump_index(0, 0, S)] == Approx(0.5));
+}
+
+TEST_CASE("jump cells: one per possible (progress, jump), the dense layout read back from them", "[hazards]") {
+  // Every jump disjoint from its progress has a cell of its own, 0..kJumpCells-1, and no other does.
+  std::vector<int> seen(kJumpCells, 0);
+  std::size_t possible = 0;
+  for (std::size_t p = 0; p < kProgressStates; ++p)
+    for (std::size_t j = 0; j < kProgressStates; ++j) {
+      const std::uint16_t cell = kJumpCellOf[p * kProgressStates + j];
+      if (!jump_possible(p, j)) {
+        CHECK(cell == kNoJumpCell);
+        continue;
+      }
+      ++possible;
+      REQUIRE(cell < kJumpCells);
+      ++seen[cell];
+    }
+  CHECK(possible == kJumpCells);
+  CHECK(std::count(seen.begin(), seen.end(), 1) == static_cast<std::ptrdiff_t>(kJumpCells));
+  // An estimate holds kJumpCells a node, and a node's dense rates are its cells, 0 elsewhere.
+  const FunnelFit fit = test::synthetic_fit(2000, 5, "cohort,education");
+  const HazardEstimates& h = fit.hazards;
+  const SegmentEncoder& enc = fit.encoder;
+  REQUIRE(h.jump_rate.size() == enc.nodes().size() * kJumpCells);
+  REQUIRE(h.jump_events.size() == h.jump_rate.size());
+  std::vector<double> dense(kProgressStates * kProgressStates, -1.0);
+  std::size_t positive = 0;
+  for (std::size_t n = 0; n < enc.nodes().size(); ++n) {
+    h.dense_jump_rates(n, dense.data());
+    for (std::size_t p = 0; p < kProgressStates; ++p)
+      for (std::size_t j = 0; j < kProgressStates; ++j) {
+        const double v = dense[p * kProgressStates + j];
+        if (!jump_possible(p, j)) {
+          CHECK(v == 0.0);
+          continue;
+        }
+        CHECK(v == h.jump_rate[HazardEstimates::jump_index(n, p, j)]);
+        positive += v > 0;
+      }
+  }
+  CHECK(positive > 0);  // the synthetic funnel has jumps to read back
 }
 
 TEST_CASE("estimate_hazards: cohorts whose rates differ 10x are not pooled", "[hazards]") {

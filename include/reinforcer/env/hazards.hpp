@@ -30,6 +30,25 @@ inline constexpr std::size_t band_of_week(int week) {
 
 inline constexpr int kAllFollowUp = 1 << 30;
 
+// A jump S (a non-empty set of milestones reached together in one week) is possible from
+// progress p only when disjoint from it: 3^5 - 2^5 = 211 of the 32 x 32 (p, S) pairs. The
+// estimates hold those cells alone (at 1M customers a dense 32 x 32 per node and table was
+// 24 KB a node, four fifths of it cells that stay 0).
+inline constexpr bool jump_possible(std::size_t progress, std::size_t jump) { return jump != 0 && (jump & progress) == 0; }
+inline constexpr std::size_t kJumpCells = 211;
+inline constexpr std::uint16_t kNoJumpCell = 0xFFFF;
+// The cell of (p, S), p * kProgressStates + S, among a node's kJumpCells (p ascending, then S);
+// kNoJumpCell where the jump is not possible.
+inline constexpr std::array<std::uint16_t, kProgressStates * kProgressStates> kJumpCellOf = [] {
+  std::array<std::uint16_t, kProgressStates * kProgressStates> cell{};
+  std::uint16_t next = 0;
+  for (std::size_t p = 0; p < kProgressStates; ++p)
+    for (std::size_t j = 0; j < kProgressStates; ++j)
+      cell[p * kProgressStates + j] = jump_possible(p, j) ? next++ : kNoJumpCell;
+  return cell;
+}();
+static_assert(kJumpCellOf[(kProgressStates - 2) * kProgressStates + 1] == kJumpCells - 1, "211 possible jumps");
+
 struct HazardOptions {
   // Follow-up counted per customer, in weeks from t0 (default: all of it, to the export date).
   // Not the decision horizon: the last duration band (52 weeks and later) is estimated from
@@ -70,11 +89,20 @@ struct HazardEstimates {
   // Jumps: the set of milestones reached together in one week (S, a bit mask, non-empty,
   // disjoint from the progress p) as one competing risk -- milestones come in bursts (a first
   // call and a platform signup in the same week), which independent milestones miss.
-  // Flattened (node * kProgressStates + p) * kProgressStates + S; shrunk like the events.
+  // Flattened node * kJumpCells + kJumpCellOf[p * kProgressStates + S], possible jumps only;
+  // shrunk like the events.
   std::vector<double> jump_events, jump_exposure, jump_rate;
   std::vector<double> jump_prior_strength;  // per depth, as prior_strength
+  // (node, p, S) for a possible jump (jump_possible(p, S)); any other has no cell.
   static std::size_t jump_index(std::size_t node, std::size_t progress, std::size_t jump) {
-    return (node * kProgressStates + progress) * kProgressStates + jump;
+    return node * kJumpCells + kJumpCellOf[progress * kProgressStates + jump];
+  }
+  // One node's jump rates laid out densely, p * kProgressStates + S (0 where no jump is
+  // possible), as the funnel model reads them.
+  void dense_jump_rates(std::size_t node, double* out) const {
+    const double* cells = jump_rate.data() + node * kJumpCells;
+    for (std::size_t i = 0; i < kProgressStates * kProgressStates; ++i)
+      out[i] = kJumpCellOf[i] == kNoJumpCell ? 0.0 : cells[kJumpCellOf[i]];
   }
   // Person-weeks in (node, progress) per duration band, (node * kProgressStates + p) * kBands + b:
   // the weeks that start in that state (the milestones' exposure, before the demo/survey rule).
