@@ -33,9 +33,9 @@ struct CalibrationSums {
   void add(const double* fields) {
     ++customers;
     for (std::size_t e = 0; e < kEvents; ++e) {
-      at_risk[e] += fields[kAtRiskAt + e] != 0;
+      at_risk[e] += in_event_mask(fields[kAtRiskAt], e);
       expected[e] += fields[kPredictedAt + e];
-      observed[e] += fields[kObservedAt + e] != 0;
+      observed[e] += in_event_mask(fields[kObservedAt], e);
     }
   }
 };
@@ -112,7 +112,7 @@ void require_evaluable(const CustomerTable& table, const std::vector<FoldPlan>& 
 
 EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uint8_t>& learned, const EvaluationSettings& s,
                           const Communicator& comm, const EvaluationRun& run) {
-  const std::vector<FoldPlan> plans = plan_folds(table, s.split);
+  std::vector<FoldPlan> plans = plan_folds(table, s.split);
   // Every rank holds the same table and stops here alike: one message, no abort.
   try {
     require_evaluable(table, plans, s);
@@ -140,7 +140,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     throw std::logic_error("evaluate: a finished task's index is beyond the task list");
   // Shared by the refits and the break-even answers: starts, strata, and the learned policy
   // (one byte per state).
-  const RefitPlan refit_plan = plan_refits(table, fitting, encoder, s, learned);
+  RefitPlan refit_plan = plan_refits(table, fitting, encoder, s, learned);
   EvaluationResult r;
   // Rank 0 puts the refits' lead scores into the call list's [lead, refit] matrices as they come
   // (its own as each refit ends), so no rank's scores are held twice.
@@ -174,6 +174,10 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     }
     FinishedTasks own;
     add_part(mine.bytes, tasks, own, columns);
+    // Read: rank 0 sends nothing, so its bytes go before the others' come (its folds' payloads
+    // held twice had made the gather the peak: 73 MB at 1M customers on 2 ranks).
+    std::string().swap(mine.bytes);
+    release_freed_memory();
     for (auto& [task, payload] : own) {
       if (stopped) columns.restore(tasks[static_cast<std::size_t>(task)], payload);
       finished[task] = std::move(payload);
@@ -195,6 +199,9 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     if (comm.is_root()) release_freed_memory();
   }
   std::string().swap(mine.bytes);
+  // The folds ran: their fitting customers are not needed again (4 of 5 of the customers' indices
+  // a fold: 31 MB at 1M).
+  for (FoldPlan& plan : plans) std::vector<std::size_t>().swap(plan.fitting);
   release_freed_memory();
   if (stopped) {
     if (comm.is_root() && run.checkpoint) run.checkpoint(finished, static_cast<std::int64_t>(tasks.size()));
@@ -203,6 +210,14 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
     throw Interrupted("stopped by a signal with " + std::to_string(done) + " of " + std::to_string(tasks.size()) +
                       " tasks finished" + (run.checkpoint ? "; a checkpoint was written; continue with --resume" : ""));
   }
+  // What only the tasks and their gathering read, freed before the tables are assembled (40 MB
+  // at 1M customers): the refits' start states, the leads' keys, the fitting customers.
+  const auto fitting_customers = static_cast<std::int64_t>(fitting.size());
+  refit_plan = RefitPlan{};
+  std::vector<LeadKey>().swap(call_list.keys);
+  std::vector<std::uint32_t>().swap(call_list.row_of_key);
+  std::vector<std::size_t>().swap(fitting);
+  release_freed_memory();
   r.folds = folds;
   for (const auto& c : table.customers) r.undated_set_aside += c.cohort == Cohort::undated;
   if (!comm.is_root()) {
@@ -231,9 +246,9 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
                                   static_cast<std::int8_t>(c.subscribed), score[0], score[1], score[2], score[3], score[4]});
       for (std::size_t g : {std::size_t{0}, 1 + static_cast<std::size_t>(c.cohort)}) {
         calibration[g].add(&v[off]);
-        if (v[off + kAtRiskAt + kSubscriptionEvent] == 0) continue;
+        if (!in_event_mask(v[off + kAtRiskAt], kSubscriptionEvent)) continue;
         sub_predicted[g].push_back(v[off + kPredictedAt + kSubscriptionEvent]);
-        sub_observed[g].push_back(v[off + kObservedAt + kSubscriptionEvent] != 0);
+        sub_observed[g].push_back(in_event_mask(v[off + kObservedAt], kSubscriptionEvent));
       }
     }
     std::vector<double>().swap(payload[kFoldsAt + static_cast<std::size_t>(f)]);  // its last use (27 numbers a customer)
@@ -275,7 +290,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
       }
       const Interval ci = percentile_interval(reps);
       r.policies.push_back(PolicyRow{kPolicies[p], kPolicyMetrics[m], policy_metric(main, p, m), ci.low, ci.high,
-                                     static_cast<std::int64_t>(fitting.size())});
+                                     fitting_customers});
       if (p == 0) continue;
       const Interval d = percentile_interval(diffs);
       r.policy_differences.push_back(PolicyDifferenceRow{kPolicies[p], kPolicyMetrics[m],

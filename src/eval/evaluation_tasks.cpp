@@ -11,6 +11,7 @@
 
 #include "reinforcer/core/bytes.hpp"
 #include "reinforcer/core/errors.hpp"
+#include "reinforcer/core/memory.hpp"
 #include "reinforcer/data/quality_report_text.hpp"
 
 namespace reinforcer::evaluation {
@@ -20,12 +21,11 @@ const std::vector<LeadKey> kNoLeads;
 
 std::vector<double> fold_payload(const std::vector<HeldOutPrediction>& preds) {
   std::vector<double> v;
+  v.reserve(preds.size() * kFoldFields);
   for (const auto& p : preds) {
     v.insert(v.end(), {static_cast<double>(p.customer), p.score.status_quo, p.score.call_list, p.score.segment_rate,
-                       p.score.cohort_rate, p.score.random});
-    for (auto x : p.at_risk) v.push_back(x);
-    for (double x : p.predicted) v.push_back(x);
-    for (auto x : p.observed) v.push_back(x);
+                       p.score.cohort_rate, p.score.random, event_mask(p.at_risk), event_mask(p.observed)});
+    v.insert(v.end(), p.predicted.begin(), p.predicted.end());
   }
   return v;
 }
@@ -241,6 +241,9 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
 #pragma omp atomic write
       failed = true;
     }
+    // The task's estimate and models, handed back before the next task: freed pages the heap
+    // keeps add up (about 100 MB resident on rank 0 at 1M customers).
+    release_freed_memory();
   }
   if (failure) std::rethrow_exception(failure);
   out.stopped = stopped;

@@ -45,16 +45,17 @@ def test_resume_refuses_another_evaluations_checkpoint(run_file, tmp_path):
 
 
 def test_resume_refuses_a_checkpoint_of_the_earlier_task_layout(run_file, tmp_path):
-    # Version 1 numbered the folds from task 0; version 2 puts the break-even answers there.
+    # Version 1 numbered the folds from task 0; version 2 puts the break-even answers there;
+    # version 3 packs a fold's events as bit masks. An older checkpoint is refused, not misread.
     import h5py
     import numpy as np
     code, err = stop_after_a_refit([BIN, "evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS])
     assert code == 75, err
     with h5py.File(tmp_path / "cut.h5.checkpoint.h5", "r+") as f:
-        assert f.attrs["format_version"] == 2
-        f.attrs["format_version"] = np.int64(1)
+        assert f.attrs["format_version"] == 3
+        f.attrs["format_version"] = np.int64(2)
     unseal(tmp_path / "cut.h5.checkpoint.h5")
     p = run("evaluate", run_file, "-o", tmp_path / "cut.h5", *EVALUATE_OPTIONS, "--resume")
     assert p.returncode == 3, p.stderr
-    assert "format version 1, this tool reads version 2 (start afresh without --resume)" in p.stderr
+    assert "format version 2, this tool reads version 3 (start afresh without --resume)" in p.stderr
     assert not (tmp_path / "cut.h5").exists()

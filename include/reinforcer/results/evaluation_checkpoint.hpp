@@ -11,8 +11,9 @@ namespace reinforcer {
 
 inline const std::string kEvaluationCheckpointFormat = "reinforcer-evaluation-checkpoint";
 // 2: the break-even answers became task 0, so every other task's index moved by one; a
-// version-1 checkpoint's values would be read as the wrong tasks.
-inline constexpr std::int64_t kEvaluationCheckpointFormatVersion = 2;
+// version-1 checkpoint's values would be read as the wrong tasks. 3: a fold's events at risk and
+// observed became two bit masks (27 numbers a held-out customer -> 14).
+inline constexpr std::int64_t kEvaluationCheckpointFormatVersion = 3;
 
 // Written atomically (temporary file, then rename). tasks: how many the evaluation has.
 void write_evaluation_checkpoint(const std::string& path, const FinishedTasks& finished, std::int64_t tasks,
