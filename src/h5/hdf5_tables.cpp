@@ -24,9 +24,14 @@ std::string_view text_member(const char* p, const Member& m) {
 }
 
 Table& Table::add_raw(const std::string& name, MemberKind kind, std::size_t size, const void* data) {
-  Column c{Member{name, kind, size}, std::vector<char>(rows_ * size), {}, {}};
+  Column c{Member{name, kind, size}, std::vector<char>(rows_ * size), {}, {}, nullptr, 0};
   if (rows_ > 0) std::memcpy(c.data.data(), data, rows_ * size);
   columns_.push_back(std::move(c));
+  return *this;
+}
+
+Table& Table::add_strided(const std::string& name, MemberKind kind, std::size_t size, const char* first, std::size_t stride) {
+  columns_.push_back(Column{Member{name, kind, size}, {}, {}, {}, first, stride});
   return *this;
 }
 
@@ -59,7 +64,7 @@ Table& Table::add_text_view(const std::string& name, std::function<std::string_v
   std::size_t width = 1;
   for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size());
   const bool variable = width > kFixedTextLimit;
-  Column c{Member{name, MemberKind::text, variable ? sizeof(const char*) : width}, {}, {}, std::move(value)};
+  Column c{Member{name, MemberKind::text, variable ? sizeof(const char*) : width}, {}, {}, std::move(value), nullptr, 0};
   c.member.variable = variable;
   columns_.push_back(std::move(c));
   return *this;
@@ -69,7 +74,7 @@ Table& Table::add_strings(const std::string& name, const std::function<std::stri
   std::size_t width = 1, total = 0;
   for (std::size_t i = 0; i < rows_; ++i) width = std::max(width, value(i).size()), total += value(i).size() + 1;
   if (width > kFixedTextLimit) {
-    Column c{Member{name, MemberKind::text, sizeof(const char*)}, {}, std::vector<std::size_t>(rows_), {}};
+    Column c{Member{name, MemberKind::text, sizeof(const char*)}, {}, std::vector<std::size_t>(rows_), {}, nullptr, 0};
     c.member.variable = true;
     c.data.reserve(total);
     for (std::size_t i = 0; i < rows_; ++i) {
@@ -81,7 +86,7 @@ Table& Table::add_strings(const std::string& name, const std::function<std::stri
     columns_.push_back(std::move(c));
     return *this;
   }
-  Column c{Member{name, MemberKind::text, width}, std::vector<char>(rows_ * width, '\0'), {}, {}};
+  Column c{Member{name, MemberKind::text, width}, std::vector<char>(rows_ * width, '\0'), {}, {}, nullptr, 0};
   for (std::size_t i = 0; i < rows_; ++i) {
     const std::string_view s = value(i);
     if (!s.empty()) std::memcpy(c.data.data() + i * width, s.data(), s.size());  // an empty view may hold nullptr
@@ -161,13 +166,14 @@ void Group::write_table(const std::string& name, const Table& table) const {
         offset += size;
         continue;
       }
-      const char* src = c.data.data() + begin * size;
+      const std::size_t step = c.strided ? c.stride : size;  // a member of the caller's rows, or packed
+      const char* src = c.strided ? c.strided + begin * c.stride : c.data.data() + begin * size;
       char* dst = packed.data() + offset;
       switch (size) {  // fixed sizes: let the compiler copy whole words
-        case 1: for (std::size_t r = 0; r < n; ++r) dst[r * row_size] = src[r]; break;
-        case 4: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * 4, 4); break;
-        case 8: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * 8, 8); break;
-        default: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * size, size);
+        case 1: for (std::size_t r = 0; r < n; ++r) dst[r * row_size] = src[r * step]; break;
+        case 4: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * step, 4); break;
+        case 8: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * step, 8); break;
+        default: for (std::size_t r = 0; r < n; ++r) std::memcpy(dst + r * row_size, src + r * step, size);
       }
       offset += size;
     }

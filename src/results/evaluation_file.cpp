@@ -51,11 +51,11 @@ const std::vector<std::pair<const char*, double N::*>> kListNumbers = {
 
 void write_call_list(const h5::Group& g, const CallListColumns& rows, const RefitScoreColumns& refits, std::int64_t widened) {
   h5::Table t(rows.size());
-  t.add("id", h5::column(rows.numbers(), &N::id));
+  t.add_member("id", rows.numbers(), &N::id);
   for (const auto& [name, member] : kListText)
     t.add_text_view(name, [&rows, m = member](std::size_t i) { return rows.text(m, i); });
-  for (const auto& [name, member] : kListInts) t.add(name, h5::column(rows.numbers(), member));
-  for (const auto& [name, member] : kListNumbers) t.add(name, h5::column(rows.numbers(), member));
+  for (const auto& [name, member] : kListInts) t.add_member(name, rows.numbers(), member);
+  for (const auto& [name, member] : kListNumbers) t.add_member(name, rows.numbers(), member);
   g.write_table("call_list", t);
   const h5::Group r = g.create_group("call_list_refits");
   r.set_attribute("refits", static_cast<std::int64_t>(refits.refits));
@@ -178,12 +178,14 @@ void write_tables(const h5::Group& g, const EvaluationResult& r) {
                                     .add("share_acting", h5::column(r.action_share, &AS::share_acting))
                                     .add("customers", h5::column(r.action_share, &AS::customers)));
   using S = ScoreRow;
+  // The out-of-fold scores (a row per held-out customer) read in place as they are written.
   g.write_table("scores", h5::Table(r.scores.size())
-                              .add("id", h5::column(r.scores, &S::id)).add("fold", h5::column(r.scores, &S::fold))
-                              .add("cohort", h5::column(r.scores, &S::cohort)).add("subscribed", h5::column(r.scores, &S::subscribed))
-                              .add("status_quo", h5::column(r.scores, &S::status_quo)).add("call_list", h5::column(r.scores, &S::call_list))
-                              .add("segment_rate", h5::column(r.scores, &S::segment_rate))
-                              .add("cohort_rate", h5::column(r.scores, &S::cohort_rate)).add("random", h5::column(r.scores, &S::random)));
+                              .add_member("id", r.scores, &S::id).add_member("fold", r.scores, &S::fold)
+                              .add_text_view("cohort", [&r](std::size_t i) { return std::string_view(r.scores[i].cohort); })
+                              .add_member("subscribed", r.scores, &S::subscribed)
+                              .add_member("status_quo", r.scores, &S::status_quo).add_member("call_list", r.scores, &S::call_list)
+                              .add_member("segment_rate", r.scores, &S::segment_rate)
+                              .add_member("cohort_rate", r.scores, &S::cohort_rate).add_member("random", r.scores, &S::random));
   using T = TargetingRow;
   g.write_table("targeting", h5::Table(r.targeting.size())
                                  .add("scorer", h5::column(r.targeting, &T::scorer)).add("cohort", h5::column(r.targeting, &T::cohort))
