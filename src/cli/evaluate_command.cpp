@@ -66,7 +66,10 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     progress.note("resuming from " + checkpoint + ": " + std::to_string(hooks.finished.size()) + " tasks already finished");
   }
   hooks.stop_requested = stop_signal_received;
-  hooks.scratch_directory = directory_of(output);  // the refits' scores wait beside the output
+  // The refits' scores wait beside the output, or where --scratch-dir says (a node-local disk).
+  hooks.scratch_directory = inv.options.count("scratch-dir") ? inv.options["scratch-dir"].as<std::string>() : directory_of(output);
+  if (hooks.scratch_directory.empty())
+    throw UsageError("--scratch-dir: give a directory (the default is the output's directory)");
   hooks.checkpoint = [&](const FinishedTasks& finished, std::int64_t tasks) {
     write_evaluation_checkpoint(checkpoint, finished, tasks, fingerprint);
     progress.note("checkpoint written: " + checkpoint + " (" + std::to_string(finished.size()) + " of " +
@@ -129,8 +132,9 @@ CommandSpec evaluate_command() {
       "running tasks finish, writes the finished ones to a checkpoint and exits 75; the same command\n"
       "with --resume skips them and gives the same result; the checkpoint is removed on success.\n"
       "Until they are written, the call list's refit scores (16 bytes per lead and refit: 0.76 GB at\n"
-      "1M customers and 50 refits) wait on disk in scratch files in the output's directory (each\n"
-      "rank its own), unlinked as they are made, so nothing is left behind.";
+      "1M customers and 50 refits) wait on disk in scratch files in the output's directory, or in\n"
+      "--scratch-dir (each rank its own; a rank-local disk serves well), without a name, so nothing\n"
+      "is left behind; a directory with less free space than they may take is refused up front.";
   s.output_required = false;
   s.output_help = "output file (default: replace the input, atomically)";
   s.runs_under_mpi = true;
@@ -141,6 +145,8 @@ CommandSpec evaluate_command() {
         "threads", po::value<int>()->default_value(omp_get_max_threads()), "threads per rank (default: all cores)")(
         "min-segment-size", po::value<std::int64_t>()->default_value(30), "smallest segment that is ranked")(
         "checkpoint", po::value<std::string>()->value_name("PATH"), "checkpoint file (default: OUTPUT.checkpoint.h5)")(
+        "scratch-dir", po::value<std::string>()->value_name("DIR"),
+        "where the refits' scores wait until written (default: the output's directory)")(
         "resume", po::bool_switch(), "continue from the checkpoint, skipping its finished tasks");
     add_progress_option(d);
   };

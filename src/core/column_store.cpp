@@ -1,10 +1,12 @@
 #include "reinforcer/core/column_store.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -26,12 +28,29 @@ ColumnStore::ColumnStore(std::size_t rows, std::size_t columns, const std::strin
     memory_.assign(rows * columns, kNaN);
     return;
   }
-  std::string name = directory + "/.reinforcer-scratch-XXXXXX";
-  fd_ = ::mkstemp(name.data());
-  if (fd_ < 0)
-    throw PathError("cannot create a scratch file in " + directory + " (" + std::strerror(errno) +
-                    "); make the output's directory writable");
-  ::unlink(name.c_str());  // the open descriptor keeps it; nothing is left when it closes
+#ifdef O_TMPFILE
+  fd_ = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);  // never has a name
+#endif
+  if (fd_ < 0) {  // no O_TMPFILE, or a file system without it: a name for a moment
+    std::string name = directory + "/.reinforcer-scratch-XXXXXX";
+    fd_ = ::mkstemp(name.data());
+    if (fd_ < 0)
+      throw PathError("cannot create a scratch file in " + directory + " (" + std::strerror(errno) +
+                      "); make the directory writable or choose another");
+    ::unlink(name.c_str());  // the open descriptor keeps it; nothing is left when it closes
+  }
+  // All of it up front, rather than a full disk when most of the work is done.
+  struct statvfs fs {};
+  const double need = static_cast<double>(rows) * static_cast<double>(columns) * sizeof(double);
+  if (::fstatvfs(fd_, &fs) == 0 && static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) < need) {
+    const double free_bytes = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+    ::close(fd_);
+    fd_ = -1;
+    char sizes[96];
+    std::snprintf(sizes, sizeof sizes, "%.2f GB, and %.2f GB are free there", need / 1e9, free_bytes / 1e9);
+    throw PathError("the scratch file in " + directory + " may take " + sizes +
+                    "; free space, or choose a scratch directory on a larger disk");
+  }
 }
 
 ColumnStore::~ColumnStore() {

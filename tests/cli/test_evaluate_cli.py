@@ -381,6 +381,29 @@ def test_bad_input(evaluated, tmp_path):
     assert not (tmp_path / "x.h5").exists()
 
 
+def test_scratch_dir_holds_the_refit_scores_elsewhere(evaluated, tmp_path):
+    # The refits' scores wait in --scratch-dir instead of the output's directory: the same
+    # evaluated file, nothing left behind; a missing directory is refused before any work.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    p = run("evaluate", evaluated / "run.h5", "-o", tmp_path / "e.h5", "--bootstrap", 20, "--threads", 2,
+            "--scratch-dir", scratch, "--progress", "none")
+    assert p.returncode == 0, p.stderr
+    assert list(scratch.iterdir()) == [] and sorted(x.name for x in tmp_path.iterdir()) == ["e.h5", "scratch"]
+    def same(x, y):  # field by field: NaN equals NaN, variable-length text compares as text
+        if x.dtype.names is None:
+            return np.array_equal(x, y, equal_nan=True)
+        return all(np.array_equal(x[f], y[f], equal_nan=x[f].dtype.kind == "f") for f in x.dtype.names)
+    with h5py.File(evaluated / "e.h5", "r") as a, h5py.File(tmp_path / "e.h5", "r") as b:
+        for name in ["call_list", "call_list_refits/p_subscribe", "call_list_refits/gain", "policies", "scores"]:
+            assert same(a["evaluation"][name][()], b["evaluation"][name][()]), name
+    p = run("evaluate", evaluated / "run.h5", "-o", tmp_path / "x.h5", "--bootstrap", 20,
+            "--scratch-dir", tmp_path / "no-such-dir", "--progress", "none")
+    assert p.returncode == 4, p.stderr
+    assert "cannot create a scratch file in " + str(tmp_path / "no-such-dir") in p.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
 def test_more_folds_than_subscribers_is_refused(tmp_path):
     run("synth", "-n", 2500, "--seed", 3, "-o", tmp_path / "s.csv", check=True)
     run("prepare", tmp_path / "s.csv", "-o", tmp_path / "p.h5", "-q", "--folds", 40, check=True)

@@ -56,3 +56,18 @@ TEST_CASE("column store: a directory it cannot write in is a path error naming i
     CHECK_THAT(e.what(), Catch::Contains("/nonexistent-directory-for-the-test"));
   }
 }
+
+TEST_CASE("column store: a scratch directory with less free space than the matrix is refused up front", "[column_store]") {
+  test::TempDir dir;
+  // 2^40 rows of 4 doubles: 35 TB, more than any disk here holds. Nothing is allocated or written.
+  try {
+    ColumnStore store(std::size_t{1} << 40, 4, dir.file(""));
+    FAIL("a scratch file larger than the free space was accepted");
+  } catch (const PathError& e) {
+    CHECK_THAT(e.what(), Catch::Contains(dir.file("")));
+    CHECK_THAT(e.what(), Catch::Contains("35184.37 GB") && Catch::Contains("are free there"));
+  }
+  CHECK(dir.entries() == 0);  // the refused file leaves nothing either
+  // A matrix that fits is accepted in the same directory.
+  CHECK(ColumnStore(1000, 4, dir.file("")).spilled());
+}

@@ -12,8 +12,10 @@ namespace reinforcer {
 class ColumnStore {
  public:
   ColumnStore() = default;
-  // In memory when `directory` is empty; else in a file created there and unlinked at once
-  // (nothing is left behind, whatever ends the process). PathError if it cannot be created.
+  // In memory when `directory` is empty; else in a file created there without a name (Linux's
+  // O_TMPFILE; elsewhere created and unlinked at once): nothing is left behind, whatever ends
+  // the process. PathError if it cannot be created, or if the directory's file system has less
+  // free space than the whole matrix may take (rows x columns doubles), before any is written.
   ColumnStore(std::size_t rows, std::size_t columns, const std::string& directory);
   ~ColumnStore();
   ColumnStore(ColumnStore&& other) noexcept;
