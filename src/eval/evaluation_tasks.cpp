@@ -241,9 +241,10 @@ RankOutcome run_tasks(const std::vector<Task>& tasks, const std::vector<std::siz
 #pragma omp atomic write
       failed = true;
     }
-    // The task's estimate and models, handed back before the next task: freed pages the heap
-    // keeps add up (about 100 MB resident on rank 0 at 1M customers).
-    release_freed_memory();
+    // The task's estimate and models, handed back before the next task when they are large:
+    // freed pages the heap keeps add up (about 100 MB resident on rank 0 at 1M customers); a
+    // trim after each of the small tasks cost the real export 4% of its wall time.
+    release_freed_memory_over(std::size_t{32} << 20);
   }
   if (failure) std::rethrow_exception(failure);
   out.stopped = stopped;

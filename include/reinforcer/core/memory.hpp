@@ -1,5 +1,6 @@
 #pragma once
 // Handing freed heap memory back to the system.
+#include <cstddef>
 
 namespace reinforcer {
 
@@ -8,5 +9,8 @@ namespace reinforcer {
 // heap stays resident. After freeing one (a rank's gathered results, the workers' copies) this
 // returns the free pages to the system (glibc's malloc_trim; elsewhere nothing).
 void release_freed_memory();
+// The same, only when the heap holds more than `bytes` freed (a walk of the free lists, far
+// cheaper than the trim): after each of many tasks, of which few free much.
+void release_freed_memory_over(std::size_t bytes);
 
 }  // namespace reinforcer
