@@ -57,15 +57,10 @@ namespace {
 
 // A synthetic evaluation setting where acting pays for some leads: every success x 4.
 struct ListFixture {
-  CustomerTable table;
-  EvaluationSettings s;
+  test::EvaluableTable evaluable{3000, 11, "cohort,country"};
+  CustomerTable& table = evaluable.table;
+  EvaluationSettings& s = evaluable.settings;
   ListFixture() {
-    IngestResult r = test::synthetic_ingest(3000, 11);
-    table = r.table;
-    assign_temporal_split(table, {70, 15, 15});
-    assign_folds(table, 5, 1);
-    s.features = parse_feature_mask("cohort,country");
-    s.hazards.export_date = r.report.export_date;
     for (std::size_t a = 0; a + 1 < kActions; ++a) s.funnel.success.probability[a] *= 4;
   }
 };

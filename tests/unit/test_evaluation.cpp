@@ -64,13 +64,9 @@ TEST_CASE("calibration verdict reads the O/E interval, and not below E = 10", "[
 }
 
 TEST_CASE("targeting never sees a held-out customer's outcome or later progress", "[evaluation][leakage]") {
-  IngestResult r = test::synthetic_ingest(3000, 5);
-  CustomerTable t = r.table;
-  assign_temporal_split(t, {70, 15, 15});
-  assign_folds(t, 5, 1);
-  EvaluationSettings s;
-  s.features = parse_feature_mask("cohort,country");
-  s.hazards.export_date = r.report.export_date;
+  test::EvaluableTable evaluable(3000, 5, "cohort,country");
+  const CustomerTable& t = evaluable.table;
+  EvaluationSettings& s = evaluable.settings;
   s.episodes = 20000;
   std::vector<std::size_t> fitting, held;
   for (std::size_t i = 0; i < t.customers.size(); ++i) {
@@ -110,12 +106,9 @@ TEST_CASE("targeting never sees a held-out customer's outcome or later progress"
 }
 
 TEST_CASE("a model refit in reused buffers equals a fresh fit of the whole funnel on the same resample", "[evaluation][refit]") {
-  IngestResult r = test::synthetic_ingest(3000, 5);
-  CustomerTable t = r.table;
-  assign_folds(t, 5, 1);
-  EvaluationSettings s;
-  s.features = parse_feature_mask("cohort,country");
-  s.hazards.export_date = r.report.export_date;
+  test::EvaluableTable evaluable(3000, 5, "cohort,country");
+  const CustomerTable& t = evaluable.table;
+  const EvaluationSettings& s = evaluable.settings;
   const std::vector<std::size_t> fitting = select_fitting(t, "all");
   const SegmentEncoder encoder(t, fitting, s.features);
   // Any learned policy will do; this one differs from state to state.
@@ -180,13 +173,12 @@ TEST_CASE("a model refit in reused buffers equals a fresh fit of the whole funne
 }
 
 TEST_CASE("the random policy's outcomes from mean rows equal those of its seven actions", "[evaluation]") {
-  IngestResult r = test::synthetic_ingest(2000, 9);
-  EvaluationSettings s;
-  s.features = parse_feature_mask("cohort,country");
-  s.hazards.export_date = r.report.export_date;
-  const std::vector<std::size_t> fitting = select_fitting(r.table, "all");
-  const SegmentEncoder encoder(r.table, fitting, s.features);
-  const FunnelModel m = FunnelModel::from_estimates(encoder, estimate_hazards(r.table, fitting, encoder, s.hazards), s.funnel);
+  const test::EvaluableTable evaluable(2000, 9, "cohort,country");
+  const CustomerTable& t = evaluable.table;
+  const EvaluationSettings& s = evaluable.settings;
+  const std::vector<std::size_t> fitting = select_fitting(t, "all");
+  const SegmentEncoder encoder(t, fitting, s.features);
+  const FunnelModel m = FunnelModel::from_estimates(encoder, estimate_hazards(t, fitting, encoder, s.hazards), s.funnel);
   REQUIRE(m.segments() > 2);
   const OutcomeTables slow = evaluate_outcomes(m, s.q.gamma, random_policy());
   OutcomeTables fast;
@@ -204,11 +196,9 @@ TEST_CASE("the random policy's outcomes from mean rows equal those of its seven 
 }
 
 TEST_CASE("break-even answers streamed one segment at a time equal those of the whole funnel, to the bit", "[evaluation][break-even]") {
-  IngestResult r = test::synthetic_ingest(3000, 5);
-  const CustomerTable& t = r.table;
-  EvaluationSettings s;
-  s.features = parse_feature_mask("cohort,country");
-  s.hazards.export_date = r.report.export_date;
+  const test::EvaluableTable evaluable(3000, 5, "cohort,country");
+  const CustomerTable& t = evaluable.table;
+  const EvaluationSettings& s = evaluable.settings;
   const std::vector<std::size_t> fitting = select_fitting(t, "all");
   const SegmentEncoder encoder(t, fitting, s.features);
   const HazardEstimates h = estimate_hazards(t, fitting, encoder, s.hazards);
@@ -242,13 +232,9 @@ TEST_CASE("break-even answers streamed one segment at a time equal those of the 
 }
 
 TEST_CASE("a task's error leaves the evaluation as it is: the project's errors keep their code, a bug stays internal", "[evaluation][errors]") {
-  IngestResult r = test::synthetic_ingest(1500, 11);
-  CustomerTable table = r.table;
-  assign_temporal_split(table, {70, 15, 15});
-  assign_folds(table, 5, 1);
-  EvaluationSettings s;
-  s.features = parse_feature_mask("cohort");
-  s.hazards.export_date = r.report.export_date;
+  test::EvaluableTable evaluable(1500, 11, "cohort");
+  const CustomerTable& table = evaluable.table;
+  EvaluationSettings& s = evaluable.settings;
   s.bootstrap = 10;
   s.threads = 2;
   const std::vector<std::size_t> fitting = select_fitting(table, s.fit_on);

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "reinforcer/data/ingest.hpp"
+#include "reinforcer/data/split.hpp"
 #include "reinforcer/data/synth.hpp"
+#include "reinforcer/eval/evaluation.hpp"
 #include "reinforcer/env/feature_mask.hpp"
 #include "reinforcer/rl/funnel_fit.hpp"
 
@@ -74,5 +76,20 @@ inline FunnelFit synthetic_fit(std::int64_t customers, std::uint64_t seed, const
   h.export_date = r.report.export_date;
   return fit_funnel(r.table, select_fitting(r.table, "all"), parse_feature_mask(features), h, FunnelConfig{}, 1.0);
 }
+
+// A synthetic export made ready for evaluation as `prepare` makes it (a temporal split 70/15/15,
+// five folds), and evaluation settings over `features` at its export date.
+struct EvaluableTable {
+  CustomerTable table;
+  EvaluationSettings settings;
+  EvaluableTable(std::int64_t customers, std::uint64_t seed, const std::string& features) {
+    IngestResult r = synthetic_ingest(customers, seed);
+    table = std::move(r.table);
+    assign_temporal_split(table, {70, 15, 15});
+    assign_folds(table, 5, 1);
+    settings.features = parse_feature_mask(features);
+    settings.hazards.export_date = r.report.export_date;
+  }
+};
 
 }  // namespace reinforcer::test
