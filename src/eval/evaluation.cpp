@@ -251,7 +251,7 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
         sub_observed[g].push_back(in_event_mask(v[off + kObservedAt], kSubscriptionEvent));
       }
     }
-    std::vector<double>().swap(payload[kFoldsAt + static_cast<std::size_t>(f)]);  // its last use (27 numbers a customer)
+    std::vector<double>().swap(payload[kFoldsAt + static_cast<std::size_t>(f)]);  // its last use (kFoldFields numbers a customer)
     release_freed_memory();  // at once: the score rows grow as the folds' payloads go (40 MB a fold at 1M)
   }
   build_targeting(r, s, comm);
