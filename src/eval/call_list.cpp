@@ -109,7 +109,7 @@ std::string lead_reason(LeadSection section, const Customer& c, const LeadState&
 
 std::size_t CallListColumns::column_of(Text column) {
   for (std::size_t k = 0; k < kTexts.size(); ++k)
-    if (kTexts[k] == column) return k;
+    if (kTexts[k].member == column) return k;
   throw std::logic_error("CallListColumns: not a text column");
 }
 
@@ -121,7 +121,7 @@ void CallListColumns::reserve(std::size_t rows) {
 void CallListColumns::add(const CallListRow& row) {
   numbers_.push_back(row);  // the numbers part
   for (std::size_t k = 0; k < kTexts.size(); ++k) {
-    const std::string& text = row.*kTexts[k];
+    const std::string& text = row.*kTexts[k].member;
     const auto [at, added] = code_of_[k].try_emplace(text, static_cast<std::uint32_t>(texts_[k].size()));
     if (added) texts_[k].push_back(text);
     codes_[k].push_back(at->second);
@@ -136,7 +136,7 @@ std::string_view CallListColumns::text(Text column, std::size_t row) const {
 CallListRow CallListColumns::row(std::size_t row) const {
   CallListRow r;
   static_cast<CallListNumbers&>(r) = numbers_[row];
-  for (std::size_t k = 0; k < kTexts.size(); ++k) r.*kTexts[k] = texts_[k][codes_[k][row]];
+  for (std::size_t k = 0; k < kTexts.size(); ++k) r.*kTexts[k].member = texts_[k][codes_[k][row]];
   return r;
 }
 

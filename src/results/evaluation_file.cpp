@@ -33,11 +33,6 @@ namespace {
 // The call list's columns, declared once for writing and reading.
 using K = CallListRow;
 using N = CallListNumbers;
-const std::vector<std::pair<const char*, std::string K::*>> kListText = {
-    {"section", &K::section}, {"cohort", &K::cohort}, {"country", &K::country}, {"education", &K::education},
-    {"stage", &K::stage}, {"milestones", &K::milestones}, {"next_action", &K::next_action},
-    {"break_even_action", &K::break_even_action}, {"segment", &K::segment},
-    {"reason", &K::reason}};
 const std::vector<std::pair<const char*, std::int32_t N::*>> kListInts = {
     {"weeks_since_t0", &K::weeks_since_t0}, {"weeks_since_activity", &K::weeks_since_activity},
     {"scored_week", &K::scored_week}, {"band", &K::band}, {"progress", &K::progress}};
@@ -52,7 +47,7 @@ const std::vector<std::pair<const char*, double N::*>> kListNumbers = {
 void write_call_list(const h5::Group& g, const CallListColumns& rows, const RefitScoreColumns& refits, std::int64_t widened) {
   h5::Table t(rows.size());
   t.add_member("id", rows.numbers(), &N::id);
-  for (const auto& [name, member] : kListText)
+  for (const auto& [name, member] : CallListColumns::kTexts)
     t.add_text_view(name, [&rows, m = member](std::size_t i) { return rows.text(m, i); });
   for (const auto& [name, member] : kListInts) t.add_member(name, rows.numbers(), member);
   for (const auto& [name, member] : kListNumbers) t.add_member(name, rows.numbers(), member);
@@ -80,7 +75,7 @@ CallList read_call_list(const h5::File& f, const std::string& path) {
   out.rows.resize(n);
   const auto ids = g.read_int_column("call_list", "id");
   for (std::size_t i = 0; i < n; ++i) out.rows[i].id = ids[i];
-  for (const auto& [name, member] : kListText) {
+  for (const auto& [name, member] : CallListColumns::kTexts) {
     const auto v = g.read_string_column("call_list", name);
     for (std::size_t i = 0; i < n; ++i) out.rows[i].*member = v[i];
   }

@@ -175,7 +175,8 @@ TEST_CASE("call list columns: rows kept as numbers and text codes come back whol
     CHECK(back.id == rows[i].id);
     CHECK(back.p_subscribe == rows[i].p_subscribe);
     CHECK(back.progress == rows[i].progress);
-    for (CallListColumns::Text t : CallListColumns::kTexts) {
+    for (const auto& [name, t] : CallListColumns::kTexts) {
+      INFO(name);
       CHECK(back.*t == rows[i].*t);
       CHECK(cols.text(t, i) == rows[i].*t);
     }

@@ -95,10 +95,22 @@ struct CallListRow : CallListNumbers {
 class CallListColumns {
  public:
   using Text = std::string CallListRow::*;
-  static constexpr std::array<Text, 10> kTexts = {
-      &CallListRow::cohort,  &CallListRow::country,     &CallListRow::education,   &CallListRow::segment,
-      &CallListRow::stage,   &CallListRow::milestones,  &CallListRow::section,     &CallListRow::next_action,
-      &CallListRow::break_even_action, &CallListRow::reason};
+  struct TextColumn {
+    const char* name;
+    Text member;
+  };
+  // The text columns, named and in the order the evaluated file's call list stores them (its
+  // writer and reader take this list).
+  static constexpr std::array<TextColumn, 10> kTexts = {{{"section", &CallListRow::section},
+                                                         {"cohort", &CallListRow::cohort},
+                                                         {"country", &CallListRow::country},
+                                                         {"education", &CallListRow::education},
+                                                         {"stage", &CallListRow::stage},
+                                                         {"milestones", &CallListRow::milestones},
+                                                         {"next_action", &CallListRow::next_action},
+                                                         {"break_even_action", &CallListRow::break_even_action},
+                                                         {"segment", &CallListRow::segment},
+                                                         {"reason", &CallListRow::reason}}};
 
   void add(const CallListRow& row);
   void reserve(std::size_t rows);  // the number to come: no vector doubles and holds its old half
