@@ -668,7 +668,7 @@ void checkpoint_file(Writer& w, Choices& in, hid_t file) {
 }
 
 void evaluation_checkpoint_file(Writer& w, Choices& in, hid_t file) {
-  identity(w, in, file, "reinforcer-evaluation-checkpoint", 2);
+  identity(w, in, file, "reinforcer-evaluation-checkpoint", reinforcer::kEvaluationCheckpointFormatVersion);
   fingerprint(w, file);
   const std::size_t done = 1 + in.pick(3);
   w.int_attribute(file, "tasks", 5);
