@@ -71,8 +71,9 @@ RefitPlan plan_refits(const CustomerTable& table, const std::vector<std::size_t>
 struct RefitWorkspace {
   FunnelModel model{0, {}, FunnelConfig{}}, historical{0, {}, FunnelConfig{}}, lead_model{0, {}, FunnelConfig{}};
   DpSolution dp;
-  OutcomeTables outcomes, optimal;
+  SegmentOutcomes outcomes, optimal;  // a segment's start weeks under a policy; the optimum's
   std::vector<std::uint32_t> picks, multiplicity;
+  std::vector<std::uint32_t> start_cell;  // per draw: segment * kProgressStates + progress
   std::vector<double> mix_weight, segment_weight, week0_subscribe;
   std::vector<PolicyOutcome> start_outcome;  // [policy][segment][progress] at week 0
   void clear();

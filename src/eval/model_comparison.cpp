@@ -97,11 +97,16 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
   auto start_at = [&](std::size_t i) -> const StartState& { return plan.starts[picks ? (*picks)[i] : i]; };
   // Per (segment, progress): the start weight of the action mix (1/n per start, added in
   // draw order as the mix's map adds it), and customers per segment (the impact's weights).
+  // Each draw's (segment, progress) cell, kept in draw order: the means below read it in one
+  // sequential pass instead of gathering the starts again per policy.
   ws.mix_weight.assign(segments * kProgressStates, 0.0);
   ws.segment_weight.assign(segments, 0.0);
+  ws.start_cell.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const StartState& st = start_at(i);
-    ws.mix_weight[static_cast<std::size_t>(st.segment) * kProgressStates + st.progress] += 1.0 / static_cast<double>(n);
+    const auto cell = static_cast<std::uint32_t>(static_cast<std::size_t>(st.segment) * kProgressStates + st.progress);
+    ws.start_cell[i] = cell;
+    ws.mix_weight[cell] += 1.0 / static_cast<double>(n);
     ws.segment_weight[static_cast<std::size_t>(st.segment)] += 1;
   }
   constexpr std::size_t kRules = 7;  // kPolicies: 6 rules and the historical process
@@ -167,25 +172,21 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
         default: return fixed_rules[2].data();
       }
     };
-    auto keep_starts = [&](std::size_t k, const FunnelModel& model, const OutcomeTables& t) {
-      for (std::size_t p = 0; p < kProgressStates; ++p) {
-        const std::uint32_t st = model.state_index(0, static_cast<Progress>(p), 0);
-        ws.start_outcome[(k * segments + sg) * kProgressStates + p] =
-            PolicyOutcome{t.reward[st], t.subscribe[st], t.first_call[st], t.cost[st]};
-      }
+    auto keep_starts = [&](std::size_t k, const SegmentOutcomes& o) {
+      std::copy(o.week0.begin(), o.week0.end(), ws.start_outcome.begin() + static_cast<std::ptrdiff_t>((k * segments + sg) * kProgressStates));
     };
     for (std::size_t k = all_policies ? 0 : 1; k < (all_policies ? 6 : 2); ++k) {
-      OutcomeTables& t = k == 1 ? ws.optimal : ws.outcomes;
+      SegmentOutcomes& o = k == 1 ? ws.optimal : ws.outcomes;
       if (k == 2)
-        evaluate_random_outcomes(m, s.q.gamma, t);  // one mean row per week rather than seven actions
+        evaluate_random_segment_outcomes(m, s.q.gamma, 0, o);  // one mean row per week rather than seven actions
       else
-        evaluate_outcomes(m, s.q.gamma, actions(k), t);
-      keep_starts(k, m, t);
+        evaluate_segment_outcomes(m, s.q.gamma, 0, actions(k), o);
+      keep_starts(k, o);
     }
     if (all_policies && wait_costs) {  // else the historical process is always-wait itself
       ws.historical.assign_segment(h, node, hist);
-      evaluate_outcomes(ws.historical, s.q.gamma, always(Action::wait), ws.outcomes);
-      keep_starts(6, ws.historical, ws.outcomes);
+      evaluate_segment_outcomes(ws.historical, s.q.gamma, 0, fixed_rules[0].data(), ws.outcomes);
+      keep_starts(6, ws.outcomes);
     }
     // Action impact: P(subscribe) after acting a in week 0 at progress p, then optimally.
     if (ws.segment_weight[sg] != 0)
@@ -194,7 +195,7 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
           const WeekOutcome wk = m.week(0, static_cast<Progress>(p), 0, static_cast<Action>(a));
           double v = wk.subscribe;
           if (m.horizon() > 1)
-            for (const Transition* t = wk.first; t != wk.last; ++t) v += t->probability * ws.optimal.subscribe[m.state_index(0, t->next, 1)];
+            for (const Transition* t = wk.first; t != wk.last; ++t) v += t->probability * ws.optimal.week1[t->next].subscribe;
           ws.week0_subscribe[(sg * kProgressStates + p) * kActions + a] = v;
         }
     // The optimal policy's expected weeks per (progress, action), from this segment's starts
@@ -223,15 +224,21 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& h, const RefitPlan&
     }
   }
   score_leads_before(std::numeric_limits<std::int64_t>::max());
-  // Means over the starts, in draw order (as mean_outcome adds them).
+  // Means over the starts, in draw order (as mean_outcome adds them), every policy in one pass
+  // over the draws: each policy's sums get the same terms in the same order.
+  const std::size_t first = all_policies ? 0 : 1, count = all_policies ? (wait_costs ? 7 : 6) : 1;
+  std::array<PolicyOutcome, kRules> sum{};
+  const std::size_t stride = segments * kProgressStates;
+  for (std::size_t i = 0; i < n; ++i) {
+    const PolicyOutcome* x = ws.start_outcome.data() + first * stride + ws.start_cell[i];
+    for (std::size_t k = 0; k < count; ++k, x += stride) {
+      PolicyOutcome& o = sum[k];
+      o.reward += x->reward, o.subscribe += x->subscribe, o.first_call += x->first_call, o.cost += x->cost;
+    }
+  }
   auto record = [&](std::size_t k, std::size_t from, bool costs_known) {
-    PolicyOutcome o;
+    PolicyOutcome o = sum[from - first];
     if (n > 0) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const StartState& st = start_at(i);
-        const PolicyOutcome& x = ws.start_outcome[(from * segments + static_cast<std::size_t>(st.segment)) * kProgressStates + st.progress];
-        o.reward += x.reward, o.subscribe += x.subscribe, o.first_call += x.first_call, o.cost += x.cost;
-      }
       const double nn = static_cast<double>(n);
       o.reward /= nn, o.subscribe /= nn, o.first_call /= nn, o.cost /= nn;
     }

@@ -40,133 +40,191 @@ OutcomeTables evaluate_outcomes(const FunnelModel& m, double gamma, const Policy
 }
 
 namespace {
-struct ActionOutcome {
-  double reward, subscribe, first_call, cost;
-};
-// Action a's outcomes at a state: its week, then the next week's tables (or the horizon).
-inline ActionOutcome action_outcome(const FunnelModel& m, double gamma, double R, const OutcomeTables& out,
+constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
+using WeekOutcomes = std::array<PolicyOutcome, kProgressStates>;
+
+// Action a's outcomes at (segment, p, week w): its week, then next week's outcomes `next` (not
+// read in the horizon's last week).
+inline PolicyOutcome action_outcome(const FunnelModel& m, double gamma, double R, const WeekOutcomes& next,
                                     std::int32_t s, Progress p, int w, Action a) {
-  constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
   const WeekOutcome wk = m.week(s, p, w, a);
   const double c = m.cost(a);
-  double r = -c + wk.subscribe * R, su = wk.subscribe, f = 0, co = c;
+  PolicyOutcome o{-c + wk.subscribe * R, wk.subscribe, 0.0, c};
   // A subscription ends the episode with the milestones of its week (they come first).
-  f += wk.subscribe_with_first_call;
-  for (const Transition* t = wk.first; t != wk.last; ++t) {
-    if (w + 1 < m.horizon()) {
-      const std::uint32_t ns = m.state_index(s, t->next, w + 1);
-      r += gamma * t->probability * out.reward[ns];
-      su += t->probability * out.subscribe[ns];
-      f += t->probability * out.first_call[ns];
-      co += t->probability * out.cost[ns];
-    } else {
-      f += t->probability * ((t->next & kFirstCall) ? 1.0 : 0.0);
+  o.first_call += wk.subscribe_with_first_call;
+  if (w + 1 < m.horizon()) {
+    for (const Transition* t = wk.first; t != wk.last; ++t) {
+      const PolicyOutcome& x = next[t->next];
+      o.reward += gamma * t->probability * x.reward;
+      o.subscribe += t->probability * x.subscribe;
+      o.first_call += t->probability * x.first_call;
+      o.cost += t->probability * x.cost;
     }
+  } else {
+    for (const Transition* t = wk.first; t != wk.last; ++t) o.first_call += t->probability * ((t->next & kFirstCall) ? 1.0 : 0.0);
   }
-  return ActionOutcome{r, su, f, co};
+  return o;
 }
 
-// f(segment, progress, week, state) for every state. Segments are independent: each is solved
-// backward on its own rows, which lie together (state layout: segment, week, progress), so the
-// pass streams through memory, and a week's next-week tables are final when it is reached.
-template <class F>
-void backward_states(const FunnelModel& m, F f) {
-  for (std::size_t sg = 0; sg < m.segments(); ++sg)
-    for (int w = m.horizon() - 1; w >= 0; --w)
-      for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
-        const auto s = static_cast<std::int32_t>(sg);
-        const auto p = static_cast<Progress>(pp);
-        f(s, p, w, m.state_index(s, p, w));
-      }
+// One segment backward, week by week: outcome(p, w, next) gives a state's outcomes from next
+// week's; each finished week goes to week_done(w, outcomes). Only two weeks are held, so a
+// caller that needs the start weeks alone keeps no table.
+template <class Outcome, class WeekDone>
+void backward_segment(const FunnelModel& m, Outcome outcome, WeekDone week_done) {
+  WeekOutcomes next{}, now{};
+  for (int w = m.horizon() - 1; w >= 0; --w) {
+    for (std::size_t p = 0; p < kProgressStates; ++p) now[p] = outcome(static_cast<Progress>(p), w, next);
+    week_done(w, now);
+    next = now;
+  }
 }
-}  // namespace
 
-void evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy, OutcomeTables& out) {
-  const std::size_t n = m.states();
-  out.reward.assign(n, 0), out.subscribe.assign(n, 0), out.first_call.assign(n, 0), out.cost.assign(n, 0);
-  const double R = m.config().subscription_reward;
-  std::array<double, kActions> probs{};
-  backward_states(m, [&](std::int32_t s, Progress p, int w, std::uint32_t st) {
-    policy(s, p, w, probs);
-    double reward = 0, sub = 0, fc = 0, cost = 0;
-    for (std::size_t a = 0; a < kActions; ++a) {
-      if (probs[a] == 0) continue;
-      const ActionOutcome o = action_outcome(m, gamma, R, out, s, p, w, static_cast<Action>(a));
-      reward += probs[a] * o.reward, sub += probs[a] * o.subscribe, fc += probs[a] * o.first_call, cost += probs[a] * o.cost;
+// A week's tables into the per-state tables of `out`.
+auto into_tables(const FunnelModel& m, std::int32_t s, OutcomeTables& out) {
+  return [&m, s, &out](int w, const WeekOutcomes& now) {
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      const std::uint32_t st = m.state_index(s, static_cast<Progress>(p), w);
+      out.reward[st] = now[p].reward, out.subscribe[st] = now[p].subscribe, out.first_call[st] = now[p].first_call;
+      out.cost[st] = now[p].cost;
     }
-    out.reward[st] = reward, out.subscribe[st] = sub, out.first_call[st] = fc, out.cost[st] = cost;
-  });
+  };
+}
+// Weeks 0 and 1 into `out`.
+auto into_start_weeks(SegmentOutcomes& out) {
+  return [&out](int w, const WeekOutcomes& now) {
+    if (w == 1) out.week1 = now;
+    if (w == 0) out.week0 = now;
+  };
 }
 
-void evaluate_outcomes(const FunnelModel& m, double gamma, const std::uint8_t* action_per_state, OutcomeTables& out) {
+void resize_tables(const FunnelModel& m, OutcomeTables& out) {
   const std::size_t n = m.states();
   out.reward.resize(n), out.subscribe.resize(n), out.first_call.resize(n), out.cost.resize(n);
-  const double R = m.config().subscription_reward;
-  backward_states(m, [&](std::int32_t s, Progress p, int w, std::uint32_t st) {
-    // 0 + 1 x o is o: the same bits as the rule with probability 1 on this action.
-    const ActionOutcome o = action_outcome(m, gamma, R, out, s, p, w, static_cast<Action>(action_per_state[st]));
-    out.reward[st] = o.reward, out.subscribe[st] = o.subscribe, out.first_call[st] = o.first_call, out.cost[st] = o.cost;
-  });
 }
 
-void evaluate_random_outcomes(const FunnelModel& m, double gamma, OutcomeTables& out) {
-  const std::size_t n = m.states();
-  out.reward.assign(n, 0), out.subscribe.assign(n, 0), out.first_call.assign(n, 0), out.cost.assign(n, 0);
+// The random policy's week per progress: the mean over the actions of the immediate terms, and
+// of the chance of each progress it ends at without a subscription (`to`: those with a chance).
+struct MeanRow {
+  double reward = 0, subscribe = 0, first_call = 0, cost = 0;
+  std::array<double, kProgressStates> next{};
+  std::array<std::uint8_t, kProgressStates> to{};
+  std::size_t count = 0;
+};
+
+// The random policy over one segment: a week's rows depend on its band alone, so they are
+// averaged once per band.
+template <class WeekDone>
+void random_backward_segment(const FunnelModel& m, double gamma, std::int32_t s, WeekDone week_done) {
   const double R = m.config().subscription_reward, share = 1.0 / kActions;
-  constexpr unsigned kFirstCall = 1u << static_cast<unsigned>(Milestone::first_call);
-  // Per progress, the week's mean over the actions: the immediate terms, and the chance of
-  // each progress it ends at without a subscription (`to`, the progresses with a chance).
-  struct MeanRow {
-    double reward = 0, subscribe = 0, first_call = 0, cost = 0;
-    std::array<double, kProgressStates> next{};
-    std::array<std::uint8_t, kProgressStates> to{};
-    std::size_t count = 0;
-  };
   std::array<MeanRow, kProgressStates> rows;
-  for (std::size_t sg = 0; sg < m.segments(); ++sg) {
-    const auto s = static_cast<std::int32_t>(sg);
-    std::size_t band = kBands;  // the band the rows hold
-    for (int w = m.horizon() - 1; w >= 0; --w) {
-      if (band_of_week(w) != band) {  // a week's rows depend on its band alone
-        band = band_of_week(w);
-        for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
-          MeanRow& row = rows[pp];
-          row = MeanRow{};
-          for (std::size_t a = 0; a < kActions; ++a) {
-            const WeekOutcome wk = m.week(s, static_cast<Progress>(pp), w, static_cast<Action>(a));
-            const double c = m.cost(static_cast<Action>(a));
-            row.reward += share * (-c + wk.subscribe * R);
-            row.subscribe += share * wk.subscribe;
-            row.first_call += share * wk.subscribe_with_first_call;
-            row.cost += share * c;
-            for (const Transition* t = wk.first; t != wk.last; ++t) row.next[t->next] += share * t->probability;
+  std::size_t band = kBands;  // the band the rows hold
+  backward_segment(
+      m,
+      [&](Progress pp, int w, const WeekOutcomes& next) {
+        if (pp == 0 && band_of_week(w) != band) {
+          band = band_of_week(w);
+          for (std::size_t q0 = 0; q0 < kProgressStates; ++q0) {
+            MeanRow& row = rows[q0];
+            row = MeanRow{};
+            for (std::size_t a = 0; a < kActions; ++a) {
+              const WeekOutcome wk = m.week(s, static_cast<Progress>(q0), w, static_cast<Action>(a));
+              const double c = m.cost(static_cast<Action>(a));
+              row.reward += share * (-c + wk.subscribe * R);
+              row.subscribe += share * wk.subscribe;
+              row.first_call += share * wk.subscribe_with_first_call;
+              row.cost += share * c;
+              for (const Transition* t = wk.first; t != wk.last; ++t) row.next[t->next] += share * t->probability;
+            }
+            for (std::size_t q = 0; q < kProgressStates; ++q)
+              if (row.next[q] > 0) row.to[row.count++] = static_cast<std::uint8_t>(q);
           }
-          for (std::size_t q = 0; q < kProgressStates; ++q)
-            if (row.next[q] > 0) row.to[row.count++] = static_cast<std::uint8_t>(q);
         }
-      }
-      const bool last = w + 1 == m.horizon();
-      for (std::size_t pp = 0; pp < kProgressStates; ++pp) {
+        const bool last = w + 1 == m.horizon();
         const MeanRow& row = rows[pp];
-        double reward = row.reward, sub = row.subscribe, fc = row.first_call, cost = row.cost;
+        PolicyOutcome o{row.reward, row.subscribe, row.first_call, row.cost};
         for (std::size_t k = 0; k < row.count; ++k) {
           const std::size_t q = row.to[k];
           const double pr = row.next[q];
           if (!last) {
-            const std::uint32_t ns = m.state_index(s, static_cast<Progress>(q), w + 1);
-            reward += gamma * pr * out.reward[ns];
-            sub += pr * out.subscribe[ns];
-            fc += pr * out.first_call[ns];
-            cost += pr * out.cost[ns];
+            o.reward += gamma * pr * next[q].reward;
+            o.subscribe += pr * next[q].subscribe;
+            o.first_call += pr * next[q].first_call;
+            o.cost += pr * next[q].cost;
           } else {
-            fc += pr * ((q & kFirstCall) ? 1.0 : 0.0);
+            o.first_call += pr * ((q & kFirstCall) ? 1.0 : 0.0);
           }
         }
-        const std::uint32_t st = m.state_index(s, static_cast<Progress>(pp), w);
-        out.reward[st] = reward, out.subscribe[st] = sub, out.first_call[st] = fc, out.cost[st] = cost;
-      }
-    }
+        return o;
+      },
+      week_done);
+}
+}  // namespace
+
+void evaluate_outcomes(const FunnelModel& m, double gamma, const PolicyRule& policy, OutcomeTables& out) {
+  resize_tables(m, out);
+  const double R = m.config().subscription_reward;
+  std::array<double, kActions> probs{};
+  for (std::size_t sg = 0; sg < m.segments(); ++sg) {
+    const auto s = static_cast<std::int32_t>(sg);
+    backward_segment(
+        m,
+        [&](Progress p, int w, const WeekOutcomes& next) {
+          policy(s, p, w, probs);
+          PolicyOutcome mix;
+          for (std::size_t a = 0; a < kActions; ++a) {
+            if (probs[a] == 0) continue;
+            const PolicyOutcome o = action_outcome(m, gamma, R, next, s, p, w, static_cast<Action>(a));
+            mix.reward += probs[a] * o.reward, mix.subscribe += probs[a] * o.subscribe;
+            mix.first_call += probs[a] * o.first_call, mix.cost += probs[a] * o.cost;
+          }
+          return mix;
+        },
+        into_tables(m, s, out));
   }
+}
+
+namespace {
+// A deterministic policy's backward pass over one segment: actions[w * kProgressStates + p].
+template <class WeekDone>
+void deterministic_backward_segment(const FunnelModel& m, double gamma, std::int32_t s, const std::uint8_t* actions,
+                                    WeekDone week_done) {
+  const double R = m.config().subscription_reward;
+  backward_segment(
+      m,
+      [&](Progress p, int w, const WeekOutcomes& next) {
+        // 0 + 1 x o is o: the same bits as the rule with probability 1 on this action.
+        return action_outcome(m, gamma, R, next, s, p, w,
+                              static_cast<Action>(actions[static_cast<std::size_t>(w) * kProgressStates + p]));
+      },
+      week_done);
+}
+}  // namespace
+
+void evaluate_outcomes(const FunnelModel& m, double gamma, const std::uint8_t* action_per_state, OutcomeTables& out) {
+  resize_tables(m, out);
+  for (std::size_t sg = 0; sg < m.segments(); ++sg) {
+    const auto s = static_cast<std::int32_t>(sg);
+    deterministic_backward_segment(m, gamma, s, action_per_state + m.state_index(s, 0, 0), into_tables(m, s, out));
+  }
+}
+
+void evaluate_segment_outcomes(const FunnelModel& m, double gamma, std::int32_t segment, const std::uint8_t* actions,
+                               SegmentOutcomes& out) {
+  out = SegmentOutcomes{};
+  deterministic_backward_segment(m, gamma, segment, actions, into_start_weeks(out));
+}
+
+void evaluate_random_outcomes(const FunnelModel& m, double gamma, OutcomeTables& out) {
+  resize_tables(m, out);
+  for (std::size_t sg = 0; sg < m.segments(); ++sg) {
+    const auto s = static_cast<std::int32_t>(sg);
+    random_backward_segment(m, gamma, s, into_tables(m, s, out));
+  }
+}
+
+void evaluate_random_segment_outcomes(const FunnelModel& m, double gamma, std::int32_t segment, SegmentOutcomes& out) {
+  out = SegmentOutcomes{};
+  random_backward_segment(m, gamma, segment, into_start_weeks(out));
 }
 
 PolicyOutcome mean_outcome(const FunnelModel& m, const OutcomeTables& t, const std::vector<StartState>& starts) {

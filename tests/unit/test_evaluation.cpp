@@ -195,6 +195,49 @@ TEST_CASE("the random policy's outcomes from mean rows equal those of its seven 
   CHECK(std::fabs(wait.reward[m.state_index(0, 0, 0)] - fast.reward[m.state_index(0, 0, 0)]) > 1e-6);
 }
 
+TEST_CASE("a segment's start weeks from the two-week pass equal the per-state tables, to the bit", "[evaluation]") {
+  const test::EvaluableTable evaluable(2000, 9, "cohort,country");
+  const CustomerTable& t = evaluable.table;
+  const EvaluationSettings& s = evaluable.settings;
+  const std::vector<std::size_t> fitting = select_fitting(t, "all");
+  const SegmentEncoder encoder(t, fitting, s.features);
+  const FunnelModel m = FunnelModel::from_estimates(encoder, estimate_hazards(t, fitting, encoder, s.hazards), s.funnel);
+  REQUIRE(m.segments() > 2);
+  const DpSolution dp = solve_funnel(m, s.q.gamma);
+  std::vector<std::uint8_t> mixed(m.states());  // an action per state that varies with the state
+  for (std::size_t i = 0; i < mixed.size(); ++i) mixed[i] = static_cast<std::uint8_t>(splitmix64(i) % kActions);
+  for (const std::vector<std::uint8_t>* policy : {&dp.policy, static_cast<const std::vector<std::uint8_t>*>(&mixed)}) {
+    OutcomeTables tables, random_tables;
+    evaluate_outcomes(m, s.q.gamma, policy->data(), tables);
+    evaluate_random_outcomes(m, s.q.gamma, random_tables);
+    for (std::int32_t sg = 0; sg < static_cast<std::int32_t>(m.segments()); ++sg) {
+      SegmentOutcomes o, r;
+      evaluate_segment_outcomes(m, s.q.gamma, sg, policy->data() + m.state_index(sg, 0, 0), o);
+      evaluate_random_segment_outcomes(m, s.q.gamma, sg, r);
+      for (std::size_t p = 0; p < kProgressStates; ++p)
+        for (int w : {0, 1}) {
+          INFO("segment " << sg << " progress " << p << " week " << w);
+          const std::uint32_t st = m.state_index(sg, static_cast<Progress>(p), w);
+          const PolicyOutcome& x = w == 0 ? o.week0[p] : o.week1[p];
+          const PolicyOutcome& y = w == 0 ? r.week0[p] : r.week1[p];
+          CHECK(x.reward == tables.reward[st]);
+          CHECK(x.subscribe == tables.subscribe[st]);
+          CHECK(x.first_call == tables.first_call[st]);
+          CHECK(x.cost == tables.cost[st]);
+          CHECK(y.reward == random_tables.reward[st]);
+          CHECK(y.subscribe == random_tables.subscribe[st]);
+          CHECK(y.first_call == random_tables.first_call[st]);
+          CHECK(y.cost == random_tables.cost[st]);
+        }
+    }
+  }
+  // The tables are not all alike (the comparison above can fail): the policies differ.
+  OutcomeTables a, b;
+  evaluate_outcomes(m, s.q.gamma, dp.policy.data(), a);
+  evaluate_outcomes(m, s.q.gamma, mixed.data(), b);
+  CHECK(a.reward[m.state_index(0, 0, 0)] != b.reward[m.state_index(0, 0, 0)]);
+}
+
 TEST_CASE("break-even answers streamed one segment at a time equal those of the whole funnel, to the bit", "[evaluation][break-even]") {
   const test::EvaluableTable evaluable(3000, 5, "cohort,country");
   const CustomerTable& t = evaluable.table;

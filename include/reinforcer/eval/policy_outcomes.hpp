@@ -45,6 +45,16 @@ void evaluate_outcomes(const FunnelModel& model, double gamma, const std::uint8_
 // costs one pass over the milestones it can reach instead of one per action. Equal to
 // evaluate_outcomes(model, gamma, random_policy()) up to rounding.
 void evaluate_random_outcomes(const FunnelModel& model, double gamma, OutcomeTables& out);
+// One segment's outcomes at weeks 0 and 1 (week 1 zero when the horizon is one week): what the
+// functions above give at those states, to the bit, from a pass that holds two weeks at a time
+// rather than tables of every state. `actions`: that segment's actions per (week, progress),
+// actions[week * kProgressStates + progress] (its rows of DpSolution::policy).
+struct SegmentOutcomes {
+  std::array<PolicyOutcome, kProgressStates> week0, week1;
+};
+void evaluate_segment_outcomes(const FunnelModel& model, double gamma, std::int32_t segment, const std::uint8_t* actions,
+                               SegmentOutcomes& out);
+void evaluate_random_segment_outcomes(const FunnelModel& model, double gamma, std::int32_t segment, SegmentOutcomes& out);
 PolicyOutcome mean_outcome(const FunnelModel& model, const OutcomeTables& t, const std::vector<StartState>& starts);
 
 // P(event e has happened by the end of week w), for w = 0..H-1, starting from (segment,
