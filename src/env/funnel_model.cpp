@@ -218,7 +218,8 @@ void FunnelModel::build() {
     if (!(x >= 0 && x <= 1)) throw std::logic_error("FunnelModel: success probability outside [0, 1]");
   // Everything below is rebuilt from the hazards: a model refilled in place keeps only capacity.
   actionable_ = 0;
-  sq_next_.clear(), sq_threshold_.clear(), transitions_.clear(), thresholds_.clear();
+  // transitions_ keeps its size too: a model refilled in place writes over it without zeroing it.
+  sq_next_.clear(), sq_threshold_.clear(), thresholds_.clear();
   week_band_.resize(static_cast<std::size_t>(config_.horizon_weeks));
   for (int w = 0; w < config_.horizon_weeks; ++w) week_band_[static_cast<std::size_t>(w)] = static_cast<std::uint8_t>(band_of_week(w));
   const std::size_t bands_used = band_of_week(std::max(config_.horizon_weeks, rows_through_) - 1) + 1;
@@ -235,6 +236,9 @@ void FunnelModel::build() {
   subscribe_first_call_.assign(rows, 0.0);
   subscribe_threshold_.assign(rows, 0);
   begin_.assign(rows + 1, 0);
+  // The first `used` of transitions_ are the rows' outcomes (begin_.back() at the end).
+  std::size_t used = 0;
+  constexpr std::size_t kRowBlock = kProgressStates * kActions * kProgressStates;
   WeekOutcomes week, status_quo_row;
   std::array<double, kProgressStates> after_status_quo{}, after_action{}, subscribe{};
   // The status quo's row of the current (segment, band, progress): an action that does not act
@@ -253,7 +257,7 @@ void FunnelModel::build() {
         const auto prog = static_cast<Progress>(p);
         const std::size_t first_row = ((s * kBands + b) * kProgressStates + p) * kActions;
         if (b >= bands_used) {  // beyond the horizon: empty rows
-          for (std::size_t a = 0; a <= kActions; ++a) begin_[first_row + a] = static_cast<std::uint32_t>(transitions_.size());
+          for (std::size_t a = 0; a <= kActions; ++a) begin_[first_row + a] = static_cast<std::uint32_t>(used);
           const std::size_t sq_row = (s * kBands + b) * kProgressStates + p;
           sq_begin_[sq_row] = sq_begin_[sq_row + 1] = static_cast<std::uint32_t>(sq_next_.size());
           continue;
@@ -303,9 +307,10 @@ void FunnelModel::build() {
           subscribe_[r] = sub;
           subscribe_first_call_[r] = sub_first_call;
           if (sampling_) subscribe_threshold_[r] = threshold_of(sub);
-          const std::size_t at = transitions_.size();
+          const std::size_t at = used;
           begin_[r] = static_cast<std::uint32_t>(at);
-          transitions_.resize(at + outcomes.size);
+          // Grown a block at a time, not a row at a time (a resize per row was a tenth of a build).
+          if (transitions_.size() < at + outcomes.size) transitions_.resize(std::max(2 * transitions_.size(), at + kRowBlock));
           double cum = sub;
           for (std::size_t i = 0; i < outcomes.size; ++i) {
             transitions_[at + i].probability = outcomes.probability[i];
@@ -313,10 +318,12 @@ void FunnelModel::build() {
             cum += outcomes.probability[i];
             if (sampling_) thresholds_.push_back(threshold_of(cum));
           }
-          begin_[r + 1] = static_cast<std::uint32_t>(transitions_.size());
+          used = at + outcomes.size;
+          begin_[r + 1] = static_cast<std::uint32_t>(used);
         }
       }
     }
+  if (sampling_) transitions_.resize(used);  // a model built once holds no slack
 }
 
 FunnelModel FunnelModel::from_estimates(const SegmentEncoder& encoder, const HazardEstimates& h, FunnelConfig config,

@@ -167,7 +167,7 @@ class FunnelModel {
   // Bytes held by the model's tables (for memory estimates).
   std::size_t memory_bytes() const {
     return rates_.size() * 8 + jump_rates_.size() * 8 + subscribe_.size() * 20 + begin_.size() * 4 +
-           transitions_.size() * (sizeof(Transition) + 4) + sq_next_.size() * 5 + sq_begin_.size() * 4 +
+           (begin_.empty() ? 0 : begin_.back()) * (sizeof(Transition) + 4) + sq_next_.size() * 5 + sq_begin_.size() * 4 +
            end_subscription_.size() * 8;
   }
   // At least memory_bytes() of any model of `segments` segments, known without fitting one:
