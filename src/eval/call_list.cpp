@@ -79,8 +79,28 @@ LeadScore LeadScorer::score(std::int32_t segment, Progress p, int week) {
 double LeadScorer::p_subscribe(std::int32_t segment, Progress p, int week) {
   auto it = status_quo_.find({segment, week});
   if (it == status_quo_.end())
-    it = status_quo_.emplace(std::make_pair(segment, week), status_quo_subscription(model_, segment, week, weeks_)).first;
+    it = status_quo_.emplace(std::make_pair(segment, week), status_quo_window(segment, week)).first;
   return it->second[p];
+}
+
+// status_quo_subscription(model_, segment, week, weeks_), to the bit: its weeks run backward
+// from the window's last, and those in the last week's band (one band, one set of rows) start
+// every window that ends in that band alike, so they are computed once per (segment, band) and
+// a window adds only its weeks in earlier bands (about half the weeks of the call list's windows).
+std::array<double, kProgressStates> LeadScorer::status_quo_window(std::int32_t segment, int week) {
+  const int last = week + weeks_ - 1;
+  if (week < 0 || weeks_ < 1 || last >= model_.horizon() || segment < 0 || static_cast<std::size_t>(segment) >= model_.segments())
+    throw std::logic_error("LeadScorer: weeks [" + std::to_string(week) + ", " + std::to_string(last + 1) + ") of segment " +
+                           std::to_string(segment) + " outside the model");
+  const std::size_t band = band_of_week(last);
+  const int band_first = std::max(week, kBandFirstWeek[band]);
+  const auto shared = static_cast<std::size_t>(last - band_first + 1);
+  std::vector<std::array<double, kProgressStates>>& tail = band_tails_[{segment, band}];
+  if (tail.empty()) tail.emplace_back();  // no week yet: zero
+  while (tail.size() <= shared) tail.push_back(status_quo_subscription_week(model_, segment, last, tail.back()));
+  std::array<double, kProgressStates> v = tail[shared];
+  for (int w = band_first - 1; w >= week; --w) v = status_quo_subscription_week(model_, segment, w, v);
+  return v;
 }
 
 LeadSection lead_section(const Customer& c, const LeadState& state, const LeadScore& score, int stale_weeks) {

@@ -240,17 +240,20 @@ std::array<double, kProgressStates> status_quo_subscription(const FunnelModel& m
                                                             int weeks) {
   require_window(m, seg, from_week, weeks);
   std::array<double, kProgressStates> next{};
-  for (int w = from_week + weeks - 1; w >= from_week; --w) {
-    std::array<double, kProgressStates> now{};
-    for (std::size_t p = 0; p < kProgressStates; ++p) {
-      const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, Action::wait);
-      double cont = 0;
-      for (const Transition* t = o.first; t != o.last; ++t) cont += t->probability * next[t->next];
-      now[p] = o.subscribe + cont;
-    }
-    next = now;
-  }
+  for (int w = from_week + weeks - 1; w >= from_week; --w) next = status_quo_subscription_week(m, seg, w, next);
   return next;
+}
+
+std::array<double, kProgressStates> status_quo_subscription_week(const FunnelModel& m, std::int32_t seg, int week,
+                                                                 const std::array<double, kProgressStates>& next) {
+  std::array<double, kProgressStates> now{};
+  for (std::size_t p = 0; p < kProgressStates; ++p) {
+    const WeekOutcome o = m.week(seg, static_cast<Progress>(p), week, Action::wait);
+    double cont = 0;
+    for (const Transition* t = o.first; t != o.last; ++t) cont += t->probability * next[t->next];
+    now[p] = o.subscribe + cont;
+  }
+  return now;
 }
 
 }  // namespace reinforcer

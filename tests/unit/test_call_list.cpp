@@ -185,3 +185,28 @@ TEST_CASE("call list columns: rows kept as numbers and text codes come back whol
   CHECK(cols.row(2).low95 == 0.05);
   CHECK(cols.numbers()[2].low95 == 0.05);
 }
+
+TEST_CASE("a lead's status-quo chance, its window's weeks shared by band, equals the window solved alone, to the bit",
+          "[call_list]") {
+  const test::EvaluableTable evaluable(2000, 4, "cohort,country");
+  const CustomerTable& t = evaluable.table;
+  const EvaluationSettings& s = evaluable.settings;
+  const std::vector<std::size_t> fitting = select_fitting(t, "all");
+  const SegmentEncoder encoder(t, fitting, s.features);
+  FunnelConfig config = s.funnel;
+  config.horizon_weeks = kCallListHorizon;
+  const FunnelModel m = FunnelModel::from_estimates(encoder, estimate_hazards(t, fitting, encoder, s.hazards), config, true);
+  REQUIRE(m.segments() > 2);
+  LeadScorer scorer(m, s.q.gamma);
+  std::size_t differing_weeks = 0;
+  for (std::int32_t sg = 0; sg < static_cast<std::int32_t>(m.segments()); ++sg)
+    for (int week : {kLastBandWeek, 0, 30, 13, 51, 4, 27, 26, 12, 3, 40}) {  // out of order: the shared weeks are reused
+      const std::array<double, kProgressStates> alone = status_quo_subscription(m, sg, week, kCallListWeeks);
+      for (std::size_t p = 0; p < kProgressStates; ++p) {
+        INFO("segment " << sg << " week " << week << " progress " << p);
+        CHECK(scorer.p_subscribe(sg, static_cast<Progress>(p), week) == alone[p]);
+      }
+      differing_weeks += alone != status_quo_subscription(m, sg, 0, kCallListWeeks);
+    }
+  CHECK(differing_weeks > 0);  // the windows differ by week, so a wrong week would show
+}

@@ -69,5 +69,11 @@ WindowSolution solve_window(const FunnelModel& model, double gamma, std::int32_t
 // status-quo part of solve_window alone (cheap enough for every bootstrap refit).
 std::array<double, kProgressStates> status_quo_subscription(const FunnelModel& model, std::int32_t segment,
                                                             int from_week, int weeks);
+// One week of that window, backward: from P(subscribing from next week to the window's end) per
+// progress (zero past the end), the same from `week`. status_quo_subscription is these weeks
+// from the window's last to its first, so a caller may share the weeks two windows have alike
+// (the same band's rows from the same values give the same bits).
+std::array<double, kProgressStates> status_quo_subscription_week(const FunnelModel& model, std::int32_t segment, int week,
+                                                                 const std::array<double, kProgressStates>& next);
 
 }  // namespace reinforcer
