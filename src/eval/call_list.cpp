@@ -48,8 +48,7 @@ LeadScorer::LeadScorer(const FunnelModel& model, double gamma, int weeks) : mode
 
 LeadScore LeadScorer::score(std::int32_t segment, Progress p, int week) {
   auto it = windows_.find({segment, week});
-  if (it == windows_.end())
-    it = windows_.emplace(std::make_pair(segment, week), solve_window(model_, gamma_, segment, week, weeks_)).first;
+  if (it == windows_.end()) it = windows_.emplace(std::make_pair(segment, week), window(segment, week)).first;
   const WindowSolution& w = it->second;
   LeadScore s;
   s.p_subscribe = w.subscribe_status_quo[p];
@@ -83,24 +82,41 @@ double LeadScorer::p_subscribe(std::int32_t segment, Progress p, int week) {
   return it->second[p];
 }
 
-// status_quo_subscription(model_, segment, week, weeks_), to the bit: its weeks run backward
-// from the window's last, and those in the last week's band (one band, one set of rows) start
-// every window that ends in that band alike, so they are computed once per (segment, band) and
-// a window adds only its weeks in earlier bands (about half the weeks of the call list's windows).
-std::array<double, kProgressStates> LeadScorer::status_quo_window(std::int32_t segment, int week) {
+// A window's weeks run backward from its last, and those in the last week's band (one band, one
+// set of rows) start every window that ends in that band alike: they are computed once per
+// (segment, band), and a window adds only its weeks in earlier bands (about half the weeks of
+// the call list's windows). To the bit what solving each window alone gives.
+template <class Week, class Step>
+Week LeadScorer::shared_window(std::int32_t segment, int week, bool keep_first_week,
+                               std::map<std::pair<std::int32_t, std::size_t>, std::vector<Week>>& tails, Step step) const {
   const int last = week + weeks_ - 1;
   if (week < 0 || weeks_ < 1 || last >= model_.horizon() || segment < 0 || static_cast<std::size_t>(segment) >= model_.segments())
     throw std::logic_error("LeadScorer: weeks [" + std::to_string(week) + ", " + std::to_string(last + 1) + ") of segment " +
                            std::to_string(segment) + " outside the model");
   const std::size_t band = band_of_week(last);
-  const int band_first = std::max(week, kBandFirstWeek[band]);
-  const auto shared = static_cast<std::size_t>(last - band_first + 1);
-  std::vector<std::array<double, kProgressStates>>& tail = band_tails_[{segment, band}];
+  // The window's first week is left out of the shared weeks when it is the caller's to do.
+  const int band_first = std::max(week + (keep_first_week ? 1 : 0), kBandFirstWeek[band]);
+  const auto shared = static_cast<std::size_t>(std::max(0, last - band_first + 1));
+  std::vector<Week>& tail = tails[{segment, band}];
   if (tail.empty()) tail.emplace_back();  // no week yet: zero
-  while (tail.size() <= shared) tail.push_back(status_quo_subscription_week(model_, segment, last, tail.back()));
-  std::array<double, kProgressStates> v = tail[shared];
-  for (int w = band_first - 1; w >= week; --w) v = status_quo_subscription_week(model_, segment, w, v);
+  while (tail.size() <= shared) tail.push_back(step(kBandFirstWeek[band], tail.size() == 1, tail.back()));
+  Week v = tail[shared];
+  for (int w = band_first - 1; w >= week + (keep_first_week ? 1 : 0); --w) v = step(w, w == last, v);
   return v;
+}
+
+std::array<double, kProgressStates> LeadScorer::status_quo_window(std::int32_t segment, int week) {
+  return shared_window(segment, week, false, status_quo_tails_, [&](int w, bool, const std::array<double, kProgressStates>& next) {
+    return status_quo_subscription_week(model_, segment, w, next);
+  });
+}
+
+WindowSolution LeadScorer::window(std::int32_t segment, int week) {
+  auto step = [&](int w, bool last, const WindowWeek& next) { return solve_window_week(model_, gamma_, segment, w, last, next); };
+  const WindowWeek next = shared_window(segment, week, true, window_tails_, step);
+  WindowSolution out;
+  solve_window_week(model_, gamma_, segment, week, weeks_ == 1, next, &out);
+  return out;
 }
 
 LeadSection lead_section(const Customer& c, const LeadState& state, const LeadScore& score, int stale_weeks) {

@@ -157,83 +157,88 @@ void require_window(const FunnelModel& m, std::int32_t segment, int from_week, i
 
 WindowSolution solve_window(const FunnelModel& m, double gamma, std::int32_t seg, int from_week, int weeks) {
   require_window(m, seg, from_week, weeks);
+  WindowWeek next;
+  const int last = from_week + weeks - 1;
+  for (int w = last; w > from_week; --w) next = solve_window_week(m, gamma, seg, w, w == last, next);
+  WindowSolution out;
+  solve_window_week(m, gamma, seg, from_week, weeks == 1, next, &out);
+  return out;
+}
+
+WindowWeek solve_window_week(const FunnelModel& m, double gamma, std::int32_t seg, int w, bool last, const WindowWeek& next,
+                             WindowSolution* first) {
   const double R = m.config().subscription_reward;
   constexpr auto wait = static_cast<std::size_t>(Action::wait);
   // Next week's values (0 past the window's end): the policy's value, its and the status
   // quo's P(subscribe).
-  std::array<double, kProgressStates> v_next{}, s_next{}, sq_next{};
-  WindowSolution out;
-  for (int w = from_week + weeks - 1; w >= from_week; --w) {
-    std::array<double, kProgressStates> v{}, sub{}, sq{};
-    const bool last = w == from_week + weeks - 1;
-    for (std::size_t p = 0; p < kProgressStates; ++p) {
-      double best = 0;
-      std::size_t best_a = 0;
-      std::array<double, kActions> q{}, s_after{};
-      // A row's sums; the actions that do not act here share the status quo's (their row is it).
-      struct RowSums {
-        double subscribe = 0, cont = 0, cont_sub = 0, cont_sq = 0;
-      } status_quo;
-      bool status_quo_known = false;
-      auto sums_of = [&](Action a) {
-        const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, a);
-        RowSums r;
-        r.subscribe = o.subscribe;
-        if (!last)
-          for (const Transition* t = o.first; t != o.last; ++t) {
-            r.cont += t->probability * v_next[t->next];
-            r.cont_sub += t->probability * s_next[t->next];
-            r.cont_sq += t->probability * sq_next[t->next];
-          }
-        return r;
-      };
-      for (std::size_t a = 0; a < kActions; ++a) {
-        const auto action = static_cast<Action>(a);
-        RowSums row;
-        if (m.acts(action, static_cast<Progress>(p))) {
-          row = sums_of(action);
-        } else {
-          if (!status_quo_known) status_quo = sums_of(Action::wait), status_quo_known = true;
-          row = status_quo;
+  const std::array<double, kProgressStates>&v_next = next.value, &s_next = next.subscribe, &sq_next = next.subscribe_status_quo;
+  WindowWeek now;
+  for (std::size_t p = 0; p < kProgressStates; ++p) {
+    double best = 0;
+    std::size_t best_a = 0;
+    std::array<double, kActions> q{}, s_after{};
+    // A row's sums; the actions that do not act here share the status quo's (their row is it).
+    struct RowSums {
+      double subscribe = 0, cont = 0, cont_sub = 0, cont_sq = 0;
+    } status_quo;
+    bool status_quo_known = false;
+    auto sums_of = [&](Action a) {
+      const WeekOutcome o = m.week(seg, static_cast<Progress>(p), w, a);
+      RowSums r;
+      r.subscribe = o.subscribe;
+      if (!last)
+        for (const Transition* t = o.first; t != o.last; ++t) {
+          r.cont += t->probability * v_next[t->next];
+          r.cont_sub += t->probability * s_next[t->next];
+          r.cont_sq += t->probability * sq_next[t->next];
         }
-        q[a] = -m.cost(action) + row.subscribe * R + gamma * row.cont;
-        s_after[a] = row.subscribe + row.cont_sub;
-        if (a == wait) sq[p] = row.subscribe + row.cont_sq;
-        if (a == 0 || q[a] > best) best = q[a], best_a = a;
+      return r;
+    };
+    for (std::size_t a = 0; a < kActions; ++a) {
+      const auto action = static_cast<Action>(a);
+      RowSums row;
+      if (m.acts(action, static_cast<Progress>(p))) {
+        row = sums_of(action);
+      } else {
+        if (!status_quo_known) status_quo = sums_of(Action::wait), status_quo_known = true;
+        row = status_quo;
       }
-      v[p] = best;
-      sub[p] = s_after[best_a];
-      if (w == from_week) {
-        out.q[p] = q;
-        out.subscribe_after[p] = s_after;
-        out.policy[p] = static_cast<std::uint8_t>(best_a);
-      }
+      q[a] = -m.cost(action) + row.subscribe * R + gamma * row.cont;
+      s_after[a] = row.subscribe + row.cont_sub;
+      if (a == wait) now.subscribe_status_quo[p] = row.subscribe + row.cont_sq;
+      if (a == 0 || q[a] > best) best = q[a], best_a = a;
     }
-    if (w == from_week) {
-      out.value = v;
-      out.subscribe = sub;
-      out.subscribe_status_quo = sq;
-      // G(p, a) = sum_q D(q) [W(q + milestone) - W(q)], W(q) = P_sub(q) R + (1 - P_sub(q)) gamma V(q, next week).
-      auto end_value = [&](Progress q) {
-        const double ps = m.subscription_at(seg, q, w);
-        return ps * R + (last ? 0.0 : (1 - ps) * gamma * v_next[q]);
-      };
-      for (std::size_t p = 0; p < kProgressStates; ++p) {
-        const auto d = m.status_quo_distribution(seg, static_cast<Progress>(p), w);
-        for (std::size_t a = 0; a < kActions; ++a) {
-          const auto target = target_of(static_cast<Action>(a));
-          if (!target) continue;
-          const unsigned bit = 1u << static_cast<unsigned>(*target);
-          double g = 0;
-          for (std::size_t q = 0; q < kProgressStates; ++q)
-            if (d[q] != 0) g += d[q] * (end_value(static_cast<Progress>(q | bit)) - end_value(static_cast<Progress>(q)));
-          out.gain_per_success[p][a] = g;
-        }
-      }
+    now.value[p] = best;
+    now.subscribe[p] = s_after[best_a];
+    if (first) {
+      first->q[p] = q;
+      first->subscribe_after[p] = s_after;
+      first->policy[p] = static_cast<std::uint8_t>(best_a);
     }
-    v_next = v, s_next = sub, sq_next = sq;
   }
-  return out;
+  if (first) {
+    first->value = now.value;
+    first->subscribe = now.subscribe;
+    first->subscribe_status_quo = now.subscribe_status_quo;
+    // G(p, a) = sum_q D(q) [W(q + milestone) - W(q)], W(q) = P_sub(q) R + (1 - P_sub(q)) gamma V(q, next week).
+    auto end_value = [&](Progress q) {
+      const double ps = m.subscription_at(seg, q, w);
+      return ps * R + (last ? 0.0 : (1 - ps) * gamma * v_next[q]);
+    };
+    for (std::size_t p = 0; p < kProgressStates; ++p) {
+      const auto d = m.status_quo_distribution(seg, static_cast<Progress>(p), w);
+      for (std::size_t a = 0; a < kActions; ++a) {
+        const auto target = target_of(static_cast<Action>(a));
+        if (!target) continue;
+        const unsigned bit = 1u << static_cast<unsigned>(*target);
+        double g = 0;
+        for (std::size_t q = 0; q < kProgressStates; ++q)
+          if (d[q] != 0) g += d[q] * (end_value(static_cast<Progress>(q | bit)) - end_value(static_cast<Progress>(q)));
+        first->gain_per_success[p][a] = g;
+      }
+    }
+  }
+  return now;
 }
 
 std::array<double, kProgressStates> status_quo_subscription(const FunnelModel& m, std::int32_t seg, int from_week,

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "reinforcer/data/split.hpp"
@@ -186,7 +187,7 @@ TEST_CASE("call list columns: rows kept as numbers and text codes come back whol
   CHECK(cols.numbers()[2].low95 == 0.05);
 }
 
-TEST_CASE("a lead's status-quo chance, its window's weeks shared by band, equals the window solved alone, to the bit",
+TEST_CASE("a lead's scores, its window's weeks shared by band, equal the window solved alone, to the bit",
           "[call_list]") {
   const test::EvaluableTable evaluable(2000, 4, "cohort,country");
   const CustomerTable& t = evaluable.table;
@@ -202,9 +203,28 @@ TEST_CASE("a lead's status-quo chance, its window's weeks shared by band, equals
   for (std::int32_t sg = 0; sg < static_cast<std::int32_t>(m.segments()); ++sg)
     for (int week : {kLastBandWeek, 0, 30, 13, 51, 4, 27, 26, 12, 3, 40}) {  // out of order: the shared weeks are reused
       const std::array<double, kProgressStates> alone = status_quo_subscription(m, sg, week, kCallListWeeks);
+      const WindowSolution solved = solve_window(m, s.q.gamma, sg, week, kCallListWeeks);
       for (std::size_t p = 0; p < kProgressStates; ++p) {
         INFO("segment " << sg << " week " << week << " progress " << p);
         CHECK(scorer.p_subscribe(sg, static_cast<Progress>(p), week) == alone[p]);
+        const LeadScore score = scorer.score(sg, static_cast<Progress>(p), week);
+        CHECK(score.p_subscribe == solved.subscribe_status_quo[p]);
+        CHECK(score.value == solved.value[p]);
+        CHECK(score.next_action == solved.policy[p]);
+        CHECK(score.p_subscribe_acting == solved.subscribe_after[p][solved.policy[p]]);
+        // The break-even success: of the next action, or for a wait, the least over the actions.
+        auto break_even = [&](std::size_t a) {
+          const double g = solved.gain_per_success[p][a];
+          return g > 0 ? m.cost(static_cast<Action>(a)) / g : std::numeric_limits<double>::infinity();
+        };
+        double expected = std::numeric_limits<double>::infinity();
+        if (solved.policy[p] != static_cast<std::uint8_t>(Action::wait)) {
+          expected = break_even(solved.policy[p]);
+        } else {
+          for (std::size_t a = 0; a < kActions; ++a)
+            if (a != static_cast<std::size_t>(Action::wait)) expected = std::min(expected, break_even(a));
+        }
+        CHECK(score.break_even_success == expected);
       }
       differing_weeks += alone != status_quo_subscription(m, sg, 0, kCallListWeeks);
     }

@@ -75,10 +75,14 @@ class LeadScorer {
   int weeks_;
   std::map<std::pair<std::int32_t, int>, WindowSolution> windows_;
   std::map<std::pair<std::int32_t, int>, std::array<double, kProgressStates>> status_quo_;
-  // Per (segment, band): the status quo's window weeks in that band from a window's end, after
-  // 0, 1, 2, ... of them.
-  std::map<std::pair<std::int32_t, std::size_t>, std::vector<std::array<double, kProgressStates>>> band_tails_;
+  // Per (segment, band): a window's weeks in that band from its end, after 0, 1, 2, ... of them.
+  std::map<std::pair<std::int32_t, std::size_t>, std::vector<std::array<double, kProgressStates>>> status_quo_tails_;
+  std::map<std::pair<std::int32_t, std::size_t>, std::vector<WindowWeek>> window_tails_;
+  template <class Week, class Step>
+  Week shared_window(std::int32_t segment, int week, bool keep_first_week,
+                     std::map<std::pair<std::int32_t, std::size_t>, std::vector<Week>>& tails, Step step) const;
   std::array<double, kProgressStates> status_quo_window(std::int32_t segment, int week);
+  WindowSolution window(std::int32_t segment, int week);
 };
 
 // A row of the call list: its numbers, then its text.

@@ -64,6 +64,15 @@ struct WindowSolution {
   PerAction gain_per_success{};
 };
 WindowSolution solve_window(const FunnelModel& model, double gamma, std::int32_t segment, int from_week, int weeks);
+// One week of that induction, backward: from next week's values to the window's end (zero past
+// it), this week's. solve_window is these weeks from the window's last (last = true) to its
+// first, which is recorded into `first` -- so a caller may share the weeks two windows have
+// alike (the same band's rows from the same values give the same bits).
+struct WindowWeek {
+  std::array<double, kProgressStates> value{}, subscribe{}, subscribe_status_quo{};
+};
+WindowWeek solve_window_week(const FunnelModel& model, double gamma, std::int32_t segment, int week, bool last,
+                             const WindowWeek& next, WindowSolution* first = nullptr);
 
 // P(subscribing within the window) under the status quo, per progress at from_week: the
 // status-quo part of solve_window alone (cheap enough for every bootstrap refit).
