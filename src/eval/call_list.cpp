@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 
@@ -191,10 +192,25 @@ PointInterval interval_holding(double estimate, std::vector<double> refits) {
   return out;
 }
 
+RefitScores RefitScores::in_memory(std::size_t refits, std::vector<double> p_subscribe, std::vector<double> gain) {
+  if (p_subscribe.size() != gain.size() || (refits > 0 && p_subscribe.size() % refits != 0))
+    throw std::logic_error("RefitScores::in_memory: the matrices' sizes do not match");
+  RefitScores out;
+  out.refits = refits;
+  out.leads = refits > 0 ? p_subscribe.size() / refits : 0;
+  auto p = std::make_shared<std::vector<double>>(std::move(p_subscribe));
+  auto g = std::make_shared<std::vector<double>>(std::move(gain));
+  out.read_rows = [p, g, refits](std::size_t first, std::size_t count, std::vector<double>& ps, std::vector<double>& gs) {
+    ps.assign(p->begin() + static_cast<std::ptrdiff_t>(first * refits), p->begin() + static_cast<std::ptrdiff_t>((first + count) * refits));
+    gs.assign(g->begin() + static_cast<std::ptrdiff_t>(first * refits), g->begin() + static_cast<std::ptrdiff_t>((first + count) * refits));
+  };
+  return out;
+}
+
 ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const RefitScores& refits, RankBy rank_by,
                                    std::int64_t capacity, std::int64_t top_k) {
   const std::size_t n = rows.size();
-  if (refits.refits > 0 && (refits.p_subscribe.size() != n * refits.refits || refits.gain.size() != n * refits.refits))
+  if (refits.refits > 0 && (refits.leads != n || !refits.read_rows))
     throw InputError("the call list's refit scores do not match its rows");
   std::vector<std::size_t> section(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -204,30 +220,59 @@ ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const R
     if (section[i] == static_cast<std::size_t>(LeadSection::beyond_capacity)) section[i] = static_cast<std::size_t>(LeadSection::act);
   }
   const bool by_gain = rank_by == RankBy::gain;
-  // Ranking key of row i (by refit r when r < refits): act by the chosen key, others by probability.
-  auto before = [&](std::size_t i, std::size_t j, std::size_t r) {
-    const bool act = section[i] == static_cast<std::size_t>(LeadSection::act);
-    auto p = [&](std::size_t k) { return r < refits.refits ? refits.p_subscribe[k * refits.refits + r] : rows[k].p_subscribe; };
-    auto g = [&](std::size_t k) { return r < refits.refits ? refits.gain[k * refits.refits + r] : rows[k].gain; };
-    if (act && by_gain && g(i) != g(j)) return g(i) > g(j);
-    if (p(i) != p(j)) return p(i) > p(j);
-    return i < j;
+  // A lead's ranking key under one set of scores: act by the chosen key, the others by
+  // probability, ties by position.
+  struct Key {
+    double gain, p_subscribe;
+    std::size_t lead;
   };
+  auto before = [&](const Key& a, const Key& b) {
+    const bool act = section[a.lead] == static_cast<std::size_t>(LeadSection::act);
+    if (act && by_gain && a.gain != b.gain) return a.gain > b.gain;
+    if (a.p_subscribe != b.p_subscribe) return a.p_subscribe > b.p_subscribe;
+    return a.lead < b.lead;
+  };
+  auto estimate = [&](std::size_t i) { return Key{rows[i].gain, rows[i].p_subscribe, i}; };
   ArrangedCallList out;
   out.top_k = capacity > 0 ? capacity : top_k;
   std::vector<std::vector<std::size_t>> members(kLeadSectionNames.size());
   for (std::size_t i = 0; i < n; ++i) members[section[i]].push_back(i);
+  for (auto& m : members) std::sort(m.begin(), m.end(), [&](std::size_t i, std::size_t j) { return before(estimate(i), estimate(j)); });
+  // Rank stability: per section and refit, the top K leads by that refit's scores, kept as a
+  // heap (its worst on top) while the scores stream past a block of leads at a time; a strict
+  // order has one top K, so this is the set a sort of each refit's column would give.
   std::vector<double> in_top(n, 0.0);
-  for (auto& m : members) {
-    std::sort(m.begin(), m.end(), [&](std::size_t i, std::size_t j) { return before(i, j, refits.refits); });
-    if (out.top_k <= 0 || refits.refits == 0) continue;
-    std::vector<std::size_t> by_refit = m;
-    const auto k = static_cast<std::size_t>(std::min<std::int64_t>(out.top_k, static_cast<std::int64_t>(m.size())));
-    for (std::size_t r = 0; r < refits.refits; ++r) {
-      std::partial_sort(by_refit.begin(), by_refit.begin() + static_cast<std::ptrdiff_t>(k), by_refit.end(),
-                        [&](std::size_t i, std::size_t j) { return before(i, j, r); });
-      for (std::size_t x = 0; x < k; ++x) in_top[by_refit[x]] += 1;
+  if (out.top_k > 0 && refits.refits > 0) {
+    const std::size_t R = refits.refits;
+    std::vector<std::vector<std::vector<Key>>> top(members.size(), std::vector<std::vector<Key>>(R));
+    std::vector<std::size_t> k(members.size());
+    for (std::size_t sec = 0; sec < members.size(); ++sec)
+      k[sec] = static_cast<std::size_t>(std::min<std::int64_t>(out.top_k, static_cast<std::int64_t>(members[sec].size())));
+    constexpr std::size_t kBlockLeads = 1 << 14;
+    std::vector<double> p, g;
+    for (std::size_t first = 0; first < n; first += kBlockLeads) {
+      const std::size_t count = std::min(kBlockLeads, n - first);
+      refits.read_rows(first, count, p, g);
+      if (p.size() != count * R || g.size() != count * R) throw std::logic_error("arrange_call_list: a short block of refit scores");
+      for (std::size_t j = 0; j < count; ++j) {
+        const std::size_t i = first + j, sec = section[i];
+        for (std::size_t r = 0; r < R; ++r) {
+          std::vector<Key>& heap = top[sec][r];
+          const Key key{g[j * R + r], p[j * R + r], i};
+          if (heap.size() < k[sec]) {
+            heap.push_back(key);
+            std::push_heap(heap.begin(), heap.end(), before);
+          } else if (before(key, heap.front())) {
+            std::pop_heap(heap.begin(), heap.end(), before);
+            heap.back() = key;
+            std::push_heap(heap.begin(), heap.end(), before);
+          }
+        }
+      }
     }
+    for (const auto& per_refit : top)
+      for (const auto& heap : per_refit)
+        for (const Key& key : heap) in_top[key.lead] += 1;
   }
   for (std::size_t sec = 0; sec < members.size(); ++sec) {
     std::int64_t rank = 0;

@@ -815,7 +815,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       {"read_prepared_export_date", {prepared}, [&] { read_prepared_export_date(path); }, seed},
       {"read_run_file", {Kind::run}, [&] { read_run_file(path); }, seed},
       {"read_run_quality", {Kind::run, engagement}, [&] { read_run_quality(path); }, seed && file.run != 1},
-      {"read_call_list", {Kind::run}, [&] { read_call_list(h5::File::open_read(path), path); }, seed && file.run == 2},
+      {"read_call_list",
+       {Kind::run},
+       [&] {  // arranged too: the refits' matrices are read then, a block of leads at a time
+         const CallList list = read_call_list(h5::File::open_read(path), path);
+         arrange_call_list(list.rows, list.refits, RankBy::gain, 0, 100);
+       },
+       seed && file.run == 2},
       {"read_checkpoint", {checkpoint}, [&] { read_checkpoint(path, kFingerprint); }, seed},
       {"read_evaluation_checkpoint", {evaluation_checkpoint},
        [&] { read_evaluation_checkpoint(path, kFingerprint, tasks, with_values); }, seed},

@@ -2,10 +2,12 @@
 // state at the export date, the DP behind each next action, intervals and arrangement.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 
+#include "reinforcer/core/rng.hpp"
 #include "reinforcer/data/split.hpp"
 #include "reinforcer/env/segment_encoder.hpp"
 #include "reinforcer/eval/call_list.hpp"
@@ -139,11 +141,12 @@ TEST_CASE("the list is arranged by section, ranked, and cut at capacity", "[call
     rows[i].section = section[i], rows[i].p_subscribe = p[i], rows[i].gain = gain[i];
     rows[i].extra_subscriptions = gain[i];
   }
-  RefitScores refits{2, {}, {}};
+  std::vector<double> refit_p, refit_gain;
   for (std::size_t i = 0; i < rows.size(); ++i) {  // refit 0 as the estimate; refit 1 reverses the act gains
-    refits.p_subscribe.insert(refits.p_subscribe.end(), {p[i], p[i]});
-    refits.gain.insert(refits.gain.end(), {gain[i], gain[i] > 0 ? 0.1 - gain[i] : 0.0});
+    refit_p.insert(refit_p.end(), {p[i], p[i]});
+    refit_gain.insert(refit_gain.end(), {gain[i], gain[i] > 0 ? 0.1 - gain[i] : 0.0});
   }
+  const RefitScores refits = RefitScores::in_memory(2, refit_p, refit_gain);
   const ArrangedCallList byGain = arrange_call_list(rows, refits, RankBy::gain, 2, 100);
   CHECK(byGain.order == std::vector<std::size_t>{1, 5, 3, 0, 2, 4});
   CHECK(byGain.section == std::vector<std::string>{"act", "act", "beyond capacity", "wait", "negative stage", "stale"});
@@ -229,4 +232,48 @@ TEST_CASE("a lead's scores, its window's weeks shared by band, equal the window 
       differing_weeks += alone != status_quo_subscription(m, sg, 0, kCallListWeeks);
     }
   CHECK(differing_weeks > 0);  // the windows differ by week, so a wrong week would show
+}
+
+TEST_CASE("rank stability from refit scores streamed in blocks equals sorting each refit's column", "[call_list]") {
+  // More leads than one block of the stream, in every section, with ties in the scores.
+  const std::size_t n = 40000, refits = 3;
+  const std::array<const char*, 4> sections = {"act", "wait", "stale", "negative stage"};
+  std::vector<CallListRow> rows(n);
+  std::vector<double> p(n * refits), gain(n * refits);
+  for (std::size_t i = 0; i < n; ++i) {
+    rows[i].section = sections[splitmix64(i) % sections.size()];
+    rows[i].p_subscribe = static_cast<double>(splitmix64(i + n) % 1000) / 1000;
+    rows[i].gain = static_cast<double>(splitmix64(i + 2 * n) % 100) / 1000;
+    for (std::size_t r = 0; r < refits; ++r) {
+      p[i * refits + r] = static_cast<double>(splitmix64(i * 7 + r) % 500) / 500;  // ties: 500 values
+      gain[i * refits + r] = static_cast<double>(splitmix64(i * 13 + r) % 50) / 1000;
+    }
+  }
+  const std::int64_t k = 700;
+  const ArrangedCallList a = arrange_call_list(rows, RefitScores::in_memory(refits, p, gain), RankBy::gain, 0, k);
+  // The referee: each refit's column of each section sorted whole.
+  std::vector<double> expected(n, 0.0);
+  for (const char* sec : sections) {
+    std::vector<std::size_t> members;
+    for (std::size_t i = 0; i < n; ++i)
+      if (rows[i].section == sec) members.push_back(i);
+    REQUIRE(members.size() > static_cast<std::size_t>(k));
+    const bool act = std::string(sec) == "act";
+    for (std::size_t r = 0; r < refits; ++r) {
+      std::sort(members.begin(), members.end(), [&](std::size_t x, std::size_t y) {
+        const double gx = gain[x * refits + r], gy = gain[y * refits + r], px = p[x * refits + r], py = p[y * refits + r];
+        if (act && gx != gy) return gx > gy;
+        if (px != py) return px > py;
+        return x < y;
+      });
+      for (std::int64_t j = 0; j < k; ++j) expected[members[static_cast<std::size_t>(j)]] += 1;
+    }
+  }
+  std::size_t in_some_top = 0;
+  for (std::size_t pos = 0; pos < a.order.size(); ++pos) {
+    INFO("lead " << a.order[pos]);
+    CHECK(a.top_share[pos] == expected[a.order[pos]] / static_cast<double>(refits));
+    in_some_top += a.top_share[pos] > 0;
+  }
+  CHECK(in_some_top >= static_cast<std::size_t>(k) * sections.size());
 }
