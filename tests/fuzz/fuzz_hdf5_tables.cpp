@@ -608,8 +608,10 @@ unsigned run_file(Writer& w, Choices& in, hid_t file) {
   w.int_attribute(e.id, "bootstrap", 3);
   const std::size_t leads = w.rows(3);
   std::vector<Writer::Column> c = {{"id", ints(Expect::i64, 1, 1000)}};
-  for (const char* t : {"section", "cohort", "country", "education", "stage", "milestones", "next_action",
-                        "break_even_action", "segment", "reason"})
+  // The section is one the list is arranged by (an unknown one is the reader's user error).
+  c.push_back({"section", texts({"act", "wait", "stale", "negative stage", "beyond capacity"})});
+  for (const char* t : {"cohort", "country", "education", "stage", "milestones", "next_action", "break_even_action",
+                        "segment", "reason"})
     c.push_back({t, texts({"call", "outbound", "Spain", "B3", ""})});
   for (const char* t : {"weeks_since_t0", "weeks_since_activity", "scored_week", "band", "progress"})
     c.push_back({t, ints(Expect::i32, 0, 52)});
