@@ -27,14 +27,6 @@ double scorer_value(const ScoreRow& r, std::size_t k) {
   }
 }
 
-// The rows `idx` ranked by one scorer (for the lift curve of the estimate).
-Ranking ranking_of(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
-  std::vector<double> score;
-  std::vector<std::uint8_t> label;
-  for (std::uint32_t i : idx) score.push_back(scorer_value(rows[i], scorer)), label.push_back(static_cast<std::uint8_t>(rows[i].subscribed));
-  return Ranking(score, label, "targeting");
-}
-
 // The rows `idx` ranked once by one scorer, with their folds: every bootstrap replicate of
 // them is a vector of multiplicities over this ranking.
 RankedCustomers ranked_by(const std::vector<ScoreRow>& rows, const std::vector<std::uint32_t>& idx, std::size_t scorer) {
@@ -108,6 +100,8 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Com
   const auto names = metric_names();
   std::vector<std::uint8_t> stratum;
   for (const auto& row : rows) stratum.push_back(static_cast<std::uint8_t>(row.fold * 2 + (row.cohort == "inbound")));
+  // Every row ranked once per scorer; a cohort's ranking is the rows of that cohort in it.
+  std::vector<RankedCustomers> all;
   for (const std::string cohort : {"all", "outbound", "inbound"}) {
     std::vector<std::uint32_t> idx;
     for (std::size_t i = 0; i < rows.size(); ++i)
@@ -118,8 +112,13 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Com
     std::vector<std::uint8_t> sub_stratum;
     for (auto i : idx) sub_stratum.push_back(stratum[i]);
     // Ranked once per scorer; a replicate is then a count per row (linear in the rows).
-    std::vector<RankedCustomers> ranked;
-    for (std::size_t sc = 0; sc < kScorers.size(); ++sc) ranked.push_back(ranked_by(rows, idx, sc));
+    std::vector<RankedCustomers> cohort_ranked;
+    if (all.empty()) {
+      for (std::size_t sc = 0; sc < kScorers.size(); ++sc) all.push_back(ranked_by(rows, idx, sc));
+    } else {
+      for (std::size_t sc = 0; sc < kScorers.size(); ++sc) cohort_ranked.push_back(all[sc].subset(idx));
+    }
+    const std::vector<RankedCustomers>& ranked = cohort_ranked.empty() ? all : cohort_ranked;
     std::vector<std::vector<double>> estimate(kScorers.size());
     for (std::size_t sc = 0; sc < kScorers.size(); ++sc) estimate[sc] = targeting_metrics(ranked[sc], {});
     const StratifiedResampler resampler(std::move(sub_stratum));
@@ -168,7 +167,7 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Com
                                            static_cast<std::int64_t>(idx.size()), positives, fold_count.folds});
       }
       if (positives > 0)
-        for (const auto& [f, c] : ranking_of(rows, idx, sc).lift_curve(20))
+        for (const auto& [f, c] : ranked[sc].lift_curve(20))
           r.lift_curve.push_back(LiftPoint{kScorers[sc], cohort, f, c});
     }
     for (std::size_t sc = 0; sc < kFirstBaseline; ++sc)

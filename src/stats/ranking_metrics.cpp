@@ -183,6 +183,50 @@ RankedCustomers::RankedCustomers(const std::vector<double>& score, const std::ve
     ranked_[i].block_start = i == 0 || score[ranked_[i].customer] != score[ranked_[i - 1].customer];
 }
 
+std::vector<std::pair<double, double>> RankedCustomers::lift_curve(int points) const {
+  if (points < 1) throw std::invalid_argument("lift_curve: points must be at least 1, not " + std::to_string(points));
+  std::vector<std::pair<double, double>> curve;
+  if (ranked_.empty()) return curve;
+  std::vector<double> fractions;
+  for (int i = 1; i <= points; ++i)
+    fractions.push_back(i == points ? 1.0 : static_cast<double>(i) / static_cast<double>(points));
+  const double n = static_cast<double>(ranked_.size());
+  for (const TopShare& t : metrics({}, fractions).top) curve.emplace_back(static_cast<double>(t.selected) / n, t.captured);
+  return curve;
+}
+
+RankedCustomers RankedCustomers::subset(const std::vector<std::uint32_t>& members) const {
+  constexpr std::uint32_t kAbsent = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> position(ranked_.size(), kAbsent);  // input position in the subset
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    if (members[k] >= ranked_.size() || (k > 0 && members[k] <= members[k - 1]))
+      throw std::invalid_argument("ranked customers: a subset's members must be increasing input positions below " +
+                                  std::to_string(ranked_.size()));
+    position[members[k]] = static_cast<std::uint32_t>(k);
+  }
+  // The subset's folds renumbered among themselves, in the same (increasing id) order.
+  std::vector<std::uint8_t> used(folds_, 0);
+  for (const Entry& e : ranked_)
+    if (position[e.customer] != kAbsent && folds_ > 0) used[e.fold_slot] = 1;
+  std::vector<std::uint16_t> slot(folds_, 0);
+  RankedCustomers out;
+  for (std::size_t f = 0; f < folds_; ++f)
+    if (used[f]) slot[f] = static_cast<std::uint16_t>(out.folds_++);
+  // The parent's order restricted to the members is a descending order of their scores; a tie
+  // block starts where the parent's block changed since the last member kept.
+  out.ranked_.reserve(members.size());
+  bool new_block = true;
+  for (const Entry& e : ranked_) {
+    new_block = new_block || e.block_start;
+    const std::uint32_t k = position[e.customer];
+    if (k == kAbsent) continue;
+    out.ranked_.push_back(Entry{k, folds_ > 0 ? slot[e.fold_slot] : std::uint16_t{0}, e.positive,
+                                static_cast<std::uint8_t>(new_block)});
+    new_block = false;
+  }
+  return out;
+}
+
 RankedCustomers::Metrics RankedCustomers::metrics(const std::vector<std::uint32_t>& weight,
                                                   const std::vector<double>& fractions) const {
   if (!weight.empty() && weight.size() != ranked_.size())
@@ -206,9 +250,11 @@ RankedCustomers::Metrics RankedCustomers::metrics(const std::vector<std::uint32_
   // One pass over the tie blocks, as Ranking's: `end` customers and `cum_pos` positives so far.
   std::int64_t end = 0, cum_pos = 0, block_pos = 0, block_neg = 0;
   double wins = 0.0;
+  // A block no customer of which was drawn (the resample has no such block) closes to nothing:
+  // its term is +0 and `end` stays, so no cut-off is passed. Closing it anyway keeps the sweep
+  // free of branches on the draws (a third of the customers are not drawn).
   auto close_block = [&] {
     const std::int64_t size = block_pos + block_neg;
-    if (size == 0) return;  // no customer of the block was drawn: the resample has no such block
     const std::int64_t start = end, before = cum_pos;
     wins += static_cast<double>(before) * static_cast<double>(block_neg) +
             0.5 * static_cast<double>(block_pos) * static_cast<double>(block_neg);
@@ -236,16 +282,22 @@ RankedCustomers::Metrics RankedCustomers::metrics(const std::vector<std::uint32_
   };
   std::vector<FoldSums> per_fold(folds_);
   std::int64_t block = -1;
-  for (const Entry& e : ranked_) {
-    if (e.block_start) close_block(), ++block;
-    const std::int64_t w = weight.empty() ? 1 : weight[e.customer];
-    if (w == 0) continue;
-    (e.positive ? block_pos : block_neg) += w;
-    if (folds_ == 0) continue;
-    FoldSums& f = per_fold[e.fold_slot];
-    if (f.block != block) f.close(), f.block = block;
-    (e.positive ? f.block_pos : f.block_neg) += w;
-  }
+  auto sweep = [&](auto weight_of) {
+    for (const Entry& e : ranked_) {
+      if (e.block_start) close_block(), ++block;
+      const std::int64_t w = weight_of(e), pos = w * e.positive, neg = w - pos;
+      block_pos += pos, block_neg += neg;
+      if (folds_ == 0) continue;
+      // A fold's block opened by a customer not drawn is empty and closes to nothing, as above.
+      FoldSums& f = per_fold[e.fold_slot];
+      if (f.block != block) f.close(), f.block = block;
+      f.block_pos += pos, f.block_neg += neg;
+    }
+  };
+  if (weight.empty())
+    sweep([](const Entry&) { return std::int64_t{1}; });
+  else
+    sweep([&weight](const Entry& e) { return static_cast<std::int64_t>(weight[e.customer]); });
   close_block();
 
   Metrics m;

@@ -96,3 +96,60 @@ TEST_CASE("weighted ranking refuses mismatched weights and NaN scores", "[statis
   CHECK_THROWS_AS(RankedCustomers({std::nan("")}, {1}, {}), std::invalid_argument);
   CHECK(ranked.metrics({}, {}).fold_auc.folds == 0);
 }
+
+TEST_CASE("a subset of a ranking and its lift curve equal the subset ranked afresh", "[statistics][weighted]") {
+  const std::vector<double> fractions = {0.05, 0.10, 0.20, 0.30, 0.0, 1.0, 0.37};
+  for (std::uint64_t trial = 0; trial < 40; ++trial) {
+    RandomStream rng(13, trial);
+    const std::size_t n = 20 + rng.below(400);
+    const std::uint64_t levels = 1 + rng.below(12);  // ties that straddle the members and the cut-offs
+    const double positive_rate = trial % 7 == 0 ? 0.0 : rng.uniform(), keep_rate = trial % 5 == 0 ? 1.0 : rng.uniform();
+    std::vector<double> score(n);
+    std::vector<std::uint8_t> label(n);
+    std::vector<std::int32_t> fold(n);
+    std::vector<std::uint32_t> members;
+    for (std::size_t i = 0; i < n; ++i) {
+      score[i] = static_cast<double>(rng.below(levels)) / 3.0;
+      label[i] = rng.uniform() < positive_rate;
+      fold[i] = static_cast<std::int32_t>(rng.below(5)) * 2 - 3;
+      if (rng.uniform() < keep_rate) members.push_back(static_cast<std::uint32_t>(i));
+    }
+    if (trial % 11 == 3) members.clear();
+    std::vector<double> s;
+    std::vector<std::uint8_t> y, stratum;
+    std::vector<std::int32_t> f;
+    for (std::uint32_t i : members)
+      s.push_back(score[i]), y.push_back(label[i]), f.push_back(fold[i]),
+          stratum.push_back(static_cast<std::uint8_t>(2 * (fold[i] + 3) + label[i]));
+    INFO("trial " << trial << " n " << n << " members " << members.size() << " levels " << levels);
+    const RankedCustomers whole(score, label, fold);
+    const RankedCustomers part = whole.subset(members), afresh(s, y, f);
+    REQUIRE(part.size() == members.size());
+    const StratifiedResampler resampler(stratum);
+    std::vector<std::uint32_t> counts;
+    for (std::uint64_t r = 0; r < 4; ++r) {
+      if (r == 0) counts.clear();  // every member once
+      else resampler.counts(trial, r, counts);
+      const RankedCustomers::Metrics a = part.metrics(counts, fractions), b = afresh.metrics(counts, fractions);
+      CHECK(same_bits(a.roc_auc, b.roc_auc));
+      CHECK(same_bits(a.fold_auc.mean, b.fold_auc.mean));
+      CHECK(a.fold_auc.folds == b.fold_auc.folds);
+      for (std::size_t k = 0; k < fractions.size(); ++k) {
+        CHECK(a.top[k].selected == b.top[k].selected);
+        CHECK(same_bits(a.top[k].positives_selected, b.top[k].positives_selected));
+      }
+    }
+    for (int points : {1, 7, 20}) {
+      const auto curve = part.lift_curve(points), expected = lift_curve(s, y, points);
+      REQUIRE(curve.size() == expected.size());
+      for (std::size_t k = 0; k < curve.size(); ++k) {
+        CHECK(same_bits(curve[k].first, expected[k].first));
+        CHECK(same_bits(curve[k].second, expected[k].second));
+      }
+    }
+  }
+  const RankedCustomers ranked({0.5, 0.2, 0.7}, {1, 0, 1}, {});
+  CHECK_THROWS_AS(ranked.subset({2, 1}), std::invalid_argument);  // not increasing
+  CHECK_THROWS_AS(ranked.subset({0, 3}), std::invalid_argument);  // beyond the customers
+  CHECK_THROWS_AS(ranked.lift_curve(0), std::invalid_argument);
+}

@@ -103,6 +103,12 @@ class RankedCustomers {
   // weight: the multiplicity of each customer in input order (every customer once when empty).
   // fractions must lie in [0, 1]. Allocates only the per-fold sums and the result.
   Metrics metrics(const std::vector<std::uint32_t>& weight, const std::vector<double>& fractions) const;
+  // Ranking::lift_curve of these customers, each once (the same pairs, bit for bit).
+  std::vector<std::pair<double, double>> lift_curve(int points) const;
+  // The customers at input positions `members` (increasing) ranked on their own, without a new
+  // sort: input position k of the result is members[k]. Every metric equals, bit for bit, that
+  // of a RankedCustomers constructed from their scores, labels and folds.
+  RankedCustomers subset(const std::vector<std::uint32_t>& members) const;
   std::size_t size() const { return ranked_.size(); }
 
  private:
@@ -112,6 +118,7 @@ class RankedCustomers {
     std::uint8_t positive;
     std::uint8_t block_start;  // 1: its score differs from the previous entry's (a new tie block)
   };
+  RankedCustomers() = default;
   std::vector<Entry> ranked_;  // highest score first
   std::size_t folds_ = 0;      // distinct folds (0: none given)
 };
