@@ -65,15 +65,16 @@ std::vector<double> break_even_payload(const BreakEvenAnswers& a) {
                        static_cast<double>(r.customers)});
   return v;
 }
-// A task's cost in refits (measured at 1M customers, 2 ranks: a refit 1.34 s, the break-even
-// answers 7.0 s (the DP at 19 grid points on 8 builds), the sensitivity grid 7.7 s (12 points),
-// a fold 1.25 s, the main fit 1.1 s), so the ranks get equal work rather than equal counts.
+// A task's cost in refits (measured at 1M customers, 2 ranks: a refit 2.15 s, the break-even
+// answers 14.8 s (the DP at 19 grid points on 8 builds), the sensitivity grid 13.2 s (12
+// points), a fold 2.5 s, the main fit 1.8 s), so the ranks get equal work rather than equal
+// counts.
 double task_weight(const Task& t) {
   switch (t.kind) {
-    case TaskKind::break_even: return 5.2;
-    case TaskKind::sensitivity: return 5.7;
-    case TaskKind::fold: return 0.9;
-    case TaskKind::model: return t.replicate >= 0 ? 1.0 : 0.8;
+    case TaskKind::break_even: return 6.9;
+    case TaskKind::sensitivity: return 6.1;
+    case TaskKind::fold: return 1.16;
+    case TaskKind::model: return t.replicate >= 0 ? 1.0 : 0.84;
   }
   return 1.0;
 }
