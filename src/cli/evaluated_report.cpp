@@ -242,7 +242,7 @@ void call_list_section(Writer& w, const h5::File& f, const std::string& path) {
   // Each lead's break-even (its next action's, or for a wait lead its cheapest action's):
   // above 1, no success probability makes acting pay this week.
   std::vector<double> be;
-  for (const auto& r : list.rows) be.push_back(r.break_even_success);
+  for (const CallListNumbers& r : list.rows.numbers()) be.push_back(r.break_even_success);
   std::sort(be.begin(), be.end());
   const std::int64_t paying = a.leads[static_cast<std::size_t>(LeadSection::act)];
   const auto n = static_cast<std::int64_t>(list.rows.size());
@@ -267,7 +267,7 @@ void call_list_section(Writer& w, const h5::File& f, const std::string& path) {
          "(CSV or xlsx, --rank-by, --capacity). First 10:");
   std::vector<std::vector<std::string>> rows;
   for (std::size_t pos = 0; pos < std::min<std::size_t>(10, a.order.size()); ++pos) {
-    const CallListRow& r = list.rows[a.order[pos]];
+    const CallListRow r = list.rows.row(a.order[pos]);
     rows.push_back({a.section[pos], std::to_string(r.id), r.cohort, r.country + " / " + r.education, r.milestones,
                     std::to_string(r.weeks_since_t0), pct(r.p_subscribe, 1) + " " + ci(r.low95, r.high95, 1, true),
                     r.next_action, r.break_even_success <= 1 ? pct(r.break_even_success, 1) + " (" + r.break_even_action + ")" : "> 100% (never)",

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -113,22 +114,22 @@ std::string summary(const Listing& l) {
   return o.str();
 }
 
-Frame as_frame(const Listing& l) {
-  Frame f;
-  f.rows = l.rows;
-  for (const Column& c : kColumns)
-    for (std::size_t pos = 0; pos < l.rows; ++pos) {
-      const CallListRow& r = l.list.rows[l.arranged.order[pos]];
-      if (c.kind == Kind::text) f.text[c.name].push_back(text_of(r, l.arranged, pos, c.name));
-      else f.number[c.name].push_back(number_of(r, l.arranged, pos, c.name));
+// The list as CSV, a row at a time (no table of every row's texts beside the list).
+void write_csv(const Listing& l, const std::string& path) {
+  std::ofstream o(path);
+  for (std::size_t c = 0; c < kColumns.size(); ++c) o << (c ? "," : ""), write_csv_field(o, kColumns[c].name);
+  o << "\n";
+  for (std::size_t pos = 0; pos < l.rows; ++pos) {
+    const CallListRow r = l.list.rows.row(l.arranged.order[pos]);
+    for (std::size_t c = 0; c < kColumns.size(); ++c) {
+      const Column& k = kColumns[c];
+      o << (c ? "," : "");
+      write_csv_field(o, k.kind == Kind::text ? text_of(r, l.arranged, pos, k.name) : number_cell(number_of(r, l.arranged, pos, k.name)));
     }
-  return f;
-}
-
-std::vector<std::string> column_names() {
-  std::vector<std::string> v;
-  for (const Column& c : kColumns) v.push_back(c.name);
-  return v;
+    o << "\n";
+  }
+  o.flush();
+  if (!o) throw PathError(path + ": cannot write");
 }
 
 void write_xlsx(const Listing& l, const h5::Group& evaluation, const std::string& path) {
@@ -151,7 +152,7 @@ void write_xlsx(const Listing& l, const h5::Group& evaluation, const std::string
     width[c] = std::string(kColumns[c].name).size();
   }
   for (std::size_t pos = 0; pos < l.rows; ++pos) {
-    const CallListRow& r = l.list.rows[l.arranged.order[pos]];
+    const CallListRow r = l.list.rows.row(l.arranged.order[pos]);
     const auto row = static_cast<lxw_row_t>(pos + 1);
     for (std::size_t c = 0; c < kColumns.size(); ++c) {
       const auto col = static_cast<lxw_col_t>(c);
@@ -238,7 +239,7 @@ int run_recommend(const Invocation& inv) {
                        ? "gain: the act section by expected extra subscriptions per unit cost (ties by p_subscribe); the other sections by p_subscribe"
                        : "probability: every section by p_subscribe";
   AtomicOutput out(inv.output, ext == ".csv" ? OutputTarget::stream : OutputTarget::regular_file);
-  if (ext == ".csv") write_frame_csv(as_frame(l), column_names(), l.rows, out.temp_path());
+  if (ext == ".csv") write_csv(l, out.temp_path());
   else write_xlsx(l, f.open_group("evaluation"), out.temp_path());
   out.commit();
   std::cout << "wrote " << inv.output << ": " << l.rows << " of " << l.list.rows.size() << " open leads\n"

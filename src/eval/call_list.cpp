@@ -165,6 +165,23 @@ void CallListColumns::add(const CallListRow& row) {
   }
 }
 
+void CallListColumns::add(const CallListNumbers& numbers, const std::array<std::string_view, kTexts.size()>& texts) {
+  numbers_.push_back(numbers);
+  std::string key;
+  for (std::size_t k = 0; k < kTexts.size(); ++k) {
+    // Rows in list order repeat their neighbours' texts: the last code first, then the map.
+    std::vector<std::uint32_t>& codes = codes_[k];
+    if (!codes.empty() && texts_[k][codes.back()] == texts[k]) {
+      codes.push_back(codes.back());
+      continue;
+    }
+    key.assign(texts[k].data(), texts[k].size());
+    const auto [at, added] = code_of_[k].try_emplace(key, static_cast<std::uint32_t>(texts_[k].size()));
+    if (added) texts_[k].push_back(key);
+    codes.push_back(at->second);
+  }
+}
+
 std::string_view CallListColumns::text(Text column, std::size_t row) const {
   const std::size_t k = column_of(column);
   return texts_[k][codes_[k][row]];
@@ -207,15 +224,19 @@ RefitScores RefitScores::in_memory(std::size_t refits, std::vector<double> p_sub
   return out;
 }
 
-ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const RefitScores& refits, RankBy rank_by,
-                                   std::int64_t capacity, std::int64_t top_k) {
-  const std::size_t n = rows.size();
+namespace {
+// The list arranged from what it reads of a row: its numbers and its section's name.
+template <typename NumbersOf, typename SectionOf>
+ArrangedCallList arrange(std::size_t n, NumbersOf numbers_of, SectionOf section_of, const RefitScores& refits, RankBy rank_by,
+                         std::int64_t capacity, std::int64_t top_k) {
   if (refits.refits > 0 && (refits.leads != n || !refits.read_rows))
     throw InputError("the call list's refit scores do not match its rows");
   std::vector<std::size_t> section(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const auto it = std::find(kLeadSectionNames.begin(), kLeadSectionNames.end(), rows[i].section);
-    if (it == kLeadSectionNames.end()) throw InputError("call list row " + std::to_string(i) + ": unknown section '" + rows[i].section + "'");
+    const std::string_view name = section_of(i);
+    const auto it = std::find(kLeadSectionNames.begin(), kLeadSectionNames.end(), name);
+    if (it == kLeadSectionNames.end())
+      throw InputError("call list row " + std::to_string(i) + ": unknown section '" + std::string(name) + "'");
     section[i] = static_cast<std::size_t>(it - kLeadSectionNames.begin());
     if (section[i] == static_cast<std::size_t>(LeadSection::beyond_capacity)) section[i] = static_cast<std::size_t>(LeadSection::act);
   }
@@ -232,7 +253,10 @@ ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const R
     if (a.p_subscribe != b.p_subscribe) return a.p_subscribe > b.p_subscribe;
     return a.lead < b.lead;
   };
-  auto estimate = [&](std::size_t i) { return Key{rows[i].gain, rows[i].p_subscribe, i}; };
+  auto estimate = [&](std::size_t i) {
+    const CallListNumbers& row = numbers_of(i);
+    return Key{row.gain, row.p_subscribe, i};
+  };
   ArrangedCallList out;
   out.top_k = capacity > 0 ? capacity : top_k;
   std::vector<std::vector<std::size_t>> members(kLeadSectionNames.size());
@@ -286,10 +310,25 @@ ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const R
       out.rank.push_back(rank);
       out.top_share.push_back(out.top_k > 0 && refits.refits > 0 ? in_top[i] / static_cast<double>(refits.refits) : kNaN);
       out.leads[s] += 1;
-      out.extra[s] += rows[i].extra_subscriptions;
+      out.extra[s] += numbers_of(i).extra_subscriptions;
     }
   }
   return out;
+}
+}  // namespace
+
+ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const RefitScores& refits, RankBy rank_by,
+                                   std::int64_t capacity, std::int64_t top_k) {
+  return arrange(
+      rows.size(), [&rows](std::size_t i) -> const CallListNumbers& { return rows[i]; },
+      [&rows](std::size_t i) { return std::string_view(rows[i].section); }, refits, rank_by, capacity, top_k);
+}
+
+ArrangedCallList arrange_call_list(const CallListColumns& rows, const RefitScores& refits, RankBy rank_by,
+                                   std::int64_t capacity, std::int64_t top_k) {
+  return arrange(
+      rows.size(), [&rows](std::size_t i) -> const CallListNumbers& { return rows.numbers()[i]; },
+      [&rows](std::size_t i) { return rows.text(&CallListRow::section, i); }, refits, rank_by, capacity, top_k);
 }
 
 }  // namespace reinforcer

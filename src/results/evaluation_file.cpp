@@ -75,7 +75,7 @@ CallList read_call_list(const h5::File& f, const std::string& path) {
   const h5::Group g = f.open_group("evaluation");
   CallList out;
   const std::size_t n = g.table_rows("call_list");
-  out.rows.resize(n);
+  out.rows.reserve(n);
   // Every column in one pass over the table (a read per column inflated the whole table each
   // time: 25 times at a million leads).
   using Kind = h5::MemberKind;
@@ -91,17 +91,19 @@ CallList read_call_list(const h5::File& f, const std::string& path) {
   for (std::size_t first = 0; first < n; first += kBlockRows) {
     const std::size_t count = std::min(kBlockRows, n - first);
     g.read_rows("call_list", layout, first, count, block);
+    std::array<std::string_view, CallListColumns::kTexts.size()> texts;
     for (std::size_t j = 0; j < count; ++j) {
       const char* row = block.data() + j * layout.row_size();
-      CallListRow& out_row = out.rows[first + j];
+      CallListNumbers numbers;
       std::size_t m = 0;
-      number(row + layout.offset(m++), out_row.id);
-      for (const auto& text : CallListColumns::kTexts) {
-        out_row.*text.member = std::string(h5::text_member(row + layout.offset(m), member[m]));
+      number(row + layout.offset(m++), numbers.id);
+      for (std::string_view& text : texts) {
+        text = h5::text_member(row + layout.offset(m), member[m]);
         ++m;
       }
-      for (const auto& column : kListInts) number(row + layout.offset(m++), out_row.*column.second);
-      for (const auto& column : kListNumbers) number(row + layout.offset(m++), out_row.*column.second);
+      for (const auto& column : kListInts) number(row + layout.offset(m++), numbers.*column.second);
+      for (const auto& column : kListNumbers) number(row + layout.offset(m++), numbers.*column.second);
+      out.rows.add(numbers, texts);
     }
   }
   const h5::Group r = g.open_group("call_list_refits");

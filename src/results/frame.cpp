@@ -30,9 +30,7 @@ std::vector<std::size_t> Frame::where(const std::vector<std::pair<std::string, s
   return out;
 }
 
-std::string Frame::cell(const std::string& column, std::size_t row) const {
-  if (auto it = text.find(column); it != text.end()) return it->second[row];
-  const double v = d(column)[row];
+std::string number_cell(double v) {
   if (std::isnan(v)) return "";
   char buf[64];
   if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
@@ -40,23 +38,29 @@ std::string Frame::cell(const std::string& column, std::size_t row) const {
   return buf;
 }
 
+std::string Frame::cell(const std::string& column, std::size_t row) const {
+  if (auto it = text.find(column); it != text.end()) return it->second[row];
+  return number_cell(d(column)[row]);
+}
+
+void write_csv_field(std::ostream& o, const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) {
+    o << v;
+    return;
+  }
+  o << '"';
+  for (char ch : v) o << (ch == '"' ? "\"\"" : std::string(1, ch));
+  o << '"';
+}
+
 void write_frame_csv(const Frame& frame, std::vector<std::string> columns, std::size_t rows, const std::string& path) {
   if (columns.empty())
     for (const auto& c : frame.columns) columns.push_back(c.name);
   std::ofstream o(path);
-  auto field = [&o](const std::string& v) {
-    if (v.find_first_of(",\"\n\r") == std::string::npos) {
-      o << v;
-      return;
-    }
-    o << '"';
-    for (char ch : v) o << (ch == '"' ? "\"\"" : std::string(1, ch));
-    o << '"';
-  };
-  for (std::size_t c = 0; c < columns.size(); ++c) o << (c ? "," : ""), field(columns[c]);
+  for (std::size_t c = 0; c < columns.size(); ++c) o << (c ? "," : ""), write_csv_field(o, columns[c]);
   o << "\n";
   for (std::size_t r = 0; r < rows && r < frame.rows; ++r) {
-    for (std::size_t c = 0; c < columns.size(); ++c) o << (c ? "," : ""), field(frame.cell(columns[c], r));
+    for (std::size_t c = 0; c < columns.size(); ++c) o << (c ? "," : ""), write_csv_field(o, frame.cell(columns[c], r));
     o << "\n";
   }
   if (!o) throw PathError(path + ": cannot write");

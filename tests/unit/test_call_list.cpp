@@ -277,3 +277,53 @@ TEST_CASE("rank stability from refit scores streamed in blocks equals sorting ea
   }
   CHECK(in_some_top >= static_cast<std::size_t>(k) * sections.size());
 }
+
+TEST_CASE("the call list held as text codes gives back its rows and arranges as the rows do", "[call_list]") {
+  const std::size_t n = 3000, refits = 2;
+  const std::array<const char*, 4> sections = {"act", "wait", "stale", "negative stage"};
+  std::vector<CallListRow> rows(n);
+  std::vector<double> p(n * refits), gain(n * refits);
+  CallListColumns from_rows, from_views;
+  for (std::size_t i = 0; i < n; ++i) {
+    CallListRow& r = rows[i];
+    r.id = static_cast<std::int64_t>(i) * 3 + 1;
+    r.section = sections[splitmix64(i) % sections.size()];
+    r.country = i % 5 == 0 ? "" : "country " + std::to_string(splitmix64(i + 1) % 40);  // runs and repeats
+    r.reason = "reason " + std::to_string(i / 7) + (i % 3 ? " with a long tail that is not a small string" : "");
+    r.segment = "segment " + std::to_string(splitmix64(i + 2) % 90);
+    r.p_subscribe = static_cast<double>(splitmix64(i + n) % 1000) / 1000;
+    r.gain = static_cast<double>(splitmix64(i + 2 * n) % 100) / 1000;
+    r.extra_subscriptions = r.gain / 3, r.weeks_since_t0 = static_cast<std::int32_t>(i % 60);
+    for (std::size_t k = 0; k < refits; ++k)
+      p[i * refits + k] = static_cast<double>(splitmix64(i * 7 + k) % 500) / 500, gain[i * refits + k] = r.gain * static_cast<double>(k);
+    from_rows.add(r);
+    std::array<std::string_view, CallListColumns::kTexts.size()> texts;
+    for (std::size_t k = 0; k < texts.size(); ++k) texts[k] = r.*CallListColumns::kTexts[k].member;
+    from_views.add(r, texts);
+  }
+  REQUIRE(from_views.size() == n);
+  for (std::size_t i = 0; i < n; ++i) {
+    INFO("row " << i);
+    const CallListRow a = from_views.row(i), b = from_rows.row(i);
+    for (const auto& text : CallListColumns::kTexts) CHECK(a.*text.member == rows[i].*text.member);
+    CHECK(a.id == rows[i].id);
+    CHECK(a.p_subscribe == rows[i].p_subscribe);
+    CHECK(a.weeks_since_t0 == rows[i].weeks_since_t0);
+    CHECK(b.reason == rows[i].reason);
+  }
+  for (RankBy by : {RankBy::gain, RankBy::probability}) {
+    const ArrangedCallList x = arrange_call_list(rows, RefitScores::in_memory(refits, p, gain), by, 300, 100);
+    const ArrangedCallList y = arrange_call_list(from_views, RefitScores::in_memory(refits, p, gain), by, 300, 100);
+    CHECK(x.order == y.order);
+    CHECK(x.section == y.section);
+    CHECK(x.rank == y.rank);
+    CHECK(x.top_share == y.top_share);
+    CHECK(x.leads == y.leads);
+    CHECK(x.extra == y.extra);
+  }
+  CallListColumns bad;
+  CallListRow r;
+  r.section = "call";
+  bad.add(r);
+  CHECK_THROWS_AS(arrange_call_list(bad, RefitScores{}, RankBy::gain, 0, 10), InputError);
+}

@@ -122,6 +122,9 @@ class CallListColumns {
                                                          {"reason", &CallListRow::reason}}};
 
   void add(const CallListRow& row);
+  // The same from a row's numbers and its texts in kTexts order (a reader's row, not copied
+  // into strings first).
+  void add(const CallListNumbers& numbers, const std::array<std::string_view, kTexts.size()>& texts);
   void reserve(std::size_t rows);  // the number to come: no vector doubles and holds its old half
   std::size_t size() const { return numbers_.size(); }
   const std::vector<CallListNumbers>& numbers() const { return numbers_; }
@@ -179,6 +182,8 @@ struct ArrangedCallList {
   std::array<double, kLeadSectionNames.size()> extra{};        // expected extra subscriptions per section
 };
 ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const RefitScores& refits, RankBy rank_by,
+                                   std::int64_t capacity, std::int64_t top_k);
+ArrangedCallList arrange_call_list(const CallListColumns& rows, const RefitScores& refits, RankBy rank_by,
                                    std::int64_t capacity, std::int64_t top_k);
 
 // A lead's number: the point estimate and the refits' 95% percentile interval, widened to hold

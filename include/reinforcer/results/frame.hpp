@@ -1,6 +1,7 @@
 #pragma once
 // A table read back from HDF5 whole, column by column: what `report` and `recommend` read.
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ struct Frame {
   std::vector<std::size_t> where(const std::vector<std::pair<std::string, std::string>>& equal) const;
   std::string cell(const std::string& column, std::size_t row) const;  // any column as text
 };
+
+// One CSV field, quoted as RFC 4180 asks when it holds a comma, quote or line break.
+void write_csv_field(std::ostream& out, const std::string& value);
+// A number as a table cell: whole numbers without a decimal point, others to 6 significant
+// digits, NaN empty.
+std::string number_cell(double value);
 
 // Writes `columns` (all when empty) of the first `rows` rows as RFC 4180 CSV to `path`.
 void write_frame_csv(const Frame& frame, std::vector<std::string> columns, std::size_t rows, const std::string& path);
