@@ -26,7 +26,7 @@ def mpirun(n, *args):
 def contents(path):
     """Every table and the result attributes (not when/where it ran)."""
     with h5py.File(path, "r") as f:
-        # Values, not raw bytes: a text column holding a value over 64 bytes is variable-length,
+        # Values, not raw bytes: a text column holding a value over 128 bytes is variable-length,
         # read as pointers. repr keeps NaN equal to NaN and every float's bits.
         out = {name: repr(f[name][()].tolist()) for name in ("elements", "subsets", "rl_curve")}
         for k, v in f.attrs.items():

@@ -54,7 +54,7 @@ TEST_CASE("hdf5: text columns viewed at write time equal materialised ones", "[h
   std::vector<std::string> short_text(rows), long_text(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     short_text[i] = std::string(i % 7 == 0 ? 0 : 1 + (rows - i) % 13, static_cast<char>('a' + i % 26));
-    long_text[i] = "lead " + std::to_string(i) + std::string(i % 3 == 0 ? 90 : i % 40, 'x');  // some past kFixedTextLimit
+    long_text[i] = "lead " + std::to_string(i) + std::string(i % 3 == 0 ? h5::kFixedTextLimit + 26 : i % 40, 'x');  // some past kFixedTextLimit
   }
   std::vector<std::int64_t> id(rows);
   for (std::size_t i = 0; i < rows; ++i) id[i] = static_cast<std::int64_t>(i);

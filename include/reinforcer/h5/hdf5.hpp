@@ -76,7 +76,10 @@ class Compound {
 // Text columns whose values all fit in this many bytes are stored fixed-length (compact,
 // compressed, read in one pass); a column holding a longer value is stored variable-length,
 // so no value sizes the others beyond this (a 10 MB cell no longer makes every row 10 MB).
-inline constexpr std::size_t kFixedTextLimit = 64;
+// 128 holds the call list's reasons (up to about 90 bytes): a variable-length column keeps a
+// large table off the raw-chunk path and in HDF5's heap, which took most of the call list's
+// write and read at a million leads.
+inline constexpr std::size_t kFixedTextLimit = 128;
 
 // The characters of a text member at `p` (a row's bytes at the member's offset), fixed or
 // variable-length.
