@@ -156,13 +156,9 @@ void CallListColumns::reserve(std::size_t rows) {
 }
 
 void CallListColumns::add(const CallListRow& row) {
-  numbers_.push_back(row);  // the numbers part
-  for (std::size_t k = 0; k < kTexts.size(); ++k) {
-    const std::string& text = row.*kTexts[k].member;
-    const auto [at, added] = code_of_[k].try_emplace(text, static_cast<std::uint32_t>(texts_[k].size()));
-    if (added) texts_[k].push_back(text);
-    codes_[k].push_back(at->second);
-  }
+  std::array<std::string_view, kTexts.size()> texts;
+  for (std::size_t k = 0; k < kTexts.size(); ++k) texts[k] = row.*kTexts[k].member;
+  add(row, texts);
 }
 
 void CallListColumns::add(const CallListNumbers& numbers, const std::array<std::string_view, kTexts.size()>& texts) {

@@ -81,8 +81,9 @@ CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::s
   return plan;
 }
 
-CallListRow call_list_row(const PlannedLead& lead, const CustomerTable& table, const SegmentEncoder& encoder,
-                          const EvaluationSettings& s) {
+CallListRow CallListRowMaker::operator()(const PlannedLead& lead) {
+  const CustomerTable& table = table_;
+  const EvaluationSettings& s = s_;
   const Customer& c = *lead.customer;
   const LeadState& st = lead.state;
   const LeadScore& sc = lead.score;
@@ -92,7 +93,9 @@ CallListRow call_list_row(const PlannedLead& lead, const CustomerTable& table, c
   r.cohort = std::string(kCohortNames[static_cast<std::size_t>(c.cohort)]);
   r.country = c.country >= 0 ? table.countries.at(static_cast<std::size_t>(c.country)) : "unknown";
   r.education = c.education > 0 ? education_name(c.education) : "unknown";
-  r.segment = encoder.describe(lead.node);
+  auto segment = segment_of_node_.find(lead.node);
+  if (segment == segment_of_node_.end()) segment = segment_of_node_.emplace(lead.node, encoder_.describe(lead.node)).first;
+  r.segment = segment->second;
   r.stage = c.stage > 0 ? std::string(kStageValues[c.stage]) : "unknown";
   r.milestones = milestones_text(st.progress);
   r.section = std::string(kLeadSectionNames[static_cast<std::size_t>(section)]);
@@ -121,7 +124,8 @@ std::vector<CallListRow> call_list_at_export(const CustomerTable& table, const E
   const SegmentEncoder encoder(table, fitting, s.features);
   const evaluation::CallListPlan plan = evaluation::plan_call_list(table, fitting, encoder, s, local_communicator());
   std::vector<CallListRow> rows;
-  for (const evaluation::PlannedLead& lead : plan.leads) rows.push_back(evaluation::call_list_row(lead, table, encoder, s));
+  evaluation::CallListRowMaker row_of(table, encoder, s);
+  for (const evaluation::PlannedLead& lead : plan.leads) rows.push_back(row_of(lead));
   return rows;
 }
 

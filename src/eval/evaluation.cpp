@@ -344,7 +344,8 @@ EvaluationResult evaluate(const CustomerTable& table, const std::vector<std::uin
   {
     // The rows now, with the refits' payloads freed, their texts as codes.
     r.call_list.reserve(call_list.leads.size());
-    for (const PlannedLead& lead : call_list.leads) r.call_list.add(call_list_row(lead, table, encoder, s));
+    CallListRowMaker row_of(table, encoder, s);
+    for (const PlannedLead& lead : call_list.leads) r.call_list.add(row_of(lead));
     std::vector<PlannedLead>().swap(call_list.leads);
     release_freed_memory();  // the planned leads, and the rows' text while it was made
     const std::size_t leads = r.call_list.size(), B = static_cast<std::size_t>(s.bootstrap);

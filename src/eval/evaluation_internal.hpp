@@ -1,6 +1,8 @@
 #pragma once
 // The pieces of `evaluate` that run as independent tasks (folds, bootstrap refits).
 #include <array>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "reinforcer/eval/evaluation.hpp"
@@ -114,9 +116,20 @@ void build_targeting(EvaluationResult& r, const EvaluationSettings& s, const Com
 CallListPlan plan_call_list(const CustomerTable& table, const std::vector<std::size_t>& fitting,
                             const SegmentEncoder& encoder, const EvaluationSettings& s, const Communicator& comm,
                             bool keep_leads = true);
-// A planned lead as the call list's row (its interval at the point estimate until filled in).
-CallListRow call_list_row(const PlannedLead& lead, const CustomerTable& table, const SegmentEncoder& encoder,
-                          const EvaluationSettings& s);
+// Planned leads as the call list's rows (each interval at the point estimate until filled in);
+// a node's segment text is made once (a million leads share a few thousand nodes).
+class CallListRowMaker {
+ public:
+  CallListRowMaker(const CustomerTable& table, const SegmentEncoder& encoder, const EvaluationSettings& s)
+      : table_(table), encoder_(encoder), s_(s) {}
+  CallListRow operator()(const PlannedLead& lead);
+
+ private:
+  const CustomerTable& table_;
+  const SegmentEncoder& encoder_;
+  const EvaluationSettings& s_;
+  std::unordered_map<std::int32_t, std::string> segment_of_node_;
+};
 
 // The funnel for the call list (horizon kCallListHorizon, every node of the tree a segment).
 FunnelModel call_list_model(const SegmentEncoder& encoder, const HazardEstimates& hazards, const FunnelConfig& config);
