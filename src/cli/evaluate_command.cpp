@@ -72,8 +72,10 @@ int evaluate_run(const Invocation& inv, const Communicator& comm) {
     throw UsageError("--scratch-dir: give a directory (the default is the output's directory)");
   hooks.checkpoint = [&](const FinishedTasks& finished, std::int64_t tasks) {
     write_evaluation_checkpoint(checkpoint, finished, tasks, fingerprint);
+    // The hint goes with the line that says the checkpoint exists: under mpirun a signal's job
+    // may be killed before the ranks' last message.
     progress.note("checkpoint written: " + checkpoint + " (" + std::to_string(finished.size()) + " of " +
-                  std::to_string(tasks) + " tasks finished)");
+                  std::to_string(tasks) + " tasks finished); continue with --resume");
   };
   bool first_refit_shown = false;
   hooks.progress = [&](const EvaluationProgress& p) {

@@ -93,7 +93,7 @@ ModelReplicate replicate_from_hazards(const HazardEstimates& hazards, const Refi
                                       const FunnelConfig& config, const std::vector<std::uint32_t>* picks,
                                       const std::vector<LeadKey>& leads, RefitWorkspace& ws);
 // The call list from the fit on all fitting customers: every open lead at its state on the
-// export date. Leads in customer order (a row each, made by call_list_row once the refits are
+// export date. Leads in customer order (a row each, made by CallListRowMaker once the refits are
 // in: a row's text is about 500 bytes, a planned lead 80); keys in node order (each node's
 // model is built once, here and in every refit), row_of_key[k] the row of key k. Only the rank
 // that writes the list keeps its leads. The leads are scored a share per rank of `comm`, and
