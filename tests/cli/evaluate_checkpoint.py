@@ -1,6 +1,7 @@
 """Shared by the evaluate checkpoint tests (single process and mpirun): a run long enough to
 stop (many cheap refits: a cohort-only funnel on small synthetic data), and the evaluated
 file's tables compared bit for bit."""
+import os
 import signal
 import subprocess
 
@@ -20,8 +21,23 @@ def cheap_run(directory):
     return directory / "run.h5"
 
 
-def stop_after_a_refit(command, stop=signal.SIGTERM, env=None):
-    """Starts `command`, sends `stop` once its progress line shows a finished refit; returns
+def children_of(pid):
+    """The live child processes of `pid`, from /proc (field 4 of /proc/PID/stat is the parent)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.isdigit() and int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def stop_after_a_refit(command, stop=signal.SIGTERM, env=None, children_too=False):
+    """Starts `command`, sends `stop` once its progress line shows a finished refit (and to the
+    command's child processes too with `children_too`: under mpirun, its ranks); returns
     (exit code, stderr)."""
     proc = subprocess.Popen(list(map(str, command)), stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             env=env)
@@ -30,6 +46,11 @@ def stop_after_a_refit(command, stop=signal.SIGTERM, env=None):
         seen.append(line)
         if line.split("refit ")[-1].split("/")[0].isdigit() and int(line.split("refit ")[-1].split("/")[0]) >= 1:
             proc.send_signal(stop)
+            if children_too:
+                children = children_of(proc.pid)
+                assert children, "the command has no child processes to signal"
+                for pid in children:
+                    os.kill(pid, stop)
             break
     _, err = proc.communicate(timeout=300)
     return proc.returncode, "".join(seen) + err
