@@ -220,16 +220,15 @@ RefitScores RefitScores::in_memory(std::size_t refits, std::vector<double> p_sub
   return out;
 }
 
-namespace {
-// The list arranged from what it reads of a row: its numbers and its section's name.
-template <typename NumbersOf, typename SectionOf>
-ArrangedCallList arrange(std::size_t n, NumbersOf numbers_of, SectionOf section_of, const RefitScores& refits, RankBy rank_by,
-                         std::int64_t capacity, std::int64_t top_k) {
+ArrangedCallList arrange_call_list(const CallListColumns& rows, const RefitScores& refits, RankBy rank_by,
+                                   std::int64_t capacity, std::int64_t top_k) {
+  const std::size_t n = rows.size();
+  const std::vector<CallListNumbers>& numbers = rows.numbers();
   if (refits.refits > 0 && (refits.leads != n || !refits.read_rows))
     throw InputError("the call list's refit scores do not match its rows");
   std::vector<std::size_t> section(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string_view name = section_of(i);
+    const std::string_view name = rows.text(&CallListRow::section, i);
     const auto it = std::find(kLeadSectionNames.begin(), kLeadSectionNames.end(), name);
     if (it == kLeadSectionNames.end())
       throw InputError("call list row " + std::to_string(i) + ": unknown section '" + std::string(name) + "'");
@@ -250,7 +249,7 @@ ArrangedCallList arrange(std::size_t n, NumbersOf numbers_of, SectionOf section_
     return a.lead < b.lead;
   };
   auto estimate = [&](std::size_t i) {
-    const CallListNumbers& row = numbers_of(i);
+    const CallListNumbers& row = numbers[i];
     return Key{row.gain, row.p_subscribe, i};
   };
   ArrangedCallList out;
@@ -306,25 +305,10 @@ ArrangedCallList arrange(std::size_t n, NumbersOf numbers_of, SectionOf section_
       out.rank.push_back(rank);
       out.top_share.push_back(out.top_k > 0 && refits.refits > 0 ? in_top[i] / static_cast<double>(refits.refits) : kNaN);
       out.leads[s] += 1;
-      out.extra[s] += numbers_of(i).extra_subscriptions;
+      out.extra[s] += numbers[i].extra_subscriptions;
     }
   }
   return out;
-}
-}  // namespace
-
-ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const RefitScores& refits, RankBy rank_by,
-                                   std::int64_t capacity, std::int64_t top_k) {
-  return arrange(
-      rows.size(), [&rows](std::size_t i) -> const CallListNumbers& { return rows[i]; },
-      [&rows](std::size_t i) { return std::string_view(rows[i].section); }, refits, rank_by, capacity, top_k);
-}
-
-ArrangedCallList arrange_call_list(const CallListColumns& rows, const RefitScores& refits, RankBy rank_by,
-                                   std::int64_t capacity, std::int64_t top_k) {
-  return arrange(
-      rows.size(), [&rows](std::size_t i) -> const CallListNumbers& { return rows.numbers()[i]; },
-      [&rows](std::size_t i) { return rows.text(&CallListRow::section, i); }, refits, rank_by, capacity, top_k);
 }
 
 }  // namespace reinforcer

@@ -68,6 +68,13 @@ struct ListFixture {
   }
 };
 
+// The list as its readers hold it.
+CallListColumns columns_of(const std::vector<CallListRow>& rows) {
+  CallListColumns out;
+  for (const CallListRow& r : rows) out.add(r);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("every call-list lead is open, scored at its export-date state, and acts as the DP says", "[call_list]") {
@@ -147,7 +154,7 @@ TEST_CASE("the list is arranged by section, ranked, and cut at capacity", "[call
     refit_gain.insert(refit_gain.end(), {gain[i], gain[i] > 0 ? 0.1 - gain[i] : 0.0});
   }
   const RefitScores refits = RefitScores::in_memory(2, refit_p, refit_gain);
-  const ArrangedCallList byGain = arrange_call_list(rows, refits, RankBy::gain, 2, 100);
+  const ArrangedCallList byGain = arrange_call_list(columns_of(rows), refits, RankBy::gain, 2, 100);
   CHECK(byGain.order == std::vector<std::size_t>{1, 5, 3, 0, 2, 4});
   CHECK(byGain.section == std::vector<std::string>{"act", "act", "beyond capacity", "wait", "negative stage", "stale"});
   CHECK(byGain.rank == std::vector<std::int64_t>{1, 2, 3, 1, 1, 1});
@@ -155,7 +162,7 @@ TEST_CASE("the list is arranged by section, ranked, and cut at capacity", "[call
   CHECK(byGain.top_share[0] == 0.5);  // lead 1: top 2 in refit 0, last in refit 1
   CHECK(byGain.top_share[1] == 1.0);  // lead 5: second in both
   CHECK(byGain.leads[static_cast<std::size_t>(LeadSection::beyond_capacity)] == 1);
-  const ArrangedCallList byP = arrange_call_list(rows, refits, RankBy::probability, 0, 100);
+  const ArrangedCallList byP = arrange_call_list(columns_of(rows), refits, RankBy::probability, 0, 100);
   CHECK(byP.order == std::vector<std::size_t>{5, 3, 1, 0, 2, 4});
   CHECK_THROWS(rank_by_named("luck"));
 }
@@ -250,7 +257,7 @@ TEST_CASE("rank stability from refit scores streamed in blocks equals sorting ea
     }
   }
   const std::int64_t k = 700;
-  const ArrangedCallList a = arrange_call_list(rows, RefitScores::in_memory(refits, p, gain), RankBy::gain, 0, k);
+  const ArrangedCallList a = arrange_call_list(columns_of(rows), RefitScores::in_memory(refits, p, gain), RankBy::gain, 0, k);
   // The referee: each refit's column of each section sorted whole.
   std::vector<double> expected(n, 0.0);
   for (const char* sec : sections) {
@@ -312,7 +319,7 @@ TEST_CASE("the call list held as text codes gives back its rows and arranges as 
     CHECK(b.reason == rows[i].reason);
   }
   for (RankBy by : {RankBy::gain, RankBy::probability}) {
-    const ArrangedCallList x = arrange_call_list(rows, RefitScores::in_memory(refits, p, gain), by, 300, 100);
+    const ArrangedCallList x = arrange_call_list(from_rows, RefitScores::in_memory(refits, p, gain), by, 300, 100);
     const ArrangedCallList y = arrange_call_list(from_views, RefitScores::in_memory(refits, p, gain), by, 300, 100);
     CHECK(x.order == y.order);
     CHECK(x.section == y.section);

@@ -181,8 +181,6 @@ struct ArrangedCallList {
   std::array<std::int64_t, kLeadSectionNames.size()> leads{};  // per section
   std::array<double, kLeadSectionNames.size()> extra{};        // expected extra subscriptions per section
 };
-ArrangedCallList arrange_call_list(const std::vector<CallListRow>& rows, const RefitScores& refits, RankBy rank_by,
-                                   std::int64_t capacity, std::int64_t top_k);
 ArrangedCallList arrange_call_list(const CallListColumns& rows, const RefitScores& refits, RankBy rank_by,
                                    std::int64_t capacity, std::int64_t top_k);
 
