@@ -239,11 +239,11 @@ def same_values(a, b):
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_a_signal_to_every_process_of_an_mpirun_evaluate_checkpoints_and_resume_gives_the_uninterrupted_file(
         files, tmp_path, stop):
-    # What scancel, a time limit (SIGTERM) and a terminal's Ctrl-C to the ranks (SIGINT) send:
-    # the signal to mpirun and to every rank. mpirun's own answer (SIGTERM to the ranks after
-    # odls_base_sigkill_timeout seconds, SIGKILL as long again later) gives them the grace set
-    # here: with Open MPI's default of 1 s a loaded CI run killed the ranks before their
-    # checkpoint was written (README: what a user sets for Ctrl-C to mpirun alone).
+    # The signal to mpirun and to every rank, as a signal to the whole job reaches them.
+    # mpirun's own answer (SIGTERM to the ranks after odls_base_sigkill_timeout seconds, SIGKILL
+    # as long again later) gives them the grace set here: with Open MPI's default of 1 s a loaded
+    # CI run killed the ranks before their checkpoint was written (README: what a user sets for
+    # Ctrl-C to mpirun alone).
     # LeakSanitizer (sanitizer builds) reports Open MPI's own allocations in the ranks.
     env = dict(os.environ, OMP_NUM_THREADS="1", ASAN_OPTIONS="detect_leaks=0", OMPI_MCA_odls_base_sigkill_timeout="3")
     # Enough refits that the job outlasts the first refit's line (1,000 took 0.7 s on an idle
