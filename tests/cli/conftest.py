@@ -47,6 +47,25 @@ def sweep_trials(path):
         return t, dict(f.attrs), f["failed"]["trial"][()].tolist(), f["missing"]["trial"][()].tolist()
 
 
+def rank_pids(marker):
+    """The MPI ranks whose command line holds `marker`, by rank (from their environment)."""
+    pids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if marker.encode() not in f.read():
+                    continue
+            with open(f"/proc/{d}/environ", "rb") as f:
+                for v in f.read().split(b"\0"):
+                    if v.startswith(b"OMPI_COMM_WORLD_RANK="):
+                        pids[int(v.split(b"=")[1])] = int(d)
+        except OSError:
+            pass
+    return pids
+
+
 def synth_prepared(directory, customers, seed, *prepare_options):
     """Synthetic CRM data prepared into directory/p.h5; returns that path."""
     run("synth", "-n", customers, "--seed", seed, "-o", directory / "s.csv", check=True)

@@ -8,7 +8,7 @@ import subprocess
 import h5py
 import numpy as np
 
-from conftest import run, synth_prepared
+from conftest import rank_pids, run, synth_prepared
 
 REFITS = 1000
 EVALUATE_OPTIONS = ["--bootstrap", REFITS, "--seed", 4, "--progress", "plain"]
@@ -21,24 +21,9 @@ def cheap_run(directory):
     return directory / "run.h5"
 
 
-def children_of(pid):
-    """The live child processes of `pid`, from /proc (field 4 of /proc/PID/stat is the parent)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if entry.isdigit() and int(fields[1]) == pid:
-            out.append(int(entry))
-    return out
-
-
-def stop_after_a_refit(command, stop=signal.SIGTERM, env=None, children_too=False):
-    """Starts `command`, sends `stop` once its progress line shows a finished refit (and to the
-    command's child processes too with `children_too`: under mpirun, its ranks); returns
-    (exit code, stderr)."""
+def stop_after_a_refit(command, stop=signal.SIGTERM, env=None, rank_marker=None):
+    """Starts `command`, sends `stop` once its progress line shows a finished refit (and to every
+    MPI rank whose command line holds `rank_marker`, when given); returns (exit code, stderr)."""
     proc = subprocess.Popen(list(map(str, command)), stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             env=env)
     seen = []
@@ -46,10 +31,10 @@ def stop_after_a_refit(command, stop=signal.SIGTERM, env=None, children_too=Fals
         seen.append(line)
         if line.split("refit ")[-1].split("/")[0].isdigit() and int(line.split("refit ")[-1].split("/")[0]) >= 1:
             proc.send_signal(stop)
-            if children_too:
-                children = children_of(proc.pid)
-                assert children, "the command has no child processes to signal"
-                for pid in children:
+            if rank_marker is not None:
+                ranks = rank_pids(rank_marker)
+                assert ranks, "no rank of the command to signal"
+                for pid in ranks.values():
                     os.kill(pid, stop)
             break
     _, err = proc.communicate(timeout=300)

@@ -251,7 +251,7 @@ def test_a_signal_to_every_process_of_an_mpirun_evaluate_checkpoints_and_resume_
     refits = 1000 if os.environ.get("REINFORCER_SANITIZED") == "1" else 6000
     options = ["--bootstrap", refits, "--seed", 4, "--progress", "plain", "--threads", 1]
     mpi = [MPIEXEC, "-n", 2, "--bind-to", "none", BIN, "evaluate", files / "run.h5", "-o", tmp_path / "cut.h5", *options]
-    code, err = stop_after_a_refit(mpi, stop, env, children_too=True)
+    code, err = stop_after_a_refit(mpi, stop, env, rank_marker=str(tmp_path / "cut.h5"))
     # Every rank wrote its part and exits 75; mpirun's own status is checked last.
     assert "checkpoint written" in err and "); continue with --resume" in err, err
     assert (tmp_path / "cut.h5.checkpoint.h5").exists() and not (tmp_path / "cut.h5").exists()

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, run, synth_prepared
+from conftest import BIN, rank_pids, run, synth_prepared
 
 MPIEXEC = shutil.which("mpiexec") or "mpiexec"
 PREVIOUS = b"the previous run's output\n"
@@ -44,21 +44,7 @@ class Job:
         return self.err.read()
 
     def rank_pids(self):
-        pids = {}
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if self.marker.encode() not in f.read():
-                        continue
-                with open(f"/proc/{d}/environ", "rb") as f:
-                    for v in f.read().split(b"\0"):
-                        if v.startswith(b"OMPI_COMM_WORLD_RANK="):
-                            pids[int(v.split(b"=")[1])] = int(d)
-            except OSError:
-                pass
-        return pids
+        return rank_pids(self.marker)
 
     def wait_for(self, text, timeout=60):
         end = time.monotonic() + timeout
